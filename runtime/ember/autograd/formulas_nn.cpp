@@ -1,0 +1,130 @@
+// formulas_nn.cpp - gradients of the nn primitives. softmax, layer_norm and
+// the losses are written with ember ops (so they have second derivatives);
+// conv and pooling call their gradient kernels.
+#include "ember/autograd/backward_context.h"
+#include "ember/dispatch.h"
+#include "ember/ops.h"
+
+namespace ember::autograd {
+namespace {
+
+using Ctx = BackwardContext;
+
+void softmax_bw(Ctx& c) {
+  const Tensor y = c.output(), g = c.grad();
+  const int64_t dim = c.attrs().dim;
+  c.set(0, y * (g - (g * y).sum(dim, true)));
+}
+
+void log_softmax_bw(Ctx& c) {
+  const Tensor y = c.output(), g = c.grad();
+  const int64_t dim = c.attrs().dim;
+  c.set(0, g - y.exp() * g.sum(dim, true));
+}
+
+// With xhat = (x - mean) * rstd over the normalized dims D:
+//   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = g * w
+void layer_norm_bw(Ctx& c) {
+  const Tensor x = c.input(0), g = c.grad();
+  const int64_t nd = c.attrs().index;
+  std::vector<int64_t> dims, batch_dims;
+  for (int64_t d = x.dim() - nd; d < x.dim(); ++d) dims.push_back(d);
+  for (int64_t d = 0; d < x.dim() - nd; ++d) batch_dims.push_back(d);
+  const Tensor centered = x - x.mean(dims, true);
+  const Tensor rstd = ((centered * centered).mean(dims, true) + c.attrs().scalar).rsqrt();
+  const Tensor xhat = centered * rstd;
+  const bool has_weight = c.num_inputs() > 1;
+  const Tensor dxhat = has_weight ? g * c.input(1) : g;
+  if (c.needs_grad(0))
+    c.set(0, rstd * (dxhat - dxhat.mean(dims, true) - xhat * (dxhat * xhat).mean(dims, true)));
+  auto over_batch = [&](const Tensor& t) { return batch_dims.empty() ? t : t.sum(batch_dims); };
+  if (has_weight && c.needs_grad(1)) c.set(1, over_batch(g * xhat));
+  if (c.num_inputs() > 2 && c.needs_grad(2)) c.set(2, over_batch(g));
+}
+
+// d loss / d input for each row, before the reduction's scale: the row is
+// weighted by 0 where the target is ignored.
+Tensor loss_scale(const Ctx& c, const Tensor& targets) {
+  const Tensor valid = targets.ne(c.attrs().index).unsqueeze(1);
+  const auto reduction = static_cast<Reduction>(c.attrs().dim);
+  const Tensor g = c.grad();
+  if (reduction == Reduction::None) return g.unsqueeze(1) * valid;
+  if (reduction == Reduction::Sum) return g * valid;
+  return g * valid / valid.sum();
+}
+
+void cross_entropy_bw(Ctx& c) {
+  const Tensor x = c.input(0), t = c.input(1);
+  c.set(0, (x.softmax(1) - one_hot(t, x.size(1)).to(x.dtype())) * loss_scale(c, t));
+}
+
+void nll_loss_bw(Ctx& c) {
+  const Tensor x = c.input(0), t = c.input(1);
+  c.set(0, one_hot(t, x.size(1)).to(x.dtype()).neg() * loss_scale(c, t));
+}
+
+void embedding_bw(Ctx& c) {
+  OpAttrs a;
+  a.index = c.input_shape(0)[0];
+  c.set(0, dispatch(OpId::embedding_backward, {c.grad(), c.input(1)}, a, c.loc()));
+}
+
+void embedding_backward_bw(Ctx& c) { c.set(0, embedding(c.grad(), c.input(1))); }
+
+void cat_bw(Ctx& c) {
+  const int64_t dim = wrap_dim(c.attrs().dim, c.input_shape(0).ndim(), "cat", c.loc());
+  int64_t offset = 0;
+  for (int i = 0; i < c.num_inputs(); ++i) {
+    const int64_t size = c.input_shape(i)[dim];
+    if (c.needs_grad(i)) c.set(i, c.grad().narrow(dim, offset, size));
+    offset += size;
+  }
+}
+
+void conv2d_bw(Ctx& c) {
+  const Tensor g = c.grad();
+  OpAttrs a;
+  a.ints = c.attrs().ints;
+  if (c.needs_grad(0)) {
+    a.ints2 = c.input_shape(0);
+    c.set(0, dispatch(OpId::conv2d_backward_input, {g, c.input(1)}, a, c.loc()));
+  }
+  if (c.needs_grad(1)) {
+    a.ints2 = c.input_shape(1);
+    c.set(1, dispatch(OpId::conv2d_backward_weight, {g, c.input(0)}, a, c.loc()));
+  }
+  if (c.num_inputs() > 2 && c.needs_grad(2)) c.set(2, g.sum({0, 2, 3}));
+}
+
+void max_pool2d_bw(Ctx& c) {
+  OpAttrs a;
+  a.ints = c.attrs().ints;
+  c.set(0, dispatch(OpId::max_pool2d_backward, {c.grad(), c.input(0)}, a, c.loc()));
+}
+
+void avg_pool2d_bw(Ctx& c) {
+  OpAttrs a;
+  a.ints = c.attrs().ints;
+  a.ints2 = c.input_shape(0);
+  c.set(0, dispatch(OpId::avg_pool2d_backward, {c.grad()}, a, c.loc()));
+}
+
+}  // namespace
+}  // namespace ember::autograd
+
+namespace ember {
+void register_nn_formulas(OpRegistry& r) {
+  using namespace autograd;
+  r.backward(OpId::softmax, &softmax_bw);
+  r.backward(OpId::log_softmax, &log_softmax_bw);
+  r.backward(OpId::layer_norm, &layer_norm_bw);
+  r.backward(OpId::cross_entropy, &cross_entropy_bw);
+  r.backward(OpId::nll_loss, &nll_loss_bw);
+  r.backward(OpId::embedding, &embedding_bw);
+  r.backward(OpId::embedding_backward, &embedding_backward_bw);
+  r.backward(OpId::cat, &cat_bw);
+  r.backward(OpId::conv2d, &conv2d_bw);
+  r.backward(OpId::max_pool2d, &max_pool2d_bw);
+  r.backward(OpId::avg_pool2d, &avg_pool2d_bw);
+}
+}  // namespace ember

@@ -1,0 +1,107 @@
+// dispatch.cpp - the single hook: kernel, autograd, observer.
+#include "ember/dispatch.h"
+
+#include "ember/autograd/backward_context.h"
+#include "ember/grad_mode.h"
+#include "ember/kernels/common.h"
+
+namespace ember {
+
+namespace {
+thread_local DispatchObserver* tl_observer = nullptr;
+
+void run(OpId op, const Tensor* inputs, int num_inputs, const OpAttrs& attrs, Tensor* outputs,
+         int num_outputs, const Loc& loc) {
+  const OpInfo& info = op_info(op);
+  info.forward(OpCall{op, inputs, num_inputs, attrs, outputs, num_outputs, loc});
+  if (info.differentiable && is_grad_enabled() && autograd::any_requires_grad(inputs, num_inputs))
+    autograd::record_op(op, info, inputs, num_inputs, attrs, outputs, num_outputs, loc);
+  if (DispatchObserver* obs = tl_observer) [[unlikely]]
+    obs->on_op(OpRecord{op, inputs, num_inputs, attrs, outputs, num_outputs, false, loc});
+}
+}  // namespace
+
+DispatchObserver* set_dispatch_observer(DispatchObserver* observer) {
+  DispatchObserver* previous = tl_observer;
+  tl_observer = observer;
+  return previous;
+}
+DispatchObserver* dispatch_observer() { return tl_observer; }
+
+Tensor dispatch(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& attrs, const Loc& loc) {
+  Tensor out;
+  run(op, inputs.begin(), static_cast<int>(inputs.size()), attrs, &out, 1, loc);
+  return out;
+}
+
+Tensor dispatch(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Loc& loc) {
+  for (const Tensor& t : inputs)
+    EMBER_CHECK(t.defined(), loc, op_name(op), ": an input tensor is undefined");
+  Tensor out;
+  run(op, inputs.data(), static_cast<int>(inputs.size()), attrs, &out, 1, loc);
+  return out;
+}
+
+std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> inputs,
+                                    const OpAttrs& attrs, const Loc& loc) {
+  Tensor out[2];
+  run(op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 2, loc);
+  return {out[0], out[1]};
+}
+
+// Note [In-place under autograd]
+// When autograd must record an in-place op, the op runs out of place on a
+// recorded clone of `self` (the formula may need self's old value, which the
+// write destroys), the result is copied into self's buffer, and self takes
+// the result's history. Tensors saved earlier that share self's buffer see
+// the version bump, so a backward that needs their old values fails clearly.
+// A leaf that requires grad and views of tensors that require grad cannot be
+// written in place under autograd, as in PyTorch.
+void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> inputs,
+                      const OpAttrs& attrs, const Loc& loc) {
+  const OpInfo& info = op_info(op);
+  EMBER_CHECK(self.defined(), loc, info.name, "_: the tensor is undefined");
+  const bool record = is_grad_enabled() && info.differentiable &&
+                      (self.requires_grad() ||
+                       autograd::any_requires_grad(inputs.begin(), static_cast<int>(inputs.size())));
+  if (!record) {
+    Tensor out[1] = {self};
+    info.forward(OpCall{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, loc});
+    self.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
+    if (DispatchObserver* obs = tl_observer) [[unlikely]]
+      obs->on_op(OpRecord{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, true, loc});
+    return;
+  }
+  EMBER_CHECK(!(self.is_leaf() && self.requires_grad()), loc, info.name,
+              "_: a leaf tensor that requires grad cannot be modified in place while grad mode is on "
+              "(wrap the update in ember::NoGradGuard, or clone() the tensor first)");
+  EMBER_CHECK(!self.impl()->is_view, loc, info.name,
+              "_: in-place ops on a view are not supported when autograd records them; "
+              "clone() the view first");
+  EMBER_CHECK(is_floating(self.dtype()), loc, info.name, "_: cannot record gradients into a ",
+              dtype_name(self.dtype()), " tensor");
+  std::vector<Tensor> args(inputs);
+  for (Tensor& a : args)
+    if (a.is_same(self)) a = self.clone(loc);
+  Tensor result = dispatch(op, args, attrs, loc);
+  if (result.dtype() != self.dtype()) result = result.to(self.dtype(), loc);
+  EMBER_CHECK(result.sizes() == self.sizes(), loc, info.name, "_: the result has shape ",
+              result.sizes(), " and cannot be written in place into a tensor of shape ", self.sizes());
+  {
+    kernels::InternalScope scope;
+    kernels::copy_convert(self, result);
+  }
+  self.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
+  if (DispatchObserver* obs = tl_observer) [[unlikely]] {
+    OpAttrs copy_attrs;
+    copy_attrs.dtype = self.dtype();
+    obs->on_op(OpRecord{OpId::copy, &result, 1, copy_attrs, &self, 1, true, loc});
+  }
+  auto& m = autograd::meta(self);
+  auto& rm = autograd::meta(result);
+  m.grad_fn = rm.grad_fn;
+  m.output_nr = rm.output_nr;
+  m.requires_grad = true;
+}
+
+}  // namespace ember

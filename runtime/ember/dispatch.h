@@ -1,0 +1,51 @@
+// dispatch.h - the single hook every op call goes through.
+//
+// dispatch(op, inputs, attrs, loc): the op's kernel checks its arguments
+// (clear errors) and computes the outputs; if an input requires grad, an
+// autograd node is attached; if an observer (the tracer) is installed on this
+// thread, it is told. The hot path allocates only the outputs (and the node
+// when autograd needs one), formats no strings and makes no virtual call
+// unless an observer is installed.
+#pragma once
+
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
+#include "ember/op_table.h"
+
+namespace ember {
+
+// What the observer sees of one op execution.
+struct OpRecord {
+  OpId op;
+  const Tensor* inputs;
+  int num_inputs;
+  const OpAttrs& attrs;
+  const Tensor* outputs;
+  int num_outputs;
+  bool inplace;  // outputs[0] is the tensor that was modified in place
+  const Loc& loc;
+};
+
+class DispatchObserver {
+ public:
+  virtual ~DispatchObserver() = default;
+  virtual void on_op(const OpRecord& record) = 0;
+  // Tensor values were read into C++ (item(), to_vector()).
+  virtual void on_data_read(const Tensor& tensor, const Loc& loc) {}
+};
+
+// The observer of this thread; returns the previous one.
+DispatchObserver* set_dispatch_observer(DispatchObserver* observer);
+DispatchObserver* dispatch_observer();
+
+Tensor dispatch(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& attrs, const Loc& loc);
+Tensor dispatch(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Loc& loc);
+std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> inputs,
+                                    const OpAttrs& attrs, const Loc& loc);
+// Writes op(inputs...) into `self` and bumps its version counter.
+void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> inputs,
+                      const OpAttrs& attrs, const Loc& loc);
+
+}  // namespace ember

@@ -1,0 +1,104 @@
+// common.cpp - conversion copies and output preparation.
+#include "ember/kernels/common.h"
+
+namespace ember::kernels {
+
+void copy_convert(const Tensor& dst, const Tensor& src) {
+  const Tensor* ops[2] = {&dst, &src};
+  StridedLoop<2> loop(dst.sizes(), ops);
+  visit_dtype(dst.dtype(), [&](auto d) {
+    using D = decltype(d);
+    visit_dtype(src.dtype(), [&](auto s) {
+      using S = decltype(s);
+      loop.run([](char** p, const int64_t* st, int64_t n) {
+        if (st[0] == sizeof(D) && st[1] == sizeof(S)) {
+          D* __restrict o = reinterpret_cast<D*>(p[0]);
+          const S* __restrict a = reinterpret_cast<const S*>(p[1]);
+          for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(a[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i)
+            *reinterpret_cast<D*>(p[0] + i * st[0]) =
+                static_cast<D>(*reinterpret_cast<const S*>(p[1] + i * st[1]));
+        }
+      });
+    });
+  });
+}
+
+Tensor cast(const Tensor& x, DType dtype) {
+  Tensor out = make_tensor(x.sizes(), dtype);
+  copy_convert(out, x);
+  out.impl()->wrapped_number = x.impl()->wrapped_number;
+  return out;
+}
+
+Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : cast(x, x.dtype()); }
+
+bool can_cast(DType from, DType to) {
+  if (is_floating(from) && !is_floating(to)) return false;
+  if (from != DType::Bool && to == DType::Bool) return false;
+  return true;
+}
+
+Tensor& prepare_output(const OpCall& call, const Shape& shape, DType dtype) {
+  Tensor& out = call.outputs[0];
+  if (!out.defined()) {
+    out = make_tensor(shape, dtype);
+    return out;
+  }
+  const char* name = op_name(call.op);
+  EMBER_CHECK(out.sizes() == shape, call.loc, name, "_: the result has shape ", shape,
+              " and cannot be written in place into a tensor of shape ", out.sizes());
+  EMBER_CHECK(can_cast(dtype, out.dtype()), call.loc, name, "_: the result is ", dtype_name(dtype),
+              " and cannot be written in place into a ", dtype_name(out.dtype()), " tensor");
+  return out;
+}
+
+bool overlaps_differently(const Tensor& a, const Tensor& out) {
+  if (a.impl()->storage.get() != out.impl()->storage.get()) return false;
+  return !(a.storage_offset() == out.storage_offset() && a.sizes() == out.sizes() &&
+           a.strides() == out.strides() && a.dtype() == out.dtype());
+}
+
+}  // namespace ember::kernels
+
+namespace ember::kernels {
+
+Tensor permute_view(const Tensor& x, IntArrayRef perm) {
+  Shape sizes, strides;
+  sizes.resize(x.dim());
+  strides.resize(x.dim());
+  for (int64_t i = 0; i < x.dim(); ++i) {
+    sizes[i] = x.sizes()[perm[i]];
+    strides[i] = x.strides()[perm[i]];
+  }
+  return make_view(x, sizes, strides, x.storage_offset());
+}
+
+ReduceDims reduce_dims(const Shape& shape, IntArrayRef dims, bool keepdim, const char* op,
+                       const Loc& loc) {
+  ReduceDims r;
+  if (dims.empty()) {
+    for (int64_t d = 0; d < shape.ndim(); ++d) r.mask[d] = true;
+  } else {
+    for (int64_t d : dims) {
+      const int64_t w = wrap_dim(d, shape.ndim(), op, loc);
+      EMBER_CHECK(!r.mask[w] || shape.ndim() == 0, loc, op, ": dimension ", d,
+                  " appears more than once in ", dims);
+      r.mask[w] = true;
+    }
+  }
+  for (int64_t d = 0; d < shape.ndim(); ++d) {
+    if (r.mask[d]) {
+      r.count *= shape[d];
+      r.kept_shape.push_back(1);
+      if (keepdim) r.out_shape.push_back(1);
+    } else {
+      r.kept_shape.push_back(shape[d]);
+      r.out_shape.push_back(shape[d]);
+    }
+  }
+  return r;
+}
+
+}  // namespace ember::kernels

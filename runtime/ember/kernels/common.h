@@ -1,0 +1,59 @@
+// common.h - helpers shared by the kernel families.
+#pragma once
+
+#include "ember/dispatch.h"
+#include "ember/grad_mode.h"
+#include "ember/ops.h"
+#include "ember/kernels/strided_loop.h"
+
+namespace ember::kernels {
+
+// Copies src into dst (src broadcast to dst's shape), converting the dtype.
+void copy_convert(const Tensor& dst, const Tensor& src);
+// A new contiguous tensor of `dtype` with x's values.
+Tensor cast(const Tensor& x, DType dtype);
+inline Tensor cast_if_needed(const Tensor& x, DType dtype) {
+  return x.dtype() == dtype ? x : cast(x, dtype);
+}
+// A contiguous tensor with x's values (x itself when already contiguous).
+Tensor contiguous(const Tensor& x);
+
+// PyTorch's can_cast for in-place results: no float into integer, nothing
+// but bool into bool.
+bool can_cast(DType from, DType to);
+
+// Kernels that compose other ops run them without autograd and unseen by the
+// tracer: to the outside, the composite is one op.
+class InternalScope {
+ public:
+  InternalScope() : no_grad_(), previous_(set_dispatch_observer(nullptr)) {}
+  ~InternalScope() { set_dispatch_observer(previous_); }
+  InternalScope(const InternalScope&) = delete;
+  InternalScope& operator=(const InternalScope&) = delete;
+
+ private:
+  NoGradGuard no_grad_;
+  DispatchObserver* previous_;
+};
+
+// The output of a kernel: out[0] when the call is in place (checked against
+// the expected shape), else a new contiguous tensor.
+Tensor& prepare_output(const OpCall& call, const Shape& shape, DType dtype);
+
+// Does `a` read memory that `out` writes, other than element for element?
+bool overlaps_differently(const Tensor& a, const Tensor& out);
+
+}  // namespace ember::kernels
+
+namespace ember::kernels {
+// A view of x with its dimensions reordered (no checks).
+Tensor permute_view(const Tensor& x, IntArrayRef perm);
+// Normalized, deduplicated reduction dims (empty = all) as a mask.
+struct ReduceDims {
+  bool mask[kMaxDims] = {};
+  int64_t count = 1;     // elements reduced into each output
+  Shape kept_shape;      // output shape with keepdim
+  Shape out_shape;       // output shape as requested
+};
+ReduceDims reduce_dims(const Shape& shape, IntArrayRef dims, bool keepdim, const char* op, const Loc& loc);
+}  // namespace ember::kernels

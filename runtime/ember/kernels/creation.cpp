@@ -1,0 +1,108 @@
+// creation.cpp - kernels of the creation ops (full, arange, linspace, eye,
+// rand, randn, randint). Draws come from the global generator in order, so
+// a seed gives the same tensors on every run.
+#include <cmath>
+
+#include "ember/kernels/common.h"
+#include "ember/random.h"
+
+namespace ember::kernels {
+namespace {
+
+template <typename Fn> void fill_each(Tensor& out, const Fn& value_at) {
+  visit_dtype(out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* p = static_cast<T*>(out.data_ptr());
+    for (int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(value_at(i));
+  });
+}
+
+void check_shape(const OpCall& c) {
+  for (int64_t d : c.attrs.ints)
+    EMBER_CHECK(d >= 0, c.loc, op_name(c.op), ": negative dimension in shape ", c.attrs.ints);
+}
+
+void full_forward(const OpCall& c) {
+  check_shape(c);
+  c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
+  const double v = c.attrs.scalar;
+  fill_each(c.outputs[0], [v](int64_t) { return v; });
+}
+
+void arange_forward(const OpCall& c) {
+  c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
+  const double start = c.attrs.scalar, step = c.attrs.scalar2;
+  fill_each(c.outputs[0], [=](int64_t i) { return start + step * double(i); });
+}
+
+void linspace_forward(const OpCall& c) {
+  check_shape(c);
+  c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
+  const int64_t n = c.attrs.ints[0];
+  const double start = c.attrs.scalar, end = c.attrs.scalar2;
+  const double step = n > 1 ? (end - start) / double(n - 1) : 0.0;
+  // Symmetric from both ends, as in PyTorch, so the last value is exactly `end`.
+  fill_each(c.outputs[0], [=](int64_t i) { return i < n / 2 ? start + step * double(i) : end - step * double(n - 1 - i); });
+}
+
+void eye_forward(const OpCall& c) {
+  check_shape(c);
+  c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
+  const int64_t cols = c.attrs.ints[1];
+  fill_each(c.outputs[0], [cols](int64_t i) { return i / cols == i % cols ? 1.0 : 0.0; });
+}
+
+double uniform01(std::mt19937_64& g) { return double(g() >> 11) * 0x1.0p-53; }
+
+void rand_forward(const OpCall& c) {
+  check_shape(c);
+  EMBER_CHECK(is_floating(c.attrs.dtype), c.loc, "rand: needs a floating-point dtype, not ",
+              dtype_name(c.attrs.dtype));
+  c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
+  auto& g = global_generator();
+  if (c.attrs.dtype == DType::Float32) {
+    // 24 random bits: every float32 value is < 1.
+    fill_each(c.outputs[0], [&g](int64_t) { return double(g() >> 40) * 0x1.0p-24; });
+  } else {
+    fill_each(c.outputs[0], [&g](int64_t) { return uniform01(g); });
+  }
+}
+
+void randn_forward(const OpCall& c) {
+  check_shape(c);
+  EMBER_CHECK(is_floating(c.attrs.dtype), c.loc, "randn: needs a floating-point dtype, not ",
+              dtype_name(c.attrs.dtype));
+  c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
+  auto& g = global_generator();
+  // Box-Muller, one pair of uniforms per value.
+  fill_each(c.outputs[0], [&g](int64_t) {
+    const double u1 = 1.0 - uniform01(g), u2 = uniform01(g);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  });
+}
+
+void randint_forward(const OpCall& c) {
+  check_shape(c);
+  const int64_t low = static_cast<int64_t>(c.attrs.scalar), high = static_cast<int64_t>(c.attrs.scalar2);
+  EMBER_CHECK(high > low, c.loc, "randint: high (", high, ") must be greater than low (", low, ")");
+  c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
+  auto& g = global_generator();
+  const uint64_t range = static_cast<uint64_t>(high - low);
+  fill_each(c.outputs[0], [&](int64_t) { return double(low + static_cast<int64_t>(g() % range)); });
+}
+
+}  // namespace
+}  // namespace ember::kernels
+
+namespace ember {
+void register_creation_kernels(OpRegistry& r) {
+  using namespace kernels;
+  r.forward(OpId::full, &full_forward);
+  r.forward(OpId::arange, &arange_forward);
+  r.forward(OpId::linspace, &linspace_forward);
+  r.forward(OpId::eye, &eye_forward);
+  r.forward(OpId::rand, &rand_forward);
+  r.forward(OpId::randn, &randn_forward);
+  r.forward(OpId::randint, &randint_forward);
+}
+}  // namespace ember

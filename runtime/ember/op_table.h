@@ -1,0 +1,96 @@
+// op_table.h - OpId, OpAttrs and the registry built from ops.def.
+//
+// Each family file (kernels/*.cpp, autograd/formulas_*.cpp) fills the rows of
+// its ops in a `register_*` function; `op_info` builds the table once. There is
+// no static-initialization registration, so nothing can be dropped by the
+// linker.
+#pragma once
+
+#include <cstdint>
+
+#include "ember/tensor.h"
+
+namespace ember {
+
+enum class OpId : uint16_t {
+#define EMBER_OP(name, ...) name,
+#include "ember/ops.def"
+#undef EMBER_OP
+};
+inline constexpr int kNumOps = 0
+#define EMBER_OP(name, ...) +1
+#include "ember/ops.def"
+#undef EMBER_OP
+    ;
+
+enum class OpKind : uint8_t {
+  Unary, Binary, Compare, Ternary, Reduce, ReduceIndex, Matmul, View, Scatter, NN, Creation
+};
+enum class OpSaves : uint8_t { None, Inputs, Output, Both };
+
+// OpAttrs flags.
+enum : uint8_t {
+  kKeepdim = 1 << 0,
+  kScalarRhs = 1 << 1,  // binary op: the right operand is `scalar` (of kind `dtype`)
+  kScalarLhs = 1 << 2,  // binary op: the left operand is `scalar`
+  kHasMin = 1 << 3,
+  kHasMax = 1 << 4,
+};
+
+// The non-tensor arguments of an op. Which fields an op reads is documented
+// at its row in ops.def; the tracer records them verbatim.
+struct OpAttrs {
+  Shape ints;                       // dims, a shape, or conv/pool geometry
+  Shape ints2;                      // a second list where an op needs one
+  int64_t dim = 0;                  // a single dimension
+  int64_t index = 0;                // an index, a count, or an int parameter
+  double scalar = 0, scalar2 = 0;   // scalar operands or parameters
+  DType dtype = DType::Float32;     // result dtype, or the kind of `scalar`
+  uint8_t flags = 0;
+  bool has(uint8_t f) const { return (flags & f) != 0; }
+};
+
+// One op execution as the kernel sees it.
+struct OpCall {
+  OpId op;
+  const Tensor* inputs;
+  int num_inputs;
+  const OpAttrs& attrs;
+  Tensor* outputs;  // out[0] is preset for in-place calls
+  int num_outputs;
+  const Loc& loc;
+};
+
+namespace autograd {
+class BackwardContext;
+}
+
+using ForwardFn = void (*)(const OpCall& call);
+using BackwardFn = void (*)(autograd::BackwardContext& ctx);
+
+struct OpInfo {
+  const char* name = nullptr;
+  OpKind kind{};
+  int8_t num_inputs = 0;
+  int8_t num_outputs = 1;
+  bool differentiable = false;
+  OpSaves saves = OpSaves::None;
+  bool supports_inplace = false;  // the kernel can write into a preset out[0]
+  ForwardFn forward = nullptr;
+  BackwardFn backward = nullptr;
+};
+
+const OpInfo& op_info(OpId op);
+inline const char* op_name(OpId op) { return op_info(op).name; }
+
+// Filled by each family's register function (see op_table.cpp).
+struct OpRegistry {
+  OpInfo* rows;
+  void forward(OpId op, ForwardFn fn, bool supports_inplace = false) {
+    rows[static_cast<int>(op)].forward = fn;
+    rows[static_cast<int>(op)].supports_inplace = supports_inplace;
+  }
+  void backward(OpId op, BackwardFn fn) { rows[static_cast<int>(op)].backward = fn; }
+};
+
+}  // namespace ember

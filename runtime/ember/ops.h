@@ -1,0 +1,129 @@
+// ops.h - the functional API: every op as a free function.
+//
+// Each takes a defaulted `Loc` so that errors, anomaly reports and graph dumps
+// name the caller's line. Tensor methods (tensor.h) forward here.
+#pragma once
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "ember/op_table.h"
+#include "ember/tensor.h"
+
+namespace ember {
+
+// --- creation (creation.cpp) -----------------------------------------------
+Tensor empty(IntArrayRef shape, DType dtype = DType::Float32, const Loc& loc = Loc::current());
+Tensor zeros(IntArrayRef shape, DType dtype = DType::Float32, const Loc& loc = Loc::current());
+Tensor ones(IntArrayRef shape, DType dtype = DType::Float32, const Loc& loc = Loc::current());
+Tensor full(IntArrayRef shape, Scalar value, DType dtype = DType::Float32,
+            const Loc& loc = Loc::current());
+Tensor zeros_like(const Tensor& t, const Loc& loc = Loc::current());
+Tensor ones_like(const Tensor& t, const Loc& loc = Loc::current());
+Tensor full_like(const Tensor& t, Scalar value, const Loc& loc = Loc::current());
+// [start, end) in steps of `step`; int64 unless a bound or the step is fractional.
+Tensor arange(Scalar end, const Loc& loc = Loc::current());
+Tensor arange(Scalar start, Scalar end, Scalar step = 1, const Loc& loc = Loc::current());
+Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, const Loc& loc = Loc::current());
+Tensor linspace(double start, double end, int64_t steps, DType dtype = DType::Float32,
+                const Loc& loc = Loc::current());
+Tensor eye(int64_t n, int64_t m = -1, DType dtype = DType::Float32, const Loc& loc = Loc::current());
+Tensor rand(IntArrayRef shape, DType dtype = DType::Float32, const Loc& loc = Loc::current());
+Tensor randn(IntArrayRef shape, DType dtype = DType::Float32, const Loc& loc = Loc::current());
+Tensor randint(int64_t low, int64_t high, IntArrayRef shape, DType dtype = DType::Int64,
+               const Loc& loc = Loc::current());
+Tensor rand_like(const Tensor& t, const Loc& loc = Loc::current());
+Tensor randn_like(const Tensor& t, const Loc& loc = Loc::current());
+// A 0-d tensor holding a C++ number (a "wrapped number" for type promotion).
+Tensor scalar_tensor(Scalar value, const Loc& loc = Loc::current());
+// Copies `values` into a new tensor of `shape` (default: 1-D).
+template <typename T>
+Tensor tensor(const std::vector<T>& values, IntArrayRef shape = {}, const Loc& loc = Loc::current());
+template <typename T>
+Tensor tensor(std::initializer_list<T> values, IntArrayRef shape = {},
+              const Loc& loc = Loc::current()) {
+  return tensor(std::vector<T>(values), shape, loc);
+}
+// Wraps memory the caller owns (no copy); `on_free` runs when the last tensor
+// using it dies. The caller keeps `data` valid until then.
+Tensor from_blob(void* data, IntArrayRef shape, DType dtype, std::function<void()> on_free = {},
+                 const Loc& loc = Loc::current());
+
+// Global random generator, seedable (random.cpp).
+void manual_seed(uint64_t seed);
+
+// --- elementwise --------------------------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor sub(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor mul(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor div(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor pow(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor maximum(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor minimum(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor eq(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor ne(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor lt(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor le(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor gt(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor ge(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+// A binary op with a C++ number on one side (`scalar_first`: number op tensor).
+Tensor binary_scalar(OpId op, const Tensor& a, Scalar b, bool scalar_first,
+                     const Loc& loc = Loc::current());
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+Tensor unary(OpId op, const Tensor& x, const Loc& loc = Loc::current());
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max,
+             const Loc& loc = Loc::current());
+
+// --- reductions ------------------------------------------------------------------
+Tensor sum(const Tensor& x, IntArrayRef dims = {}, bool keepdim = false, const Loc& loc = Loc::current());
+Tensor mean(const Tensor& x, IntArrayRef dims = {}, bool keepdim = false, const Loc& loc = Loc::current());
+
+// --- linear algebra and nn ----------------------------------------------------------
+Tensor matmul(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
+// y = x @ weight^T + bias (weight [out, in], like torch.nn.functional.linear).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+              const Loc& loc = Loc::current());
+Tensor softmax(const Tensor& x, int64_t dim, const Loc& loc = Loc::current());
+Tensor log_softmax(const Tensor& x, int64_t dim, const Loc& loc = Loc::current());
+Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5, const Loc& loc = Loc::current());
+enum class Reduction : int64_t { None = 0, Mean = 1, Sum = 2 };
+inline constexpr int64_t kIgnoreIndex = -100;
+// logits [N, C], targets [N] of int64/int32 class indices.
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction = Reduction::Mean,
+                     int64_t ignore_index = kIgnoreIndex, const Loc& loc = Loc::current());
+Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction = Reduction::Mean,
+                int64_t ignore_index = kIgnoreIndex, const Loc& loc = Loc::current());
+Tensor embedding(const Tensor& weight, const Tensor& indices, const Loc& loc = Loc::current());
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0, const Loc& loc = Loc::current());
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0, const Loc& loc = Loc::current());
+std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim = 0,
+                          const Loc& loc = Loc::current());
+std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim = 0,
+                          const Loc& loc = Loc::current());
+struct Conv2dOptions {
+  std::pair<int64_t, int64_t> stride{1, 1}, padding{0, 0}, dilation{1, 1};
+};
+// x [N, C, H, W], weight [O, C, kh, kw], bias [O] or undefined.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+              Conv2dOptions options = {}, const Loc& loc = Loc::current());
+struct Pool2dOptions {
+  std::pair<int64_t, int64_t> kernel{2, 2};
+  std::optional<std::pair<int64_t, int64_t>> stride;  // default: the kernel size
+  std::pair<int64_t, int64_t> padding{0, 0};
+};
+Tensor max_pool2d(const Tensor& x, Pool2dOptions options, const Loc& loc = Loc::current());
+Tensor avg_pool2d(const Tensor& x, Pool2dOptions options, const Loc& loc = Loc::current());
+// Zeroes each element with probability p when training, scales the rest by 1/(1-p).
+Tensor dropout(const Tensor& x, double p, bool training, const Loc& loc = Loc::current());
+// [..., num_classes] of float32: 1 where the class is the index.
+Tensor one_hot(const Tensor& indices, int64_t num_classes, const Loc& loc = Loc::current());
+
+// --- threads (threading.cpp) --------------------------------------------------------
+// Threads of the kernels and of OpenBLAS together. Default: the machine's
+// cores, or EMBER_NUM_THREADS.
+void set_num_threads(int n);
+int get_num_threads();
+
+}  // namespace ember

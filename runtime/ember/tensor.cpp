@@ -1,0 +1,155 @@
+// tensor.cpp - TensorImpl, tensor metadata, data access and autograd methods.
+#include "ember/tensor.h"
+
+#include <cstring>
+
+#include "ember/autograd/node.h"
+#include "ember/dispatch.h"
+#include "ember/grad_mode.h"
+#include "ember/kernels/common.h"
+
+namespace ember {
+
+void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph, bool create_graph,
+                  const Loc& loc);
+
+TensorImpl::TensorImpl(Ref<Storage> s, const Shape& sz, const Shape& st, int64_t off, DType dt)
+    : storage(std::move(s)), sizes(sz), strides(st), offset(off), numel(sz.numel()), dtype(dt) {
+  refresh_contiguous();
+}
+
+TensorImpl::~TensorImpl() = default;
+
+void TensorImpl::refresh_contiguous() {
+  int64_t expected = 1;
+  contiguous = true;
+  for (int64_t i = sizes.ndim() - 1; i >= 0; --i) {
+    if (sizes[i] == 1) continue;
+    if (strides[i] != expected) {
+      contiguous = false;
+      return;
+    }
+    expected *= sizes[i];
+  }
+}
+
+Tensor make_tensor(const Shape& sizes, DType dtype) {
+  const size_t nbytes = static_cast<size_t>(sizes.numel()) * itemsize(dtype);
+  auto storage = make_ref<Storage>(nbytes);
+  return Tensor(make_ref<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype));
+}
+
+Tensor make_view(const Tensor& base, const Shape& sizes, const Shape& strides, int64_t offset) {
+  return Tensor(make_ref<TensorImpl>(base.impl()->storage, sizes, strides, offset, base.dtype()));
+}
+
+int64_t Tensor::size(int64_t d, const Loc& loc) const {
+  return impl_->sizes[wrap_dim(d, dim(), "size", loc)];
+}
+
+int64_t Tensor::stride(int64_t d, const Loc& loc) const {
+  return impl_->strides[wrap_dim(d, dim(), "stride", loc)];
+}
+
+template <typename T> T Tensor::item(const Loc& loc) const {
+  EMBER_CHECK(defined(), loc, "item: the tensor is undefined");
+  EMBER_CHECK(numel() == 1, loc, "item: only a tensor with one element has an item; this one has shape ",
+              sizes(), " (", numel(), " elements)");
+  if (DispatchObserver* obs = dispatch_observer()) obs->on_data_read(*this, loc);
+  return visit_dtype(dtype(), [&](auto tag) {
+    using S = decltype(tag);
+    return static_cast<T>(*static_cast<const S*>(data_ptr()));
+  });
+}
+
+template <typename T> std::vector<T> Tensor::to_vector(const Loc& loc) const {
+  EMBER_CHECK(defined(), loc, "to_vector: the tensor is undefined");
+  if (DispatchObserver* obs = dispatch_observer()) obs->on_data_read(*this, loc);
+  Tensor c = kernels::contiguous(kernels::cast_if_needed(*this, dtype_of<T>::value));
+  const T* p = static_cast<const T*>(c.data_ptr());
+  return std::vector<T>(p, p + numel());
+}
+
+#define EMBER_INSTANTIATE(T)                                         \
+  template T Tensor::item<T>(const Loc&) const;                      \
+  template std::vector<T> Tensor::to_vector<T>(const Loc&) const;
+EMBER_INSTANTIATE(bool)
+EMBER_INSTANTIATE(int32_t)
+EMBER_INSTANTIATE(int64_t)
+EMBER_INSTANTIATE(float)
+EMBER_INSTANTIATE(double)
+#undef EMBER_INSTANTIATE
+
+// --- autograd -----------------------------------------------------------------
+
+bool Tensor::requires_grad() const {
+  const auto* m = impl_->autograd.get();
+  return m && m->requires_grad;
+}
+
+Tensor& Tensor::requires_grad_(bool requires_grad, const Loc& loc) {
+  EMBER_CHECK(!requires_grad || is_floating(dtype()), loc,
+              "requires_grad_: only floating-point tensors can require gradients, not ",
+              dtype_name(dtype()));
+  EMBER_CHECK(requires_grad || is_leaf(), loc,
+              "requires_grad_: cannot turn off requires_grad of a non-leaf tensor; use detach()");
+  autograd::meta(*this).requires_grad = requires_grad;
+  return *this;
+}
+
+Tensor Tensor::grad() const {
+  const auto* m = impl_->autograd.get();
+  return m ? m->grad : Tensor();
+}
+
+void Tensor::set_grad(const Tensor& grad, const Loc& loc) {
+  EMBER_CHECK(!grad.defined() || grad.sizes() == sizes(), loc, "set_grad: gradient of shape ",
+              grad.defined() ? grad.sizes() : Shape(), " does not match the tensor's shape ", sizes());
+  autograd::meta(*this).grad = grad;
+}
+
+std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
+  const auto* m = impl_->autograd.get();
+  return m ? m->grad_fn : nullptr;
+}
+
+uint32_t Tensor::output_nr() const {
+  const auto* m = impl_->autograd.get();
+  return m ? m->output_nr : 0;
+}
+
+bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph, const Loc& loc) const {
+  EMBER_CHECK(defined(), loc, "backward: the tensor is undefined");
+  EMBER_CHECK(requires_grad(), loc, "backward: the tensor (shape ", sizes(),
+              ") does not require grad and has no grad_fn; call requires_grad_() on an input first");
+  Tensor g = gradient;
+  if (!g.defined()) {
+    EMBER_CHECK(numel() == 1, loc, "backward: a gradient can be created implicitly only for a "
+                "one-element output; this one has shape ", sizes(), ": pass a gradient");
+    g = ones(sizes(), dtype());
+  }
+  EMBER_CHECK(g.sizes() == sizes(), loc, "backward: the gradient has shape ", g.sizes(),
+              " but the tensor has shape ", sizes());
+  run_backward(*this, g, retain_graph || create_graph, create_graph, loc);
+}
+
+void Tensor::register_hook(TensorHook hook, const Loc& loc) const {
+  EMBER_CHECK(requires_grad(), loc, "register_hook: the tensor does not require grad, so no "
+              "gradient will reach the hook");
+  auto& m = autograd::meta(*this);
+  if (!m.grad_fn) {
+    m.leaf_hooks.push_back(std::move(hook));
+    return;
+  }
+  auto& hooks = m.grad_fn->output_hooks;
+  if (hooks.size() <= m.output_nr) hooks.resize(m.output_nr + 1);
+  hooks[m.output_nr].push_back(std::move(hook));
+}
+
+Tensor Tensor::detach() const {
+  return make_view(*this, sizes(), strides(), storage_offset());
+}
+
+}  // namespace ember

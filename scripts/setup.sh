@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian package ember needs, idempotently: one `apt-get update`
+# only when something is missing, then one `apt-get install` of what is missing.
+# Why each package is here: see README.md, "Dependencies".
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ ccache pkg-config
+  libopenblas-openmp-dev   # BLAS, OpenMP build: one thread pool shared with our kernels
+  libgtest-dev
+  llvm-19-dev libmlir-19-dev mlir-19-tools
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
