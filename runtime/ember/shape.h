@@ -22,7 +22,11 @@ inline constexpr int kMaxDims = 8;
 class IntArrayRef {
  public:
   IntArrayRef() = default;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+  // Like c10::IntArrayRef: the list lives until the end of the full expression.
   IntArrayRef(std::initializer_list<int64_t> list) : data_(list.begin()), size_(list.size()) {}
+#pragma GCC diagnostic pop
   IntArrayRef(const std::vector<int64_t>& v) : data_(v.data()), size_(v.size()) {}
   IntArrayRef(const int64_t* data, size_t size) : data_(data), size_(size) {}
   const int64_t* begin() const { return data_; }
