@@ -29,9 +29,14 @@ void check_one(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
   // Analytic: one backward per output element (a row of the Jacobian).
   std::vector<std::vector<std::vector<double>>> analytic(inputs.size());
   for (int64_t j = 0; j < n_out; ++j) {
-    Tensor seed = zeros(out.sizes(), out.dtype());
+    if (!out.requires_grad()) {
+      // The output does not depend on the inputs through autograd: a zero Jacobian.
+      for (size_t k = 0; k < inputs.size(); ++k)
+        if (inputs[k].requires_grad()) analytic[k].push_back(std::vector<double>(inputs[k].numel(), 0.0));
+      continue;
+    }
+    Tensor seed = zeros(out.sizes(), DType::Float64);
     static_cast<double*>(seed.data_ptr())[j] = 1.0;
-    std::vector<Tensor> saved_grads;
     for (const Tensor& x : inputs)
       if (x.requires_grad()) const_cast<Tensor&>(x).set_grad(Tensor());
     out.backward(seed, /*retain_graph=*/true, /*create_graph=*/false, loc);

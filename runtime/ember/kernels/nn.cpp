@@ -122,8 +122,9 @@ void log_softmax_forward(const OpCall& c) {
   over_rows(c, [](const auto* x, auto* y, int64_t n) {
     using T = std::remove_const_t<std::remove_pointer_t<decltype(x)>>;
     const T m = row_max(x, n);
-    const T shift = T(m + std::log(exp_shifted(x, y, n, m)));
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] - shift;
+    // (x - m) is exact near the max, so small log-probabilities keep their digits.
+    const T log_sum = T(std::log(exp_shifted(x, y, n, m)));
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_sum;
   });
 }
 
