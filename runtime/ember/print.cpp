@@ -14,10 +14,16 @@ namespace {
 constexpr int64_t kSummarizeAbove = 1000;  // elements
 constexpr int64_t kEdgeItems = 3;
 
+void print_element(std::ostream& out, DType dtype, double x) {
+  if (is_floating(dtype)) out << std::fixed << std::setprecision(4) << x;
+  else if (dtype == DType::Bool) out << (x != 0 ? "true" : "false");
+  else out << static_cast<int64_t>(x);
+}
+
 void print_values(std::ostream& out, const Tensor& t, const std::vector<double>& v, int64_t dim,
                   int64_t offset, bool summarize, int indent) {
   if (t.dim() == 0) {
-    out << v[0];
+    print_element(out, t.dtype(), v[0]);
     return;
   }
   const int64_t size = t.size(dim);
@@ -32,10 +38,7 @@ void print_values(std::ostream& out, const Tensor& t, const std::vector<double>&
       continue;
     }
     if (dim + 1 == t.dim()) {
-      const double x = v[offset + i];
-      if (is_floating(t.dtype())) out << std::fixed << std::setprecision(4) << x;
-      else if (t.dtype() == DType::Bool) out << (x != 0 ? "true" : "false");
-      else out << static_cast<int64_t>(x);
+      print_element(out, t.dtype(), v[offset + i]);
     } else {
       print_values(out, t, v, dim + 1, offset + i * inner, summarize, indent + 1);
     }
