@@ -9,7 +9,10 @@ packages=(
   libopenblas-openmp-dev   # BLAS, OpenMP build: one thread pool shared with our kernels
   libgtest-dev
   libcli11-dev            # command lines of the tools (ember-bench)
-  nlohmann-json3-dev      # JSON lines of ember-bench
+  nlohmann-json3-dev      # safetensors headers, ember-bench's JSON lines
+  zlib1g-dev              # reading the gzip-compressed digits data set
+  python3-sklearn         # ships the UCI digits data set (digits.csv.gz)
+  wamerican               # ships the English word list (/usr/share/dict/words)
   llvm-19-dev libmlir-19-dev mlir-19-tools
 )
 

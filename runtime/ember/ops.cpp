@@ -448,9 +448,7 @@ Tensor& Tensor::fill_(Scalar value, const Loc& loc) {
 Tensor& Tensor::zero_(const Loc& loc) { return fill_(0, loc); }
 
 Tensor Tensor::sum(IntArrayRef dims, bool keepdim, const Loc& loc) const { return ember::sum(*this, dims, keepdim, loc); }
-Tensor Tensor::sum(int64_t dim_, bool keepdim, const Loc& loc) const { return ember::sum(*this, {dim_}, keepdim, loc); }
 Tensor Tensor::mean(IntArrayRef dims, bool keepdim, const Loc& loc) const { return ember::mean(*this, dims, keepdim, loc); }
-Tensor Tensor::mean(int64_t dim_, bool keepdim, const Loc& loc) const { return ember::mean(*this, {dim_}, keepdim, loc); }
 
 Tensor Tensor::var(IntArrayRef dims, int64_t correction, bool keepdim, const Loc& loc) const {
   OpAttrs a = reduce_attrs(dims, keepdim, loc);

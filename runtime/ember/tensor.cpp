@@ -148,6 +148,22 @@ void Tensor::register_hook(TensorHook hook, const Loc& loc) const {
   hooks[m.output_nr].push_back(std::move(hook));
 }
 
+void Tensor::set_data(const Tensor& data, const Loc& loc) {
+  EMBER_CHECK(defined() && data.defined(), loc, "set_data: both tensors must be defined");
+  EMBER_CHECK(!requires_grad() || is_floating(data.dtype()), loc,
+              "set_data: a tensor that requires grad needs floating-point data, not ", dtype_name(data.dtype()));
+  TensorImpl& self = *impl_;
+  const TensorImpl& other = *data.impl();
+  self.storage = other.storage;
+  self.sizes = other.sizes;
+  self.strides = other.strides;
+  self.offset = other.offset;
+  self.numel = other.numel;
+  self.contiguous = other.contiguous;
+  if (self.dtype != other.dtype && self.autograd) self.autograd->grad = Tensor();
+  self.dtype = other.dtype;
+}
+
 Tensor Tensor::detach() const {
   return make_view(*this, sizes(), strides(), storage_offset());
 }

@@ -11,6 +11,7 @@
 // version counter (Note [Version counter]).
 #pragma once
 
+#include <concepts>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -105,6 +106,9 @@ class Tensor {
   // (if defined) replaces the gradient.
   void register_hook(TensorHook hook, const Loc& loc = Loc::current()) const;
   Tensor detach() const;  // shares data and version counter, no history
+  // Makes this tensor (and every handle to it) hold `data`'s values, shape and
+  // dtype, keeping its autograd identity; used by Module::to(dtype).
+  void set_data(const Tensor& data, const Loc& loc = Loc::current());
   uint32_t version() const { return impl_->storage->version.load(std::memory_order_relaxed); }
 
   // --- conversions and copies ---------------------------------------------
@@ -188,9 +192,18 @@ class Tensor {
 
   // --- reductions (dims empty = all) ---------------------------------------
   Tensor sum(IntArrayRef dims = {}, bool keepdim = false, const Loc& loc = Loc::current()) const;
-  Tensor sum(int64_t dim, bool keepdim = false, const Loc& loc = Loc::current()) const;
+  // One dim. A template, so that `sum({})` (all dims) cannot pick it.
+  template <std::integral I>
+  Tensor sum(I dim, bool keepdim = false, const Loc& loc = Loc::current()) const {
+    const int64_t d = dim;
+    return sum(IntArrayRef(&d, 1), keepdim, loc);
+  }
   Tensor mean(IntArrayRef dims = {}, bool keepdim = false, const Loc& loc = Loc::current()) const;
-  Tensor mean(int64_t dim, bool keepdim = false, const Loc& loc = Loc::current()) const;
+  template <std::integral I>
+  Tensor mean(I dim, bool keepdim = false, const Loc& loc = Loc::current()) const {
+    const int64_t d = dim;
+    return mean(IntArrayRef(&d, 1), keepdim, loc);
+  }
   Tensor var(IntArrayRef dims = {}, int64_t correction = 1, bool keepdim = false,
              const Loc& loc = Loc::current()) const;
   Tensor logsumexp(IntArrayRef dims, bool keepdim = false, const Loc& loc = Loc::current()) const;

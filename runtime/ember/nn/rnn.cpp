@@ -1,0 +1,126 @@
+// rnn.cpp - LSTM and GRU cells written with ember ops: autograd, hooks and
+// tracing need nothing else.
+#include "ember/nn/rnn.h"
+
+#include <cmath>
+
+#include "ember/nn/init.h"
+#include "ember/ops.h"
+
+namespace ember::nn {
+
+namespace {
+// Registers the four recurrent weights, initialized as PyTorch does.
+void make_weights(Module& m, int64_t gates, int64_t input, int64_t hidden, bool bias, Tensor& w_ih, Tensor& w_hh,
+                  Tensor& b_ih, Tensor& b_hh,
+                  const std::function<Tensor(const std::string&, Tensor)>& reg) {
+  const double bound = 1.0 / std::sqrt(double(hidden));
+  w_ih = reg("weight_ih", empty({gates * hidden, input}));
+  w_hh = reg("weight_hh", empty({gates * hidden, hidden}));
+  init::uniform_(w_ih, -bound, bound);
+  init::uniform_(w_hh, -bound, bound);
+  if (bias) {
+    b_ih = reg("bias_ih", empty({gates * hidden}));
+    b_hh = reg("bias_hh", empty({gates * hidden}));
+    init::uniform_(b_ih, -bound, bound);
+    init::uniform_(b_hh, -bound, bound);
+  }
+}
+
+std::string sizes_repr(int64_t in, int64_t hidden) { return std::to_string(in) + ", " + std::to_string(hidden); }
+
+void check_input(const char* name, const Tensor& x, int64_t input_size) {
+  EMBER_CHECK(x.dim() == 2 && x.size(1) == input_size, Loc::current(), name, ": expected input [B, ", input_size,
+              "], got ", x.sizes());
+}
+}  // namespace
+
+LSTMCell::LSTMCell(int64_t in, int64_t hidden, bool bias) : Module("LSTMCell"), input_size(in), hidden_size(hidden) {
+  make_weights(*this, 4, in, hidden, bias, weight_ih, weight_hh, bias_ih, bias_hh,
+               [this](const std::string& n, Tensor t) { return register_parameter(n, t); });
+}
+
+LSTMState LSTMCell::forward(const Tensor& x, const LSTMState& state) {
+  check_input("LSTMCell", x, input_size);
+  const int64_t b = x.size(0);
+  const Tensor h = state.h.defined() ? state.h : zeros({b, hidden_size}, x.dtype());
+  const Tensor c = state.c.defined() ? state.c : zeros({b, hidden_size}, x.dtype());
+  const Tensor gates = linear(x, weight_ih, bias_ih) + linear(h, weight_hh, bias_hh);
+  const auto g = chunk(gates, 4, 1);
+  const Tensor next_c = g[1].sigmoid() * c + g[0].sigmoid() * g[2].tanh();
+  const Tensor next_h = g[3].sigmoid() * next_c.tanh();
+  return {next_h, next_c};
+}
+
+LSTMState LSTMCell::operator()(const Tensor& x, const LSTMState& state) {
+  LSTMState out;
+  call_with_hooks({x}, [&] {
+    out = forward(x, state);
+    return out.h;
+  });
+  return out;
+}
+
+std::string LSTMCell::extra_repr() const { return sizes_repr(input_size, hidden_size); }
+
+LSTM::LSTM(int64_t in, int64_t hidden, int64_t layers, bool bias)
+    : Module("LSTM"), input_size(in), hidden_size(hidden), num_layers(layers) {
+  EMBER_CHECK(layers >= 1, Loc::current(), "LSTM: num_layers must be at least 1, got ", layers);
+  for (int64_t l = 0; l < layers; ++l)
+    cells.push_back(register_module("layer" + std::to_string(l),
+                                    std::make_shared<LSTMCell>(l == 0 ? in : hidden, hidden, bias)));
+}
+
+std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& x, const LSTMState& state) {
+  EMBER_CHECK(x.dim() == 3 && x.size(2) == input_size, Loc::current(), "LSTM: expected input [T, B, ", input_size,
+              "], got ", x.sizes());
+  LSTMState final_state;
+  Tensor out = call_with_hooks({x}, [&] {
+    Tensor layer_input = x;
+    std::vector<Tensor> hs, cs;
+    for (int64_t l = 0; l < num_layers; ++l) {
+      LSTMState s{state.h.defined() ? state.h[l] : Tensor(), state.c.defined() ? state.c[l] : Tensor()};
+      std::vector<Tensor> outputs;
+      for (int64_t t = 0; t < x.size(0); ++t) {
+        s = cells[l]->forward(layer_input[t], s);
+        outputs.push_back(s.h);
+      }
+      layer_input = stack(outputs, 0);
+      hs.push_back(s.h);
+      cs.push_back(s.c);
+    }
+    final_state = {stack(hs, 0), stack(cs, 0)};
+    return layer_input;
+  });
+  return {out, final_state};
+}
+
+std::string LSTM::extra_repr() const {
+  return sizes_repr(input_size, hidden_size) + ", num_layers=" + std::to_string(num_layers);
+}
+
+GRUCell::GRUCell(int64_t in, int64_t hidden, bool bias) : Module("GRUCell"), input_size(in), hidden_size(hidden) {
+  make_weights(*this, 3, in, hidden, bias, weight_ih, weight_hh, bias_ih, bias_hh,
+               [this](const std::string& n, Tensor t) { return register_parameter(n, t); });
+}
+
+// PyTorch's GRU: r = sig(Wir x + Whr h), z = sig(Wiz x + Whz h),
+// n = tanh(Win x + r * (Whn h)), h' = (1 - z) * n + z * h.
+Tensor GRUCell::forward(const Tensor& x, const Tensor& h0) {
+  check_input("GRUCell", x, input_size);
+  const Tensor h = h0.defined() ? h0 : zeros({x.size(0), hidden_size}, x.dtype());
+  const auto gi = chunk(linear(x, weight_ih, bias_ih), 3, 1);
+  const auto gh = chunk(linear(h, weight_hh, bias_hh), 3, 1);
+  const Tensor r = (gi[0] + gh[0]).sigmoid();
+  const Tensor z = (gi[1] + gh[1]).sigmoid();
+  const Tensor n = (gi[2] + r * gh[2]).tanh();
+  return (1 - z) * n + z * h;
+}
+
+Tensor GRUCell::operator()(const Tensor& x, const Tensor& h) {
+  return call_with_hooks({x}, [&] { return forward(x, h); });
+}
+
+std::string GRUCell::extra_repr() const { return sizes_repr(input_size, hidden_size); }
+
+}  // namespace ember::nn
