@@ -106,6 +106,45 @@ Workload matmul_workload() {
           }};
 }
 
+// WORKLOADS.md's MLP: Linear(784,1024)-ReLU-Linear(1024,1024)-ReLU-Linear(1024,10).
+// nn::Linear's default init is uniform in +-1/sqrt(fan_in), as the workloads ask.
+std::shared_ptr<nn::Sequential> make_mlp() {
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 1024), std::make_shared<nn::ReLU>(),
+                                          std::make_shared<nn::Linear>(1024, 1024), std::make_shared<nn::ReLU>(),
+                                          std::make_shared<nn::Linear>(1024, 10));
+}
+constexpr int64_t kBatch = 128;
+
+Workload mlp_infer_workload() {
+  return {"mlp_infer", "forward of the 784-1024-1024-10 MLP, batch 128",
+          [](const std::string&) {
+            auto model = make_mlp();
+            Tensor x = uniform_input({kBatch, 784});
+            return std::function<void()>([model, x] {
+              NoGradGuard no_grad;
+              Tensor y = (*model)(x);
+            });
+          },
+          {}};
+}
+
+Workload mlp_train_workload() {
+  return {"mlp_train", "forward, cross-entropy, backward and SGD step (lr 0.01, momentum 0.9), batch 128",
+          [](const std::string&) {
+            auto model = make_mlp();
+            auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
+            Tensor x = uniform_input({kBatch, 784});
+            Tensor labels = randint(0, 10, {kBatch});
+            return std::function<void()>([model, opt, x, labels] {
+              opt->zero_grad();
+              Tensor loss = nn::cross_entropy((*model)(x), labels);
+              loss.backward();
+              opt->step();
+            });
+          },
+          {}};
+}
+
 }  // namespace
 
 std::vector<double> time_iterations(const std::function<void()>& iteration, int warmup, int iters) {
@@ -121,7 +160,7 @@ std::vector<double> time_iterations(const std::function<void()>& iteration, int 
 
 const std::vector<Workload>& workloads() {
   static const std::vector<Workload> all = {dispatch_workload(), ew_chain_workload(), norm_softmax_workload(),
-                                            matmul_workload()};
+                                            matmul_workload(), mlp_infer_workload(), mlp_train_workload()};
   return all;
 }
 
