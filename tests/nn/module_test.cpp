@@ -102,7 +102,7 @@ TEST(Module, WatchLayersPrintsEveryLayersStatistics) {
     auto watch = watch_layers(*model, out);
     (*model)(x);
     ASSERT_EQ(watch->rows().size(), 4u);  // three layers and the model
-    const LayerStats& relu = watch->rows()[1];
+    const LayerStats relu = watch->rows()[1];  // a copy: the next forward adds rows
     EXPECT_EQ(relu.type, "ReLU");
     EXPECT_EQ(relu.shape, (Shape{2, 4}));
     EXPECT_GE(relu.min, 0.0);

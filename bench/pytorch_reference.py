@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""The workloads of shared/bench/WORKLOADS.md in PyTorch, for side-by-side runs.
+
+Prints the same JSON lines as ember-bench (with "framework": "pytorch"), so
+the two can be compared in one run on the same machine:
+
+    /usr/bin/python3 bench/pytorch_reference.py --threads 1,2 > pytorch.jsonl
+    build/bench/ember-bench --threads 1,2 > ember.jsonl
+
+PyTorch is never a dependency of ember: this script needs Debian's
+python3-torch, installed by hand (apt-get install python3-torch).
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+
+def uniform(*shape, scale=1.0):
+    return (torch.rand(*shape) * 2 - 1) * scale
+
+
+def mlp():
+    return torch.nn.Sequential(torch.nn.Linear(784, 1024), torch.nn.ReLU(), torch.nn.Linear(1024, 1024),
+                               torch.nn.ReLU(), torch.nn.Linear(1024, 10))
+
+
+def prepare(name):
+    if name == "dispatch":
+        x = uniform(16)
+
+        def run():
+            with torch.no_grad():
+                for _ in range(100000):
+                    x + x
+        return run
+    if name == "ew_chain":
+        x = uniform(4194304)
+        return lambda: torch.tanh(x * 1.5 + 0.5) * torch.sigmoid(x) + x
+    if name == "norm_softmax":
+        x, w, b = uniform(4096, 1024), uniform(1024), uniform(1024)
+        return lambda: torch.softmax(torch.nn.functional.layer_norm(x, (1024,), w, b), -1)
+    if name == "matmul":
+        a, b = uniform(1024, 1024), uniform(1024, 1024)
+        return lambda: a @ b
+    if name == "mlp_infer":
+        model, x = mlp(), uniform(128, 784)
+
+        def run():
+            with torch.no_grad():
+                model(x)
+        return run
+    if name == "mlp_train":
+        model, x, y = mlp(), uniform(128, 784), torch.randint(0, 10, (128,))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def run():
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        return run
+    raise SystemExit(f"unknown workload {name}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workloads", default="dispatch,ew_chain,norm_softmax,matmul,mlp_infer,mlp_train")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--iters", type=int, default=20)
+    p.add_argument("--one", action="store_true", help="run one workload in this process (internal)")
+    args = p.parse_args()
+    if not args.one:
+        # One process per (workload, threads), as ember-bench does, so that
+        # peak_rss_mb is the workload's own. Set up fairly, as the issues'
+        # reference figures were: BLAS limited to the same threads (Debian's
+        # torch otherwise runs OpenBLAS on every core whatever
+        # set_num_threads says), the OpenMP build of OpenBLAS (one pool), and
+        # glibc told to keep freed 16 MiB buffers instead of unmapping them
+        # (PyTorch has no caching CPU allocator).
+        for name in args.workloads.split(","):
+            for threads in args.threads.split(","):
+                env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
+                           LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp",
+                           MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="1073741824")
+                subprocess.run([sys.executable, __file__, "--one", "--workloads", name, "--threads", threads,
+                                "--iters", str(args.iters)], check=True, env=env)
+        return
+    torch.manual_seed(0)
+    for name in args.workloads.split(","):
+        for threads in [int(t) for t in args.threads.split(",")]:
+            torch.set_num_threads(threads)
+            run = prepare(name)
+            for _ in range(3):
+                run()
+            times = []
+            for _ in range(args.iters):
+                start = time.perf_counter()
+                run()
+                times.append((time.perf_counter() - start) * 1000)
+            line = {"workload": name, "mode": "eager", "framework": "pytorch", "threads": threads,
+                    "median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
+                    "iters": args.iters, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            if name == "dispatch":
+                line["us_per_op"] = line["median_ms"] * 1000 / 100000
+            print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()
