@@ -64,6 +64,20 @@ void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> input
   const bool record = is_grad_enabled() && info.differentiable &&
                       (self.requires_grad() ||
                        autograd::any_requires_grad(inputs.begin(), static_cast<int>(inputs.size())));
+  if (!record && tl_observer && op != OpId::copy) [[unlikely]] {
+    // Note [In-place under an observer]
+    // The observer (the tracer) sees an in-place op as its out-of-place op
+    // followed by an in-place copy into self: one form of in-place write to
+    // functionalize, whatever the op.
+    Tensor result = dispatch(op, inputs, attrs, loc);
+    OpAttrs copy_attrs;
+    copy_attrs.dtype = self.dtype();
+    EMBER_CHECK(kernels::can_cast(result.dtype(), self.dtype()), loc, info.name, "_: the result is ",
+                dtype_name(result.dtype()), " and cannot be written in place into a ", dtype_name(self.dtype()),
+                " tensor");
+    dispatch_inplace(OpId::copy, self, {result}, copy_attrs, loc);
+    return;
+  }
   if (!record) {
     Tensor out[1] = {self};
     info.forward(OpCall{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, loc});

@@ -34,6 +34,8 @@ class DispatchObserver {
   virtual void on_op(const OpRecord& record) = 0;
   // Tensor values were read into C++ (item(), to_vector()).
   virtual void on_data_read(const Tensor& tensor, const Loc& loc) {}
+  // The .grad of `leaf` was set (by backward or set_grad); `grad` may be undefined.
+  virtual void on_grad_set(const Tensor& leaf, const Tensor& grad) {}
 };
 
 // The observer of this thread; returns the previous one.

@@ -1,6 +1,7 @@
 // tensor.cpp - TensorImpl, tensor metadata, data access and autograd methods.
 #include "ember/tensor.h"
 
+#include <atomic>
 #include <cstring>
 
 #include "ember/autograd/node.h"
@@ -13,8 +14,15 @@ namespace ember {
 void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph, bool create_graph,
                   const Loc& loc);
 
+namespace {
+std::atomic<uint64_t> g_tensor_serial{0};
+}
+
+uint64_t next_tensor_serial() { return g_tensor_serial.load(std::memory_order_relaxed); }
+
 TensorImpl::TensorImpl(Ref<Storage> s, const Shape& sz, const Shape& st, int64_t off, DType dt)
-    : storage(std::move(s)), sizes(sz), strides(st), offset(off), numel(sz.numel()), dtype(dt) {
+    : storage(std::move(s)), sizes(sz), strides(st), offset(off), numel(sz.numel()), dtype(dt),
+      serial(g_tensor_serial.fetch_add(1, std::memory_order_relaxed)) {
   refresh_contiguous();
 }
 
@@ -106,6 +114,7 @@ void Tensor::set_grad(const Tensor& grad, const Loc& loc) {
   EMBER_CHECK(!grad.defined() || grad.sizes() == sizes(), loc, "set_grad: gradient of shape ",
               grad.defined() ? grad.sizes() : Shape(), " does not match the tensor's shape ", sizes());
   autograd::meta(*this).grad = grad;
+  if (DispatchObserver* obs = dispatch_observer()) obs->on_grad_set(*this, grad);
 }
 
 std::shared_ptr<autograd::Node> Tensor::grad_fn() const {

@@ -49,7 +49,11 @@ struct TensorImpl : RefCounted {
   bool wrapped_number = false;  // made from a C++ number (Note [Type promotion])
   bool is_view = false;         // made by a view op: shares another tensor's buffer
   std::unique_ptr<autograd::AutogradMeta> autograd;  // null until autograd needs it
+  uint64_t serial;  // creation order: the tracer tells tensors made before a call from those made in it
 };
+
+// The serial number the next TensorImpl will get.
+uint64_t next_tensor_serial();
 
 using TensorHook = std::function<Tensor(const Tensor&)>;
 

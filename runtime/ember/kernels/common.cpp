@@ -1,6 +1,8 @@
 // common.cpp - conversion copies and output preparation.
 #include "ember/kernels/common.h"
 
+#include <cstring>
+
 namespace ember::kernels {
 
 void copy_convert(const Tensor& dst, const Tensor& src) {
@@ -33,6 +35,12 @@ Tensor cast(const Tensor& x, DType dtype) {
 }
 
 Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : cast(x, x.dtype()); }
+
+Tensor zeros_internal(const Shape& shape, DType dtype) {
+  Tensor t = make_tensor(shape, dtype);
+  if (t.numel()) std::memset(t.data_ptr(), 0, static_cast<size_t>(t.numel()) * t.itemsize());
+  return t;
+}
 
 bool can_cast(DType from, DType to) {
   if (is_floating(from) && !is_floating(to)) return false;

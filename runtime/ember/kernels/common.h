@@ -18,6 +18,10 @@ inline Tensor cast_if_needed(const Tensor& x, DType dtype) {
 // A contiguous tensor with x's values (x itself when already contiguous).
 Tensor contiguous(const Tensor& x);
 
+// A zero-filled contiguous tensor, made without dispatch: a kernel's scratch
+// or output must not appear to the tracer as an op of its own.
+Tensor zeros_internal(const Shape& shape, DType dtype);
+
 // PyTorch's can_cast for in-place results: no float into integer, nothing
 // but bool into bool.
 bool can_cast(DType from, DType to);

@@ -112,7 +112,7 @@ void conv2d_backward_input_forward(const OpCall& c) {
   const Tensor g = contiguous(c.inputs[0]), w = contiguous(c.inputs[1]);
   const ConvGeometry q = conv_geometry(c.attrs.ints2, w.sizes(), c.attrs.ints, "conv2d_backward_input", c.loc);
   Tensor& out = c.outputs[0];
-  out = zeros(c.attrs.ints2, g.dtype());
+  out = zeros_internal(c.attrs.ints2, g.dtype());
   float_types(g.dtype(), c, [&](auto tag) {
     using T = decltype(tag);
     std::vector<T> cols(q.ckk() * q.ohw());
@@ -129,7 +129,7 @@ void conv2d_backward_weight_forward(const OpCall& c) {
   const Tensor g = contiguous(c.inputs[0]), x = contiguous(c.inputs[1]);
   const ConvGeometry q = conv_geometry(x.sizes(), c.attrs.ints2, c.attrs.ints, "conv2d_backward_weight", c.loc);
   Tensor& out = c.outputs[0];
-  out = zeros(c.attrs.ints2, g.dtype());
+  out = zeros_internal(c.attrs.ints2, g.dtype());
   float_types(g.dtype(), c, [&](auto tag) {
     using T = decltype(tag);
     std::vector<T> cols(q.ckk() * q.ohw());
@@ -201,7 +201,7 @@ template <bool kMax> void pool_backward_forward(const OpCall& c) {
   const Tensor x = kMax ? contiguous(c.inputs[1]) : Tensor();
   const PoolGeometry q = pool_geometry(in_shape, c.attrs.ints, op_name(c.op), c.loc);
   Tensor& out = c.outputs[0];
-  out = zeros(in_shape, g.dtype());
+  out = zeros_internal(in_shape, g.dtype());
   float_types(g.dtype(), c, [&](auto tag) {
     using T = decltype(tag);
     const T* gp = static_cast<const T*>(g.data_ptr());

@@ -281,7 +281,7 @@ void embedding_backward_forward(const OpCall& c) {
   EMBER_CHECK(g.numel() == idx.numel() * d, c.loc, "embedding_backward: gradient of shape ", g.sizes(),
               " does not match indices of shape ", c.inputs[1].sizes());
   Tensor& out = c.outputs[0];
-  out = zeros(Shape{rows, d}, g.dtype());
+  out = zeros_internal(Shape{rows, d}, g.dtype());
   const int64_t* ip = static_cast<const int64_t*>(idx.data_ptr());
   visit_dtype(g.dtype(), [&](auto tag) {
     using T = decltype(tag);

@@ -130,8 +130,8 @@ void unsqueeze_forward(const OpCall& c) {
 void slice_backward_forward(const OpCall& c) {
   const Tensor& g = c.inputs[0];
   Tensor& out = c.outputs[0];
-  out = zeros(c.attrs.ints, g.dtype());
   InternalScope scope;
+  out = zeros_internal(c.attrs.ints, g.dtype());
   Tensor region = c.op == OpId::slice_backward
                       ? out.slice(c.attrs.dim, c.attrs.ints2[0], c.attrs.ints2[1], c.attrs.ints2[2])
                       : out.select(c.attrs.dim, c.attrs.index);

@@ -1,0 +1,195 @@
+// trace.cpp - the recording observer: tensors to SSA values, ops to nodes,
+// in-place writes functionalized.
+#include "ember/tracer/trace.h"
+
+#include <unordered_map>
+
+#include "ember/dispatch.h"
+#include "ember/kernels/common.h"
+
+namespace ember::tracer {
+
+namespace {
+
+// Note [Aliases are the same value]
+// detach() and autograd's saved outputs make new TensorImpls over the same
+// buffer with the same geometry. They hold the same value as the tensor they
+// alias (and see its in-place writes), so values are found by (storage,
+// offset, sizes, strides, dtype), not by TensorImpl; otherwise an alias made
+// during the call would be baked as a constant, its values frozen at trace time.
+struct AliasKey {
+  const Storage* storage;
+  int64_t offset;
+  Shape sizes, strides;
+  DType dtype;
+  bool operator==(const AliasKey& o) const {
+    return storage == o.storage && offset == o.offset && sizes == o.sizes && strides == o.strides && dtype == o.dtype;
+  }
+};
+struct AliasKeyHash {
+  size_t operator()(const AliasKey& k) const {
+    size_t h = std::hash<const void*>()(k.storage) ^ (std::hash<int64_t>()(k.offset) << 1);
+    for (int64_t d : k.sizes) h = h * 31 + std::hash<int64_t>()(d);
+    for (int64_t d : k.strides) h = h * 17 + std::hash<int64_t>()(d);
+    return h ^ static_cast<size_t>(k.dtype);
+  }
+};
+AliasKey alias_key(const Tensor& t) {
+  return {t.impl()->storage.get(), t.storage_offset(), t.sizes(), t.strides(), t.dtype()};
+}
+
+class Recorder : public DispatchObserver {
+ public:
+  Recorder(const std::vector<Tensor>& inputs, uint64_t first_serial) : first_serial_(first_serial) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      EMBER_CHECK(inputs[i].defined(), Loc::current(), "trace: input ", i, " is undefined");
+      const int v = graph.add_value({ValueKind::Input, inputs[i].sizes(), inputs[i].dtype(), int(i), 0});
+      graph.inputs.push_back(v);
+      bind(inputs[i], v);
+      origin_.emplace_back(ValueKind::Input, int(i), inputs[i]);
+    }
+  }
+
+  void on_op(const OpRecord& r) override {
+    if (r.inplace) {
+      functionalize(r);
+      return;
+    }
+    Node node{r.op, {}, r.attrs, {}, r.loc};
+    for (int i = 0; i < r.num_inputs; ++i) node.inputs.push_back(value_of(r.inputs[i]));
+    const int index = static_cast<int>(graph.nodes.size());
+    for (int k = 0; k < r.num_outputs; ++k) {
+      const Tensor& out = r.outputs[k];
+      const int v = graph.add_value({ValueKind::Op, out.sizes(), out.dtype(), index, k});
+      node.outputs.push_back(v);
+      bind(out, v);
+    }
+    graph.nodes.push_back(std::move(node));
+  }
+
+  void on_data_read(const Tensor&, const Loc& loc) override { graph.data_reads.push_back(format_loc(loc)); }
+
+  void on_grad_set(const Tensor& leaf, const Tensor& grad) override {
+    auto it = captured_index_.find(leaf.impl());
+    if (it == captured_index_.end()) {
+      // A leaf made during the call: its .grad is no state a replay must restore.
+      if (leaf.impl()->serial >= first_serial_) return;
+      value_of(leaf);
+      it = captured_index_.find(leaf.impl());
+    }
+    graph.grad_writes.push_back({it->second, grad.defined() ? value_of(grad) : -1});
+  }
+
+  // After the call: every captured tensor or input whose value changed is written back.
+  void finish(const std::vector<Tensor>& outputs) {
+    for (const Tensor& t : outputs) {
+      EMBER_CHECK(t.defined(), Loc::current(), "trace: the traced function returned an undefined tensor");
+      graph.outputs.push_back(value_of(t));
+    }
+    for (const auto& [kind, index, t] : origin_) {
+      const int now = current_.at(alias_key(t));
+      const int initial = kind == ValueKind::Input ? graph.inputs[index] : graph.captured_values[index];
+      if (now != initial) graph.writebacks.push_back({kind, index, now});
+    }
+  }
+
+  Graph graph;
+
+ private:
+  void bind(const Tensor& t, int value) {
+    current_[alias_key(t)] = value;
+    keep_alive_.push_back(t);  // storage pointers stay unique while we map by them
+  }
+
+  int value_of(const Tensor& t) {
+    auto it = current_.find(alias_key(t));
+    if (it != current_.end()) return it->second;
+    if (t.impl()->serial < first_serial_) {
+      // Existed before the call: read by reference at every replay.
+      const int index = static_cast<int>(graph.captured.size());
+      const int v = graph.add_value({ValueKind::Captured, t.sizes(), t.dtype(), index, 0});
+      graph.captured.push_back(t);
+      graph.captured_values.push_back(v);
+      captured_index_[t.impl()] = index;
+      origin_.emplace_back(ValueKind::Captured, index, t);
+      bind(t, v);
+      return v;
+    }
+    // Made inside the call without an op (tensor(), a C++ number, a data
+    // loader): its values are baked into the graph.
+    const int index = static_cast<int>(graph.constants.size());
+    const int v = graph.add_value({ValueKind::Constant, t.sizes(), t.dtype(), index, 0});
+    Tensor frozen = kernels::cast(t, t.dtype());
+    frozen.impl()->wrapped_number = t.impl()->wrapped_number;
+    graph.constants.push_back(frozen);
+    graph.constant_values.push_back(v);
+    bind(t, v);
+    return v;
+  }
+
+  // Note [In-place under an observer] makes every in-place write a copy of
+  // an already recorded value into `self`: self's new value is that value,
+  // broadcast to self's shape and converted to self's dtype.
+  void functionalize(const OpRecord& r) {
+    const Tensor& self = r.outputs[0];
+    if (r.op != OpId::copy || r.num_inputs != 1) {
+      graph.unsupported.push_back(std::string("in-place ") + op_name(r.op) + " at " + format_loc(r.loc));
+      return;
+    }
+    if (self.impl()->is_view) {
+      graph.unsupported.push_back("an in-place write into a view (shape " + to_string(self.sizes()) + ") at " +
+                                  format_loc(r.loc) + ": the viewed tensor would not see it in a replay");
+    }
+    int v = value_of(r.inputs[0]);
+    if (graph.values[v].shape != self.sizes()) {
+      OpAttrs a;
+      a.ints = self.sizes();
+      v = emit(OpId::expand, v, a, self.sizes(), graph.values[v].dtype, r.loc);
+    }
+    if (graph.values[v].dtype != self.dtype()) {
+      OpAttrs a;
+      a.dtype = self.dtype();
+      v = emit(OpId::copy, v, a, self.sizes(), self.dtype(), r.loc);
+    }
+    value_of(self);  // a tensor first seen as a write target is captured (or constant) first
+    current_[alias_key(self)] = v;  // every alias of self now holds the new value
+  }
+
+  int emit(OpId op, int input, const OpAttrs& attrs, const Shape& shape, DType dtype, const Loc& loc) {
+    const int index = static_cast<int>(graph.nodes.size());
+    const int v = graph.add_value({ValueKind::Op, shape, dtype, index, 0});
+    graph.nodes.push_back({op, {input}, attrs, {v}, loc});
+    return v;
+  }
+
+  uint64_t first_serial_;
+  std::unordered_map<AliasKey, int, AliasKeyHash> current_;  // the value a tensor (and its aliases) holds now
+  std::unordered_map<const TensorImpl*, int> captured_index_;
+  std::vector<std::tuple<ValueKind, int, Tensor>> origin_;  // inputs and captured tensors, for write-backs
+  std::vector<Tensor> keep_alive_;
+};
+
+// Installs the recorder for the duration of the call.
+class ObserverScope {
+ public:
+  explicit ObserverScope(DispatchObserver* o) : previous_(set_dispatch_observer(o)) {}
+  ~ObserverScope() { set_dispatch_observer(previous_); }
+
+ private:
+  DispatchObserver* previous_;
+};
+
+}  // namespace
+
+TraceResult trace(const TracedFn& fn, const std::vector<Tensor>& inputs) {
+  Recorder recorder(inputs, next_tensor_serial());
+  std::vector<Tensor> outputs;
+  {
+    ObserverScope scope(&recorder);
+    outputs = fn(inputs);
+  }
+  recorder.finish(outputs);
+  return {std::move(recorder.graph), std::move(outputs)};
+}
+
+}  // namespace ember::tracer
