@@ -14,6 +14,7 @@ packages=(
   python3-sklearn         # ships the UCI digits data set (digits.csv.gz)
   wamerican               # ships the English word list (/usr/share/dict/words)
   llvm-19-dev libmlir-19-dev mlir-19-tools
+  llvm-19-tools           # FileCheck and lit for the dialect tests
 )
 
 missing=()

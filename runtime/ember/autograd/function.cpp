@@ -1,10 +1,6 @@
 // function.cpp - custom autograd functions.
 #include "ember/autograd/function.h"
 
-#include <cxxabi.h>
-
-#include <cstdlib>
-
 #include "ember/autograd/backward_context.h"
 #include "ember/ops.h"
 
@@ -34,16 +30,13 @@ std::vector<Tensor> CustomFunctionNode::apply(std::vector<Tensor>& grads) {
 
 namespace detail {
 void connect_custom(AutogradContext& ctx, std::vector<Tensor> inputs, Tensor& output,
-                    CustomBackward backward, const char* mangled) {
+                    CustomBackward backward, const char* name) {
   if (!is_grad_enabled() || !autograd::any_requires_grad(inputs.data(), static_cast<int>(inputs.size())))
     return;
   // The output must be a tensor of its own to carry this node's history.
   for (const Tensor& in : inputs)
     if (output.is_same(in)) output = output.detach();
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-  ctx.name_ = std::string(status == 0 ? demangled : mangled) + "_backward";
-  std::free(demangled);
+  ctx.name_ = std::string(name) + "_backward";
   ctx.needs_grad_.clear();
   for (const Tensor& in : inputs) ctx.needs_grad_.push_back(in.requires_grad());
   ctx.finish_saving(output);

@@ -18,7 +18,7 @@
 
 #include <string>
 #include <type_traits>
-#include <typeinfo>
+#include <string_view>
 #include <vector>
 
 #include "ember/autograd/node.h"
@@ -68,6 +68,12 @@ struct CustomFunctionNode : autograd::Node {
 };
 
 namespace detail {
+// The name of T without RTTI (the MLIR layers build with -fno-rtti).
+template <typename T> constexpr std::string_view type_name() {
+  const std::string_view p = __PRETTY_FUNCTION__;  // "... type_name() [with T = ns::Name; ...]"
+  const size_t start = p.find("T = ") + 4;
+  return p.substr(start, p.find_first_of(";]", start) - start);
+}
 inline void collect_tensors(std::vector<Tensor>&) {}
 template <typename A, typename... Rest> void collect_tensors(std::vector<Tensor>& out, const A& a, const Rest&... rest) {
   if constexpr (std::is_same_v<std::decay_t<A>, Tensor>) out.push_back(a);
@@ -85,7 +91,7 @@ template <typename Derived> struct Function {
       NoGradGuard no_grad;
       output = Derived::forward(ctx, args...);
     }
-    detail::connect_custom(ctx, std::move(inputs), output, &Derived::backward, typeid(Derived).name());
+    detail::connect_custom(ctx, std::move(inputs), output, &Derived::backward, std::string(detail::type_name<Derived>()).c_str());
     return output;
   }
 };

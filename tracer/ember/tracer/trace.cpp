@@ -96,8 +96,11 @@ class Recorder : public DispatchObserver {
   Graph graph;
 
  private:
+  // A view with the geometry of a tensor we already know (x.view(x.sizes()))
+  // is that tensor's value: the first value bound to a key stays, so such a
+  // view does not look like a write.
   void bind(const Tensor& t, int value) {
-    current_[alias_key(t)] = value;
+    current_.try_emplace(alias_key(t), value);
     keep_alive_.push_back(t);  // storage pointers stay unique while we map by them
   }
 
