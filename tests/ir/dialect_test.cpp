@@ -17,16 +17,6 @@
 namespace ember::ir {
 namespace {
 
-tracer::Graph trace_sample(OpId op, const testing::OpSample& sample) {
-  return tracer::trace([&](const std::vector<Tensor>& in) -> std::vector<Tensor> {
-    if (op_info(op).num_outputs == 2) {
-      auto [a, b] = dispatch2(op, {in[0]}, sample.attrs, Loc::current());
-      return {a, b};
-    }
-    return {dispatch(op, in, sample.attrs, Loc::current())};
-  }, sample.inputs).graph;
-}
-
 TEST(Dialect, EveryOpOfTheTableHasADialectOp) {
   mlir::MLIRContext context;
   load_dialects(context);
@@ -43,7 +33,7 @@ TEST_P(DialectSweep, TracedSampleVerifiesPrintsAndParsesBack) {
   manual_seed(3);
   const auto sample = testing::op_sample(op);
   ASSERT_TRUE(sample.has_value()) << op_name(op);
-  const tracer::Graph graph = trace_sample(op, *sample);
+  const tracer::Graph graph = testing::trace_sample(op, *sample).graph;
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   try {

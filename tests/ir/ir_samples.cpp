@@ -15,13 +15,7 @@ using namespace ember;
 tracer::Graph trace_sample(OpId op) {
   const auto sample = testing::op_sample(op);
   if (!sample) throw Error(std::string("no sample for ") + op_name(op));
-  return tracer::trace([&](const std::vector<Tensor>& in) -> std::vector<Tensor> {
-    if (op_info(op).num_outputs == 2) {
-      auto [a, b] = dispatch2(op, {in[0]}, sample->attrs, Loc::current());
-      return {a, b};
-    }
-    return {dispatch(op, in, sample->attrs, Loc::current())};
-  }, sample->inputs).graph;
+  return testing::trace_sample(op, *sample).graph;
 }
 
 int main(int argc, char** argv) {

@@ -6,8 +6,10 @@
 #include <optional>
 #include <vector>
 
+#include "ember/dispatch.h"
 #include "ember/ember.h"
 #include "ember/op_table.h"
+#include "ember/tracer/trace.h"
 
 namespace ember::testing {
 
@@ -114,6 +116,20 @@ inline std::optional<OpSample> op_sample(OpId op) {
       return OpSample{{}, a};
   }
   return std::nullopt;
+}
+
+// Runs `op` once on `inputs` through dispatch (one or two outputs).
+inline std::vector<Tensor> run_op(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs) {
+  if (op_info(op).num_outputs == 2) {
+    auto [a, b] = dispatch2(op, {inputs[0]}, attrs, Loc::current());
+    return {a, b};
+  }
+  return {dispatch(op, inputs, attrs, Loc::current())};
+}
+
+// The trace of the op's sample call.
+inline tracer::TraceResult trace_sample(OpId op, const OpSample& sample) {
+  return tracer::trace([&](const std::vector<Tensor>& in) { return run_op(op, in, sample.attrs); }, sample.inputs);
 }
 
 }  // namespace ember::testing

@@ -14,14 +14,6 @@ namespace {
 
 using testing::op_sample;
 
-std::vector<Tensor> call_op(OpId op, const std::vector<Tensor>& in, const OpAttrs& attrs) {
-  if (op_info(op).num_outputs == 2) {
-    auto [a, b] = dispatch2(op, {in[0]}, attrs, Loc::current());
-    return {a, b};
-  }
-  return {dispatch(op, in, attrs, Loc::current())};
-}
-
 class TraceSweep : public ::testing::TestWithParam<int> {};
 
 TEST_P(TraceSweep, ReplayMatchesEager) {
@@ -30,7 +22,7 @@ TEST_P(TraceSweep, ReplayMatchesEager) {
   const auto sample = op_sample(op);
   ASSERT_TRUE(sample.has_value()) << op_name(op) << " has no sample call in op_samples.h";
   manual_seed(5);  // the random ops draw the same numbers in both runs
-  TraceResult t = trace([&](const std::vector<Tensor>& in) { return call_op(op, in, sample->attrs); }, sample->inputs);
+  TraceResult t = testing::trace_sample(op, *sample);
   ASSERT_TRUE(t.graph.replayable()) << t.graph.to_text();
   ASSERT_EQ(t.graph.nodes.size(), 1u) << t.graph.to_text();
   EXPECT_EQ(t.graph.nodes[0].op, op);
