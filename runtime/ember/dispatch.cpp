@@ -1,6 +1,8 @@
 // dispatch.cpp - the single hook: kernel, autograd, observer.
 #include "ember/dispatch.h"
 
+#include <cstring>
+
 #include "ember/autograd/backward_context.h"
 #include "ember/grad_mode.h"
 #include "ember/kernels/common.h"
@@ -9,9 +11,13 @@ namespace ember {
 
 namespace {
 thread_local DispatchObserver* tl_observer = nullptr;
+thread_local const Loc* tl_user_loc = nullptr;
+
+bool inside_ember(const Loc& loc) { return std::strstr(loc.file_name(), "/runtime/ember/") != nullptr; }
 
 void run(OpId op, const Tensor* inputs, int num_inputs, const OpAttrs& attrs, Tensor* outputs,
-         int num_outputs, const Loc& loc) {
+         int num_outputs, const Loc& call_loc) {
+  const Loc& loc = effective_loc(call_loc);
   const OpInfo& info = op_info(op);
   info.forward(OpCall{op, inputs, num_inputs, attrs, outputs, num_outputs, loc});
   if (info.differentiable && is_grad_enabled() && autograd::any_requires_grad(inputs, num_inputs))
@@ -20,6 +26,20 @@ void run(OpId op, const Tensor* inputs, int num_inputs, const OpAttrs& attrs, Te
     obs->on_op(OpRecord{op, inputs, num_inputs, attrs, outputs, num_outputs, false, loc});
 }
 }  // namespace
+
+UserLocScope::UserLocScope(const Loc& loc) : previous_(tl_user_loc), loc_(loc) {
+  // The outermost user line wins: a scope opened inside ember keeps it.
+  // A default-constructed location (line 0: e.g. a leaf's gradient
+  // accumulator) says nothing and is skipped.
+  if (loc.line() != 0 && (!previous_ || !inside_ember(loc))) tl_user_loc = &loc_;
+}
+
+UserLocScope::~UserLocScope() { tl_user_loc = previous_; }
+
+const Loc& effective_loc(const Loc& loc) {
+  if (tl_user_loc && inside_ember(loc)) [[unlikely]] return *tl_user_loc;
+  return loc;
+}
 
 DispatchObserver* set_dispatch_observer(DispatchObserver* observer) {
   DispatchObserver* previous = tl_observer;
@@ -58,7 +78,8 @@ std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> input
 // A leaf that requires grad and views of tensors that require grad cannot be
 // written in place under autograd, as in PyTorch.
 void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> inputs,
-                      const OpAttrs& attrs, const Loc& loc) {
+                      const OpAttrs& attrs, const Loc& call_loc) {
+  const Loc& loc = effective_loc(call_loc);
   const OpInfo& info = op_info(op);
   EMBER_CHECK(self.defined(), loc, info.name, "_: the tensor is undefined");
   const bool record = is_grad_enabled() && info.differentiable &&

@@ -42,6 +42,27 @@ class DispatchObserver {
 DispatchObserver* set_dispatch_observer(DispatchObserver* observer);
 DispatchObserver* dispatch_observer();
 
+// Note [The user's line]
+// Ops that ember issues itself (a layer's forward, a backward formula, an
+// optimizer step) have call sites inside ember. While a UserLocScope is
+// active, such ops report the scope's location instead, in errors, autograd
+// nodes (anomaly mode), graph dumps and MLIR locs: Layer::operator(),
+// Optimizer::step() and the backward engine open one with their caller's line
+// (for backward: the forward op's line).
+class UserLocScope {
+ public:
+  explicit UserLocScope(const Loc& loc);
+  ~UserLocScope();
+  UserLocScope(const UserLocScope&) = delete;
+  UserLocScope& operator=(const UserLocScope&) = delete;
+
+ private:
+  const Loc* previous_;
+  Loc loc_;
+};
+// `loc`, or the active scope's location when `loc` is inside ember.
+const Loc& effective_loc(const Loc& loc);
+
 Tensor dispatch(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& attrs, const Loc& loc);
 Tensor dispatch(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Loc& loc);
 std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> inputs,

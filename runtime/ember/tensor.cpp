@@ -137,7 +137,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_gra
   if (!g.defined()) {
     EMBER_CHECK(numel() == 1, loc, "backward: a gradient can be created implicitly only for a "
                 "one-element output; this one has shape ", sizes(), ": pass a gradient");
-    g = ones(sizes(), dtype());
+    g = ones(sizes(), dtype(), loc);
   }
   EMBER_CHECK(g.sizes() == sizes(), loc, "backward: the gradient has shape ", g.sizes(),
               " but the tensor has shape ", sizes());

@@ -71,6 +71,9 @@ TEST(Tracer, ReplayedTrainingStepUpdatesParametersExactlyAsEager) {
                         {x, y});
   step(*eager, eager_opt, x, y);  // the traced call itself ran eagerly
   ASSERT_TRUE(t.graph.replayable()) << t.graph.to_text();
+  for (const Node& n : t.graph.nodes)
+    EXPECT_NE(std::string(n.loc.file_name()).find("tracer_test.cpp"), std::string::npos)
+        << op_name(n.op) << " reports " << format_loc(n.loc) << ", not the user's line";
   EXPECT_FALSE(t.graph.writebacks.empty()) << "the parameter and momentum updates are written back";
   EXPECT_FALSE(t.graph.grad_writes.empty()) << "the .grad of each parameter is set";
   for (int i = 0; i < 5; ++i) {
@@ -183,6 +186,10 @@ TEST(Tracer, TextAndDotDumpsShowOpsShapesAndLines) {
   EXPECT_NE(text.find("= relu("), std::string::npos) << text;
   EXPECT_NE(text.find("# tracer_test.cpp:" + std::to_string(line)), std::string::npos) << "the user's line: " << text;
   EXPECT_NE(text.find("return %"), std::string::npos) << text;
+  // Every op, including those issued inside the layers, names the user's line
+  // (Note [The user's line]).
+  EXPECT_EQ(text.find("layers.cpp"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ops.cpp"), std::string::npos) << text;
   const std::string dot = t.graph.to_dot();
   EXPECT_EQ(dot.rfind("digraph ember {", 0), 0u) << dot;
   EXPECT_NE(dot.find("matmul"), std::string::npos);

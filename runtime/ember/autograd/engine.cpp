@@ -11,6 +11,7 @@
 
 #include "ember/autograd/anomaly.h"
 #include "ember/autograd/node.h"
+#include "ember/dispatch.h"
 #include "ember/grad_mode.h"
 #include "ember/ops.h"
 
@@ -68,6 +69,7 @@ void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph
   }
 
   GradModeGuard grad_mode(create_graph);
+  UserLocScope user_line(loc);  // what no forward op claims (seeding, accumulation) is backward()'s line
   std::unordered_map<Node*, std::vector<Tensor>> buffers;
   std::unordered_map<Node*, std::shared_ptr<Node>> keep_alive;
   auto deliver = [&](const Edge& e, Tensor g) {
@@ -95,7 +97,11 @@ void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph
         if (r.defined()) grads[i] = r;
       }
     }
-    std::vector<Tensor> input_grads = node->apply(grads);
+    std::vector<Tensor> input_grads;
+    {
+      UserLocScope user_line(node->loc);  // the formula's ops report the forward op's line
+      input_grads = node->apply(grads);
+    }
     grads.clear();
     if (g_anomaly) {
       for (size_t i = 0; i < input_grads.size(); ++i) {

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "ember/dispatch.h"
 #include "ember/grad_mode.h"
 #include "ember/ops.h"
 
@@ -102,7 +103,9 @@ void Module::remove_hook(int handle) {
   hooks_.erase(handle);
 }
 
-Tensor Module::call_with_hooks(const std::vector<Tensor>& inputs, const std::function<Tensor()>& forward) {
+Tensor Module::call_with_hooks(const std::vector<Tensor>& inputs, const std::function<Tensor()>& forward,
+                               const Loc& loc) {
+  UserLocScope user_line(loc);
   for (auto& [h, hook] : pre_hooks_) hook(*this, inputs);
   Tensor out = forward();
   for (auto& [h, hook] : hooks_) hook(*this, inputs, out);

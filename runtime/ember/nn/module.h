@@ -76,7 +76,8 @@ class Module {
     return m;
   }
   // Runs the pre-hooks, `forward`, then the hooks.
-  Tensor call_with_hooks(const std::vector<Tensor>& inputs, const std::function<Tensor()>& forward);
+  Tensor call_with_hooks(const std::vector<Tensor>& inputs, const std::function<Tensor()>& forward,
+                         const Loc& loc = Loc::current());
 
  private:
   void add_child(const std::string& name, std::shared_ptr<Module> m);
@@ -96,7 +97,10 @@ class Module {
 class Layer : public Module {
  public:
   using Module::Module;
-  Tensor operator()(const Tensor& x) { return call_with_hooks({x}, [&] { return forward(x); }); }
+  // Ops of the forward pass report `loc`, the caller's line (Note [The user's line]).
+  Tensor operator()(const Tensor& x, const Loc& loc = Loc::current()) {
+    return call_with_hooks({x}, [&] { return forward(x); }, loc);
+  }
   virtual Tensor forward(const Tensor& x) = 0;
 };
 

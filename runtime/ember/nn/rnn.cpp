@@ -52,12 +52,12 @@ LSTMState LSTMCell::forward(const Tensor& x, const LSTMState& state) {
   return {next_h, next_c};
 }
 
-LSTMState LSTMCell::operator()(const Tensor& x, const LSTMState& state) {
+LSTMState LSTMCell::operator()(const Tensor& x, const LSTMState& state, const Loc& loc) {
   LSTMState out;
   call_with_hooks({x}, [&] {
     out = forward(x, state);
     return out.h;
-  });
+  }, loc);
   return out;
 }
 
@@ -71,7 +71,7 @@ LSTM::LSTM(int64_t in, int64_t hidden, int64_t layers, bool bias)
                                     std::make_shared<LSTMCell>(l == 0 ? in : hidden, hidden, bias)));
 }
 
-std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& x, const LSTMState& state) {
+std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& x, const LSTMState& state, const Loc& loc) {
   EMBER_CHECK(x.dim() == 3 && x.size(2) == input_size, Loc::current(), "LSTM: expected input [T, B, ", input_size,
               "], got ", x.sizes());
   LSTMState final_state;
@@ -91,7 +91,7 @@ std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& x, const LSTMState& sta
     }
     final_state = {stack(hs, 0), stack(cs, 0)};
     return layer_input;
-  });
+  }, loc);
   return {out, final_state};
 }
 
@@ -117,8 +117,8 @@ Tensor GRUCell::forward(const Tensor& x, const Tensor& h0) {
   return (1 - z) * n + z * h;
 }
 
-Tensor GRUCell::operator()(const Tensor& x, const Tensor& h) {
-  return call_with_hooks({x}, [&] { return forward(x, h); });
+Tensor GRUCell::operator()(const Tensor& x, const Tensor& h, const Loc& loc) {
+  return call_with_hooks({x}, [&] { return forward(x, h); }, loc);
 }
 
 std::string GRUCell::extra_repr() const { return sizes_repr(input_size, hidden_size); }

@@ -24,7 +24,7 @@ class LSTMCell : public Module {
   LSTMCell(int64_t input_size, int64_t hidden_size, bool bias = true);
   // One step: x [B, input] and the previous state (zeros when undefined).
   LSTMState forward(const Tensor& x, const LSTMState& state = {});
-  LSTMState operator()(const Tensor& x, const LSTMState& state = {});
+  LSTMState operator()(const Tensor& x, const LSTMState& state = {}, const Loc& loc = Loc::current());
   std::string extra_repr() const override;
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // [4*hidden, input], [4*hidden, hidden]; gates i, f, g, o
   int64_t input_size, hidden_size;
@@ -35,7 +35,7 @@ class LSTM : public Module {
   LSTM(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1, bool bias = true);
   // x [T, B, input]; returns the last layer's outputs [T, B, hidden] and the
   // final state of every layer. Forward hooks see x and the outputs.
-  std::pair<Tensor, LSTMState> forward(const Tensor& x, const LSTMState& state = {});
+  std::pair<Tensor, LSTMState> forward(const Tensor& x, const LSTMState& state = {}, const Loc& loc = Loc::current());
   std::string extra_repr() const override;
   int64_t input_size, hidden_size, num_layers;
   std::vector<std::shared_ptr<LSTMCell>> cells;
@@ -45,7 +45,7 @@ class GRUCell : public Module {
  public:
   GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true);
   Tensor forward(const Tensor& x, const Tensor& h = {});
-  Tensor operator()(const Tensor& x, const Tensor& h = {});
+  Tensor operator()(const Tensor& x, const Tensor& h = {}, const Loc& loc = Loc::current());
   std::string extra_repr() const override;
   Tensor weight_ih, weight_hh, bias_ih, bias_hh;  // gates r, z, n
   int64_t input_size, hidden_size;

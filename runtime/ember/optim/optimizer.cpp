@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ember/dispatch.h"
 #include "ember/grad_mode.h"
 #include "ember/ops.h"
 
@@ -17,6 +18,11 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(
   EMBER_CHECK(lr >= 0, Loc::current(), "optimizer: the learning rate must be non-negative, got ", lr);
 }
 
+void Optimizer::step(const Loc& loc) {
+  UserLocScope user_line(loc);
+  update();
+}
+
 void Optimizer::zero_grad() {
   for (Tensor& p : params_) p.set_grad(Tensor());
 }
@@ -27,7 +33,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions o) : Optimizer(std::move(params)
   momentum_.resize(params_.size());
 }
 
-void SGD::step() {
+void SGD::update() {
   NoGradGuard no_grad;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
@@ -52,7 +58,7 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
   exp_avg_sq_.resize(params_.size());
 }
 
-void Adam::step() {
+void Adam::update() {
   NoGradGuard no_grad;
   ++step_;
   const double c1 = 1 - std::pow(options_.beta1, double(step_));

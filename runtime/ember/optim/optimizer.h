@@ -22,7 +22,8 @@ class Optimizer {
   Optimizer(std::vector<Tensor> params, double lr);
   virtual ~Optimizer() = default;
   // Updates every parameter that has a gradient, in place, under no_grad.
-  virtual void step() = 0;
+  // The update's ops report the caller's line (Note [The user's line]).
+  void step(const Loc& loc = Loc::current());
   // Sets every gradient to undefined (which frees it), like set_to_none=True.
   void zero_grad();
   double lr() const { return lr_; }
@@ -32,6 +33,9 @@ class Optimizer {
  protected:
   std::vector<Tensor> params_;
   double lr_;
+
+ private:
+  virtual void update() = 0;
 };
 
 struct SGDOptions {
@@ -45,10 +49,10 @@ struct SGDOptions {
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, SGDOptions options);
-  void step() override;
   const SGDOptions& options() const { return options_; }
 
  private:
+  void update() override;
   SGDOptions options_;
   std::vector<Tensor> momentum_;  // undefined until the first step
 };
@@ -65,10 +69,10 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled_weight_decay = false);
-  void step() override;
   int64_t steps() const { return step_; }
 
  private:
+  void update() override;
   AdamOptions options_;
   bool decoupled_;
   int64_t step_ = 0;
