@@ -1,5 +1,7 @@
-// ember-opt - mlir-opt with the ember dialect (and the dialects its modules
-// use) registered, so that every ember pass can be run by FileCheck tests.
+// ember-opt - mlir-opt with the ember dialect, the dialects it lowers to and
+// every ember pass registered, so that each pass can be run by FileCheck tests.
+//
+//   ember-opt --convert-ember-to-linalg model.mlir
 //
 //   ember-opt model.mlir                       # parse, verify, print
 //   ember-opt --verify-diagnostics bad.mlir    # expected errors
@@ -7,10 +9,13 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+#include "ember/compiler/Passes.h"
 #include "ember/ir/Dialect.h"
 
 int main(int argc, char** argv) {
   mlir::DialectRegistry registry;
-  registry.insert<ember::ir::EmberDialect, mlir::func::FuncDialect>();
+  registry.insert<ember::ir::EmberDialect, mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
+                  mlir::tensor::TensorDialect, mlir::arith::ArithDialect, mlir::math::MathDialect>();
+  ember::compiler::registerEmberCompilerPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "ember optimizer driver\n", registry));
 }

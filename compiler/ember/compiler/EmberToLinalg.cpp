@@ -1,0 +1,255 @@
+//===- EmberToLinalg.cpp - ember elementwise ops to linalg.generic ---------===//
+//
+// One pattern for the whole elementwise family: the op's name selects a
+// scalar body from a table (a row per op, as in ops.def), and the pattern
+// builds the linalg.generic around it: broadcasting as indexing maps (a
+// broadcast dimension reads index 0), type promotion as arith casts of the
+// body's arguments to the type the eager kernel computes in.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cmath>
+#include <functional>
+#include <unordered_map>
+
+#include "ember/compiler/Passes.h"
+#include "ember/ir/Dialect.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace ember::compiler {
+
+#define GEN_PASS_DEF_CONVERTEMBERTOLINALG
+#include "ember/compiler/Passes.h.inc"
+
+namespace {
+
+using mlir::OpBuilder;
+using mlir::Type;
+using mlir::Value;
+
+bool is_float(Type t) { return mlir::isa<mlir::FloatType>(t); }
+
+// Converts a scalar between ember's element types with the semantics of a C++
+// static_cast (what the eager kernels do): bool is 0/1, float to int truncates.
+Value cast_to(OpBuilder& b, mlir::Location l, Value v, Type to) {
+  const Type from = v.getType();
+  if (from == to) return v;
+  if (to.isInteger(1)) {
+    if (is_float(from))
+      return b.create<mlir::arith::CmpFOp>(l, mlir::arith::CmpFPredicate::UNE, v,
+                                           b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(from, 0.0)));
+    return b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ne, v,
+                                         b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(from, 0)));
+  }
+  if (is_float(to)) {
+    if (is_float(from))
+      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth() ? Value(b.create<mlir::arith::ExtFOp>(l, to, v))
+                                                                        : Value(b.create<mlir::arith::TruncFOp>(l, to, v));
+    if (from.isInteger(1)) return b.create<mlir::arith::UIToFPOp>(l, to, v);
+    return b.create<mlir::arith::SIToFPOp>(l, to, v);
+  }
+  if (is_float(from)) return b.create<mlir::arith::FPToSIOp>(l, to, v);
+  if (from.isInteger(1)) return b.create<mlir::arith::ExtUIOp>(l, to, v);
+  return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth() ? Value(b.create<mlir::arith::ExtSIOp>(l, to, v))
+                                                                    : Value(b.create<mlir::arith::TruncIOp>(l, to, v));
+}
+
+Value constant(OpBuilder& b, mlir::Location l, Type t, double v) {
+  if (is_float(t)) return b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(t, v));
+  return b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(t, static_cast<int64_t>(v)));
+}
+
+// The scalar computation of one op: `args` already cast to the compute type
+// (except where's condition), `op` for its attributes.
+using Body = std::function<Value(OpBuilder&, mlir::Location, llvm::ArrayRef<Value>, mlir::Operation*)>;
+
+enum class Compute { Result, Promoted };  // the type the body computes in
+
+struct Row {
+  Compute compute;
+  Body body;
+};
+
+template <typename FloatOp, typename IntOp, typename BoolOp = IntOp> Body arith_op() {
+  return [](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> a, mlir::Operation*) -> Value {
+    const Type t = a[0].getType();
+    if (is_float(t)) return b.create<FloatOp>(l, a[0], a[1]);
+    if (t.isInteger(1)) return b.create<BoolOp>(l, a[0], a[1]);
+    return b.create<IntOp>(l, a[0], a[1]);
+  };
+}
+
+template <typename MathOp> Body math_op() {
+  return [](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> a, mlir::Operation*) -> Value {
+    return b.create<MathOp>(l, a[0]);
+  };
+}
+
+Body compare(mlir::arith::CmpFPredicate f, mlir::arith::CmpIPredicate i, mlir::arith::CmpIPredicate u) {
+  return [=](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> a, mlir::Operation*) -> Value {
+    const Type t = a[0].getType();
+    if (is_float(t)) return b.create<mlir::arith::CmpFOp>(l, f, a[0], a[1]);
+    return b.create<mlir::arith::CmpIOp>(l, t.isInteger(1) ? u : i, a[0], a[1]);
+  };
+}
+
+Value sigmoid(OpBuilder& b, mlir::Location l, Value x) {
+  const Type t = x.getType();
+  Value e = b.create<mlir::math::ExpOp>(l, b.create<mlir::arith::NegFOp>(l, x));
+  return b.create<mlir::arith::DivFOp>(l, constant(b, l, t, 1.0), b.create<mlir::arith::AddFOp>(l, constant(b, l, t, 1.0), e));
+}
+
+Value less_than(OpBuilder& b, mlir::Location l, Value x, Value y) {
+  if (is_float(x.getType())) return b.create<mlir::arith::CmpFOp>(l, mlir::arith::CmpFPredicate::OLT, x, y);
+  return b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::slt, x, y);
+}
+
+const std::unordered_map<std::string, Row>& rows() {
+  using namespace mlir;
+  static const std::unordered_map<std::string, Row> table = {
+      {"ember.neg", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
+         if (is_float(a[0].getType())) return b.create<arith::NegFOp>(l, a[0]);
+         return b.create<arith::SubIOp>(l, constant(b, l, a[0].getType(), 0), a[0]);
+       }}},
+      {"ember.exp", {Compute::Result, math_op<math::ExpOp>()}},
+      {"ember.log", {Compute::Result, math_op<math::LogOp>()}},
+      {"ember.sqrt", {Compute::Result, math_op<math::SqrtOp>()}},
+      {"ember.rsqrt", {Compute::Result, math_op<math::RsqrtOp>()}},
+      {"ember.sin", {Compute::Result, math_op<math::SinOp>()}},
+      {"ember.cos", {Compute::Result, math_op<math::CosOp>()}},
+      {"ember.tanh", {Compute::Result, math_op<math::TanhOp>()}},
+      {"ember.erf", {Compute::Result, math_op<math::ErfOp>()}},
+      {"ember.abs", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
+         if (is_float(a[0].getType())) return b.create<math::AbsFOp>(l, a[0]);
+         return b.create<math::AbsIOp>(l, a[0]);
+       }}},
+      {"ember.sign", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
+         const Type t = a[0].getType();
+         const Value zero = constant(b, l, t, 0);
+         Value pos = cast_to(b, l, less_than(b, l, zero, a[0]), t), neg = cast_to(b, l, less_than(b, l, a[0], zero), t);
+         return is_float(t) ? Value(b.create<arith::SubFOp>(l, pos, neg)) : Value(b.create<arith::SubIOp>(l, pos, neg));
+       }}},
+      {"ember.sigmoid", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
+         return sigmoid(b, l, a[0]);
+       }}},
+      {"ember.silu", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
+         return b.create<arith::MulFOp>(l, a[0], sigmoid(b, l, a[0]));
+       }}},
+      {"ember.relu", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
+         const Value zero = constant(b, l, a[0].getType(), 0);
+         return b.create<arith::SelectOp>(l, less_than(b, l, a[0], zero), zero, a[0]);  // NaN stays NaN
+       }}},
+      {"ember.gelu", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
+         const Type t = a[0].getType();
+         Value cdf = b.create<math::ErfOp>(l, b.create<arith::MulFOp>(l, a[0], constant(b, l, t, M_SQRT1_2)));
+         cdf = b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, cdf, constant(b, l, t, 1.0)), constant(b, l, t, 0.5));
+         return b.create<arith::MulFOp>(l, a[0], cdf);
+       }}},
+      {"ember.clamp", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation* op) -> Value {
+         Value x = a[0];
+         const Type t = x.getType();
+         if (auto lo = op->getAttrOfType<FloatAttr>("min")) {
+           const Value v = constant(b, l, t, lo.getValueAsDouble());
+           x = b.create<arith::SelectOp>(l, less_than(b, l, x, v), v, x);
+         }
+         if (auto hi = op->getAttrOfType<FloatAttr>("max")) {
+           const Value v = constant(b, l, t, hi.getValueAsDouble());
+           x = b.create<arith::SelectOp>(l, less_than(b, l, v, x), v, x);
+         }
+         return x;
+       }}},
+      {"ember.copy", {Compute::Result, [](OpBuilder&, Location, ArrayRef<Value> a, Operation*) { return a[0]; }}},
+      {"ember.full_like", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation* op) -> Value {
+         return constant(b, l, a[0].getType(), op->getAttrOfType<FloatAttr>("value").getValueAsDouble());
+       }}},
+      {"ember.add", {Compute::Result, arith_op<arith::AddFOp, arith::AddIOp, arith::OrIOp>()}},
+      {"ember.sub", {Compute::Result, arith_op<arith::SubFOp, arith::SubIOp>()}},
+      {"ember.mul", {Compute::Result, arith_op<arith::MulFOp, arith::MulIOp, arith::AndIOp>()}},
+      {"ember.div", {Compute::Result, arith_op<arith::DivFOp, arith::DivSIOp>()}},
+      {"ember.pow", {Compute::Result, arith_op<math::PowFOp, math::IPowIOp>()}},
+      {"ember.maximum", {Compute::Result, arith_op<arith::MaximumFOp, arith::MaxSIOp, arith::OrIOp>()}},
+      {"ember.minimum", {Compute::Result, arith_op<arith::MinimumFOp, arith::MinSIOp, arith::AndIOp>()}},
+      {"ember.eq", {Compute::Promoted, compare(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq, arith::CmpIPredicate::eq)}},
+      {"ember.ne", {Compute::Promoted, compare(arith::CmpFPredicate::UNE, arith::CmpIPredicate::ne, arith::CmpIPredicate::ne)}},
+      {"ember.lt", {Compute::Promoted, compare(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt, arith::CmpIPredicate::ult)}},
+      {"ember.le", {Compute::Promoted, compare(arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle, arith::CmpIPredicate::ule)}},
+      {"ember.gt", {Compute::Promoted, compare(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt)}},
+      {"ember.ge", {Compute::Promoted, compare(arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge, arith::CmpIPredicate::uge)}},
+      {"ember.where", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
+         return b.create<arith::SelectOp>(l, a[0], a[1], a[2]);
+       }}},
+  };
+  return table;
+}
+
+// The map that reads an operand of `type` at an index of a result of rank
+// `rank`: leading dims are dropped, broadcast (size-1) dims read index 0.
+mlir::AffineMap broadcast_map(mlir::MLIRContext* ctx, mlir::RankedTensorType type, mlir::RankedTensorType result) {
+  const int64_t rank = result.getRank(), lead = rank - type.getRank();
+  llvm::SmallVector<mlir::AffineExpr> exprs;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    const bool broadcast = type.getDimSize(i) == 1 && result.getDimSize(i + lead) != 1;
+    exprs.push_back(broadcast ? mlir::getAffineConstantExpr(0, ctx) : mlir::getAffineDimExpr(i + lead, ctx));
+  }
+  return mlir::AffineMap::get(rank, 0, exprs, ctx);
+}
+
+struct ElementwiseToGeneric : mlir::RewritePattern {
+  explicit ElementwiseToGeneric(mlir::MLIRContext* ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+
+  mlir::LogicalResult matchAndRewrite(mlir::Operation* op, mlir::PatternRewriter& rewriter) const override {
+    auto it = rows().find(op->getName().getStringRef().str());
+    if (it == rows().end()) return mlir::failure();
+    const Row& row = it->second;
+    auto result = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType());
+    mlir::MLIRContext* ctx = op->getContext();
+    const mlir::Location loc = op->getLoc();
+
+    // The type the eager kernel computes in.
+    Type compute = result.getElementType();
+    if (row.compute == Compute::Promoted) {
+      auto l = mlir::cast<mlir::RankedTensorType>(op->getOperand(0).getType());
+      auto r = mlir::cast<mlir::RankedTensorType>(op->getOperand(1).getType());
+      compute = ir::promote(l.getElementType(), l.getRank(), r.getElementType(), r.getRank());
+    }
+    const bool is_where = op->getName().getStringRef() == "ember.where";
+
+    llvm::SmallVector<mlir::AffineMap> maps;
+    for (Value v : op->getOperands())
+      maps.push_back(broadcast_map(ctx, mlir::cast<mlir::RankedTensorType>(v.getType()), result));
+    maps.push_back(rewriter.getMultiDimIdentityMap(result.getRank()));
+    llvm::SmallVector<mlir::utils::IteratorType> iterators(result.getRank(), mlir::utils::IteratorType::parallel);
+    Value init = rewriter.create<mlir::tensor::EmptyOp>(loc, result.getShape(), result.getElementType());
+    auto generic = rewriter.create<mlir::linalg::GenericOp>(
+        loc, mlir::TypeRange{result}, op->getOperands(), mlir::ValueRange{init}, maps, iterators,
+        [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
+          llvm::SmallVector<Value> scalars;
+          for (size_t i = 0; i + 1 < args.size(); ++i)
+            scalars.push_back(is_where && i == 0 ? args[i] : cast_to(b, l, args[i], compute));
+          Value r = row.body(b, l, scalars, op);
+          b.create<mlir::linalg::YieldOp>(l, cast_to(b, l, r, result.getElementType()));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return mlir::success();
+  }
+};
+
+struct ConstantToArith : mlir::OpRewritePattern<ir::ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::ConstantOp op, mlir::PatternRewriter& rewriter) const override {
+    rewriter.replaceOpWithNewOp<mlir::arith::ConstantOp>(op, mlir::cast<mlir::TypedAttr>(op.getValue()));
+    return mlir::success();
+  }
+};
+
+struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinalg> {
+  void runOnOperation() override {
+    mlir::RewritePatternSet patterns(&getContext());
+    patterns.add<ElementwiseToGeneric, ConstantToArith>(&getContext());
+    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
+  }
+};
+
+}  // namespace
+}  // namespace ember::compiler

@@ -1,0 +1,42 @@
+//===- Passes.td - ember compiler passes -------------------*- tablegen -*-===//
+//
+// The passes that lower the ember dialect towards native code, each in its
+// own file and each testable through ember-opt.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EMBER_COMPILER_PASSES
+#define EMBER_COMPILER_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertEmberToLinalg : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower ember elementwise ops to linalg.generic on tensors";
+  let description = [{
+    Every elementwise ember op (the Unary, Binary and Compare families,
+    `where`, and `constant`) becomes one `linalg.generic` over the result's
+    shape, with NumPy broadcasting expressed in the operands' indexing maps
+    (a broadcast dimension reads index 0) and PyTorch's type promotion as
+    `arith` casts in the body. Chains of such ops are then one fusion away
+    from a single loop nest. Ops of other families are left unchanged.
+
+    ```mlir
+    %y = ember.add %a, %b : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
+    // becomes
+    %e = tensor.empty() : tensor<4x3xf32>
+    %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                          affine_map<(d0, d1) -> (d1)>,
+                                          affine_map<(d0, d1) -> (d0, d1)>],
+                         iterator_types = ["parallel", "parallel"]}
+        ins(%a, %b : tensor<4x3xf32>, tensor<3xf32>) outs(%e : tensor<4x3xf32>) {
+      ^bb0(%x: f32, %z: f32, %out: f32):
+        %s = arith.addf %x, %z : f32
+        linalg.yield %s : f32
+    } -> tensor<4x3xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+}
+
+#endif  // EMBER_COMPILER_PASSES
