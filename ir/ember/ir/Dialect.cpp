@@ -32,6 +32,8 @@ llvm::LogicalResult ConstantOp::verify() {
   return llvm::success();
 }
 
+mlir::OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
 }  // namespace ember::ir
 
 #define GET_OP_CLASSES

@@ -306,6 +306,9 @@ def Ember_ConstantOp : Ember_Op<"constant", "infer.constant(adaptor.getValue(), 
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "attr-dict $value";
   let hasVerifier = 1;
+  // ConstantLike requires a folder: pattern drivers find a constant's value
+  // through it, and without one they took two different constants for equal.
+  let hasFolder = 1;
 }
 
 #endif  // EMBER_OPS

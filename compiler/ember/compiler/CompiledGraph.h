@@ -1,0 +1,45 @@
+// CompiledGraph.h - a traced Graph lowered through MLIR and LLVM to native
+// code, and run. No MLIR in this header: callers stay fast to compile.
+//
+//   auto [graph, eager_out] = tracer::trace(fn, inputs);
+//   auto compiled = compiler::CompiledGraph::compile(graph);
+//   std::vector<Tensor> out = compiled->run(inputs);     // native, same numbers
+//   std::cout << compiled->stage(compiler::Stage::Linalg);
+//
+// Pipeline: ember -> linalg on tensors -> elementwise fusion -> destination
+// passing (outputs are written into buffers the runtime allocates) ->
+// bufferization -> loops -> polynomial math -> LLVM -> ORC JIT at -O3 for
+// the host CPU. So far only the elementwise family lowers; a graph with
+// other ops is an ember::Error naming the first such op.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/tracer/graph.h"
+
+namespace ember::compiler {
+
+enum class Stage { Ember, Linalg, LLVM };
+
+class CompiledGraph {
+ public:
+  static std::unique_ptr<CompiledGraph> compile(const tracer::Graph& graph, const Loc& loc = Loc::current());
+  ~CompiledGraph();
+
+  // Inputs as traced (shapes and dtypes are checked); captured tensors are
+  // read as they are now. Returns the outputs, then performs the write-backs.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, const Loc& loc = Loc::current());
+
+  // The program at each stage, as text (for debugging and tests).
+  const std::string& stage(Stage s) const;
+  double compile_ms() const;
+
+ private:
+  CompiledGraph();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ember::compiler
