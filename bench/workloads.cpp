@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cmath>
 
+#include "ember/compiler/CompiledGraph.h"
 #include "ember/ember.h"
+#include "ember/tracer/trace.h"
 
 namespace ember::bench {
 
@@ -25,19 +27,39 @@ double median(std::vector<double> v) {
 
 constexpr int kDispatchOps = 100000;
 
+// Compiled mode: trace `fn` once on `inputs`, compile, and replay natively.
+Prepared compiled(const tracer::TracedFn& fn, const std::vector<Tensor>& inputs, int calls = 1) {
+  NoGradGuard no_grad;
+  auto graph = tracer::trace(fn, inputs).graph;
+  std::shared_ptr<compiler::CompiledGraph> c = compiler::CompiledGraph::compile(graph);
+  return {[c, inputs, calls] {
+            for (int i = 0; i < calls; ++i) c->run(inputs);
+          },
+          c->compile_ms()};
+}
+
+// Eager mode: `fn` on `inputs` under no_grad.
+Prepared eager(const tracer::TracedFn& fn, const std::vector<Tensor>& inputs, int calls = 1) {
+  return {[fn, inputs, calls] {
+    NoGradGuard no_grad;
+    for (int i = 0; i < calls; ++i) fn(inputs);
+  }};
+}
+
+Prepared in_mode(const std::string& mode, const tracer::TracedFn& fn, const std::vector<Tensor>& inputs,
+                 int calls = 1) {
+  return mode == "compiled" ? compiled(fn, inputs, calls) : eager(fn, inputs, calls);
+}
+
 Workload dispatch_workload() {
   return {"dispatch", "y = x + x on a [16] tensor, 100,000 times (no_grad scope)",
-          [](const std::string&) {
-            Tensor x = uniform_input({16});
-            return std::function<void()>([x] {
-              NoGradGuard no_grad;
-              for (int i = 0; i < kDispatchOps; ++i) {
-                Tensor y = x + x;
-              }
-            });
+          [](const std::string& mode) {
+            return in_mode(mode, [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + in[0]}; },
+                           {uniform_input({16})}, kDispatchOps);
           },
           [](nlohmann::json& line, double median_ms, int iters) {
             line["us_per_op"] = median_ms * 1000.0 / kDispatchOps;
+            if (line["mode"] != "eager") return;
             // The same in grad mode, with inputs that do not require grad.
             Tensor x = uniform_input({16});
             const auto times = time_iterations([x] {
@@ -53,12 +75,11 @@ constexpr double kMiB = 1024.0 * 1024.0;
 
 Workload ew_chain_workload() {
   return {"ew_chain", "y = tanh(x * 1.5 + 0.5) * sigmoid(x) + x, x: [4194304]",
-          [](const std::string&) {
-            Tensor x = uniform_input({4194304});
-            return std::function<void()>([x] {
-              NoGradGuard no_grad;
-              Tensor y = (x * 1.5 + 0.5).tanh() * x.sigmoid() + x;
-            });
+          [](const std::string& mode) {
+            return in_mode(mode, [](const std::vector<Tensor>& in) {
+              const Tensor& x = in[0];
+              return std::vector<Tensor>{(x * 1.5 + 0.5).tanh() * x.sigmoid() + x};
+            }, {uniform_input({4194304})});
           },
           [](nlohmann::json& line, double median_ms, int) {
             line["gb_per_s"] = 2 * 16 * kMiB / (median_ms * 1e6);  // read x, write y
@@ -67,13 +88,11 @@ Workload ew_chain_workload() {
 
 Workload norm_softmax_workload() {
   return {"norm_softmax", "y = softmax(layer_norm(x, weight, bias), -1), x: [4096, 1024]",
-          [](const std::string&) {
-            Tensor x = uniform_input({4096, 1024});
+          [](const std::string& mode) {
             Tensor w = uniform_input({1024}), b = uniform_input({1024});
-            return std::function<void()>([x, w, b] {
-              NoGradGuard no_grad;
-              Tensor y = layer_norm(x, {1024}, w, b).softmax(-1);
-            });
+            return in_mode(mode, [w, b](const std::vector<Tensor>& in) {
+              return std::vector<Tensor>{layer_norm(in[0], {1024}, w, b).softmax(-1)};
+            }, {uniform_input({4096, 1024})});
           },
           [](nlohmann::json& line, double median_ms, int) {
             line["gb_per_s"] = 2 * 16 * kMiB / (median_ms * 1e6);
@@ -84,12 +103,9 @@ constexpr int64_t kMatmulN = 1024;
 
 Workload matmul_workload() {
   return {"matmul", "C = A @ B, A and B: [1024, 1024]",
-          [](const std::string&) {
-            Tensor a = uniform_input({kMatmulN, kMatmulN}), b = uniform_input({kMatmulN, kMatmulN});
-            return std::function<void()>([a, b] {
-              NoGradGuard no_grad;
-              Tensor c = a.matmul(b);
-            });
+          [](const std::string& mode) {
+            return in_mode(mode, [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
+                           {uniform_input({kMatmulN, kMatmulN}), uniform_input({kMatmulN, kMatmulN})});
           },
           [](nlohmann::json& line, double median_ms, int iters) {
             const double flops = 2.0 * kMatmulN * kMatmulN * kMatmulN;
@@ -117,30 +133,28 @@ constexpr int64_t kBatch = 128;
 
 Workload mlp_infer_workload() {
   return {"mlp_infer", "forward of the 784-1024-1024-10 MLP, batch 128",
-          [](const std::string&) {
+          [](const std::string& mode) {
             auto model = make_mlp();
-            Tensor x = uniform_input({kBatch, 784});
-            return std::function<void()>([model, x] {
-              NoGradGuard no_grad;
-              Tensor y = (*model)(x);
-            });
+            return in_mode(mode, [model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; },
+                           {uniform_input({kBatch, 784})});
           },
           {}};
 }
 
 Workload mlp_train_workload() {
   return {"mlp_train", "forward, cross-entropy, backward and SGD step (lr 0.01, momentum 0.9), batch 128",
-          [](const std::string&) {
+          [](const std::string& mode) -> Prepared {
+            if (mode == "compiled") throw Error("mlp_train: compiling a training step needs the reductions' lowering");
             auto model = make_mlp();
             auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
             Tensor x = uniform_input({kBatch, 784});
             Tensor labels = randint(0, 10, {kBatch});
-            return std::function<void()>([model, opt, x, labels] {
+            return {[model, opt, x, labels] {
               opt->zero_grad();
               Tensor loss = nn::cross_entropy((*model)(x), labels);
               loss.backward();
               opt->step();
-            });
+            }};
           },
           {}};
 }
