@@ -1,0 +1,120 @@
+// jit.cpp - the guard-keyed cache of compiled traces, with eager fallbacks.
+#include "ember/jit/jit.h"
+
+#include <iostream>
+#include <sstream>
+#include <unordered_map>
+
+#include "ember/compiler/CompiledGraph.h"
+#include "ember/grad_mode.h"
+#include "ember/tracer/guard.h"
+
+namespace ember::jit {
+
+namespace {
+struct Entry {
+  int64_t calls = 0;
+  std::unique_ptr<compiler::CompiledGraph> compiled;  // null: eager (warm-up pending, or for good)
+  bool eager_for_good = false;
+};
+}  // namespace
+
+struct CompiledFunction::Impl {
+  tracer::TracedFn fn;
+  Options options;
+  Stats stats;
+  std::unordered_map<tracer::GuardKey, Entry, tracer::GuardKeyHash> cache;
+  std::optional<tracer::GuardKey> last_compiled_key;
+  bool budget_spent = false;
+  std::string graph_text;
+  std::string stages[3];
+
+  std::vector<Tensor> eager(const std::vector<Tensor>& inputs) {
+    ++stats.eager_calls;
+    return fn(inputs);
+  }
+
+  void stay_eager(Entry& e, const std::string& why) {
+    e.eager_for_good = true;
+    stats.eager_reasons.push_back(why);
+    std::cerr << "ember::jit: " << why << "; this signature runs eagerly\n";  // once per key
+  }
+};
+
+CompiledFunction::CompiledFunction(tracer::TracedFn fn, Options options) : impl_(std::make_unique<Impl>()) {
+  impl_->fn = std::move(fn);
+  impl_->options = std::move(options);
+}
+CompiledFunction::~CompiledFunction() = default;
+CompiledFunction::CompiledFunction(CompiledFunction&&) noexcept = default;
+CompiledFunction& CompiledFunction::operator=(CompiledFunction&&) noexcept = default;
+
+std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inputs, const Loc& loc) {
+  Impl& s = *impl_;
+  ++s.stats.calls;
+  const bool training = s.options.training ? s.options.training() : true;
+  const tracer::GuardKey key = tracer::make_guard_key(inputs, {}, training);
+  Entry& e = s.cache[key];
+  ++e.calls;
+  if (e.compiled) {
+    ++s.stats.hits;
+    return e.compiled->run(inputs, loc);
+  }
+  if (e.eager_for_good || e.calls == 1 || s.budget_spent) return s.eager(inputs);
+
+  // Second call of this key: trace (the call's results are the eager ones), then compile.
+  if (s.stats.compiles >= s.options.recompile_budget) {
+    s.budget_spent = true;
+    s.stats.eager_reasons.push_back("the recompile budget of " + std::to_string(s.options.recompile_budget) +
+                                    " compiles is spent: the function stays eager");
+    std::cerr << "ember::jit: " << s.stats.eager_reasons.back() << " (new signature: " << key.to_string() << ")\n";
+    return s.eager(inputs);
+  }
+  ++s.stats.traces;
+  tracer::TraceResult t = tracer::trace(s.fn, inputs);
+  if (t.graph.data_dependent()) {
+    s.stay_eager(e, "the trace reads tensor values into C++ at " + t.graph.data_reads.front());
+    return t.outputs;
+  }
+  if (!t.graph.unsupported.empty()) {
+    s.stay_eager(e, "the trace cannot be replayed: " + t.graph.unsupported.front());
+    return t.outputs;
+  }
+  try {
+    e.compiled = compiler::CompiledGraph::compile(t.graph, loc);
+  } catch (const Error& err) {
+    s.stay_eager(e, err.what());
+    return t.outputs;
+  }
+  ++s.stats.compiles;
+  s.stats.compile_ms += e.compiled->compile_ms();
+  if (s.last_compiled_key) s.stats.recompile_reasons.push_back(s.last_compiled_key->diff(key));
+  s.last_compiled_key = key;
+  s.graph_text = t.graph.to_text();
+  s.stages[0] = e.compiled->stage(compiler::Stage::Ember);
+  s.stages[1] = e.compiled->stage(compiler::Stage::Linalg);
+  s.stages[2] = e.compiled->stage(compiler::Stage::LLVM);
+  return t.outputs;
+}
+
+const Stats& CompiledFunction::stats() const { return impl_->stats; }
+
+std::string CompiledFunction::explain() const {
+  const Stats& s = impl_->stats;
+  std::ostringstream o;
+  o << s.calls << " calls: " << s.hits << " native, " << s.eager_calls << " eager; " << s.traces << " traces, "
+    << s.compiles << " compiles (" << s.compile_ms << " ms)\n";
+  for (size_t i = 0; i < s.recompile_reasons.size(); ++i)
+    o << "recompile " << i + 1 << ": " << s.recompile_reasons[i] << "\n";
+  for (const auto& r : s.eager_reasons) o << "eager: " << r << "\n";
+  return o.str();
+}
+
+std::string CompiledFunction::graph_text() const { return impl_->graph_text; }
+std::string CompiledFunction::mlir_ember() const { return impl_->stages[0]; }
+std::string CompiledFunction::mlir_linalg() const { return impl_->stages[1]; }
+std::string CompiledFunction::mlir_llvm() const { return impl_->stages[2]; }
+
+CompiledFunction compile(tracer::TracedFn fn, Options options) { return CompiledFunction(std::move(fn), std::move(options)); }
+
+}  // namespace ember::jit

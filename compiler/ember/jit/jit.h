@@ -1,0 +1,73 @@
+// jit.h - compile a function once its shapes settle; call it like the original.
+//
+//   auto f = jit::compile([&](const std::vector<Tensor>& in) {
+//     return std::vector<Tensor>{(in[0] * 1.5 + 0.5).tanh() * in[0].sigmoid()};
+//   });
+//   auto y = f({x});            // 1st call with this signature: eager (warm-up)
+//   y = f({x});                 // 2nd: traced (eagerly) and compiled
+//   y = f({x});                 // then: native code
+//   std::cout << f.explain();   // traces, compiles, hits, compile time, why it recompiled
+//
+// A call's guard key is its inputs' shapes, dtypes and requires_grad, grad
+// mode and train/eval (tracer/guard.h). Each key is compiled once and cached;
+// a new key recompiles (the reason is kept as a key diff) until the
+// recompile budget (default 8) is spent, after which the function stays
+// eager and says so. A trace that reads values into C++ (item()) or uses an
+// op without a lowering stays eager for that key, with a one-time warning.
+// The first call of each key runs eagerly without tracing, so that state the
+// function creates on its first call (an optimizer's momentum buffers) exists
+// before the trace that captures it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/tracer/trace.h"
+
+namespace ember::jit {
+
+struct Stats {
+  int64_t calls = 0;
+  int64_t eager_calls = 0;   // warm-ups and fallbacks
+  int64_t traces = 0;
+  int64_t compiles = 0;
+  int64_t hits = 0;          // native calls
+  double compile_ms = 0;     // total
+  std::vector<std::string> recompile_reasons;  // one per recompile: what changed
+  std::vector<std::string> eager_reasons;      // keys that stay eager, and why
+};
+
+struct Options {
+  int recompile_budget = 8;
+  // Returns whether the model is training (part of the guard key); default: always true.
+  std::function<bool()> training;
+};
+
+class CompiledFunction {
+ public:
+  CompiledFunction(tracer::TracedFn fn, Options options);
+  ~CompiledFunction();
+  CompiledFunction(CompiledFunction&&) noexcept;
+  CompiledFunction& operator=(CompiledFunction&&) noexcept;
+
+  std::vector<Tensor> operator()(const std::vector<Tensor>& inputs, const Loc& loc = Loc::current());
+
+  const Stats& stats() const;
+  std::string explain() const;
+  // The traced graph (text) of the most recently compiled key, and its MLIR
+  // at the ember, linalg and LLVM stages; empty before the first compile.
+  std::string graph_text() const;
+  std::string mlir_ember() const;
+  std::string mlir_linalg() const;
+  std::string mlir_llvm() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+CompiledFunction compile(tracer::TracedFn fn, Options options = {});
+
+}  // namespace ember::jit
