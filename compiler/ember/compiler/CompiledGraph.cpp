@@ -161,7 +161,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   module->walk([&](mlir::Operation* op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
       throw_error(std::string("compile: ") + op->getName().getStringRef().str() +
-                      " has no lowering yet (so far the elementwise ops lower)",
+                      " has no lowering yet (so far the elementwise ops and sum/mean/amax/amin lower)",
                   loc);
   });
   impl.stages[1] = print(*module);

@@ -9,7 +9,7 @@
 // Pipeline: ember -> linalg on tensors -> elementwise fusion -> destination
 // passing (outputs are written into buffers the runtime allocates) ->
 // bufferization -> loops -> polynomial math -> LLVM -> ORC JIT at -O3 for
-// the host CPU. So far only the elementwise family lowers; a graph with
+// the host CPU. So far the elementwise family and sum/mean/amax/amin lower; a graph with
 // other ops is an ember::Error naming the first such op.
 #pragma once
 

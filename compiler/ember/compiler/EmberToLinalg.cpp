@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <unordered_map>
 
@@ -235,6 +236,115 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
   }
 };
 
+// Reductions (sum, mean, amax, amin): one linalg.generic with reduction
+// iterators over the reduced dims into a filled accumulator of the
+// non-keepdim shape, then (mean) a division by the count and (keepdim) a
+// tensor.expand_shape back to size-1 dims.
+struct ReductionToGeneric : mlir::RewritePattern {
+  explicit ReductionToGeneric(mlir::MLIRContext* ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+
+  mlir::LogicalResult matchAndRewrite(mlir::Operation* op, mlir::PatternRewriter& rewriter) const override {
+    const llvm::StringRef name = op->getName().getStringRef();
+    const bool is_sum = name == "ember.sum", is_mean = name == "ember.mean";
+    const bool is_max = name == "ember.amax", is_min = name == "ember.amin";
+    if (!is_sum && !is_mean && !is_max && !is_min) return mlir::failure();
+    auto input = mlir::cast<mlir::RankedTensorType>(op->getOperand(0).getType());
+    auto result = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType());
+    const Type acc_type = result.getElementType();
+    const int64_t rank = input.getRank();
+    auto dims = op->getAttrOfType<mlir::DenseI64ArrayAttr>("dims").asArrayRef();
+    llvm::SmallVector<bool> reduced(rank, dims.empty());
+    for (int64_t d : dims) reduced[d < 0 ? d + rank : d] = true;
+    if (rank == 0) return mlir::failure();  // a 0-d reduction is an identity the eager path handles
+    mlir::MLIRContext* ctx = op->getContext();
+    const mlir::Location loc = op->getLoc();
+
+    llvm::SmallVector<int64_t> kept_shape;
+    llvm::SmallVector<mlir::AffineExpr> out_exprs;
+    llvm::SmallVector<mlir::utils::IteratorType> iterators;
+    int64_t count = 1;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (reduced[d]) {
+        iterators.push_back(mlir::utils::IteratorType::reduction);
+        count *= input.getDimSize(d);
+      } else {
+        iterators.push_back(mlir::utils::IteratorType::parallel);
+        kept_shape.push_back(input.getDimSize(d));
+        out_exprs.push_back(mlir::getAffineDimExpr(d, ctx));
+      }
+    }
+    auto kept_type = mlir::RankedTensorType::get(kept_shape, acc_type);
+    // The accumulator starts at the reduction's identity.
+    double identity = 0;
+    if (is_max) identity = -std::numeric_limits<double>::infinity();
+    if (is_min) identity = std::numeric_limits<double>::infinity();
+    Value init_value;
+    if (is_float(acc_type)) {
+      init_value = constant(rewriter, loc, acc_type, identity);
+    } else {
+      const unsigned width = acc_type.getIntOrFloatBitWidth();
+      const llvm::APInt v = is_max ? llvm::APInt::getSignedMinValue(width)
+                            : is_min ? llvm::APInt::getSignedMaxValue(width) : llvm::APInt(width, 0);
+      init_value = rewriter.create<mlir::arith::ConstantOp>(loc, rewriter.getIntegerAttr(acc_type, v));
+    }
+    Value empty = rewriter.create<mlir::tensor::EmptyOp>(loc, kept_shape, acc_type);
+    Value init = rewriter.create<mlir::linalg::FillOp>(loc, init_value, empty).getResult(0);
+    llvm::SmallVector<mlir::AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
+                                            mlir::AffineMap::get(rank, 0, out_exprs, ctx)};
+    auto generic = rewriter.create<mlir::linalg::GenericOp>(
+        loc, mlir::TypeRange{kept_type}, mlir::ValueRange{op->getOperand(0)}, mlir::ValueRange{init}, maps, iterators,
+        [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
+          const Value x = cast_to(b, l, args[0], acc_type), acc = args[1];
+          Value r;
+          if (is_float(acc_type)) {
+            if (is_max) r = b.create<mlir::arith::MaximumFOp>(l, acc, x);
+            else if (is_min) r = b.create<mlir::arith::MinimumFOp>(l, acc, x);
+            else r = b.create<mlir::arith::AddFOp>(l, acc, x);
+          } else {
+            if (is_max) r = b.create<mlir::arith::MaxSIOp>(l, acc, x);
+            else if (is_min) r = b.create<mlir::arith::MinSIOp>(l, acc, x);
+            else r = b.create<mlir::arith::AddIOp>(l, acc, x);
+          }
+          b.create<mlir::linalg::YieldOp>(l, r);
+        });
+    Value value = generic.getResult(0);
+    if (is_mean) {
+      const int64_t kept_rank = static_cast<int64_t>(kept_shape.size());
+      Value out = rewriter.create<mlir::tensor::EmptyOp>(loc, kept_shape, acc_type);
+      llvm::SmallVector<mlir::AffineMap> id(2, rewriter.getMultiDimIdentityMap(kept_rank));
+      llvm::SmallVector<mlir::utils::IteratorType> par(kept_rank, mlir::utils::IteratorType::parallel);
+      value = rewriter
+                  .create<mlir::linalg::GenericOp>(
+                      loc, mlir::TypeRange{kept_type}, mlir::ValueRange{value}, mlir::ValueRange{out}, id, par,
+                      [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
+                        b.create<mlir::linalg::YieldOp>(
+                            l, Value(b.create<mlir::arith::DivFOp>(l, args[0], constant(b, l, acc_type, double(count)))));
+                      })
+                  .getResult(0);
+    }
+    if (result.getShape() != llvm::ArrayRef<int64_t>(kept_shape)) {
+      // keepdim: size-1 dims back, each grouped with the kept dim before it
+      // (leading ones with the first).
+      llvm::SmallVector<mlir::ReassociationIndices> groups;
+      if (!kept_shape.empty()) {
+        groups.resize(kept_shape.size());
+        int64_t group = 0;
+        bool seen_kept = false;
+        for (int64_t d = 0; d < rank; ++d) {
+          if (!reduced[d]) {
+            if (seen_kept) ++group;
+            seen_kept = true;
+          }
+          groups[group].push_back(d);
+        }
+      }
+      value = rewriter.create<mlir::tensor::ExpandShapeOp>(loc, result, value, groups);
+    }
+    rewriter.replaceOp(op, value);
+    return mlir::success();
+  }
+};
+
 struct ConstantToArith : mlir::OpRewritePattern<ir::ConstantOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::ConstantOp op, mlir::PatternRewriter& rewriter) const override {
@@ -246,7 +356,7 @@ struct ConstantToArith : mlir::OpRewritePattern<ir::ConstantOp> {
 struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinalg> {
   void runOnOperation() override {
     mlir::RewritePatternSet patterns(&getContext());
-    patterns.add<ElementwiseToGeneric, ConstantToArith>(&getContext());
+    patterns.add<ElementwiseToGeneric, ReductionToGeneric, ConstantToArith>(&getContext());
     if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
   }
 };

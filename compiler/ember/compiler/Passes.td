@@ -11,14 +11,17 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertEmberToLinalg : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
-  let summary = "Lower ember elementwise ops to linalg.generic on tensors";
+  let summary = "Lower ember elementwise ops and reductions to linalg.generic on tensors";
   let description = [{
     Every elementwise ember op (the Unary, Binary and Compare families,
     `where`, and `constant`) becomes one `linalg.generic` over the result's
     shape, with NumPy broadcasting expressed in the operands' indexing maps
     (a broadcast dimension reads index 0) and PyTorch's type promotion as
     `arith` casts in the body. Chains of such ops are then one fusion away
-    from a single loop nest. Ops of other families are left unchanged.
+    from a single loop nest. sum, mean, amax and amin become a generic with
+    reduction iterators into a `linalg.fill`ed accumulator (mean then divides
+    by the count; keepdim re-expands). Ops of other families are left
+    unchanged.
 
     ```mlir
     %y = ember.add %a, %b : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>

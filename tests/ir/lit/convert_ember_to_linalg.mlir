@@ -50,10 +50,25 @@ func.func @promotion(%i: tensor<4x1xi32>, %x: tensor<4x3xf32>, %p: tensor<4x3xi1
   return %0, %1, %2, %4 : tensor<4x3xi1>, tensor<4x1xf32>, tensor<4x3xi1>, tensor<4x3xf32>
 }
 
+// Reductions: a filled accumulator of the kept dims and reduction iterators;
+// keepdim expands the result back; mean divides by the count.
+// CHECK-LABEL: func.func @reductions
+func.func @reductions(%x: tensor<4x3x2xf32>) -> (tensor<4xf32>, tensor<1x3x1xf32>) {
+  // CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4xf32>)
+  // CHECK: linalg.generic {{{.*}}iterator_types = ["parallel", "reduction", "reduction"]} ins(%arg0 : tensor<4x3x2xf32>) outs(%[[Z]] : tensor<4xf32>)
+  // CHECK: arith.addf
+  %0 = ember.sum %x {dims = array<i64: 1, 2>, keepdim = false} : tensor<4x3x2xf32> -> tensor<4xf32>
+  // CHECK: iterator_types = ["reduction", "parallel", "reduction"]
+  // CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+  // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1, 2]] output_shape [1, 3, 1] : tensor<3xf32> into tensor<1x3x1xf32>
+  %1 = ember.mean %x {dims = array<i64: 0, 2>, keepdim = true} : tensor<4x3x2xf32> -> tensor<1x3x1xf32>
+  return %0, %1 : tensor<4xf32>, tensor<1x3x1xf32>
+}
+
 // Ops of other families are left for later passes.
-// CHECK-LABEL: func.func @not_elementwise
-func.func @not_elementwise(%x: tensor<4x3xf32>) -> tensor<4xf32> {
-  // CHECK: ember.sum
-  %0 = ember.sum %x {dims = array<i64: 1>, keepdim = false} : tensor<4x3xf32> -> tensor<4xf32>
-  return %0 : tensor<4xf32>
+// CHECK-LABEL: func.func @not_lowered_yet
+func.func @not_lowered_yet(%x: tensor<4x3xf32>) -> tensor<4x3xf32> {
+  // CHECK: ember.softmax
+  %0 = ember.softmax %x {dim = 1 : i64} : tensor<4x3xf32> -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
 }
