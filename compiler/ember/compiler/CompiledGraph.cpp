@@ -151,6 +151,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   impl.stages[0] = print(*module);
 
   run_passes(*module, [](mlir::PassManager& pm) {
+    pm.addPass(createEmberDecompose());
     pm.addPass(createConvertEmberToLinalg());
     pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
     // No CSE here: it merges the `tensor.empty` inits of independent results,

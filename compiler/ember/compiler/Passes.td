@@ -42,6 +42,23 @@ def ConvertEmberToLinalg : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
 }
 
+def EmberDecompose : Pass<"ember-decompose", "::mlir::ModuleOp"> {
+  let summary = "Rewrite softmax, log_softmax and layer_norm as reductions and elementwise ember ops";
+  let description = [{
+    The eager runtime has fused kernels for these ops; the compiler lowers
+    them as the ember ops they are made of (amax, sum, mean and elementwise
+    ops), which --convert-ember-to-linalg handles and fusion merges again:
+
+    ```mlir
+    %y = ember.softmax %x {dim = 1 : i64}
+    // becomes
+    %m = ember.amax %x {dims = array<i64: 1>, keepdim = true}
+    %e = ember.exp (ember.sub %x, %m)
+    %y = ember.div %e, (ember.sum %e {dims = array<i64: 1>, keepdim = true})
+    ```
+  }];
+}
+
 def ApproximateMath : Pass<"ember-approximate-math"> {
   let summary = "Replace transcendental math ops by vectorizable polynomials";
   let description = [{
