@@ -114,12 +114,26 @@ TEST(CompiledGraph, SoftmaxAndLayerNormDecomposeAndMatchEager) {
   for (size_t k = 0; k < out.size(); ++k) expect_close(out[k], traced.outputs[k], 1e-5, 1e-5);
 }
 
+TEST(CompiledGraph, AnMlpForwardMatchesEager) {
+  manual_seed(5);
+  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(20, 32), std::make_shared<nn::ReLU>(),
+                                                std::make_shared<nn::Linear>(32, 10));
+  const Tensor x = randn({16, 20});
+  NoGradGuard no_grad;
+  auto traced = tracer::trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).softmax(-1)}; },
+                              {x});
+  auto compiled = CompiledGraph::compile(traced.graph);
+  expect_close(compiled->run({x})[0], traced.outputs[0], 1e-6, 1e-5);
+  EXPECT_NE(compiled->stage(Stage::Linalg).find("linalg.matmul"), std::string::npos);
+  EXPECT_NE(compiled->stage(Stage::Linalg).find("linalg.transpose"), std::string::npos);
+}
+
 TEST(CompiledGraph, OpsWithoutALoweringAreAClearError) {
-  auto traced = tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[0])}; },
-                              {ones({3, 3})});
+  auto traced = tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
+                              {ones({2, 3, 3}), ones({2, 3, 3})});
   try {
     CompiledGraph::compile(traced.graph);
-    FAIL() << "matmul has no lowering yet";
+    FAIL() << "batched matmul has no lowering yet";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("ember.matmul has no lowering yet"), std::string::npos) << e.what();
   }

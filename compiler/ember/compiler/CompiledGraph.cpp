@@ -162,7 +162,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   module->walk([&](mlir::Operation* op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
       throw_error(std::string("compile: ") + op->getName().getStringRef().str() +
-                      " has no lowering yet (so far: elementwise ops, sum/mean/amax/amin, softmax, log_softmax, layer_norm)",
+                      " has no lowering yet (so far: elementwise ops, sum/mean/amax/amin, softmax, log_softmax, layer_norm, permute, 2-D matmul)",
                   loc);
   });
   impl.stages[1] = print(*module);

@@ -10,7 +10,7 @@
 // passing (outputs are written into buffers the runtime allocates) ->
 // bufferization -> loops -> polynomial math -> LLVM -> ORC JIT at -O3 for
 // the host CPU. So far the elementwise family, sum/mean/amax/amin and (decomposed)
-// softmax/log_softmax/layer_norm lower; a graph with
+// softmax/log_softmax/layer_norm, permute and 2-D matmul lower; a graph with
 // other ops is an ember::Error naming the first such op.
 #pragma once
 

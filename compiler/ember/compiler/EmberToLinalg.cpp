@@ -345,6 +345,39 @@ struct ReductionToGeneric : mlir::RewritePattern {
   }
 };
 
+// permute: linalg.transpose into a new tensor (value semantics).
+struct PermuteToTranspose : mlir::OpRewritePattern<ir::PermuteOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::PermuteOp op, mlir::PatternRewriter& rewriter) const override {
+    auto result = mlir::cast<mlir::RankedTensorType>(op.getType());
+    const int64_t rank = result.getRank();
+    llvm::SmallVector<int64_t> perm;
+    for (int64_t d : op.getDims()) perm.push_back(d < 0 ? d + rank : d);
+    Value init = rewriter.create<mlir::tensor::EmptyOp>(op.getLoc(), result.getShape(), result.getElementType());
+    rewriter.replaceOpWithNewOp<mlir::linalg::TransposeOp>(op, op.getX(), init, perm);
+    return mlir::success();
+  }
+};
+
+// matmul of two matrices: linalg.matmul into a zero-filled accumulator.
+// (1-D and batched operands are left for a later step.)
+struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::MatmulOp op, mlir::PatternRewriter& rewriter) const override {
+    auto result = mlir::cast<mlir::RankedTensorType>(op.getType());
+    auto lhs = mlir::cast<mlir::RankedTensorType>(op.getLhs().getType());
+    auto rhs = mlir::cast<mlir::RankedTensorType>(op.getRhs().getType());
+    if (lhs.getRank() != 2 || rhs.getRank() != 2 || !is_float(result.getElementType())) return mlir::failure();
+    const mlir::Location loc = op.getLoc();
+    Value empty = rewriter.create<mlir::tensor::EmptyOp>(loc, result.getShape(), result.getElementType());
+    Value zero = constant(rewriter, loc, result.getElementType(), 0.0);
+    Value init = rewriter.create<mlir::linalg::FillOp>(loc, zero, empty).getResult(0);
+    rewriter.replaceOpWithNewOp<mlir::linalg::MatmulOp>(op, mlir::TypeRange{result},
+                                                        mlir::ValueRange{op.getLhs(), op.getRhs()}, mlir::ValueRange{init});
+    return mlir::success();
+  }
+};
+
 struct ConstantToArith : mlir::OpRewritePattern<ir::ConstantOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::ConstantOp op, mlir::PatternRewriter& rewriter) const override {
@@ -356,7 +389,8 @@ struct ConstantToArith : mlir::OpRewritePattern<ir::ConstantOp> {
 struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinalg> {
   void runOnOperation() override {
     mlir::RewritePatternSet patterns(&getContext());
-    patterns.add<ElementwiseToGeneric, ReductionToGeneric, ConstantToArith>(&getContext());
+    patterns.add<ElementwiseToGeneric, ReductionToGeneric, PermuteToTranspose, MatmulToLinalg, ConstantToArith>(
+        &getContext());
     if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
   }
 };

@@ -20,8 +20,9 @@ def ConvertEmberToLinalg : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
     `arith` casts in the body. Chains of such ops are then one fusion away
     from a single loop nest. sum, mean, amax and amin become a generic with
     reduction iterators into a `linalg.fill`ed accumulator (mean then divides
-    by the count; keepdim re-expands). Ops of other families are left
-    unchanged.
+    by the count; keepdim re-expands). permute becomes linalg.transpose and
+    a 2-D float matmul linalg.matmul into a zero-filled accumulator. Other
+    ops are left unchanged.
 
     ```mlir
     %y = ember.add %a, %b : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
