@@ -75,7 +75,6 @@ struct OpInfo {
   int8_t num_outputs = 1;
   bool differentiable = false;
   OpSaves saves = OpSaves::None;
-  bool supports_inplace = false;  // the kernel can write into a preset out[0]
   ForwardFn forward = nullptr;
   BackwardFn backward = nullptr;
 };
@@ -86,10 +85,7 @@ inline const char* op_name(OpId op) { return op_info(op).name; }
 // Filled by each family's register function (see op_table.cpp).
 struct OpRegistry {
   OpInfo* rows;
-  void forward(OpId op, ForwardFn fn, bool supports_inplace = false) {
-    rows[static_cast<int>(op)].forward = fn;
-    rows[static_cast<int>(op)].supports_inplace = supports_inplace;
-  }
+  void forward(OpId op, ForwardFn fn) { rows[static_cast<int>(op)].forward = fn; }
   void backward(OpId op, BackwardFn fn) { rows[static_cast<int>(op)].backward = fn; }
 };
 

@@ -46,7 +46,6 @@ struct Node : std::enable_shared_from_this<Node> {
   std::vector<DType> output_dtypes;
   uint64_t sequence_nr = 0;
   Loc loc;  // the forward op's call site (anomaly mode names it)
-  bool released = false;
 };
 
 // Creates the metadata on first use.

@@ -176,13 +176,13 @@ void where_forward(const OpCall& c) {
 namespace ember {
 void register_binary_kernels(OpRegistry& r) {
   using namespace kernels;
-  r.forward(OpId::add, &binary_forward<Add, false>, true);
-  r.forward(OpId::sub, &binary_forward<Sub, false>, true);
-  r.forward(OpId::mul, &binary_forward<Mul, false>, true);
-  r.forward(OpId::div, &binary_forward<Div, false>, true);
-  r.forward(OpId::pow, &binary_forward<Pow, false>, true);
-  r.forward(OpId::maximum, &binary_forward<Maximum, false>, true);
-  r.forward(OpId::minimum, &binary_forward<Minimum, false>, true);
+  r.forward(OpId::add, &binary_forward<Add, false>);
+  r.forward(OpId::sub, &binary_forward<Sub, false>);
+  r.forward(OpId::mul, &binary_forward<Mul, false>);
+  r.forward(OpId::div, &binary_forward<Div, false>);
+  r.forward(OpId::pow, &binary_forward<Pow, false>);
+  r.forward(OpId::maximum, &binary_forward<Maximum, false>);
+  r.forward(OpId::minimum, &binary_forward<Minimum, false>);
   r.forward(OpId::eq, &binary_forward<Eq, true>);
   r.forward(OpId::ne, &binary_forward<Ne, true>);
   r.forward(OpId::lt, &binary_forward<Lt, true>);

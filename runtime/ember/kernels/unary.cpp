@@ -142,7 +142,7 @@ void register_unary_kernels(OpRegistry& r) {
   r.forward(OpId::silu, &unary_forward<Silu>);
   r.forward(OpId::erf, &unary_forward<Erf>);
   r.forward(OpId::clamp, &unary_forward<Clamp>);
-  r.forward(OpId::copy, &copy_forward, /*supports_inplace=*/true);
-  r.forward(OpId::full_like, &full_like_forward, /*supports_inplace=*/true);
+  r.forward(OpId::copy, &copy_forward);
+  r.forward(OpId::full_like, &full_like_forward);
 }
 }  // namespace ember

@@ -11,7 +11,7 @@ namespace ember::nn {
 
 namespace {
 // Registers the four recurrent weights, initialized as PyTorch does.
-void make_weights(Module& m, int64_t gates, int64_t input, int64_t hidden, bool bias, Tensor& w_ih, Tensor& w_hh,
+void make_weights(int64_t gates, int64_t input, int64_t hidden, bool bias, Tensor& w_ih, Tensor& w_hh,
                   Tensor& b_ih, Tensor& b_hh,
                   const std::function<Tensor(const std::string&, Tensor)>& reg) {
   const double bound = 1.0 / std::sqrt(double(hidden));
@@ -36,7 +36,7 @@ void check_input(const char* name, const Tensor& x, int64_t input_size) {
 }  // namespace
 
 LSTMCell::LSTMCell(int64_t in, int64_t hidden, bool bias) : Module("LSTMCell"), input_size(in), hidden_size(hidden) {
-  make_weights(*this, 4, in, hidden, bias, weight_ih, weight_hh, bias_ih, bias_hh,
+  make_weights(4, in, hidden, bias, weight_ih, weight_hh, bias_ih, bias_hh,
                [this](const std::string& n, Tensor t) { return register_parameter(n, t); });
 }
 
@@ -100,7 +100,7 @@ std::string LSTM::extra_repr() const {
 }
 
 GRUCell::GRUCell(int64_t in, int64_t hidden, bool bias) : Module("GRUCell"), input_size(in), hidden_size(hidden) {
-  make_weights(*this, 3, in, hidden, bias, weight_ih, weight_hh, bias_ih, bias_hh,
+  make_weights(3, in, hidden, bias, weight_ih, weight_hh, bias_ih, bias_hh,
                [this](const std::string& n, Tensor t) { return register_parameter(n, t); });
 }
 
