@@ -10,12 +10,12 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 #include "ember/compiler/Passes.h"
+#include "ember/compiler/Pipeline.h"
 #include "ember/ir/Dialect.h"
 
 int main(int argc, char** argv) {
   mlir::DialectRegistry registry;
-  registry.insert<ember::ir::EmberDialect, mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
-                  mlir::tensor::TensorDialect, mlir::arith::ArithDialect, mlir::math::MathDialect>();
+  ember::compiler::register_dialects(registry);
   ember::compiler::registerEmberCompilerPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "ember optimizer driver\n", registry));
 }

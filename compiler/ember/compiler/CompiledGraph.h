@@ -6,12 +6,11 @@
 //   std::vector<Tensor> out = compiled->run(inputs);     // native, same numbers
 //   std::cout << compiled->stage(compiler::Stage::Linalg);
 //
-// Pipeline: ember -> linalg on tensors -> elementwise fusion -> destination
-// passing (outputs are written into buffers the runtime allocates) ->
-// bufferization -> loops -> polynomial math -> LLVM -> ORC JIT at -O3 for
-// the host CPU. So far the elementwise family, sum/mean/amax/amin and (decomposed)
-// softmax/log_softmax/layer_norm, permute and 2-D matmul lower; a graph with
-// other ops is an ember::Error naming the first such op.
+// Pipeline (Pipeline.h): ember -> linalg on tensors -> elementwise fusion ->
+// destination passing (outputs are written into buffers the runtime
+// allocates) -> bufferization -> BLAS calls for matmuls -> loops ->
+// polynomial math -> LLVM -> ORC JIT at -O3 for the host CPU. A graph with
+// an op that has no lowering is an ember::Error naming the first such op.
 #pragma once
 
 #include <memory>
@@ -22,7 +21,9 @@
 
 namespace ember::compiler {
 
-enum class Stage { Ember, Linalg, LLVM };
+// Ember: as traced; Linalg: lowered and fused, on tensors; Buffers: on
+// memrefs with BLAS calls; LLVM: the optimized LLVM IR for the host CPU.
+enum class Stage { Ember, Linalg, Buffers, LLVM };
 
 class CompiledGraph {
  public:

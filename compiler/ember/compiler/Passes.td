@@ -71,4 +71,48 @@ def ApproximateMath : Pass<"ember-approximate-math"> {
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
 }
 
+def EmberMatmulToBlas : Pass<"ember-matmul-to-blas", "::mlir::ModuleOp"> {
+  let summary = "Replace bufferized matmuls by calls to OpenBLAS's cblas_sgemm/dgemm";
+  let description = [{
+    Runs on memrefs, after the buffer deallocation pipeline. `linalg.matmul`,
+    `matmul_transpose_a/b` (the transpose becomes BLAS's flag) and
+    `batch_matmul` (a loop of calls) on f32 or f64 memrefs with static
+    strides and unit innermost stride become `func.call @cblas_sgemm` with
+    the buffers' addresses; a zero `linalg.fill` of the result right before
+    becomes beta = 0. Other matmuls are left to the loop lowering.
+
+    ```mlir
+    linalg.fill ins(%zero : f32) outs(%c : memref<4x2xf32>)
+    linalg.matmul ins(%a, %b : memref<4x3xf32>, memref<3x2xf32>) outs(%c : memref<4x2xf32>)
+    // becomes
+    func.call @cblas_sgemm(%row_major, %no_trans, %no_trans, %m, %n, %k, %one, %pa, %k, %pb, %n, %zero, %pc, %n)
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
+def EmberPackBuffers : Pass<"ember-pack-buffers", "::mlir::ModuleOp"> {
+  let summary = "Turn a function's static temporaries into views of one workspace argument";
+  let description = [{
+    Runs on memrefs after the buffer deallocation pipeline. Every public
+    function gets a trailing `memref<?xi8>` workspace argument and an
+    `ember.workspace_bytes` attribute; each `memref.alloc` of static shape in
+    its body (that does not escape through `return`) becomes a `memref.view`
+    of the workspace at an offset packed by live range (from the alloc to
+    the last use of it or its views: temporaries that are not live at the
+    same time share bytes), and its deallocs disappear. The runtime keeps
+    the workspace between calls, so a replay neither mallocs nor page-faults.
+
+    ```mlir
+    %a = memref.alloc() : memref<4x8xf32>
+    ...
+    memref.dealloc %a : memref<4x8xf32>
+    // becomes
+    %a = memref.view %workspace[%c0][] : memref<?xi8> to memref<4x8xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif  // EMBER_COMPILER_PASSES

@@ -1,17 +1,39 @@
 // jit.cpp - the guard-keyed cache of compiled traces, with eager fallbacks.
 #include "ember/jit/jit.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <unordered_map>
 
 #include "ember/compiler/CompiledGraph.h"
 #include "ember/grad_mode.h"
+#include "ember/serialize/atomic_file.h"
 #include "ember/tracer/guard.h"
 
 namespace ember::jit {
 
 namespace {
+
+// EMBER_JIT_DUMP=<dir>: <dir>/jit-<pid>-<n>.{graph.txt,ember.mlir,linalg.mlir,buffers.mlir,ll}
+// for the n-th compile of the process.
+void dump_stages(const std::string& dir, const std::string& graph, const compiler::CompiledGraph& c,
+                 const Loc& loc) {
+  static int64_t count = 0;
+  const std::string base = dir + "/jit-" + std::to_string(::getpid()) + "-" + std::to_string(++count);
+  const auto write = [&](const std::string& suffix, const std::string& text) {
+    write_file_atomically(base + suffix, [&](std::ostream& out) { out << text; }, "EMBER_JIT_DUMP", loc);
+  };
+  write(".graph.txt", graph);
+  write(".ember.mlir", c.stage(compiler::Stage::Ember));
+  write(".linalg.mlir", c.stage(compiler::Stage::Linalg));
+  write(".buffers.mlir", c.stage(compiler::Stage::Buffers));
+  write(".ll", c.stage(compiler::Stage::LLVM));
+  std::cerr << "ember::jit: stages of compile " << count << " written to " << base << ".*\n";
+}
+
 struct Entry {
   int64_t calls = 0;
   std::unique_ptr<compiler::CompiledGraph> compiled;  // null: eager (warm-up pending, or for good)
@@ -27,7 +49,7 @@ struct CompiledFunction::Impl {
   std::optional<tracer::GuardKey> last_compiled_key;
   bool budget_spent = false;
   std::string graph_text;
-  std::string stages[3];
+  const compiler::CompiledGraph* last_compiled = nullptr;  // owned by its cache entry
 
   std::vector<Tensor> eager(const std::vector<Tensor>& inputs) {
     ++stats.eager_calls;
@@ -91,9 +113,8 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
   if (s.last_compiled_key) s.stats.recompile_reasons.push_back(s.last_compiled_key->diff(key));
   s.last_compiled_key = key;
   s.graph_text = t.graph.to_text();
-  s.stages[0] = e.compiled->stage(compiler::Stage::Ember);
-  s.stages[1] = e.compiled->stage(compiler::Stage::Linalg);
-  s.stages[2] = e.compiled->stage(compiler::Stage::LLVM);
+  s.last_compiled = e.compiled.get();
+  if (const char* dir = std::getenv("EMBER_JIT_DUMP")) dump_stages(dir, s.graph_text, *e.compiled, loc);
   return t.outputs;
 }
 
@@ -111,9 +132,9 @@ std::string CompiledFunction::explain() const {
 }
 
 std::string CompiledFunction::graph_text() const { return impl_->graph_text; }
-std::string CompiledFunction::mlir_ember() const { return impl_->stages[0]; }
-std::string CompiledFunction::mlir_linalg() const { return impl_->stages[1]; }
-std::string CompiledFunction::mlir_llvm() const { return impl_->stages[2]; }
+std::string CompiledFunction::stage(compiler::Stage s) const {
+  return impl_->last_compiled ? impl_->last_compiled->stage(s) : std::string();
+}
 
 CompiledFunction compile(tracer::TracedFn fn, Options options) { return CompiledFunction(std::move(fn), std::move(options)); }
 

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "ember/compiler/CompiledGraph.h"
 #include "ember/tracer/trace.h"
 
 namespace ember::jit {
@@ -56,12 +57,11 @@ class CompiledFunction {
 
   const Stats& stats() const;
   std::string explain() const;
-  // The traced graph (text) of the most recently compiled key, and its MLIR
-  // at the ember, linalg and LLVM stages; empty before the first compile.
+  // The traced graph (text) of the most recently compiled key, and that key
+  // at each stage of the compiler; empty before the first compile. Setting
+  // EMBER_JIT_DUMP=<dir> also writes every stage of every compile there.
   std::string graph_text() const;
-  std::string mlir_ember() const;
-  std::string mlir_linalg() const;
-  std::string mlir_llvm() const;
+  std::string stage(compiler::Stage s) const;
 
  private:
   struct Impl;

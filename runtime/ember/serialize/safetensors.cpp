@@ -1,5 +1,6 @@
 // safetensors.cpp - the safetensors reader and writer.
 #include "ember/serialize/safetensors.h"
+#include "ember/serialize/atomic_file.h"
 
 #include <unistd.h>
 
@@ -65,10 +66,7 @@ void save_safetensors(const nn::NamedTensors& tensors, const std::string& path,
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // pad so that the data starts 8-byte aligned
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    EMBER_CHECK(out.good(), loc, "save_safetensors: cannot write ", tmp);
+  write_file_atomically(path, [&](std::ostream& out) {
     uint64_t n = text.size();
     unsigned char len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
@@ -76,16 +74,7 @@ void save_safetensors(const nn::NamedTensors& tensors, const std::string& path,
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     for (const Tensor& t : contiguous)
       out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.itemsize()));
-    out.flush();
-    if (!out.good()) {
-      std::remove(tmp.c_str());
-      throw_error("save_safetensors: writing " + tmp + " failed (disk full?); " + path + " is unchanged", loc);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw_error("save_safetensors: cannot rename " + tmp + " to " + path + ": " + std::strerror(errno), loc);
-  }
+  }, "save_safetensors", loc);
 }
 
 nn::NamedTensors load_safetensors(const std::string& path, const Loc& loc) {

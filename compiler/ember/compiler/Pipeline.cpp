@@ -1,0 +1,251 @@
+//===- Pipeline.cpp - the pass pipeline from ember to native code ----------===//
+//
+// The pass lists of each stage (see Pipeline.h), the destination-passing
+// rewrite of the entry function, and the LLVM side: the host target machine,
+// -O3, and ORC through mlir::ExecutionEngine.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/compiler/Pipeline.h"
+
+#include "ember/compiler/Passes.h"
+#include "ember/ir/Dialect.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace ember::compiler {
+
+void register_dialects(mlir::DialectRegistry& registry) {
+  registry.insert<ir::EmberDialect, mlir::func::FuncDialect, mlir::linalg::LinalgDialect, mlir::tensor::TensorDialect,
+                  mlir::arith::ArithDialect, mlir::math::MathDialect, mlir::bufferization::BufferizationDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect, mlir::cf::ControlFlowDialect,
+                  mlir::LLVM::LLVMDialect, mlir::affine::AffineDialect, mlir::vector::VectorDialect>();
+  mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::scf::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::memref::registerAllocationOpInterfaceExternalModels(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+}
+
+namespace {
+
+void run_passes(mlir::ModuleOp module, const std::function<void(mlir::PassManager&)>& add, const std::string& what,
+                const Loc& loc) {
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(module.getContext(), [&](mlir::Diagnostic& d) {
+    llvm::raw_string_ostream os(diagnostics);
+    os << d.getLocation() << ": " << d << "\n";
+    return mlir::success();
+  });
+  mlir::PassManager pm(module.getContext());
+  add(pm);
+  if (mlir::failed(pm.run(module))) throw_error("compile: " + what + " failed:\n" + diagnostics, loc);
+}
+
+// Note [Destination passing]
+// The function's results become memref arguments that the runtime
+// allocates (from its caching allocator) and the code writes into:
+// `bufferization.materialize_in_destination` plus empty-tensor elimination
+// make the last loop of each result write straight into its argument, so a
+// replay allocates nothing it does not return.
+void to_destination_passing(mlir::func::FuncOp func) {
+  mlir::OpBuilder b(func.getContext());
+  auto ret = mlir::cast<mlir::func::ReturnOp>(func.getBody().front().getTerminator());
+  llvm::SmallVector<mlir::Type> inputs(func.getArgumentTypes());
+  b.setInsertionPoint(ret);
+  for (mlir::Value v : ret.getOperands()) {
+    auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
+    auto memref = mlir::MemRefType::get(t.getShape(), t.getElementType());
+    mlir::Value out = func.getBody().front().addArgument(memref, func.getLoc());
+    inputs.push_back(memref);
+    auto m = b.create<mlir::bufferization::MaterializeInDestinationOp>(ret.getLoc(), mlir::TypeRange{}, v, out);
+    m.setWritable(true);
+    m.setRestrict(true);
+  }
+  ret->setOperands({});
+  func.setType(b.getFunctionType(inputs, {}));
+}
+
+}  // namespace
+
+void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
+  run_passes(module, [](mlir::PassManager& pm) {
+    pm.addPass(createEmberDecompose());
+    pm.addPass(createConvertEmberToLinalg());
+    pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
+    // No CSE here: it merges the `tensor.empty` inits of independent results,
+    // and empty-tensor elimination then points them all at one destination
+    // buffer (a wrong answer, found by the multi-output test).
+    pm.addPass(mlir::createCanonicalizerPass());
+  }, "lowering to linalg", loc);
+  module.walk([&](mlir::Operation* op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
+      throw_error(std::string("compile: ") + op->getName().getStringRef().str() +
+                      " has no lowering yet (so far: elementwise ops, sum/mean/amax/amin, softmax, log_softmax, "
+                      "layer_norm, permute, matmul without batch broadcasting)",
+                  loc);
+  });
+}
+
+void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& loc) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
+  EMBER_CHECK(static_cast<bool>(func), loc, "compile: the module has no function @", function);
+  to_destination_passing(func);
+  func->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(module.getContext()));
+  run_passes(module, [](mlir::PassManager& pm) {
+    pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
+    mlir::bufferization::OneShotBufferizationOptions options;
+    options.bufferizeFunctionBoundaries = true;
+    options.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
+    pm.addPass(mlir::bufferization::createOneShotBufferizePass(options));
+    mlir::bufferization::BufferDeallocationPipelineOptions dealloc;
+    mlir::bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+    // Packing first: it sees the matmuls' reads, which the BLAS calls hide
+    // behind raw pointers.
+    pm.addPass(createEmberPackBuffers());
+    pm.addPass(createEmberMatmulToBlas());
+  }, "bufferization", loc);
+}
+
+void lower_to_llvm(mlir::ModuleOp module, const Loc& loc) {
+  run_passes(module, [](mlir::PassManager& pm) {
+    // Loops, vectorized by MLIR (16 lanes of the innermost contiguous loop:
+    // one AVX-512 register, or two AVX2 ones after LLVM legalizes them);
+    // the polynomial math then runs on vectors (ew_chain: 25 ms -> 4.3 ms).
+    pm.addNestedPass<mlir::func::FuncOp>(mlir::createConvertLinalgToAffineLoopsPass());
+    static const int64_t kVectorSize[] = {16};
+    mlir::affine::AffineVectorizeOptions vectorize;
+    vectorize.vectorSizes = kVectorSize;
+    pm.addNestedPass<mlir::func::FuncOp>(mlir::affine::createAffineVectorize(vectorize));
+    pm.addPass(mlir::createLowerAffinePass());
+    pm.addPass(createApproximateMath());
+    pm.addPass(mlir::createConvertVectorToSCFPass());
+    pm.addPass(mlir::createConvertSCFToCFPass());
+    pm.addPass(mlir::createConvertVectorToLLVMPass());
+    pm.addPass(mlir::createConvertMathToLLVMPass());
+    pm.addPass(mlir::memref::createExpandStridedMetadataPass());
+    pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
+    pm.addPass(mlir::createArithToLLVMConversionPass());
+    pm.addPass(mlir::createConvertIndexToLLVMPass());
+    pm.addPass(mlir::createConvertFuncToLLVMPass());
+    pm.addPass(mlir::createConvertControlFlowToLLVMPass());
+    pm.addPass(mlir::createReconcileUnrealizedCastsPass());
+  }, "lowering to LLVM", loc);
+}
+
+std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc) {
+  static const bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  EMBER_CHECK(static_cast<bool>(builder), loc, "compile: cannot describe the host CPU to LLVM");
+  auto machine = builder->createTargetMachine();
+  EMBER_CHECK(static_cast<bool>(machine), loc, "compile: LLVM has no target machine for the host CPU");
+  return std::move(*machine);
+}
+
+std::string llvm_ir(mlir::ModuleOp module, const Loc& loc) {
+  auto machine = host_target_machine(loc);
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context);
+  EMBER_CHECK(static_cast<bool>(ir), loc, "compile: the module does not translate to LLVM IR");
+  ir->setDataLayout(machine->createDataLayout());
+  ir->setTargetTriple(machine->getTargetTriple().str());
+  if (auto error = mlir::makeOptimizingTransformer(3, 0, machine.get())(ir.get())) {
+    std::string message;
+    llvm::raw_string_ostream os(message);
+    os << error;
+    throw_error("compile: LLVM's optimizer failed: " + message, loc);
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  ir->print(os, nullptr);
+  return text;
+}
+
+std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc) {
+  // -O3 for this CPU: without the host's target machine LLVM's vectorizers
+  // do not know the vector width and leave the loops scalar.
+  auto machine = host_target_machine(loc);
+  mlir::ExecutionEngineOptions options;
+  options.transformer = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, machine.get());
+  auto engine = mlir::ExecutionEngine::create(module, options);
+  if (!engine) {
+    std::string message;
+    llvm::raw_string_ostream os(message);
+    os << engine.takeError();
+    throw_error("compile: the JIT failed: " + message, loc);
+  }
+  return std::move(*engine);
+}
+
+namespace {
+// A memref descriptor: allocated, aligned, offset, sizes, strides.
+std::vector<int64_t> descriptor(const Tensor& t) {
+  std::vector<int64_t> d{reinterpret_cast<int64_t>(t.data_ptr()), reinterpret_cast<int64_t>(t.data_ptr()), 0};
+  for (int64_t s : t.sizes()) d.push_back(s);
+  for (int64_t s : t.strides()) d.push_back(s);
+  return d;
+}
+}  // namespace
+
+void call_packed(void (*entry)(void**), const std::vector<Tensor>& args, const Tensor& workspace,
+                 int64_t workspace_bytes) {
+  std::vector<std::vector<int64_t>> descriptors;
+  for (const Tensor& t : args) descriptors.push_back(descriptor(t));
+  const auto base = reinterpret_cast<int64_t>(workspace.data_ptr());
+  descriptors.push_back({base, base, 0, workspace_bytes, 1});  // memref<?xi8>
+  std::vector<void*> pointers(descriptors.size());
+  std::vector<void*> packed(descriptors.size());
+  for (size_t i = 0; i < descriptors.size(); ++i) {
+    pointers[i] = descriptors[i].data();
+    packed[i] = &pointers[i];
+  }
+  entry(packed.data());
+}
+
+int64_t workspace_bytes(mlir::ModuleOp module, const std::string& function) {
+  mlir::Operation* f = module.lookupSymbol(function);
+  auto bytes = f ? f->getAttrOfType<mlir::IntegerAttr>("ember.workspace_bytes") : nullptr;
+  return bytes ? bytes.getInt() : 0;
+}
+
+}  // namespace ember::compiler

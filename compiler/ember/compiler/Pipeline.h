@@ -1,0 +1,56 @@
+// Pipeline.h - the stages from an ember module to native code, shared by
+// CompiledGraph (traced graphs) and ember-compile (saved .mlir files).
+//
+//   lower_to_linalg(module)     ember -> linalg on tensors, fused
+//   bufferize(module, "forward") results become out-parameters, memrefs,
+//                               matmuls become BLAS calls
+//   lower_to_llvm(module)       loops, vectors, polynomial math, LLVM dialect
+//   jit(module) / llvm_ir(module)
+//
+// Each throws ember::Error with MLIR's diagnostics when a stage fails.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <vector>
+
+#include "ember/error.h"
+#include "ember/tensor.h"
+
+namespace llvm {
+class TargetMachine;
+}
+namespace mlir {
+class DialectRegistry;
+class ExecutionEngine;
+class ModuleOp;
+}  // namespace mlir
+
+namespace ember::compiler {
+
+// Every dialect and interface the pipeline touches.
+void register_dialects(mlir::DialectRegistry& registry);
+
+void lower_to_linalg(mlir::ModuleOp module, const Loc& loc);
+// Note [Destination passing]: `function`'s results become memref arguments.
+void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& loc);
+void lower_to_llvm(mlir::ModuleOp module, const Loc& loc);
+
+// The host CPU's target machine (LLVM's vectorizers need its vector width).
+std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc);
+// The optimized (-O3, host CPU) LLVM IR of a module in the LLVM dialect.
+std::string llvm_ir(mlir::ModuleOp module, const Loc& loc);
+// The module compiled by ORC at -O3 for the host CPU.
+std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc);
+
+// Calls a function compiled by jit() through its packed C interface
+// (`_mlir_ciface_<name>`): one memref descriptor per tensor of `args`
+// (contiguous, in the function's order), then the workspace of
+// ember-pack-buffers (at least `workspace_bytes`).
+void call_packed(void (*entry)(void**), const std::vector<Tensor>& args, const Tensor& workspace,
+                 int64_t workspace_bytes);
+// The workspace argument's bytes (the ember.workspace_bytes attribute).
+int64_t workspace_bytes(mlir::ModuleOp module, const std::string& function);
+
+}  // namespace ember::compiler
