@@ -5,7 +5,13 @@
 //
 //   ember-opt model.mlir                       # parse, verify, print
 //   ember-opt --verify-diagnostics bad.mlir    # expected errors
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Affine/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
@@ -17,5 +23,12 @@ int main(int argc, char** argv) {
   mlir::DialectRegistry registry;
   ember::compiler::register_dialects(registry);
   ember::compiler::registerEmberCompilerPasses();
+  // The upstream passes of the pipeline, to run any part of it by hand.
+  mlir::registerTransformsPasses();
+  mlir::registerConversionPasses();
+  mlir::registerLinalgPasses();
+  mlir::affine::registerAffinePasses();
+  mlir::bufferization::registerBufferizationPasses();
+  mlir::memref::registerMemRefPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "ember optimizer driver\n", registry));
 }

@@ -16,6 +16,7 @@
 #include "ember/ir/GraphToMLIR.h"
 #include "ember/ops.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -31,6 +32,7 @@ struct CompiledGraph::Impl {
   std::string stages[4];
   double compile_ms = 0;
   std::vector<int> result_values;  // graph value of each function result
+  std::vector<std::string> checks;  // ember.checks: a failure count follows the results for each
   // The temporaries' bytes (ember-pack-buffers), kept between calls; a
   // call made while another uses it gets its own.
   int64_t workspace_bytes = 0;
@@ -67,6 +69,8 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   bufferize(module, kFunction, loc);
   impl.stages[2] = ir::to_text(module);
   impl.workspace_bytes = workspace_bytes(module, kFunction);
+  if (auto checks = module.lookupSymbol(kFunction)->getAttrOfType<mlir::ArrayAttr>("ember.checks"))
+    for (mlir::Attribute m : checks) impl.checks.push_back(mlir::cast<mlir::StringAttr>(m).str());
   impl.workspace = empty({impl.workspace_bytes / 8 + 1}, DType::Float64);  // f64: 8-byte units
   lower_to_llvm(module, loc);
   impl.engine = jit(module, loc);
@@ -98,9 +102,16 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
     results.push_back(empty(g.values[v].shape, g.values[v].dtype));
     args.push_back(results.back());
   }
+  std::vector<Tensor> failures;
+  for (size_t i = 0; i < impl_->checks.size(); ++i) {
+    failures.push_back(empty({}, DType::Int64));
+    args.push_back(failures.back());
+  }
   std::unique_lock<std::mutex> own(impl_->workspace_busy, std::try_to_lock);
   const Tensor workspace = own.owns_lock() ? impl_->workspace : empty(impl_->workspace.sizes(), DType::Float64);
   call_packed(impl_->entry, args, workspace, impl_->workspace_bytes);
+  for (size_t i = 0; i < failures.size(); ++i)
+    EMBER_CHECK(failures[i].item<int64_t>() == 0, loc, "compiled function: ", impl_->checks[i]);
   // Results: outputs, then write-backs and .grad, in graph_to_mlir's order.
   std::vector<Tensor> outputs(results.begin(), results.begin() + g.outputs.size());
   size_t k = g.outputs.size();

@@ -13,6 +13,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "ember/compiler/LoweringUtils.h"
 #include "ember/compiler/Passes.h"
 #include "ember/ir/Dialect.h"
 #include "mlir/IR/PatternMatch.h"
@@ -28,38 +29,7 @@ namespace {
 using mlir::OpBuilder;
 using mlir::Type;
 using mlir::Value;
-
-bool is_float(Type t) { return mlir::isa<mlir::FloatType>(t); }
-
-// Converts a scalar between ember's element types with the semantics of a C++
-// static_cast (what the eager kernels do): bool is 0/1, float to int truncates.
-Value cast_to(OpBuilder& b, mlir::Location l, Value v, Type to) {
-  const Type from = v.getType();
-  if (from == to) return v;
-  if (to.isInteger(1)) {
-    if (is_float(from))
-      return b.create<mlir::arith::CmpFOp>(l, mlir::arith::CmpFPredicate::UNE, v,
-                                           b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(from, 0.0)));
-    return b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ne, v,
-                                         b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(from, 0)));
-  }
-  if (is_float(to)) {
-    if (is_float(from))
-      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth() ? Value(b.create<mlir::arith::ExtFOp>(l, to, v))
-                                                                        : Value(b.create<mlir::arith::TruncFOp>(l, to, v));
-    if (from.isInteger(1)) return b.create<mlir::arith::UIToFPOp>(l, to, v);
-    return b.create<mlir::arith::SIToFPOp>(l, to, v);
-  }
-  if (is_float(from)) return b.create<mlir::arith::FPToSIOp>(l, to, v);
-  if (from.isInteger(1)) return b.create<mlir::arith::ExtUIOp>(l, to, v);
-  return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth() ? Value(b.create<mlir::arith::ExtSIOp>(l, to, v))
-                                                                    : Value(b.create<mlir::arith::TruncIOp>(l, to, v));
-}
-
-Value constant(OpBuilder& b, mlir::Location l, Type t, double v) {
-  if (is_float(t)) return b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(t, v));
-  return b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(t, static_cast<int64_t>(v)));
-}
+using namespace lowering;
 
 // The scalar computation of one op: `args` already cast to the compute type
 // (except where's condition), `op` for its attributes.
@@ -161,6 +131,8 @@ const std::unordered_map<std::string, Row>& rows() {
          return x;
        }}},
       {"ember.copy", {Compute::Result, [](OpBuilder&, Location, ArrayRef<Value> a, Operation*) { return a[0]; }}},
+      // expand: a copy whose operand's maps broadcast it to the result shape.
+      {"ember.expand", {Compute::Result, [](OpBuilder&, Location, ArrayRef<Value> a, Operation*) { return a[0]; }}},
       {"ember.full_like", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation* op) -> Value {
          return constant(b, l, a[0].getType(), op->getAttrOfType<FloatAttr>("value").getValueAsDouble());
        }}},
@@ -182,18 +154,6 @@ const std::unordered_map<std::string, Row>& rows() {
        }}},
   };
   return table;
-}
-
-// The map that reads an operand of `type` at an index of a result of rank
-// `rank`: leading dims are dropped, broadcast (size-1) dims read index 0.
-mlir::AffineMap broadcast_map(mlir::MLIRContext* ctx, mlir::RankedTensorType type, mlir::RankedTensorType result) {
-  const int64_t rank = result.getRank(), lead = rank - type.getRank();
-  llvm::SmallVector<mlir::AffineExpr> exprs;
-  for (int64_t i = 0; i < type.getRank(); ++i) {
-    const bool broadcast = type.getDimSize(i) == 1 && result.getDimSize(i + lead) != 1;
-    exprs.push_back(broadcast ? mlir::getAffineConstantExpr(0, ctx) : mlir::getAffineDimExpr(i + lead, ctx));
-  }
-  return mlir::AffineMap::get(rank, 0, exprs, ctx);
 }
 
 struct ElementwiseToGeneric : mlir::RewritePattern {
@@ -273,6 +233,13 @@ struct ReductionToGeneric : mlir::RewritePattern {
         out_exprs.push_back(mlir::getAffineDimExpr(d, ctx));
       }
     }
+    // A full reduction accumulates into a 1-element 1-D tensor, not a 0-d one:
+    // MLIR's affine vectorizer makes an invalid broadcasting transfer_write
+    // for a store into a 0-d memref.
+    if (kept_shape.empty()) {
+      kept_shape.push_back(1);
+      out_exprs.push_back(mlir::getAffineConstantExpr(0, ctx));
+    }
     auto kept_type = mlir::RankedTensorType::get(kept_shape, acc_type);
     // The accumulator starts at the reduction's identity.
     double identity = 0;
@@ -322,24 +289,8 @@ struct ReductionToGeneric : mlir::RewritePattern {
                       })
                   .getResult(0);
     }
-    if (result.getShape() != llvm::ArrayRef<int64_t>(kept_shape)) {
-      // keepdim: size-1 dims back, each grouped with the kept dim before it
-      // (leading ones with the first).
-      llvm::SmallVector<mlir::ReassociationIndices> groups;
-      if (!kept_shape.empty()) {
-        groups.resize(kept_shape.size());
-        int64_t group = 0;
-        bool seen_kept = false;
-        for (int64_t d = 0; d < rank; ++d) {
-          if (!reduced[d]) {
-            if (seen_kept) ++group;
-            seen_kept = true;
-          }
-          groups[group].push_back(d);
-        }
-      }
-      value = rewriter.create<mlir::tensor::ExpandShapeOp>(loc, result, value, groups);
-    }
+    // keepdim's size-1 dims, or the 0-d result of a full reduction.
+    value = reshape_to(rewriter, loc, value, result);
     rewriter.replaceOp(op, value);
     return mlir::success();
   }
@@ -366,22 +317,6 @@ struct PermuteToTranspose : mlir::OpRewritePattern<ir::PermuteOp> {
 // becomes the matmul_transpose_a/b form, which the BLAS call takes as a
 // flag instead of a copy (Linear's `x @ W.t()`, and most of backward).
 // Batch dims that broadcast are left to the eager kernel for now.
-Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType to) {
-  auto from = mlir::cast<mlir::RankedTensorType>(v.getType());
-  if (from.getShape() == to.getShape()) return v;
-  // Through the 1-D form: collapse everything, then expand to `to`.
-  auto all = [](int64_t rank) {
-    mlir::ReassociationIndices group;
-    for (int64_t i = 0; i < rank; ++i) group.push_back(i);
-    return llvm::SmallVector<mlir::ReassociationIndices>{group};
-  };
-  const auto flat = mlir::RankedTensorType::get({from.getNumElements()}, from.getElementType());
-  if (from.getRank() == 0) v = b.create<mlir::tensor::ExpandShapeOp>(l, flat, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
-  else if (from.getRank() > 1) v = b.create<mlir::tensor::CollapseShapeOp>(l, flat, v, all(from.getRank()));
-  if (to.getRank() == 0) return b.create<mlir::tensor::CollapseShapeOp>(l, to, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
-  if (to.getRank() == 1) return v;
-  return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, all(to.getRank()));
-}
 
 // The operand a 2-D transpose read, or null.
 Value transposed_source(Value v) {
@@ -460,6 +395,7 @@ struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinal
     mlir::RewritePatternSet patterns(&getContext());
     patterns.add<ElementwiseToGeneric, ReductionToGeneric, PermuteToTranspose, MatmulToLinalg, ConstantToArith>(
         &getContext());
+    populate_shape_lowerings(patterns);
     if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
   }
 };

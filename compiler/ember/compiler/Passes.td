@@ -115,4 +115,27 @@ def EmberPackBuffers : Pass<"ember-pack-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
+def EmberLowerChecks : Pass<"ember-lower-checks", "::mlir::ModuleOp"> {
+  let summary = "Turn ember.check ops into counts of failures returned by the function";
+  let description = [{
+    Each `ember.check %ok {message}` becomes a 0-d i64 tensor counting the
+    false elements of `%ok`, appended to the enclosing function's results;
+    the function's `ember.checks` attribute lists the messages (with the
+    check's source line) in the same order. The runtime raises the message
+    of the first non-zero count.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
+def EmberReductionsToLoops : Pass<"ember-reductions-to-loops", "::mlir::ModuleOp"> {
+  let summary = "Lower bufferized linalg.generic ops with reduction iterators to scf.for loops";
+  let description = [{
+    Runs before --convert-linalg-to-affine-loops so that the affine
+    super-vectorizer, which emits invalid broadcasting writes for some
+    reductions written as load/store of an accumulator, only sees parallel
+    loop nests.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif  // EMBER_COMPILER_PASSES

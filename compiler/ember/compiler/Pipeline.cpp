@@ -106,6 +106,7 @@ void to_destination_passing(mlir::func::FuncOp func) {
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
   run_passes(module, [](mlir::PassManager& pm) {
     pm.addPass(createEmberDecompose());
+    pm.addPass(createEmberLowerChecks());
     pm.addPass(createConvertEmberToLinalg());
     pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
     // No CSE here: it merges the `tensor.empty` inits of independent results,
@@ -117,7 +118,8 @@ void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
       throw_error(std::string("compile: ") + op->getName().getStringRef().str() +
                       " has no lowering yet (so far: elementwise ops, sum/mean/amax/amin, softmax, log_softmax, "
-                      "layer_norm, permute, matmul without batch broadcasting)",
+                      "layer_norm, cross_entropy, nll_loss, var, logsumexp, views, slices, cat, creation ops but random ones, "
+                      "matmul without batch broadcasting)",
                   loc);
   });
 }
@@ -147,6 +149,7 @@ void lower_to_llvm(mlir::ModuleOp module, const Loc& loc) {
     // Loops, vectorized by MLIR (16 lanes of the innermost contiguous loop:
     // one AVX-512 register, or two AVX2 ones after LLVM legalizes them);
     // the polynomial math then runs on vectors (ew_chain: 25 ms -> 4.3 ms).
+    pm.addPass(createEmberReductionsToLoops());
     pm.addNestedPass<mlir::func::FuncOp>(mlir::createConvertLinalgToAffineLoopsPass());
     static const int64_t kVectorSize[] = {16};
     mlir::affine::AffineVectorizeOptions vectorize;
@@ -155,6 +158,7 @@ void lower_to_llvm(mlir::ModuleOp module, const Loc& loc) {
     pm.addPass(mlir::createLowerAffinePass());
     pm.addPass(createApproximateMath());
     pm.addPass(mlir::createConvertVectorToSCFPass());
+    pm.addPass(mlir::createLowerAffinePass());  // vector-to-scf indexes masked transfers with affine.apply
     pm.addPass(mlir::createConvertSCFToCFPass());
     pm.addPass(mlir::createConvertVectorToLLVMPass());
     pm.addPass(mlir::createConvertMathToLLVMPass());

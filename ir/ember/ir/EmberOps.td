@@ -311,4 +311,22 @@ def Ember_ConstantOp : Ember_Op<"constant", "infer.constant(adaptor.getValue(), 
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Compiler-internal
+//===----------------------------------------------------------------------===//
+
+def Ember_CheckOp : Op<Ember_Dialect, "check", [MemoryEffects<[MemWrite]>]> {
+  let summary = "the compiled call fails with `message` unless every element of `ok` is true";
+  let description = [{
+    Not an op of the op table: ember-decompose makes one where an eager kernel
+    checks tensor values (a class index in range), and --ember-lower-checks
+    turns each into a count of failing elements that the function returns;
+    the runtime raises `message` (with the op's source line) when it is not
+    zero, before any write-back, so bad input never becomes a silent wrong
+    answer in compiled code.
+  }];
+  let arguments = (ins TensorOf<[I1]>:$ok, StrAttr:$message);
+  let assemblyFormat = "$ok attr-dict `:` type($ok)";
+}
+
 #endif  // EMBER_OPS

@@ -1,0 +1,67 @@
+// LoweringUtils.cpp - see LoweringUtils.h.
+#include "ember/compiler/LoweringUtils.h"
+
+namespace ember::compiler::lowering {
+
+using mlir::OpBuilder;
+using mlir::Type;
+using mlir::Value;
+
+bool is_float(Type t) { return mlir::isa<mlir::FloatType>(t); }
+
+Value cast_to(OpBuilder& b, mlir::Location l, Value v, Type to) {
+  const Type from = v.getType();
+  if (from == to) return v;
+  if (to.isInteger(1)) {
+    if (is_float(from))
+      return b.create<mlir::arith::CmpFOp>(l, mlir::arith::CmpFPredicate::UNE, v,
+                                           b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(from, 0.0)));
+    return b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ne, v,
+                                         b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(from, 0)));
+  }
+  if (is_float(to)) {
+    if (is_float(from))
+      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth() ? Value(b.create<mlir::arith::ExtFOp>(l, to, v))
+                                                                        : Value(b.create<mlir::arith::TruncFOp>(l, to, v));
+    if (from.isInteger(1)) return b.create<mlir::arith::UIToFPOp>(l, to, v);
+    return b.create<mlir::arith::SIToFPOp>(l, to, v);
+  }
+  if (is_float(from)) return b.create<mlir::arith::FPToSIOp>(l, to, v);
+  if (from.isInteger(1)) return b.create<mlir::arith::ExtUIOp>(l, to, v);
+  return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth() ? Value(b.create<mlir::arith::ExtSIOp>(l, to, v))
+                                                                    : Value(b.create<mlir::arith::TruncIOp>(l, to, v));
+}
+
+Value constant(OpBuilder& b, mlir::Location l, Type t, double v) {
+  if (is_float(t)) return b.create<mlir::arith::ConstantOp>(l, b.getFloatAttr(t, v));
+  return b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(t, static_cast<int64_t>(v)));
+}
+
+mlir::AffineMap broadcast_map(mlir::MLIRContext* ctx, mlir::RankedTensorType type, mlir::RankedTensorType result) {
+  const int64_t rank = result.getRank(), lead = rank - type.getRank();
+  llvm::SmallVector<mlir::AffineExpr> exprs;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    const bool broadcast = type.getDimSize(i) == 1 && result.getDimSize(i + lead) != 1;
+    exprs.push_back(broadcast ? mlir::getAffineConstantExpr(0, ctx) : mlir::getAffineDimExpr(i + lead, ctx));
+  }
+  return mlir::AffineMap::get(rank, 0, exprs, ctx);
+}
+
+Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType to) {
+  auto from = mlir::cast<mlir::RankedTensorType>(v.getType());
+  if (from.getShape() == to.getShape()) return v;
+  // Through the 1-D form: collapse everything, then expand to `to`.
+  auto all = [](int64_t rank) {
+    mlir::ReassociationIndices group;
+    for (int64_t i = 0; i < rank; ++i) group.push_back(i);
+    return llvm::SmallVector<mlir::ReassociationIndices>{group};
+  };
+  const auto flat = mlir::RankedTensorType::get({from.getNumElements()}, from.getElementType());
+  if (from.getRank() == 0) v = b.create<mlir::tensor::ExpandShapeOp>(l, flat, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
+  else if (from.getRank() > 1) v = b.create<mlir::tensor::CollapseShapeOp>(l, flat, v, all(from.getRank()));
+  if (to.getRank() == 0) return b.create<mlir::tensor::CollapseShapeOp>(l, to, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
+  if (to.getRank() == 1) return v;
+  return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, all(to.getRank()));
+}
+
+}  // namespace ember::compiler::lowering

@@ -1,0 +1,232 @@
+//===- ShapeOps.cpp - views, slices, cat and creation ops to tensor/linalg -===//
+//
+// Views have value semantics in the IR (a functionalized trace), so each
+// lowers to the tensor op that produces the same values: reshapes for
+// view/squeeze/unsqueeze, extract_slice for slice/select, insert_slice into
+// zeros for their backward ops and for cat. Creation ops are a fill or a
+// generic over linalg.index, computed in f64 and cast as the eager kernels do.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/compiler/LoweringUtils.h"
+#include "ember/ir/Dialect.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace ember::compiler::lowering {
+namespace {
+
+using mlir::OpBuilder;
+using mlir::Value;
+
+mlir::RankedTensorType tensor_type(Value v) { return mlir::cast<mlir::RankedTensorType>(v.getType()); }
+int64_t wrap(int64_t dim, int64_t rank) { return dim < 0 ? dim + rank : dim; }
+
+template <typename Op> struct ReshapeLowering : mlir::OpRewritePattern<Op> {
+  using mlir::OpRewritePattern<Op>::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
+    r.replaceOp(op, reshape_to(r, op.getLoc(), op.getX(), tensor_type(op.getResult())));
+    return mlir::success();
+  }
+};
+
+// The offsets, sizes and strides of a slice along `dim` of `type`.
+struct Window {
+  llvm::SmallVector<mlir::OpFoldResult> offsets, sizes, strides;
+};
+Window window(OpBuilder& b, mlir::RankedTensorType type, int64_t dim, int64_t start, int64_t size, int64_t step) {
+  Window w;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    w.offsets.push_back(b.getIndexAttr(d == dim ? start : 0));
+    w.sizes.push_back(b.getIndexAttr(d == dim ? size : type.getDimSize(d)));
+    w.strides.push_back(b.getIndexAttr(d == dim ? step : 1));
+  }
+  return w;
+}
+
+int64_t slice_length(int64_t start, int64_t end, int64_t step) { return end > start ? (end - start + step - 1) / step : 0; }
+
+struct SliceLowering : mlir::OpRewritePattern<ir::SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::SliceOp op, mlir::PatternRewriter& r) const override {
+    auto type = tensor_type(op.getX());
+    const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), type.getRank());
+    const auto result = tensor_type(op.getResult());
+    const Window w = window(r, type, dim, static_cast<int64_t>(op.getStart()), result.getDimSize(dim),
+                            static_cast<int64_t>(op.getStep()));
+    r.replaceOpWithNewOp<mlir::tensor::ExtractSliceOp>(op, result, op.getX(), w.offsets, w.sizes, w.strides);
+    return mlir::success();
+  }
+};
+
+struct SelectLowering : mlir::OpRewritePattern<ir::SelectOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::SelectOp op, mlir::PatternRewriter& r) const override {
+    auto type = tensor_type(op.getX());
+    const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), type.getRank());
+    const int64_t index = wrap(static_cast<int64_t>(op.getIndex()), type.getDimSize(dim));
+    const Window w = window(r, type, dim, index, 1, 1);
+    // Rank-reducing: the selected dim is dropped.
+    r.replaceOpWithNewOp<mlir::tensor::ExtractSliceOp>(op, tensor_type(op.getResult()), op.getX(), w.offsets, w.sizes,
+                                                       w.strides);
+    return mlir::success();
+  }
+};
+
+Value zeros(OpBuilder& b, mlir::Location l, mlir::RankedTensorType type) {
+  Value empty = b.create<mlir::tensor::EmptyOp>(l, type.getShape(), type.getElementType());
+  return b.create<mlir::linalg::FillOp>(l, constant(b, l, type.getElementType(), 0), empty).getResult(0);
+}
+
+struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::SliceBackwardOp op, mlir::PatternRewriter& r) const override {
+    const auto result = tensor_type(op.getResult());
+    const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
+    const int64_t start = static_cast<int64_t>(op.getStart()), step = static_cast<int64_t>(op.getStep());
+    const Window w = window(r, result, dim, start, tensor_type(op.getX()).getDimSize(dim), step);
+    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros(r, op.getLoc(), result), w.offsets, w.sizes,
+                                                      w.strides);
+    return mlir::success();
+  }
+};
+
+struct SelectBackwardLowering : mlir::OpRewritePattern<ir::SelectBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::SelectBackwardOp op, mlir::PatternRewriter& r) const override {
+    const auto result = tensor_type(op.getResult());
+    const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
+    const int64_t index = wrap(static_cast<int64_t>(op.getIndex()), result.getDimSize(dim));
+    const Window w = window(r, result, dim, index, 1, 1);
+    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros(r, op.getLoc(), result), w.offsets, w.sizes,
+                                                      w.strides);
+    return mlir::success();
+  }
+};
+
+struct CatLowering : mlir::OpRewritePattern<ir::CatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::CatOp op, mlir::PatternRewriter& r) const override {
+    const auto result = tensor_type(op.getResult());
+    const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
+    Value out = r.create<mlir::tensor::EmptyOp>(op.getLoc(), result.getShape(), result.getElementType());
+    int64_t offset = 0;
+    for (Value input : op.getInputs()) {
+      auto type = tensor_type(input);
+      if (type.getRank() != result.getRank()) continue;  // torch's legacy empty [0] operand
+      // Inputs of another dtype are promoted, as eager cat does.
+      if (type.getElementType() != result.getElementType()) {
+        auto promoted = mlir::RankedTensorType::get(type.getShape(), result.getElementType());
+        Value init = r.create<mlir::tensor::EmptyOp>(op.getLoc(), type.getShape(), result.getElementType());
+        llvm::SmallVector<mlir::AffineMap> maps(2, r.getMultiDimIdentityMap(type.getRank()));
+        llvm::SmallVector<mlir::utils::IteratorType> par(type.getRank(), mlir::utils::IteratorType::parallel);
+        input = r.create<mlir::linalg::GenericOp>(op.getLoc(), mlir::TypeRange{promoted}, mlir::ValueRange{input},
+                                                  mlir::ValueRange{init}, maps, par,
+                                                  [&](OpBuilder& b, mlir::Location l, mlir::ValueRange a) {
+                                                    b.create<mlir::linalg::YieldOp>(
+                                                        l, cast_to(b, l, a[0], result.getElementType()));
+                                                  })
+                    .getResult(0);
+      }
+      const Window w = window(r, result, dim, offset, type.getDimSize(dim), 1);
+      out = r.create<mlir::tensor::InsertSliceOp>(op.getLoc(), input, out, w.offsets, w.sizes, w.strides);
+      offset += type.getDimSize(dim);
+    }
+    r.replaceOp(op, out);
+    return mlir::success();
+  }
+};
+
+struct FullLowering : mlir::OpRewritePattern<ir::FullOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::FullOp op, mlir::PatternRewriter& r) const override {
+    const auto result = tensor_type(op.getResult());
+    const mlir::Location l = op.getLoc();
+    Value empty = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType());
+    Value value = cast_to(r, l, constant(r, l, r.getF64Type(), op.getValue().convertToDouble()), result.getElementType());
+    r.replaceOpWithNewOp<mlir::linalg::FillOp>(op, value, empty);
+    return mlir::success();
+  }
+};
+
+// A creation op whose element i (row-major) is a function of its indices,
+// computed in f64 and cast to the element type.
+using IndexBody = std::function<Value(OpBuilder&, mlir::Location, llvm::ArrayRef<Value> indices)>;
+Value from_indices(OpBuilder& b, mlir::Location l, mlir::RankedTensorType result, const IndexBody& body) {
+  Value empty = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType());
+  llvm::SmallVector<mlir::utils::IteratorType> par(result.getRank(), mlir::utils::IteratorType::parallel);
+  return b
+      .create<mlir::linalg::GenericOp>(l, mlir::TypeRange{result}, mlir::ValueRange{}, mlir::ValueRange{empty},
+                                       llvm::SmallVector<mlir::AffineMap>{b.getMultiDimIdentityMap(result.getRank())},
+                                       par,
+                                       [&](OpBuilder& nb, mlir::Location nl, mlir::ValueRange) {
+                                         llvm::SmallVector<Value> indices;
+                                         for (int64_t d = 0; d < result.getRank(); ++d) {
+                                           Value i = nb.create<mlir::linalg::IndexOp>(nl, d);
+                                           indices.push_back(nb.create<mlir::arith::IndexCastOp>(nl, nb.getI64Type(), i));
+                                         }
+                                         nb.create<mlir::linalg::YieldOp>(
+                                             nl, cast_to(nb, nl, body(nb, nl, indices), result.getElementType()));
+                                       })
+      .getResult(0);
+}
+
+Value f64(OpBuilder& b, mlir::Location l, double v) { return constant(b, l, b.getF64Type(), v); }
+Value to_f64(OpBuilder& b, mlir::Location l, Value i) { return b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), i); }
+
+struct ArangeLowering : mlir::OpRewritePattern<ir::ArangeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::ArangeOp op, mlir::PatternRewriter& r) const override {
+    const double start = op.getStart().convertToDouble(), step = op.getStep().convertToDouble();
+    r.replaceOp(op, from_indices(r, op.getLoc(), tensor_type(op.getResult()),
+                                 [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
+                                   Value v = b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, i[0]));
+                                   return b.create<mlir::arith::AddFOp>(l, f64(b, l, start), v);
+                                 }));
+    return mlir::success();
+  }
+};
+
+struct LinspaceLowering : mlir::OpRewritePattern<ir::LinspaceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::LinspaceOp op, mlir::PatternRewriter& r) const override {
+    const double start = op.getStart().convertToDouble(), end = op.getEnd().convertToDouble();
+    const int64_t n = tensor_type(op.getResult()).getDimSize(0);
+    const double step = n > 1 ? (end - start) / double(n - 1) : 0.0;
+    // Symmetric from both ends, as the eager kernel (and PyTorch) computes it.
+    r.replaceOp(op, from_indices(r, op.getLoc(), tensor_type(op.getResult()),
+                                 [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
+                                   Value up = b.create<mlir::arith::AddFOp>(
+                                       l, f64(b, l, start), b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, i[0])));
+                                   Value back = b.create<mlir::arith::SubIOp>(
+                                       l, b.create<mlir::arith::ConstantIntOp>(l, n - 1, 64), i[0]);
+                                   Value down = b.create<mlir::arith::SubFOp>(
+                                       l, f64(b, l, end), b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, back)));
+                                   Value first_half = b.create<mlir::arith::CmpIOp>(
+                                       l, mlir::arith::CmpIPredicate::slt, i[0], b.create<mlir::arith::ConstantIntOp>(l, n / 2, 64));
+                                   return b.create<mlir::arith::SelectOp>(l, first_half, up, down);
+                                 }));
+    return mlir::success();
+  }
+};
+
+struct EyeLowering : mlir::OpRewritePattern<ir::EyeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::EyeOp op, mlir::PatternRewriter& r) const override {
+    r.replaceOp(op, from_indices(r, op.getLoc(), tensor_type(op.getResult()),
+                                 [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
+                                   Value diagonal = b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::eq, i[0], i[1]);
+                                   return b.create<mlir::arith::SelectOp>(l, diagonal, f64(b, l, 1), f64(b, l, 0));
+                                 }));
+    return mlir::success();
+  }
+};
+
+}  // namespace
+
+void populate_shape_lowerings(mlir::RewritePatternSet& patterns) {
+  patterns.add<ReshapeLowering<ir::ViewOp>, ReshapeLowering<ir::SqueezeOp>, ReshapeLowering<ir::UnsqueezeOp>,
+               SliceLowering, SelectLowering, SliceBackwardLowering, SelectBackwardLowering, CatLowering, FullLowering,
+               ArangeLowering, LinspaceLowering, EyeLowering>(patterns.getContext());
+}
+
+}  // namespace ember::compiler::lowering

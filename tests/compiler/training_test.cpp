@@ -1,0 +1,89 @@
+// training_test.cpp - compiled training steps against eager ones, and the
+// checks compiled code makes on tensor values.
+#include <gtest/gtest.h>
+
+#include "ember/ember.h"
+#include "ember/jit/jit.h"
+
+namespace ember::jit {
+namespace {
+
+std::shared_ptr<nn::Sequential> small_mlp() {
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(20, 32), std::make_shared<nn::ReLU>(),
+                                          std::make_shared<nn::Linear>(32, 10));
+}
+
+// One SGD step (momentum) as a function of (x, labels): what a user compiles.
+tracer::TracedFn sgd_step(std::shared_ptr<nn::Sequential> model, std::shared_ptr<optim::Optimizer> opt) {
+  return [model, opt](const std::vector<Tensor>& in) {
+    opt->zero_grad();
+    Tensor loss = nn::cross_entropy((*model)(in[0]), in[1]);
+    loss.backward();
+    opt->step();
+    return std::vector<Tensor>{loss};
+  };
+}
+
+TEST(CompiledTraining, TwentyStepsFollowTheEagerLossCurveAndParameters) {
+  manual_seed(11);
+  auto eager_model = small_mlp(), compiled_model = small_mlp();
+  {
+    NoGradGuard no_grad;
+    auto src = eager_model->parameters(), dst = compiled_model->parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  }
+  const optim::SGDOptions options{.lr = 0.05, .momentum = 0.9};
+  auto eager_opt = std::make_shared<optim::SGD>(eager_model->parameters(), options);
+  auto compiled_opt = std::make_shared<optim::SGD>(compiled_model->parameters(), options);
+  auto eager_step = sgd_step(eager_model, eager_opt);
+  auto compiled_step = compile(sgd_step(compiled_model, compiled_opt));
+  const Tensor x = randn({16, 20});
+  const Tensor labels = randint(0, 10, {16});
+  for (int step = 0; step < 20; ++step) {
+    const double want = eager_step({x, labels})[0].item<double>();
+    const double got = compiled_step({x, labels})[0].item<double>();
+    EXPECT_NEAR(got, want, 1e-5 * std::abs(want) + 1e-6) << "step " << step;
+  }
+  EXPECT_EQ(compiled_step.stats().compiles, 1);
+  EXPECT_EQ(compiled_step.stats().hits, 18) << "steps 3..20 ran native code";
+  auto a = eager_model->parameters(), b = compiled_model->parameters();
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto p = a[i].to_vector<double>(), q = b[i].to_vector<double>();
+    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], 1e-5) << "parameter " << i << " element " << k;
+    const auto g = a[i].grad().to_vector<double>(), h = b[i].grad().to_vector<double>();
+    for (size_t k = 0; k < g.size(); ++k) ASSERT_NEAR(h[k], g[k], 1e-5) << ".grad of parameter " << i;
+  }
+  EXPECT_NE(compiled_step.stage(compiler::Stage::Buffers).find("call @cblas_sgemm"), std::string::npos);
+}
+
+TEST(CompiledTraining, AnOutOfRangeTargetIsAnErrorAndChangesNothing) {
+  manual_seed(12);
+  auto model = small_mlp();
+  auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1});
+  auto step = compile(sgd_step(model, opt));
+  const Tensor x = randn({4, 20});
+  for (int i = 0; i < 3; ++i) step({x, tensor<int64_t>({1, 2, 3, 4}, {4})});
+  ASSERT_EQ(step.stats().hits, 1);
+  const auto before = model->parameters()[0].to_vector<float>();
+  try {
+    step({x, tensor<int64_t>({1, 2, 10, 4}, {4})});
+    FAIL() << "class 10 of 10 was accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("cross_entropy: a target is outside [0, 10)"), std::string::npos) << m;
+    EXPECT_NE(m.find("training_test.cpp:20"), std::string::npos) << "the line of the loss: " << m;
+  }
+  EXPECT_EQ(model->parameters()[0].to_vector<float>(), before) << "no write-back after a failed check";
+  // ignore_index rows are not errors.
+  auto f = compile([](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{nn::cross_entropy(in[0], in[1], {.ignore_index = -100})};
+  });
+  const Tensor logits = randn({3, 5});
+  const Tensor targets = tensor<int64_t>({-100, 2, 4}, {3});
+  const double want = nn::cross_entropy(logits, targets, {.ignore_index = -100}).item<double>();
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(f({logits, targets})[0].item<double>(), want, 1e-6);
+  EXPECT_EQ(f.stats().hits, 1);
+}
+
+}  // namespace
+}  // namespace ember::jit
