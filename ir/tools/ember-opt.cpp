@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -30,5 +31,6 @@ int main(int argc, char** argv) {
   mlir::affine::registerAffinePasses();
   mlir::bufferization::registerBufferizationPasses();
   mlir::memref::registerMemRefPasses();
+  mlir::vector::registerVectorPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "ember optimizer driver\n", registry));
 }

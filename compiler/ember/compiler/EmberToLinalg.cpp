@@ -164,7 +164,6 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
     if (it == rows().end()) return mlir::failure();
     const Row& row = it->second;
     auto result = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType());
-    mlir::MLIRContext* ctx = op->getContext();
     const mlir::Location loc = op->getLoc();
 
     // The type the eager kernel computes in.
@@ -177,13 +176,18 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
     const bool is_where = op->getName().getStringRef() == "ember.where";
 
     llvm::SmallVector<mlir::AffineMap> maps;
-    for (Value v : op->getOperands())
-      maps.push_back(broadcast_map(ctx, mlir::cast<mlir::RankedTensorType>(v.getType()), result));
-    maps.push_back(rewriter.getMultiDimIdentityMap(result.getRank()));
-    llvm::SmallVector<mlir::utils::IteratorType> iterators(result.getRank(), mlir::utils::IteratorType::parallel);
-    Value init = rewriter.create<mlir::tensor::EmptyOp>(loc, result.getShape(), result.getElementType());
+    llvm::SmallVector<Value> operands;
+    for (Value v : op->getOperands()) {
+      auto [operand, map] = broadcast_operand(rewriter, loc, v, result);
+      operands.push_back(operand);
+      maps.push_back(map);
+    }
+    const auto loops = without_unit_dims(result);
+    maps.push_back(rewriter.getMultiDimIdentityMap(loops.getRank()));
+    llvm::SmallVector<mlir::utils::IteratorType> iterators(loops.getRank(), mlir::utils::IteratorType::parallel);
+    Value init = rewriter.create<mlir::tensor::EmptyOp>(loc, loops.getShape(), result.getElementType());
     auto generic = rewriter.create<mlir::linalg::GenericOp>(
-        loc, mlir::TypeRange{result}, op->getOperands(), mlir::ValueRange{init}, maps, iterators,
+        loc, mlir::TypeRange{loops}, operands, mlir::ValueRange{init}, maps, iterators,
         [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
           llvm::SmallVector<Value> scalars;
           for (size_t i = 0; i + 1 < args.size(); ++i)
@@ -191,7 +195,7 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
           Value r = row.body(b, l, scalars, op);
           b.create<mlir::linalg::YieldOp>(l, cast_to(b, l, r, result.getElementType()));
         });
-    rewriter.replaceOp(op, generic.getResults());
+    rewriter.replaceOp(op, reshape_to(rewriter, loc, generic.getResult(0), result));
     return mlir::success();
   }
 };

@@ -37,14 +37,40 @@ Value constant(OpBuilder& b, mlir::Location l, Type t, double v) {
   return b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(t, static_cast<int64_t>(v)));
 }
 
-mlir::AffineMap broadcast_map(mlir::MLIRContext* ctx, mlir::RankedTensorType type, mlir::RankedTensorType result) {
-  const int64_t rank = result.getRank(), lead = rank - type.getRank();
+std::pair<Value, mlir::AffineMap> broadcast_operand(OpBuilder& b, mlir::Location l, Value v,
+                                                    mlir::RankedTensorType result) {
+  auto type = mlir::cast<mlir::RankedTensorType>(v.getType());
+  const int64_t lead = result.getRank() - type.getRank();
+  // Loop k iterates the k-th result dim whose size is not 1.
+  llvm::SmallVector<int64_t> loop_of(result.getRank(), -1);
+  int64_t loops = 0;
+  for (int64_t d = 0; d < result.getRank(); ++d)
+    if (result.getDimSize(d) != 1) loop_of[d] = loops++;
   llvm::SmallVector<mlir::AffineExpr> exprs;
+  llvm::SmallVector<int64_t> kept_shape;
+  llvm::SmallVector<mlir::ReassociationIndices> groups;
+  mlir::ReassociationIndices pending;  // dropped dims waiting for the next kept one
   for (int64_t i = 0; i < type.getRank(); ++i) {
-    const bool broadcast = type.getDimSize(i) == 1 && result.getDimSize(i + lead) != 1;
-    exprs.push_back(broadcast ? mlir::getAffineConstantExpr(0, ctx) : mlir::getAffineDimExpr(i + lead, ctx));
+    pending.push_back(i);
+    if (type.getDimSize(i) == 1) continue;  // broadcast, or a size-1 dim of the result
+    exprs.push_back(b.getAffineDimExpr(loop_of[i + lead]));
+    kept_shape.push_back(type.getDimSize(i));
+    groups.push_back(pending);
+    pending.clear();
   }
-  return mlir::AffineMap::get(rank, 0, exprs, ctx);
+  if (!pending.empty() && !groups.empty()) groups.back().append(pending.begin(), pending.end());
+  if (static_cast<int64_t>(kept_shape.size()) != type.getRank()) {
+    auto kept = mlir::RankedTensorType::get(kept_shape, type.getElementType());
+    v = b.create<mlir::tensor::CollapseShapeOp>(l, kept, v, groups);
+  }
+  return {v, mlir::AffineMap::get(loops, 0, exprs, b.getContext())};
+}
+
+mlir::RankedTensorType without_unit_dims(mlir::RankedTensorType t) {
+  llvm::SmallVector<int64_t> shape;
+  for (int64_t s : t.getShape())
+    if (s != 1) shape.push_back(s);
+  return mlir::RankedTensorType::get(shape, t.getElementType());
 }
 
 Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType to) {

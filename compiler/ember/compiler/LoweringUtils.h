@@ -12,9 +12,17 @@ bool is_float(mlir::Type t);
 // static_cast (what the eager kernels do): bool is 0/1, float to int truncates.
 mlir::Value cast_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::Type to);
 mlir::Value constant(mlir::OpBuilder& b, mlir::Location l, mlir::Type t, double v);
-// The map that reads an operand of `type` at an index of a result of rank
-// `rank`: leading dims are dropped, broadcast (size-1) dims read index 0.
-mlir::AffineMap broadcast_map(mlir::MLIRContext* ctx, mlir::RankedTensorType type, mlir::RankedTensorType result);
+// Elementwise generics loop over the result's dims other than size-1 ones
+// (`without_unit_dims`), and the result is reshaped back. broadcast_operand
+// gives an operand `v` for such a generic over `result`: its size-1 dims
+// collapsed away, and the map from the loops to the remaining dims (leading
+// dims are absent). Maps stay projected permutations, which tiling and
+// vectorization need (a constant-0 index would stop both), and the
+// [N, 1] tensors of keepdim reductions become [N] ones, so reshapes between
+// a reduction and its consumers cancel instead of blocking fusion.
+mlir::RankedTensorType without_unit_dims(mlir::RankedTensorType t);
+std::pair<mlir::Value, mlir::AffineMap> broadcast_operand(mlir::OpBuilder& b, mlir::Location l, mlir::Value v,
+                                                          mlir::RankedTensorType result);
 // `v` with the static shape of `to` (same element count), through collapse
 // and expand_shape.
 mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::RankedTensorType to);

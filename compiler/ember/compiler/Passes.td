@@ -138,4 +138,30 @@ def EmberReductionsToLoops : Pass<"ember-reductions-to-loops", "::mlir::ModuleOp
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
+def EmberFuseRows : Pass<"ember-fuse-rows", "::mlir::ModuleOp"> {
+  let summary = "Tile chains of row reductions and elementwise ops by rows, fuse them, and vectorize each row";
+  let description = [{
+    For each all-parallel linalg.generic (rank >= 2, static shape, last dim
+    at most 16384) whose producers include a reduction over the innermost
+    loop (softmax, layer_norm, log_softmax after decomposition): tile it
+    with size 1 on every dim but the last, fuse its linalg.generic and fill
+    producers into the loop, and vectorize the loop body's ops at the row
+    shape. One pass over memory instead of one per op.
+
+    ```mlir
+    %m = linalg.generic {reduction over d1} ins(%x : tensor<64x128xf32>) -> tensor<64xf32>
+    %y = linalg.generic {parallel} ins(%x, %m) -> tensor<64x128xf32>
+    // becomes
+    %y = scf.for %i = 0 to 64 iter_args(%out = %init) {
+      %row = tensor.extract_slice %x[%i, 0] [1, 128] [1, 1]
+      %v = vector.transfer_read %row ... : vector<1x128xf32>
+      %r = vector.multi_reduction <maximumf>, %v ... [1] : vector<1x128xf32> to vector<1xf32>
+      ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif  // EMBER_COMPILER_PASSES

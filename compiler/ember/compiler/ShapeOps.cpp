@@ -43,8 +43,6 @@ Window window(OpBuilder& b, mlir::RankedTensorType type, int64_t dim, int64_t st
   return w;
 }
 
-int64_t slice_length(int64_t start, int64_t end, int64_t step) { return end > start ? (end - start + step - 1) / step : 0; }
-
 struct SliceLowering : mlir::OpRewritePattern<ir::SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SliceOp op, mlir::PatternRewriter& r) const override {

@@ -1,11 +1,14 @@
 // --convert-ember-to-linalg: each elementwise ember op becomes one
-// linalg.generic; broadcasting is in the indexing maps, type promotion in
-// arith casts of the body's arguments.
+// linalg.generic over the result's dims other than size-1 ones; broadcasting
+// is in the indexing maps (a broadcast size-1 dim is collapsed away, so maps
+// stay projected permutations), type promotion in arith casts of the body's
+// arguments.
 // RUN: ember-opt --convert-ember-to-linalg %s | FileCheck %s
 
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
-// CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-DAG: #[[VEC:.*]] = affine_map<(d0) -> (d0)>
 // CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0, d1) -> ()>
 
 // CHECK-LABEL: func.func @chain
@@ -28,15 +31,20 @@ func.func @chain(%a: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
 
 // CHECK-LABEL: func.func @promotion
 func.func @promotion(%i: tensor<4x1xi32>, %x: tensor<4x3xf32>, %p: tensor<4x3xi1>) -> (tensor<4x3xi1>, tensor<4x1xf32>, tensor<4x3xi1>, tensor<4x3xf32>) {
-  // int32 > float32 compares in f32; a [4, 1] operand reads (d0, 0).
-  // CHECK: linalg.generic {indexing_maps = [#[[COL]], #[[ID]], #[[ID]]]
+  // int32 > float32 compares in f32; a [4, 1] operand is collapsed to [4]
+  // and read through (d0).
+  // CHECK: %[[I:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1]] : tensor<4x1xi32> into tensor<4xi32>
+  // CHECK: linalg.generic {indexing_maps = [#[[COL]], #[[ID]], #[[ID]]]{{.*}} ins(%[[I]], %arg1
   // CHECK: %[[F:.*]] = arith.sitofp %{{.*}} : i32 to f32
   // CHECK: arith.cmpf ogt, %[[F]], %{{.*}} : f32
   %0 = ember.gt %i, %x : tensor<4x1xi32>, tensor<4x3xf32> -> tensor<4x3xi1>
-  // Integer division is true division in f32.
+  // Integer division is true division in f32; a [4, 1] result is computed
+  // over [4] and expanded back.
+  // CHECK: linalg.generic {indexing_maps = [#[[VEC]], #[[VEC]], #[[VEC]]]
   // CHECK: arith.sitofp
   // CHECK: arith.sitofp
   // CHECK: arith.divf
+  // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [4, 1] : tensor<4xf32> into tensor<4x1xf32>
   %1 = ember.div %i, %i : tensor<4x1xi32>, tensor<4x1xi32> -> tensor<4x1xf32>
   // bool + bool is logical or.
   // CHECK: arith.ori %{{.*}}, %{{.*}} : i1

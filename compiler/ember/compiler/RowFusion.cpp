@@ -1,0 +1,125 @@
+//===- RowFusion.cpp - a row of softmax/layer_norm in one loop, vectorized -===//
+//
+// softmax(layer_norm(x)) is eight loop nests over x after fusion: four
+// reductions along the last dim and four elementwise ops that read their
+// results. Each nest streams x through memory (16 MiB for norm_softmax, far
+// above the caches), so the chain runs at 1/8 of memory speed. A row, though,
+// is a few KiB: computing one row through all eight ops keeps it in L1.
+// This pass tiles each such chain's last op by rows (tile size 1 on every
+// dim but the last) and fuses its producers into the loop
+// (scf::tileConsumerAndFuseProducersUsingSCF), then vectorizes every op of
+// the loop body at its full row shape (linalg::vectorize): reductions become
+// vector.multi_reduction, broadcasts vector.broadcast, and the intermediate
+// rows vector values instead of memory.
+//
+// Only chains containing a reduction over the last dim are rows; rows longer
+// than kMaxRow elements are left to the loop pipeline (a vector that long
+// would be compiled element by element). Matmuls are never fused into a row.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/compiler/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/CSE.h"
+
+namespace ember::compiler {
+
+#define GEN_PASS_DEF_EMBERFUSEROWS
+#include "ember/compiler/Passes.h.inc"
+
+namespace {
+
+constexpr int64_t kMaxRow = 16384;
+
+bool fusable(mlir::Operation* op) { return mlir::isa_and_nonnull<mlir::linalg::GenericOp, mlir::linalg::FillOp>(op); }
+
+// A generic that reduces exactly its innermost loop.
+bool is_row_reduction(mlir::linalg::GenericOp op) {
+  auto iterators = op.getIteratorTypesArray();
+  if (iterators.empty() || iterators.back() != mlir::utils::IteratorType::reduction) return false;
+  return op.getNumReductionLoops() == 1;
+}
+
+// Whether `root`'s fusable producers (transitively) include a row reduction.
+bool reads_a_row_reduction(mlir::Operation* root) {
+  llvm::SmallVector<mlir::Operation*> work{root};
+  llvm::SmallPtrSet<mlir::Operation*, 16> seen;
+  while (!work.empty()) {
+    mlir::Operation* op = work.pop_back_val();
+    if (!seen.insert(op).second) continue;
+    if (auto g = mlir::dyn_cast<mlir::linalg::GenericOp>(op); g && is_row_reduction(g)) return true;
+    for (mlir::Value v : op->getOperands())
+      if (fusable(v.getDefiningOp())) work.push_back(v.getDefiningOp());
+  }
+  return false;
+}
+
+// The last op of a row chain: all-parallel, static, rows of a fitting size,
+// and not itself read by another op of the chain.
+bool is_row_root(mlir::linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 || !op.hasPureTensorSemantics()) return false;
+  auto type = mlir::dyn_cast<mlir::RankedTensorType>(op->getResult(0).getType());
+  if (!type || type.getRank() < 2 || !type.hasStaticShape() || type.getShape().back() > kMaxRow) return false;
+  for (mlir::Operation* user : op->getResult(0).getUsers())
+    if (fusable(user)) return false;
+  return reads_a_row_reduction(op);
+}
+
+void fuse_rows(mlir::func::FuncOp func) {
+  llvm::SmallVector<mlir::linalg::GenericOp> roots;
+  func.walk([&](mlir::linalg::GenericOp op) {
+    if (is_row_root(op)) roots.push_back(op);
+  });
+  mlir::IRRewriter rewriter(func.getContext());
+  llvm::SmallVector<mlir::Operation*> row_loops;
+  for (mlir::linalg::GenericOp root : roots) {
+    const int64_t rank = mlir::cast<mlir::RankedTensorType>(root->getResult(0).getType()).getRank();
+    llvm::SmallVector<mlir::OpFoldResult> tiles(rank - 1, rewriter.getIndexAttr(1));
+    tiles.push_back(rewriter.getIndexAttr(0));  // the whole row
+    mlir::scf::SCFTileAndFuseOptions options;
+    options.tilingOptions.setTileSizes(tiles);
+    options.setFusionControlFn([](mlir::tensor::ExtractSliceOp, mlir::OpResult producer, bool) {
+      return std::make_tuple(fusable(producer.getOwner()), false);
+    });
+    rewriter.setInsertionPoint(root);
+    auto fused = mlir::scf::tileConsumerAndFuseProducersUsingSCF(
+        rewriter, mlir::cast<mlir::TilingInterface>(root.getOperation()), options);
+    if (mlir::failed(fused)) continue;
+    for (mlir::OpResult r : root->getResults())
+      if (auto it = fused->replacements.find(r); it != fused->replacements.end()) rewriter.replaceAllUsesWith(r, it->second);
+    if (!fused->loops.empty()) row_loops.push_back(fused->loops.front().getOperation());
+  }
+  // Each op of a row body at its full (static) row shape.
+  for (mlir::Operation* loop : row_loops) {
+    llvm::SmallVector<mlir::linalg::LinalgOp> body;
+    loop->walk([&](mlir::linalg::LinalgOp op) { body.push_back(op); });
+    for (mlir::linalg::LinalgOp op : body) {
+      rewriter.setInsertionPoint(op);
+      (void)mlir::linalg::vectorize(rewriter, op);  // an op it cannot vectorize stays a loop nest
+    }
+    // Fusion put a copy of a producer into the row for each of its
+    // consumers (the mean of layer_norm three times); they are the same
+    // pure computation on the same row, so one is kept. (CSE is safe here,
+    // unlike on the whole function, where it merges the tensor.empty
+    // destinations of independent results.)
+    mlir::DominanceInfo dominance(loop);
+    mlir::eliminateCommonSubExpressions(rewriter, dominance, loop);
+  }
+}
+
+struct EmberFuseRows : impl::EmberFuseRowsBase<EmberFuseRows> {
+  void runOnOperation() override {
+    getOperation().walk([](mlir::func::FuncOp f) {
+      if (!f.isExternal()) fuse_rows(f);
+    });
+  }
+};
+
+}  // namespace
+}  // namespace ember::compiler
