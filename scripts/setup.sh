@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ ccache pkg-config
+  cmake ninja-build g++ gcc ccache pkg-config
   libopenblas-openmp-dev   # BLAS, OpenMP build: one thread pool shared with our kernels
   libgtest-dev
   libcli11-dev            # command lines of the tools (ember-bench)

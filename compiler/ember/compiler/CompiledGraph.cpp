@@ -133,5 +133,6 @@ const std::string& CompiledGraph::stage(Stage s) const {
   return text;
 }
 double CompiledGraph::compile_ms() const { return impl_->compile_ms; }
+const tracer::Graph& CompiledGraph::graph() const { return impl_->graph; }
 
 }  // namespace ember::compiler

@@ -37,6 +37,7 @@ class CompiledGraph {
   // The program at each stage, as text (for debugging and tests).
   const std::string& stage(Stage s) const;
   double compile_ms() const;
+  const tracer::Graph& graph() const;
 
  private:
   CompiledGraph();

@@ -11,6 +11,7 @@
 #include "ember/compiler/Passes.h"
 #include "ember/ir/Dialect.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -191,7 +192,7 @@ void lower_to_llvm(mlir::ModuleOp module, const Loc& loc) {
   }, "lowering to LLVM", loc);
 }
 
-std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc) {
+std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc, bool position_independent) {
   static const bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -200,28 +201,52 @@ std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc) {
   (void)initialized;
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   EMBER_CHECK(static_cast<bool>(builder), loc, "compile: cannot describe the host CPU to LLVM");
+  if (position_independent) builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   auto machine = builder->createTargetMachine();
   EMBER_CHECK(static_cast<bool>(machine), loc, "compile: LLVM has no target machine for the host CPU");
   return std::move(*machine);
 }
 
-std::string llvm_ir(mlir::ModuleOp module, const Loc& loc) {
-  auto machine = host_target_machine(loc);
-  llvm::LLVMContext context;
+namespace {
+// The module as optimized LLVM IR for `machine`.
+std::unique_ptr<llvm::Module> optimized_ir(mlir::ModuleOp module, llvm::LLVMContext& context, llvm::TargetMachine& machine,
+                                           const Loc& loc) {
   std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context);
   EMBER_CHECK(static_cast<bool>(ir), loc, "compile: the module does not translate to LLVM IR");
-  ir->setDataLayout(machine->createDataLayout());
-  ir->setTargetTriple(machine->getTargetTriple().str());
-  if (auto error = mlir::makeOptimizingTransformer(3, 0, machine.get())(ir.get())) {
+  ir->setDataLayout(machine.createDataLayout());
+  ir->setTargetTriple(machine.getTargetTriple().str());
+  if (auto error = mlir::makeOptimizingTransformer(3, 0, &machine)(ir.get())) {
     std::string message;
     llvm::raw_string_ostream os(message);
     os << error;
     throw_error("compile: LLVM's optimizer failed: " + message, loc);
   }
+  return ir;
+}
+}  // namespace
+
+std::string llvm_ir(mlir::ModuleOp module, const Loc& loc) {
+  auto machine = host_target_machine(loc);
+  llvm::LLVMContext context;
+  auto ir = optimized_ir(module, context, *machine, loc);
   std::string text;
   llvm::raw_string_ostream os(text);
   ir->print(os, nullptr);
   return text;
+}
+
+std::string object_code(mlir::ModuleOp module, const Loc& loc) {
+  auto machine = host_target_machine(loc, /*position_independent=*/true);
+  llvm::LLVMContext context;
+  auto ir = optimized_ir(module, context, *machine, loc);
+  llvm::SmallString<0> bytes;
+  llvm::raw_svector_ostream os(bytes);
+  llvm::legacy::PassManager passes;
+  EMBER_CHECK(!machine->addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile), loc,
+              "export: LLVM cannot emit an object file for this CPU");
+  passes.run(*ir);
+  return std::string(bytes.str());
 }
 
 std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc) {

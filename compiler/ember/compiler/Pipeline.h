@@ -37,8 +37,11 @@ void lower_to_linalg(mlir::ModuleOp module, const Loc& loc);
 void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& loc);
 void lower_to_llvm(mlir::ModuleOp module, const Loc& loc);
 
-// The host CPU's target machine (LLVM's vectorizers need its vector width).
-std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc);
+// The host CPU's target machine (LLVM's vectorizers need its vector width);
+// position-independent code for objects linked into other programs.
+std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc, bool position_independent = false);
+// The module (in the LLVM dialect) as an object file for the host CPU, -O3.
+std::string object_code(mlir::ModuleOp module, const Loc& loc);
 // The optimized (-O3, host CPU) LLVM IR of a module in the LLVM dialect.
 std::string llvm_ir(mlir::ModuleOp module, const Loc& loc);
 // The module compiled by ORC at -O3 for the host CPU.

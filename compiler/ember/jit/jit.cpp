@@ -132,6 +132,20 @@ std::string CompiledFunction::explain() const {
 }
 
 std::string CompiledFunction::graph_text() const { return impl_->graph_text; }
+std::pair<tracer::Graph, std::string> CompiledFunction::graph_for(const std::vector<Tensor>& inputs,
+                                                                  const Loc& loc) const {
+  const Impl& s = *impl_;
+  const bool training = s.options.training ? s.options.training() : true;
+  const tracer::GuardKey key = tracer::make_guard_key(inputs, {}, training);
+  auto it = s.cache.find(key);
+  if (it != s.cache.end() && it->second.compiled) return {it->second.compiled->graph(), key.to_string()};
+  tracer::TraceResult t = tracer::trace(s.fn, inputs);
+  EMBER_CHECK(t.graph.replayable(), loc, "the function cannot be traced for these inputs: ",
+              t.graph.data_dependent() ? "it reads tensor values at " + t.graph.data_reads.front()
+                                       : t.graph.unsupported.front());
+  return {std::move(t.graph), key.to_string()};
+}
+
 std::string CompiledFunction::stage(compiler::Stage s) const {
   return impl_->last_compiled ? impl_->last_compiled->stage(s) : std::string();
 }

@@ -61,6 +61,10 @@ class CompiledFunction {
   // at each stage of the compiler; empty before the first compile. Setting
   // EMBER_JIT_DUMP=<dir> also writes every stage of every compile there.
   std::string graph_text() const;
+  // The graph of `inputs`' guard key and the key as text: the compiled
+  // graph if that key is compiled, else a fresh trace (which runs the
+  // function once, eagerly).
+  std::pair<tracer::Graph, std::string> graph_for(const std::vector<Tensor>& inputs, const Loc& loc = Loc::current()) const;
   std::string stage(compiler::Stage s) const;
 
  private:

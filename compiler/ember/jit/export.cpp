@@ -1,0 +1,382 @@
+// export.cpp - writing a compiled graph as model.{mlir,o,h,json,safetensors},
+// and reading it back.
+//
+// The object file holds the pipeline's code for <name>_forward (memref
+// arguments, as the JIT runs it) plus <name>_run, a wrapper built in the
+// LLVM dialect that takes plain pointers: it fills in the memref
+// descriptors (contiguous, row-major), passes the embedded weights and a
+// static workspace, and turns the failure counts of checks into a return code.
+#include "ember/jit/export.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ember/compiler/Pipeline.h"
+#include "ember/ember.h"
+#include "ember/ir/GraphToMLIR.h"
+#include "ember/serialize/atomic_file.h"
+#include "ember/serialize/safetensors.h"
+#include "ember/version.h"
+#include "llvm/Support/SourceMgr.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+namespace ember::jit {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+constexpr const char* kFormat = "ember-export";
+
+// One argument of the exported function: a name, a shape and a dtype.
+struct Tensor_ {
+  std::string name;
+  Shape shape;
+  DType dtype;
+};
+
+const char* c_type(DType t) {
+  switch (t) {
+    case DType::Bool: return "bool";
+    case DType::Int32: return "int32_t";
+    case DType::Int64: return "int64_t";
+    case DType::Float32: return "float";
+    case DType::Float64: return "double";
+  }
+  return "void";
+}
+
+std::string shape_text(const Shape& s) {
+  std::ostringstream o;
+  o << "[";
+  for (int64_t i = 0; i < s.ndim(); ++i) o << (i ? ", " : "") << s[i];
+  o << "]";
+  return o.str();
+}
+
+json describe(const std::vector<Tensor_>& ts) {
+  json a = json::array();
+  for (const auto& t : ts) a.push_back({{"name", t.name}, {"shape", t.shape.vec()}, {"dtype", dtype_name(t.dtype)}});
+  return a;
+}
+
+std::unique_ptr<mlir::MLIRContext> make_context() {
+  mlir::DialectRegistry registry;
+  compiler::register_dialects(registry);
+  auto context = std::make_unique<mlir::MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+std::vector<std::string> check_messages(mlir::ModuleOp module, const std::string& function) {
+  std::vector<std::string> messages;
+  if (auto a = module.lookupSymbol(function)->getAttrOfType<mlir::ArrayAttr>("ember.checks"))
+    for (mlir::Attribute m : a) messages.push_back(mlir::cast<mlir::StringAttr>(m).str());
+  return messages;
+}
+
+// The memref descriptor fields of a contiguous tensor at `base`:
+// allocated, aligned, offset, sizes, strides.
+void push_descriptor(mlir::OpBuilder& b, mlir::Location l, mlir::Value base, const Shape& shape,
+                     llvm::SmallVectorImpl<mlir::Value>& args) {
+  auto i64 = [&](int64_t v) { return b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(v)); };
+  args.push_back(base);
+  args.push_back(base);
+  args.push_back(i64(0));
+  for (int64_t s : shape.vec()) args.push_back(i64(s));
+  int64_t stride = 1;
+  std::vector<int64_t> strides(shape.ndim());
+  for (int64_t d = shape.ndim() - 1; d >= 0; --d) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  for (int64_t s : strides) args.push_back(i64(s));
+}
+
+// <name>_run(inputs..., outputs...) -> i32 around <name>_forward, with the
+// weights and the workspace as internal globals.
+void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vector<Tensor_>& inputs,
+                 const std::vector<Tensor>& weights, const std::vector<Tensor_>& outputs, size_t checks,
+                 int64_t workspace_bytes, const Loc& loc) {
+  mlir::MLIRContext* ctx = module.getContext();
+  mlir::OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  const mlir::Location l = module.getLoc();
+  auto ptr = mlir::LLVM::LLVMPointerType::get(ctx);
+  auto forward = module.lookupSymbol<mlir::LLVM::LLVMFuncOp>(name + "_forward");
+  EMBER_CHECK(static_cast<bool>(forward), loc, "export: no function ", name, "_forward after lowering");
+
+  std::vector<mlir::LLVM::GlobalOp> weight_globals;
+  for (size_t k = 0; k < weights.size(); ++k) {
+    const Tensor w = weights[k].contiguous();
+    EMBER_CHECK(w.dtype() != DType::Bool, loc, "export: bool weights are not supported");
+    mlir::Type element = w.dtype() == DType::Float32   ? mlir::Type(b.getF32Type())
+                         : w.dtype() == DType::Float64 ? mlir::Type(b.getF64Type())
+                         : w.dtype() == DType::Int32   ? mlir::Type(b.getI32Type())
+                                                       : mlir::Type(b.getI64Type());
+    const int64_t n = std::max<int64_t>(w.numel(), 1);
+    auto type = mlir::RankedTensorType::get({n}, element);
+    std::vector<char> raw(static_cast<size_t>(n) * w.itemsize(), 0);
+    if (w.numel()) std::memcpy(raw.data(), w.data_ptr(), raw.size());
+    auto value = mlir::DenseElementsAttr::getFromRawBuffer(type, raw);
+    weight_globals.push_back(b.create<mlir::LLVM::GlobalOp>(l, mlir::LLVM::LLVMArrayType::get(element, n), true,
+                                                           mlir::LLVM::Linkage::Internal,
+                                                           name + "_weight_" + std::to_string(k), value, 64));
+  }
+  const int64_t ws = std::max<int64_t>(workspace_bytes, 64);
+  auto zero_bytes = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({ws}, b.getI8Type()), b.getI8IntegerAttr(0));
+  auto workspace = b.create<mlir::LLVM::GlobalOp>(l, mlir::LLVM::LLVMArrayType::get(b.getI8Type(), ws), false,
+                                                  mlir::LLVM::Linkage::Internal, name + "_workspace", zero_bytes, 64);
+
+  llvm::SmallVector<mlir::Type> params(inputs.size() + outputs.size(), ptr);
+  auto run = b.create<mlir::LLVM::LLVMFuncOp>(l, name + "_run", mlir::LLVM::LLVMFunctionType::get(b.getI32Type(), params));
+  mlir::Block* entry = run.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  llvm::SmallVector<mlir::Value> args;
+  for (size_t i = 0; i < inputs.size(); ++i) push_descriptor(b, l, entry->getArgument(i), inputs[i].shape, args);
+  for (size_t k = 0; k < weights.size(); ++k)
+    push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, weight_globals[k]), weights[k].sizes(), args);
+  for (size_t i = 0; i < outputs.size(); ++i)
+    push_descriptor(b, l, entry->getArgument(inputs.size() + i), outputs[i].shape, args);
+  std::vector<mlir::Value> counts;
+  mlir::Value one = b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(1));
+  for (size_t c = 0; c < checks; ++c) {
+    counts.push_back(b.create<mlir::LLVM::AllocaOp>(l, ptr, b.getI64Type(), one, 8));
+    push_descriptor(b, l, counts.back(), Shape{}, args);
+  }
+  push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, workspace), Shape{ws}, args);
+  b.create<mlir::LLVM::CallOp>(l, forward, args);
+  // 0, or 1 + the index of the first check that failed.
+  mlir::Value result = b.create<mlir::LLVM::ConstantOp>(l, b.getI32Type(), b.getI32IntegerAttr(0));
+  mlir::Value zero = b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(0));
+  for (size_t c = checks; c-- > 0;) {
+    mlir::Value count = b.create<mlir::LLVM::LoadOp>(l, b.getI64Type(), counts[c]);
+    mlir::Value failed = b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::ne, count, zero);
+    mlir::Value code = b.create<mlir::LLVM::ConstantOp>(l, b.getI32Type(), b.getI32IntegerAttr(static_cast<int32_t>(c + 1)));
+    result = b.create<mlir::LLVM::SelectOp>(l, failed, code, result);
+  }
+  b.create<mlir::LLVM::ReturnOp>(l, result);
+}
+
+std::string header_text(const std::string& name, const std::string& key, const std::vector<Tensor_>& inputs,
+                        const std::vector<Tensor_>& outputs, const std::vector<std::string>& checks) {
+  std::ostringstream h;
+  std::string guard = name;
+  for (char& c : guard) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  h << "// " << name << ".h - generated by ember " << kVersion << " (jit::export_graph). Do not edit.\n"
+    << "//\n// Native code for one signature of a compiled function (guard key: " << key << ").\n"
+    << "// Link " << name << ".o with OpenBLAS and libm:  cc main.c " << name << ".o -lopenblas -lm\n"
+    << "// The weights are inside " << name << ".o. Arrays are dense and row-major.\n"
+    << "// Not reentrant: one call at a time (temporaries live in a static buffer).\n"
+    << "#ifndef " << guard << "_H\n#define " << guard << "_H\n\n#include <stdbool.h>\n#include <stdint.h>\n\n"
+    << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  h << "// " << name << "_run: reads the inputs, writes the outputs.\n";
+  for (size_t i = 0; i < inputs.size(); ++i)
+    h << "//   in" << i << "  " << c_type(inputs[i].dtype) << " " << shape_text(inputs[i].shape) << "  (" << inputs[i].name
+      << ")\n";
+  for (size_t i = 0; i < outputs.size(); ++i)
+    h << "//   out" << i << " " << c_type(outputs[i].dtype) << " " << shape_text(outputs[i].shape) << "  ("
+      << outputs[i].name << ")\n";
+  h << "// Returns 0, or k when the k-th check on the input values failed:\n";
+  if (checks.empty()) h << "//   (this function checks nothing: it always returns 0)\n";
+  for (size_t c = 0; c < checks.size(); ++c) h << "//   " << c + 1 << ": " << checks[c] << "\n";
+  h << "int " << name << "_run(";
+  for (size_t i = 0; i < inputs.size(); ++i) h << (i ? ", " : "") << "const " << c_type(inputs[i].dtype) << "* in" << i;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    h << (inputs.size() + i ? ", " : "") << c_type(outputs[i].dtype) << "* out" << i;
+  h << ");\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif  // " << guard << "_H\n";
+  return h.str();
+}
+
+void write_text(const std::string& path, const std::string& text, const Loc& loc) {
+  write_file_atomically(path, [&](std::ostream& o) { o << text; }, "export_graph", loc);
+}
+
+std::string read_whole(const std::string& path, const std::string& what, const Loc& loc) {
+  std::ifstream in(path, std::ios::binary);
+  EMBER_CHECK(in.good(), loc, "load_export: ", path, " is missing (", what, ")");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Shape shape_of(const json& j) { return Shape(j.get<std::vector<int64_t>>()); }
+
+DType dtype_named(const std::string& name, const std::string& file, const Loc& loc) {
+  for (DType t : {DType::Bool, DType::Int32, DType::Int64, DType::Float32, DType::Float64})
+    if (name == dtype_name(t)) return t;
+  throw_error("load_export: " + file + " names an unknown dtype '" + name + "'", loc);
+}
+
+std::vector<Tensor_> tensors_of(const json& j, const std::string& file, const Loc& loc) {
+  std::vector<Tensor_> out;
+  for (const auto& t : j)
+    out.push_back({t.at("name").get<std::string>(), shape_of(t.at("shape")),
+                   dtype_named(t.at("dtype").get<std::string>(), file, loc)});
+  return out;
+}
+
+class JitExport final : public LoadedExport {
+ public:
+  std::unique_ptr<mlir::MLIRContext> context;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  void (*entry)(void**) = nullptr;
+  std::vector<Tensor_> inputs, outputs;
+  std::vector<Tensor> weights;
+  std::vector<std::string> checks;
+  int64_t workspace_bytes = 0;
+
+  std::vector<Tensor> run(const std::vector<Tensor>& in, const Loc& loc) override {
+    EMBER_CHECK(in.size() == inputs.size(), loc, "exported function: takes ", inputs.size(), " inputs, got ", in.size());
+    std::vector<Tensor> args;
+    for (size_t i = 0; i < in.size(); ++i) {
+      EMBER_CHECK(in[i].defined() && in[i].sizes() == inputs[i].shape && in[i].dtype() == inputs[i].dtype, loc,
+                  "exported function: input ", i, " must be ", tracer::type_string(inputs[i].shape, inputs[i].dtype));
+      args.push_back(in[i].contiguous());
+    }
+    for (const Tensor& w : weights) args.push_back(w);
+    std::vector<Tensor> out, failures;
+    for (const auto& o : outputs) {
+      out.push_back(empty(o.shape, o.dtype));
+      args.push_back(out.back());
+    }
+    for (size_t c = 0; c < checks.size(); ++c) {
+      failures.push_back(empty({}, DType::Int64));
+      args.push_back(failures.back());
+    }
+    const Tensor workspace = empty({workspace_bytes / 8 + 1}, DType::Float64);
+    compiler::call_packed(entry, args, workspace, workspace_bytes);
+    for (size_t c = 0; c < failures.size(); ++c)
+      EMBER_CHECK(failures[c].item<int64_t>() == 0, loc, "exported function: ", checks[c]);
+    return out;
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> export_graph(const CompiledFunction& f, const std::vector<Tensor>& example_inputs,
+                                      const std::string& dir, const ExportOptions& options, const Loc& loc) {
+  auto [graph, key] = f.graph_for(example_inputs, loc);
+  EMBER_CHECK(graph.writebacks.empty() && graph.grad_writes.empty(), loc,
+              "export_graph: the function writes into tensors (", graph.writebacks.size(), " write-backs, ",
+              graph.grad_writes.size(), " .grad updates), as a training step does; export a function without side effects");
+  const std::string& name = options.name;
+  const std::string function = name + "_forward";
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  EMBER_CHECK(!error, loc, "export_graph: cannot create ", dir, ": ", error.message());
+
+  std::vector<Tensor_> inputs, outputs, weight_names;
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    const auto& v = graph.values[graph.inputs[i]];
+    inputs.push_back({"input " + std::to_string(i), v.shape, v.dtype});
+  }
+  for (size_t i = 0; i < graph.outputs.size(); ++i) {
+    const auto& v = graph.values[graph.outputs[i]];
+    outputs.push_back({"output " + std::to_string(i), v.shape, v.dtype});
+  }
+  nn::NamedTensors weights;
+  for (size_t k = 0; k < graph.captured.size(); ++k) {
+    weights.emplace_back("captured " + std::to_string(k), graph.captured[k].contiguous());
+    weight_names.push_back({weights.back().first, graph.captured[k].sizes(), graph.captured[k].dtype()});
+  }
+
+  auto context = make_context();
+  mlir::OwningOpRef<mlir::ModuleOp> module = ir::graph_to_mlir(*context, graph, function);
+  const std::string base = (std::filesystem::path(dir) / name).string();
+  const std::string mlir_text = ir::to_text(*module);
+  compiler::lower_to_linalg(*module, loc);
+  compiler::bufferize(*module, function, loc);
+  const int64_t workspace_bytes = compiler::workspace_bytes(*module, function);
+  const std::vector<std::string> checks = check_messages(*module, function);
+  compiler::lower_to_llvm(*module, loc);
+  add_c_entry(*module, name, inputs, graph.captured, outputs, checks.size(), workspace_bytes, loc);
+  const std::string object = compiler::object_code(*module, loc);
+
+  json j;
+  j["format"] = kFormat;
+  j["ember_version"] = kVersion;
+  j["name"] = name;
+  j["entry"] = name + "_run";
+  j["guard_key"] = key;
+  j["inputs"] = describe(inputs);
+  j["outputs"] = describe(outputs);
+  j["weights"] = describe(weight_names);
+  j["checks"] = checks;
+  j["workspace_bytes"] = workspace_bytes;
+
+  write_text(base + ".mlir", mlir_text, loc);
+  write_file_atomically(base + ".o", [&](std::ostream& o) { o.write(object.data(), static_cast<std::streamsize>(object.size())); },
+                        "export_graph", loc);
+  write_text(base + ".h", header_text(name, key, inputs, outputs, checks), loc);
+  save_safetensors(weights, base + ".safetensors", {{"format", kFormat}, {"ember_version", kVersion}}, loc);
+  write_text(base + ".json", j.dump(2) + "\n", loc);  // last: a complete export has its json
+  return {base + ".mlir", base + ".o", base + ".h", base + ".safetensors", base + ".json"};
+}
+
+std::unique_ptr<LoadedExport> load_export(const std::string& dir, const ExportOptions& options, const Loc& loc) {
+  const std::string base = (std::filesystem::path(dir) / options.name).string();
+  const std::string json_path = base + ".json", mlir_path = base + ".mlir", weights_path = base + ".safetensors";
+  json j;
+  try {
+    j = json::parse(read_whole(json_path, "the signature", loc));
+  } catch (const json::exception& e) {
+    throw_error("load_export: " + json_path + " is not valid JSON (truncated?): " + e.what(), loc);
+  }
+  auto result = std::make_unique<JitExport>();
+  try {
+    EMBER_CHECK(j.value("format", "") == kFormat, loc, "load_export: ", json_path, " is not an ember export");
+    const std::string version = j.value("ember_version", "?");
+    EMBER_CHECK(version == kVersion, loc, "load_export: ", json_path, " was written by ember ", version,
+                "; this is ember ", kVersion, ": export it again");
+    result->inputs = tensors_of(j.at("inputs"), json_path, loc);
+    result->outputs = tensors_of(j.at("outputs"), json_path, loc);
+    result->checks = j.at("checks").get<std::vector<std::string>>();
+    const auto weights = tensors_of(j.at("weights"), json_path, loc);
+    const nn::NamedTensors stored = load_safetensors(weights_path, loc);
+    for (const auto& w : weights) {
+      auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& p) { return p.first == w.name; });
+      EMBER_CHECK(it != stored.end(), loc, "load_export: ", weights_path, " has no tensor '", w.name, "'");
+      EMBER_CHECK(it->second.sizes() == w.shape && it->second.dtype() == w.dtype, loc, "load_export: ", weights_path,
+                  ": '", w.name, "' is ", tracer::type_string(it->second.sizes(), it->second.dtype()), ", ", json_path,
+                  " says ", tracer::type_string(w.shape, w.dtype));
+      result->weights.push_back(it->second);
+    }
+  } catch (const json::exception& e) {
+    throw_error("load_export: " + json_path + " lacks a field or has a wrong one: " + e.what(), loc);
+  }
+
+  const std::string text = read_whole(mlir_path, "the graph", loc);
+  result->context = make_context();
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(result->context.get(), [&](mlir::Diagnostic& d) {
+    llvm::raw_string_ostream os(diagnostics);
+    os << d.getLocation() << ": " << d << "\n";
+    return mlir::success();
+  });
+  mlir::ParserConfig config(result->context.get());
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(text, config, mlir_path);
+  EMBER_CHECK(static_cast<bool>(module), loc, "load_export: ", mlir_path, " does not parse (truncated?):\n", diagnostics);
+  const std::string function = options.name + "_forward";
+  EMBER_CHECK(static_cast<bool>(module->lookupSymbol(function)), loc, "load_export: ", mlir_path, " has no function @",
+              function);
+  compiler::lower_to_linalg(*module, loc);
+  compiler::bufferize(*module, function, loc);
+  result->workspace_bytes = compiler::workspace_bytes(*module, function);
+  compiler::lower_to_llvm(*module, loc);
+  result->engine = compiler::jit(*module, loc);
+  auto entry = result->engine->lookupPacked("_mlir_ciface_" + function);
+  EMBER_CHECK(static_cast<bool>(entry), loc, "load_export: no entry point for @", function);
+  result->entry = *entry;
+  return result;
+}
+
+}  // namespace ember::jit

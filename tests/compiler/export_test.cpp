@@ -1,0 +1,174 @@
+// export_test.cpp - jit::export_graph: the files, a plain C program built
+// against model.h + model.o with the system C compiler (its outputs against
+// eager ember), and load_export's errors for missing, truncated and
+// other-version files.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ember/ember.h"
+#include "ember/jit/export.h"
+
+namespace ember::jit {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_raw(const fs::path& p, const Tensor& t) {
+  std::ofstream out(p, std::ios::binary);
+  out.write(static_cast<const char*>(t.contiguous().data_ptr()), static_cast<std::streamsize>(t.numel() * t.itemsize()));
+}
+
+int run(const std::string& command) { return std::system((command + " > /dev/null 2>&1").c_str()); }
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("ember-export-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+std::shared_ptr<nn::Sequential> small_mlp() {
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(20, 32), std::make_shared<nn::ReLU>(),
+                                          std::make_shared<nn::Linear>(32, 10));
+}
+
+// A C program that reads in0 from a file, calls model_run, writes out0.
+constexpr const char* kMain = R"(#include <stdio.h>
+#include "model.h"
+static float in0[%IN%], out0[%OUT%];
+int main(int argc, char** argv) {
+  FILE* f = fopen(argv[1], "rb");
+  if (!f || fread(in0, sizeof in0, 1, f) != 1) return 10;
+  fclose(f);
+  int rc = model_run(in0, out0);
+  f = fopen(argv[2], "wb");
+  fwrite(out0, sizeof out0, 1, f);
+  fclose(f);
+  return rc;
+}
+)";
+
+std::string main_source(int64_t in, int64_t out) {
+  std::string s = kMain;
+  s.replace(s.find("%IN%"), 4, std::to_string(in));
+  s.replace(s.find("%OUT%"), 5, std::to_string(out));
+  return s;
+}
+
+// Exports `f` for `x`, builds the C program and returns its output.
+Tensor run_exported_c(const CompiledFunction& f, const Tensor& x, const Shape& out_shape, const fs::path& dir) {
+  const auto files = export_graph(f, {x}, dir.string());
+  EXPECT_EQ(files.size(), 5u);
+  for (const auto& file : files) EXPECT_TRUE(fs::exists(file)) << file;
+  std::ofstream(dir / "main.c") << main_source(x.numel(), out_shape.numel());
+  const std::string exe = (dir / "main").string();
+  const std::string build = "cc -O2 -o " + exe + " " + (dir / "main.c").string() + " " + (dir / "model.o").string() +
+                            " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," + fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
+  EXPECT_EQ(run(build), 0) << build;
+  write_raw(dir / "in.bin", x);
+  EXPECT_EQ(run(exe + " " + (dir / "in.bin").string() + " " + (dir / "out.bin").string()), 0);
+  const std::string bytes = slurp(dir / "out.bin");
+  EXPECT_EQ(bytes.size(), static_cast<size_t>(out_shape.numel()) * 4);
+  Tensor out = empty(out_shape);
+  std::memcpy(out.data_ptr(), bytes.data(), std::min<size_t>(bytes.size(), out.numel() * 4));
+  return out;
+}
+
+void expect_close(const Tensor& got, const Tensor& want, double tol) {
+  const auto g = got.to_vector<double>(), w = want.to_vector<double>();
+  ASSERT_EQ(g.size(), w.size());
+  for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], tol * (1 + std::abs(w[i]))) << "element " << i;
+}
+
+TEST(Export, AnMlpRunsAsAPlainCProgramAndMatchesEager) {
+  manual_seed(21);
+  auto model = small_mlp();
+  NoGradGuard no_grad;
+  auto f = compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).softmax(-1)}; });
+  const Tensor x = randn({16, 20});
+  const Tensor want = (*model)(x).softmax(-1);
+  const fs::path dir = fresh_dir("mlp");
+  expect_close(run_exported_c(f, x, {16, 10}, dir), want, 1e-5);
+  // The header documents the signature; the json has it too.
+  const std::string header = slurp(dir / "model.h");
+  EXPECT_NE(header.find("int model_run(const float* in0, float* out0);"), std::string::npos) << header;
+  EXPECT_NE(header.find("in0  float [16, 20]"), std::string::npos) << header;
+  const std::string json = slurp(dir / "model.json");
+  EXPECT_NE(json.find("\"ember_version\": \"" + std::string(EMBER_VERSION) + "\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"guard_key\""), std::string::npos);
+  // model.mlir parses back with ember-opt.
+  EXPECT_EQ(run(std::string(EMBER_OPT_PATH) + " " + (dir / "model.mlir").string()), 0);
+  // And load_export compiles it back into ember, with the weights from safetensors.
+  auto loaded = load_export(dir.string());
+  expect_close(loaded->run({x})[0], want, 1e-5);
+  fs::remove_all(dir);
+}
+
+TEST(Export, BadExportsAreErrorsNamingTheFile) {
+  manual_seed(22);
+  auto model = small_mlp();
+  NoGradGuard no_grad;
+  auto f = compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; });
+  const fs::path dir = fresh_dir("bad");
+  export_graph(f, {randn({4, 20})}, dir.string());
+  const auto expect_error = [&](const std::string& what) {
+    try {
+      load_export(dir.string());
+      ADD_FAILURE() << "no error; expected one containing: " << what;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  const std::string json = slurp(dir / "model.json"), mlir = slurp(dir / "model.mlir"), weights = slurp(dir / "model.safetensors");
+  fs::remove(dir / "model.json");
+  expect_error((dir / "model.json").string() + " is missing");
+  std::ofstream(dir / "model.json") << json.substr(0, json.size() / 2);
+  expect_error((dir / "model.json").string() + " is not valid JSON");
+  std::string other = json;
+  other.replace(other.find(EMBER_VERSION), std::string(EMBER_VERSION).size(), "0.0.1");
+  std::ofstream(dir / "model.json") << other;
+  expect_error("was written by ember 0.0.1");
+  std::ofstream(dir / "model.json") << json;
+  std::ofstream(dir / "model.mlir") << mlir.substr(0, mlir.size() / 2);
+  expect_error((dir / "model.mlir").string() + " does not parse");
+  std::ofstream(dir / "model.mlir") << mlir;
+  std::ofstream(dir / "model.safetensors", std::ios::binary) << weights.substr(0, weights.size() - 100);
+  expect_error((dir / "model.safetensors").string());
+  std::ofstream(dir / "model.safetensors", std::ios::binary) << weights;
+  EXPECT_NO_THROW(load_export(dir.string()));
+  fs::remove_all(dir);
+}
+
+TEST(Export, ATrainingStepDoesNotExport) {
+  auto model = small_mlp();
+  auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1});
+  auto step = compile([model, opt](const std::vector<Tensor>& in) {
+    opt->zero_grad();
+    Tensor loss = (*model)(in[0]).sum();
+    loss.backward();
+    opt->step();
+    return std::vector<Tensor>{loss};
+  });
+  try {
+    export_graph(step, {randn({4, 20})}, fresh_dir("train").string());
+    FAIL() << "a training step exported";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("export a function without side effects"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ember::jit
