@@ -131,6 +131,24 @@ TEST(CompiledGraph, AnMlpForwardMatchesEager) {
   EXPECT_NE(compiled->stage(Stage::Buffers).find("call @cblas_sgemm"), std::string::npos);
 }
 
+TEST(CompiledGraph, ConvolutionAndPoolingMatchEager) {
+  manual_seed(6);
+  const Tensor w = randn({4, 3, 3, 3}), b = randn({4}), w2 = randn({2, 3, 2, 2});
+  auto fn = [&](const std::vector<Tensor>& in) {
+    const Tensor& x = in[0];  // [2, 3, 9, 9]
+    return std::vector<Tensor>{conv2d(x, w, b, {.stride = {2, 2}, .padding = {1, 1}}),
+                               conv2d(x, w2, Tensor(), {.stride = {1, 1}, .padding = {0, 0}, .dilation = {2, 2}}),
+                               max_pool2d(x, {.kernel = {3, 3}, .stride = std::make_pair(int64_t{2}, int64_t{2}), .padding = {1, 1}}),
+                               avg_pool2d(x, {.kernel = {2, 2}, .stride = std::make_pair(int64_t{2}, int64_t{2}), .padding = {1, 1}})};
+  };
+  const std::vector<Tensor> in = {randn({2, 3, 9, 9})};
+  auto traced = tracer::trace(fn, in);
+  auto compiled = CompiledGraph::compile(traced.graph);
+  const auto out = compiled->run(in);
+  ASSERT_EQ(out.size(), traced.outputs.size());
+  for (size_t k = 0; k < out.size(); ++k) expect_close(out[k], traced.outputs[k], 1e-5, 1e-5);
+}
+
 TEST(CompiledGraph, OpsWithoutALoweringAreAClearError) {
   auto traced = tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
                               {ones({3, 3}), ones({2, 3, 3})});

@@ -117,6 +117,22 @@ TEST(Export, AnMlpRunsAsAPlainCProgramAndMatchesEager) {
   fs::remove_all(dir);
 }
 
+TEST(Export, TheDigitsCnnRunsAsAPlainCProgramAndMatchesEager) {
+  manual_seed(23);
+  // examples/cnn_digits.cpp's model, on 8x8 images.
+  auto model = std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Conv2d>(1, 16, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Conv2d>(16, 32, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(32 * 2 * 2, 10));
+  NoGradGuard no_grad;
+  auto f = compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; });
+  const Tensor x = rand({4, 1, 8, 8}) * 16;  // pixel values as in the data set
+  const Tensor want = (*model)(x);
+  const fs::path dir = fresh_dir("cnn");
+  expect_close(run_exported_c(f, x, {4, 10}, dir), want, 1e-4);
+  fs::remove_all(dir);
+}
+
 TEST(Export, BadExportsAreErrorsNamingTheFile) {
   manual_seed(22);
   auto model = small_mlp();

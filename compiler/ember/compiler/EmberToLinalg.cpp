@@ -400,6 +400,7 @@ struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinal
     patterns.add<ElementwiseToGeneric, ReductionToGeneric, PermuteToTranspose, MatmulToLinalg, ConstantToArith>(
         &getContext());
     populate_shape_lowerings(patterns);
+    populate_conv_pool_lowerings(patterns);
     if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
   }
 };

@@ -30,4 +30,7 @@ mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir
 // Views, slices, their backward ops, cat and creation ops (ShapeOps.cpp).
 void populate_shape_lowerings(mlir::RewritePatternSet& patterns);
 
+// conv2d, max_pool2d and avg_pool2d (ConvPool.cpp).
+void populate_conv_pool_lowerings(mlir::RewritePatternSet& patterns);
+
 }  // namespace ember::compiler::lowering

@@ -128,14 +128,17 @@ def EmberLowerChecks : Pass<"ember-lower-checks", "::mlir::ModuleOp"> {
 }
 
 def EmberReductionsToLoops : Pass<"ember-reductions-to-loops", "::mlir::ModuleOp"> {
-  let summary = "Lower bufferized linalg.generic ops with reduction iterators to scf.for loops";
+  let summary = "Lower bufferized linalg ops with reduction loops to scf.for, memref.copy to linalg.copy";
   let description = [{
     Runs before --convert-linalg-to-affine-loops so that the affine
     super-vectorizer, which emits invalid broadcasting writes for some
-    reductions written as load/store of an accumulator, only sees parallel
-    loop nests.
+    reductions written as load/store of an accumulator (sums, convolutions,
+    pooling windows), only sees parallel loop nests; and so that copies
+    between strided buffers are loops rather than calls to MLIR's runtime
+    library, which exported objects do not have.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
 }
 
 def EmberFuseRows : Pass<"ember-fuse-rows", "::mlir::ModuleOp"> {
