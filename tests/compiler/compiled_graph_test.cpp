@@ -3,6 +3,9 @@
 // MLIR's polynomial approximations), one fused loop nest, destination passing.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "ember/compiler/CompiledGraph.h"
 #include "ember/ember.h"
 #include "ember/tracer/trace.h"
@@ -147,6 +150,43 @@ TEST(CompiledGraph, ConvolutionAndPoolingMatchEager) {
   const auto out = compiled->run(in);
   ASSERT_EQ(out.size(), traced.outputs.size());
   for (size_t k = 0; k < out.size(); ++k) expect_close(out[k], traced.outputs[k], 1e-5, 1e-5);
+}
+
+TEST(CompiledGraph, IndexReductionsKeepEagersRulesForNaNAndTies) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // Ties: the first index; a NaN: the first NaN, value NaN.
+  const Tensor x = tensor<float>({1, 3, 3, 0, 2, nan, 5, nan, -1, 4, 4, 4}, {3, 4});
+  auto fn = [](const std::vector<Tensor>& in) {
+    auto [mx, imx] = in[0].max(1);
+    auto [mn, imn] = in[0].min(0, /*keepdim=*/true);
+    return std::vector<Tensor>{mx, imx, mn, imn, in[0].argmax(1), in[0].argmin(1)};
+  };
+  auto traced = tracer::trace(fn, {x});
+  auto compiled = CompiledGraph::compile(traced.graph);
+  const auto out = compiled->run({x});
+  for (size_t k = 0; k < out.size(); ++k) {
+    const auto got = out[k].to_vector<double>(), want = traced.outputs[k].to_vector<double>();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (std::isnan(want[i])) EXPECT_TRUE(std::isnan(got[i])) << "output " << k << " element " << i;
+      else EXPECT_EQ(got[i], want[i]) << "output " << k << " element " << i;
+    }
+  }
+}
+
+TEST(CompiledGraph, AnEmbeddingIndexOutOfRangeIsAnError) {
+  const Tensor table = randn({5, 3});
+  auto fn = [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{embedding(table, in[0])}; };
+  auto traced = tracer::trace(fn, {tensor<int64_t>({0, 4, 2}, {3})});
+  auto compiled = CompiledGraph::compile(traced.graph);
+  EXPECT_EQ(compiled->run({tensor<int64_t>({4, 1, 0}, {3})})[0].to_vector<float>(),
+            embedding(table, tensor<int64_t>({4, 1, 0}, {3})).to_vector<float>());
+  try {
+    compiled->run({tensor<int64_t>({0, 5, 1}, {3})});
+    FAIL() << "index 5 of 5 rows was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("embedding: an index is outside [0, 5)"), std::string::npos) << e.what();
+  }
 }
 
 TEST(CompiledGraph, OpsWithoutALoweringAreAClearError) {

@@ -401,6 +401,7 @@ struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinal
         &getContext());
     populate_shape_lowerings(patterns);
     populate_conv_pool_lowerings(patterns);
+    populate_gather_lowerings(patterns);
     if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
   }
 };

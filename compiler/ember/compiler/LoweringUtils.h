@@ -33,4 +33,7 @@ void populate_shape_lowerings(mlir::RewritePatternSet& patterns);
 // conv2d, max_pool2d and avg_pool2d (ConvPool.cpp).
 void populate_conv_pool_lowerings(mlir::RewritePatternSet& patterns);
 
+// max_dim/min_dim/argmax/argmin, embedding and its gradient (Gather.cpp).
+void populate_gather_lowerings(mlir::RewritePatternSet& patterns);
+
 }  // namespace ember::compiler::lowering

@@ -113,8 +113,8 @@ void to_destination_passing(mlir::func::FuncOp func) {
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
   run_passes(module, [](mlir::PassManager& pm) {
     pm.addPass(createEmberDecompose());
-    pm.addPass(createEmberLowerChecks());
     pm.addPass(createConvertEmberToLinalg());
+    pm.addPass(createEmberLowerChecks());  // after: lowerings make checks too (embedding)
     pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
     // No CSE here: it merges the `tensor.empty` inits of independent results,
     // and empty-tensor elimination then points them all at one destination
@@ -128,7 +128,8 @@ void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
       throw_error(std::string("compile: ") + op->getName().getStringRef().str() +
                       " has no lowering yet (so far: elementwise ops, sum/mean/amax/amin, softmax, log_softmax, "
                       "layer_norm, cross_entropy, nll_loss, var, logsumexp, views, slices, cat, creation ops but random ones, "
-                      "matmul without batch broadcasting)",
+                      "max/min/argmax/argmin along a dim, embedding, conv2d and pooling, matmul without batch "
+                      "broadcasting)",
                   loc);
   });
 }
