@@ -2,8 +2,12 @@
 // JSON line per (workload, mode, threads) on standard output; progress and a
 // table for people go to standard error.
 //
-//   ember-bench [--workloads ew_chain,matmul] [--modes eager] [--threads 1,2]
-//               [--iters N] [--quick]
+//   ember-bench [--workloads ew_chain,matmul] [--modes eager,compiled] [--threads 1,2]
+//               [--iters N] [--quick] [--svg chart.svg] [--compare pytorch.jsonl]
+//
+// After the lines, standard error gets the dynamic-versus-static table
+// (bench/report.h); --svg writes it as a bar chart, --compare adds another
+// framework's figures from its JSON lines (bench/pytorch_reference.py).
 //
 // Each (workload, threads) runs in a child process, so that peak_rss_mb is
 // that workload's own and one workload's allocations cannot slow another.
@@ -17,7 +21,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "bench/report.h"
 #include "bench/workloads.h"
+#include "ember/serialize/atomic_file.h"
 #include "ember/ember.h"
 
 using nlohmann::json;
@@ -64,7 +70,7 @@ json run_one(const ember::bench::Workload& w, const std::string& mode, int threa
 
 int main(int argc, char** argv) {
   CLI::App app{"ember-bench: the workloads of shared/bench/WORKLOADS.md, as JSON lines"};
-  std::string workload_list, mode_list = "eager", thread_list = "1,2";
+  std::string workload_list, mode_list = "eager,compiled", thread_list = "1,2", svg_path, compare_path;
   int iters = 20;
   bool quick = false;
   app.add_option("--workloads", workload_list, "comma-separated workloads (default: all)");
@@ -72,6 +78,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", thread_list, "comma-separated thread counts");
   app.add_option("--iters", iters, "timed iterations (median reported)")->check(CLI::PositiveNumber);
   app.add_flag("--quick", quick, "one warm-up and one timed iteration each (a smoke test)");
+  app.add_option("--svg", svg_path, "also write the results as an SVG bar chart to this file");
+  app.add_option("--compare", compare_path, "JSON lines of another framework for the same workloads")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   std::vector<const ember::bench::Workload*> selected;
@@ -92,6 +101,18 @@ int main(int argc, char** argv) {
   for (const auto& t : split_list(thread_list)) threads.push_back(std::max(1, std::atoi(t.c_str())));
   const int warmup = quick ? 1 : 3;
   if (quick) iters = 1;
+
+  std::vector<json> other;
+  std::string other_name;
+  if (!compare_path.empty()) {
+    try {
+      other = ember::bench::read_json_lines(compare_path);
+    } catch (const ember::Error& e) {
+      std::cerr << e.what() << "\n";
+      return 2;
+    }
+    other_name = other.empty() ? "other" : other.front().value("framework", "other");
+  }
 
   std::vector<json> results;
   int failures = 0;
@@ -157,6 +178,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%-14s %-8s %7d %11.3f %11.3f %9.1f  %s\n", r["workload"].get<std::string>().c_str(),
                  r["mode"].get<std::string>().c_str(), r["threads"].get<int>(), r["median_ms"].get<double>(),
                  r["min_ms"].get<double>(), r["peak_rss_mb"].get<double>(), notes.c_str());
+  }
+  const auto rows = ember::bench::make_rows(results, other);
+  std::cerr << "\ndynamic (eager) against static (compiled):\n" << ember::bench::table(rows, other_name);
+  if (!svg_path.empty()) {
+    try {
+      ember::write_file_atomically(svg_path, [&](std::ostream& o) { o << ember::bench::svg(rows, other_name); },
+                                   "ember-bench --svg");
+      std::cerr << "chart written to " << svg_path << "\n";
+    } catch (const ember::Error& e) {
+      std::cerr << e.what() << "\n";
+      return 1;
+    }
   }
   return failures ? 1 : 0;
 }
