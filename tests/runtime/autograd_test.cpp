@@ -12,6 +12,26 @@ namespace {
 
 std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
 
+TEST(Autograd, GradReturnsGradientsOfSeveralOutputsWithoutTouchingDotGrad) {
+  Tensor x = tensor<float>({0.5f, -1.0f, 2.0f}, {3}).requires_grad_();
+  Tensor y = tensor<float>({3.0f, 4.0f, -2.0f}, {3}).requires_grad_();
+  Tensor a = x * y, b = x.sin();
+  Tensor c = a * 3;  // an output fed by another output
+  const auto g = autograd::grad({a, b, c}, {ones({3}), full({3}, 2.0), ones({3})}, {x, y});
+  ASSERT_EQ(g.size(), 2u);
+  const auto gx = g[0].to_vector<float>(), gy = g[1].to_vector<float>();
+  const float xs[] = {0.5f, -1.0f, 2.0f}, ys[] = {3.0f, 4.0f, -2.0f};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NEAR(gx[i], 4 * ys[i] + 2 * std::cos(xs[i]), 1e-5);  // (1 + 3) * y + 2 cos x
+    EXPECT_NEAR(gy[i], 4 * xs[i], 1e-5);
+  }
+  EXPECT_FALSE(x.grad().defined()) << "grad() returns, it does not accumulate";
+  EXPECT_FALSE(y.grad().defined());
+  // A leaf no gradient reaches gets an undefined one.
+  Tensor z = ones({2}).requires_grad_();
+  EXPECT_FALSE(autograd::grad({(x * 2).sum()}, {ones({})}, {z})[0].defined());
+}
+
 TEST(Autograd, LeafGradientsAccumulateAcrossBackwards) {
   Tensor x = tensor<double>({1, 2, 3}).requires_grad_();
   (x * x).sum().backward();

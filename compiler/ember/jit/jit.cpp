@@ -8,7 +8,9 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ember/autograd/node.h"
 #include "ember/compiler/CompiledGraph.h"
+#include "ember/jit/compiled_backward.h"
 #include "ember/grad_mode.h"
 #include "ember/serialize/atomic_file.h"
 #include "ember/tracer/guard.h"
@@ -38,6 +40,10 @@ struct Entry {
   int64_t calls = 0;
   std::unique_ptr<compiler::CompiledGraph> compiled;  // null: eager (warm-up pending, or for good)
   bool eager_for_good = false;
+  // Outputs that required grad when traced: their native results get a
+  // compiled backward (compiled_backward.h).
+  std::vector<bool> differentiable;
+  std::shared_ptr<detail::BackwardCache> backward;
 };
 }  // namespace
 
@@ -50,6 +56,7 @@ struct CompiledFunction::Impl {
   bool budget_spent = false;
   std::string graph_text;
   const compiler::CompiledGraph* last_compiled = nullptr;  // owned by its cache entry
+  std::vector<std::shared_ptr<detail::BackwardCache>> backward_caches;  // for stats()
 
   std::vector<Tensor> eager(const std::vector<Tensor>& inputs) {
     ++stats.eager_calls;
@@ -80,7 +87,9 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
   ++e.calls;
   if (e.compiled) {
     ++s.stats.hits;
-    return e.compiled->run(inputs, loc);
+    std::vector<Tensor> outputs = e.compiled->run(inputs, loc);
+    if (e.backward) detail::attach_backward(s.fn, inputs, e.compiled->graph().captured, e.differentiable, outputs, e.backward);
+    return outputs;
   }
   if (e.eager_for_good || e.calls == 1 || s.budget_spent) return s.eager(inputs);
 
@@ -102,11 +111,30 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
     s.stay_eager(e, "the trace cannot be replayed: " + t.graph.unsupported.front());
     return t.outputs;
   }
+  // Outputs that require grad, from a function without side effects: later
+  // calls' results get a compiled backward.
+  bool differentiable = false;
+  if (is_grad_enabled() && t.graph.writebacks.empty() && t.graph.grad_writes.empty()) {
+    for (const Tensor& out : t.outputs) {
+      e.differentiable.push_back(out.defined() && out.requires_grad());
+      differentiable = differentiable || e.differentiable.back();
+    }
+    for (const Tensor& c : t.graph.captured)
+      if (differentiable && c.requires_grad() && autograd::meta(c).grad_fn) {
+        s.stay_eager(e, "a captured tensor that requires grad is not a leaf (it has a grad_fn), so no compiled "
+                        "backward can reach its history");
+        return t.outputs;
+      }
+  }
   try {
     e.compiled = compiler::CompiledGraph::compile(t.graph, loc);
   } catch (const Error& err) {
     s.stay_eager(e, err.what());
     return t.outputs;
+  }
+  if (differentiable) {
+    e.backward = std::make_shared<detail::BackwardCache>();
+    s.backward_caches.push_back(e.backward);
   }
   ++s.stats.compiles;
   s.stats.compile_ms += e.compiled->compile_ms();
@@ -118,15 +146,29 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
   return t.outputs;
 }
 
-const Stats& CompiledFunction::stats() const { return impl_->stats; }
+const Stats& CompiledFunction::stats() const {
+  Stats& s = impl_->stats;
+  s.backward_compiles = s.backward_hits = s.backward_eager_calls = 0;
+  s.backward_compile_ms = 0;
+  for (const auto& b : impl_->backward_caches) {
+    s.backward_compiles += b->compiles;
+    s.backward_hits += b->hits;
+    s.backward_eager_calls += b->eager_calls;
+    s.backward_compile_ms += b->compile_ms;
+  }
+  return s;
+}
 
 std::string CompiledFunction::explain() const {
-  const Stats& s = impl_->stats;
+  const Stats& s = stats();
   std::ostringstream o;
   o << s.calls << " calls: " << s.hits << " native, " << s.eager_calls << " eager; " << s.traces << " traces, "
     << s.compiles << " compiles (" << s.compile_ms << " ms)\n";
   for (size_t i = 0; i < s.recompile_reasons.size(); ++i)
     o << "recompile " << i + 1 << ": " << s.recompile_reasons[i] << "\n";
+  if (s.backward_compiles || s.backward_eager_calls)
+    o << "backward: " << s.backward_compiles << " compiles (" << s.backward_compile_ms << " ms), " << s.backward_hits
+      << " native, " << s.backward_eager_calls << " eager\n";
   for (const auto& r : s.eager_reasons) o << "eager: " << r << "\n";
   return o.str();
 }

@@ -17,6 +17,10 @@
 // The first call of each key runs eagerly without tracing, so that state the
 // function creates on its first call (an optimizer's momentum buffers) exists
 // before the trace that captures it.
+// Native results that require grad (grad mode on, inputs or captured
+// parameters requiring grad, no side effects) get a compiled backward:
+// loss.backward() outside the function reaches the parameters' .grad and
+// the inputs through code compiled from the same formulas as eager backward.
 #pragma once
 
 #include <functional>
@@ -38,6 +42,9 @@ struct Stats {
   double compile_ms = 0;     // total
   std::vector<std::string> recompile_reasons;  // one per recompile: what changed
   std::vector<std::string> eager_reasons;      // keys that stay eager, and why
+  // backward() through native results (compiled_backward.h)
+  int64_t backward_compiles = 0, backward_hits = 0, backward_eager_calls = 0;
+  double backward_compile_ms = 0;
 };
 
 struct Options {

@@ -44,17 +44,22 @@ const char* nan_or_inf(const Tensor& t) {
 void set_detect_anomaly(bool enabled) { g_anomaly = enabled; }
 bool is_anomaly_enabled() { return g_anomaly; }
 
-void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph,
-                  bool create_graph, const Loc& loc) {
-  Edge root_edge = autograd::gradient_edge(root);
-  EMBER_CHECK(root_edge.valid(), loc,
-              "backward: the tensor does not require grad and has no grad_fn (shape ",
-              root.sizes(), "); call requires_grad_() on an input before computing it");
+namespace {
 
-  // Count, for each node reachable from the root, how many edges feed it.
+// Runs the graph from `roots` (each seeded with its gradient). A node in
+// `capture` (a leaf's accumulator) hands its summed gradient to
+// captured[index] instead of running: autograd::grad's results.
+void execute(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool retain_graph, bool create_graph,
+             const std::unordered_map<Node*, size_t>& capture, std::vector<Tensor>* captured, const Loc& loc) {
+  // Count, for each node reachable from the roots, how many edges feed it.
   std::unordered_map<Node*, int> dependencies;
-  std::vector<Node*> stack{root_edge.fn.get()};
-  std::unordered_map<Node*, bool> seen{{root_edge.fn.get(), true}};
+  std::vector<Node*> stack;
+  std::unordered_map<Node*, bool> seen;
+  for (const Edge& r : roots)
+    if (!seen[r.fn.get()]) {
+      seen[r.fn.get()] = true;
+      stack.push_back(r.fn.get());
+    }
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
@@ -81,15 +86,22 @@ void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph
     Tensor& slot = buf[e.input_nr];
     slot = slot.defined() ? slot + g : std::move(g);
   };
-  deliver(root_edge, root_grad);
-
   std::priority_queue<Node*, std::vector<Node*>, ByRecency> ready;
-  ready.push(root_edge.fn.get());
+  for (size_t r = 0; r < roots.size(); ++r) deliver(roots[r], std::move(root_grads[r]));
+  for (const Edge& r : roots)  // a root another root feeds waits for it
+    if (dependencies[r.fn.get()] == 0 && seen[r.fn.get()]) {
+      seen[r.fn.get()] = false;
+      ready.push(r.fn.get());
+    }
   while (!ready.empty()) {
     Node* node = ready.top();
     ready.pop();
     std::vector<Tensor> grads = std::move(buffers[node]);
     buffers.erase(node);
+    if (auto it = capture.find(node); it != capture.end()) {
+      (*captured)[it->second] = grads.empty() ? Tensor() : grads[0];
+      continue;
+    }
     for (size_t i = 0; i < node->output_hooks.size() && i < grads.size(); ++i) {
       for (auto& hook : node->output_hooks[i]) {
         if (!grads[i].defined()) break;
@@ -141,4 +153,44 @@ void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph
   }
 }
 
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph,
+                  bool create_graph, const Loc& loc) {
+  Edge root_edge = autograd::gradient_edge(root);
+  EMBER_CHECK(root_edge.valid(), loc,
+              "backward: the tensor does not require grad and has no grad_fn (shape ",
+              root.sizes(), "); call requires_grad_() on an input before computing it");
+  execute({root_edge}, {root_grad}, retain_graph, create_graph, {}, nullptr, loc);
+}
+
+namespace autograd {
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+                         const std::vector<Tensor>& inputs, const Loc& loc) {
+  EMBER_CHECK(outputs.size() == grad_outputs.size(), loc, "grad: ", outputs.size(), " outputs but ",
+              grad_outputs.size(), " gradients for them");
+  std::vector<Edge> roots;
+  std::vector<Tensor> seeds;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    Edge e = gradient_edge(outputs[i]);
+    if (!e.valid() || !grad_outputs[i].defined()) continue;  // no gradient flows from it
+    roots.push_back(e);
+    seeds.push_back(grad_outputs[i]);
+  }
+  std::unordered_map<Node*, size_t> capture;
+  std::vector<std::shared_ptr<Node>> accumulators;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EMBER_CHECK(inputs[i].requires_grad() && !meta(inputs[i]).grad_fn, loc, "grad: input ", i,
+                " must be a leaf that requires grad");
+    Edge e = gradient_edge(inputs[i]);
+    accumulators.push_back(e.fn);  // alive while the graph runs
+    capture[e.fn.get()] = i;
+  }
+  std::vector<Tensor> result(inputs.size());
+  if (!roots.empty()) execute(roots, std::move(seeds), /*retain_graph=*/false, /*create_graph=*/false, capture, &result, loc);
+  return result;
+}
+
+}  // namespace autograd
 }  // namespace ember

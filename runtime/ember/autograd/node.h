@@ -62,6 +62,13 @@ void set_history(const std::shared_ptr<Node>& node, Tensor* outputs, int num_out
 
 uint64_t next_sequence_nr();
 
+// The gradients of `outputs` (seeded with `grad_outputs`) with respect to the
+// leaves `inputs`, returned instead of accumulated into their .grad
+// (undefined where no gradient reaches one). Frees the graph, as backward()
+// does. The jit's compiled backward is traced through this.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+                         const std::vector<Tensor>& inputs, const Loc& loc = Loc::current());
+
 // A tensor kept for backward, with the version it had when saved.
 class SavedTensor {
  public:

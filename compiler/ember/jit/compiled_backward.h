@@ -1,0 +1,37 @@
+// compiled_backward.h - the outputs of a compiled function under autograd.
+//
+// When a compiled function's outputs require grad, their grad_fn is a
+// CompiledBackward node. Its first backward traces, once, a function that
+// recomputes the forward eagerly and asks autograd::grad for the gradients
+// of the inputs and captured tensors that require grad (the same formulas
+// as eager backward), and compiles that trace; later backwards run it
+// natively. The engine then routes those gradients on: into .grad of the
+// parameters, into the graph that made the inputs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/compiler/CompiledGraph.h"
+#include "ember/tracer/trace.h"
+
+namespace ember::jit::detail {
+
+// One guard key's backward: compiled on its first use, shared by the nodes
+// of every call with that key.
+struct BackwardCache {
+  std::unique_ptr<compiler::CompiledGraph> compiled;
+  std::string eager_reason;  // non-empty: it could not be compiled, runs eagerly
+  int64_t compiles = 0, hits = 0, eager_calls = 0;
+  double compile_ms = 0;
+};
+
+// Makes the outputs of one native call (results of `fn` on `inputs`)
+// differentiable: those marked in `differentiable` get a CompiledBackward
+// grad_fn whose gradients flow to `inputs` and `captured` that require grad.
+void attach_backward(const tracer::TracedFn& fn, const std::vector<Tensor>& inputs,
+                     const std::vector<Tensor>& captured, const std::vector<bool>& differentiable,
+                     std::vector<Tensor>& outputs, const std::shared_ptr<BackwardCache>& cache);
+
+}  // namespace ember::jit::detail
