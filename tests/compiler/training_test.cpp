@@ -13,7 +13,7 @@ std::shared_ptr<nn::Sequential> small_mlp() {
                                           std::make_shared<nn::Linear>(32, 10));
 }
 
-// One SGD step (momentum) as a function of (x, labels): what a user compiles.
+// One optimizer step as a function of (x, labels): what a user compiles.
 tracer::TracedFn sgd_step(std::shared_ptr<nn::Sequential> model, std::shared_ptr<optim::Optimizer> opt) {
   return [model, opt](const std::vector<Tensor>& in) {
     opt->zero_grad();
@@ -54,6 +54,41 @@ TEST(CompiledTraining, TwentyStepsFollowTheEagerLossCurveAndParameters) {
     for (size_t k = 0; k < g.size(); ++k) ASSERT_NEAR(h[k], g[k], 1e-5) << ".grad of parameter " << i;
   }
   EXPECT_NE(compiled_step.stage(compiler::Stage::Buffers).find("call @cblas_sgemm"), std::string::npos);
+}
+
+// Adam's bias corrections change every step and a schedule changes the
+// learning rate between steps: a compiled step must see both (they are
+// tensors a trace captures, not C++ numbers it bakes).
+TEST(CompiledTraining, AdamWithAScheduleFollowsEager) {
+  manual_seed(13);
+  auto eager_model = small_mlp(), compiled_model = small_mlp();
+  {
+    NoGradGuard no_grad;
+    auto src = eager_model->parameters(), dst = compiled_model->parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  }
+  const optim::AdamOptions options{.lr = 0.01, .weight_decay = 0.01};
+  auto eager_opt = std::make_shared<optim::Adam>(eager_model->parameters(), options, /*decoupled=*/true);
+  auto compiled_opt = std::make_shared<optim::Adam>(compiled_model->parameters(), options, /*decoupled=*/true);
+  optim::CosineAnnealingLR eager_schedule(*eager_opt, 12), compiled_schedule(*compiled_opt, 12);
+  auto eager_step = sgd_step(eager_model, eager_opt);
+  auto compiled_step = compile(sgd_step(compiled_model, compiled_opt));
+  const Tensor x = randn({16, 20});
+  const Tensor labels = randint(0, 10, {16});
+  for (int step = 0; step < 12; ++step) {
+    const double want = eager_step({x, labels})[0].item<double>();
+    const double got = compiled_step({x, labels})[0].item<double>();
+    EXPECT_NEAR(got, want, 1e-5 * std::abs(want) + 1e-6) << "step " << step;
+    eager_schedule.step();
+    compiled_schedule.step();
+  }
+  EXPECT_EQ(compiled_step.stats().hits, 10);
+  EXPECT_EQ(compiled_opt->steps(), 12);
+  auto a = eager_model->parameters(), b = compiled_model->parameters();
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto p = a[i].to_vector<double>(), q = b[i].to_vector<double>();
+    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], 1e-5) << "parameter " << i << " element " << k;
+  }
 }
 
 TEST(CompiledTraining, AnOutOfRangeTargetIsAnErrorAndChangesNothing) {

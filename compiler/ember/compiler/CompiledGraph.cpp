@@ -118,7 +118,17 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
   NoGradGuard no_grad;
   for (const auto& w : g.writebacks) {
     Tensor target = w.target == tracer::ValueKind::Input ? inputs[w.index] : g.captured[w.index];
-    target.copy_(results[k++]);
+    Tensor& result = results[k++];
+    // Note [Write-backs by swapping buffers]
+    // A training step writes back every parameter and momentum buffer; a
+    // copy is one more pass over all of them (a tenth of mlp_train). When
+    // nothing else can see the target's buffer (not a view, no other tensor
+    // on its storage), the target takes the result's buffer instead, which
+    // is the same to every holder of the target.
+    const bool sole_owner = !target.impl()->is_view && target.impl()->storage.use_count() == 1 &&
+                            target.is_contiguous() && target.dtype() == result.dtype();
+    if (sole_owner) target.set_data(result);
+    else target.copy_(result);
   }
   for (const auto& gw : g.grad_writes) {
     Tensor leaf = g.captured[gw.captured_index];

@@ -16,6 +16,13 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(
                 " is undefined or does not require grad");
   }
   EMBER_CHECK(lr >= 0, Loc::current(), "optimizer: the learning rate must be non-negative, got ", lr);
+  lr_tensor_ = full({}, lr, DType::Float64);
+}
+
+void Optimizer::set_lr(double lr) {
+  lr_ = lr;
+  NoGradGuard no_grad;
+  lr_tensor_.fill_(lr);
 }
 
 void Optimizer::step(const Loc& loc) {
@@ -46,7 +53,7 @@ void SGD::update() {
       else buf.mul_(options_.momentum).add_(options_.dampening == 0 ? d : d * (1 - options_.dampening));
       d = options_.nesterov ? d + buf * options_.momentum : buf;
     }
-    p.sub_(d * lr_);
+    p.sub_(d * lr_tensor_);
   }
 }
 
@@ -56,19 +63,23 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o, bool decoupled)
               "Adam: betas must be in [0, 1), got ", o.beta1, " and ", o.beta2);
   exp_avg_.resize(params_.size());
   exp_avg_sq_.resize(params_.size());
+  step_ = zeros({}, DType::Float64);
 }
+
+int64_t Adam::steps() const { return static_cast<int64_t>(step_.item<double>()); }
 
 void Adam::update() {
   NoGradGuard no_grad;
-  ++step_;
-  const double c1 = 1 - std::pow(options_.beta1, double(step_));
-  const double c2 = 1 - std::pow(options_.beta2, double(step_));
+  step_.add_(1);
+  // 1 - beta^t from the step tensor, not from a C++ count (Note [Hyperparameters a trace must not bake]).
+  const Tensor c1 = 1 - full({}, options_.beta1, DType::Float64).pow(step_);
+  const Tensor c2 = 1 - full({}, options_.beta2, DType::Float64).pow(step_);
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
     Tensor g = p.grad();
     if (!g.defined()) continue;
     if (options_.weight_decay != 0) {
-      if (decoupled_) p.mul_(1 - lr_ * options_.weight_decay);
+      if (decoupled_) p.mul_(1 - lr_tensor_ * options_.weight_decay);
       else g = g + p * options_.weight_decay;
     }
     if (!exp_avg_[i].defined()) {
@@ -77,8 +88,8 @@ void Adam::update() {
     }
     exp_avg_[i].mul_(options_.beta1).add_(g * (1 - options_.beta1));
     exp_avg_sq_[i].mul_(options_.beta2).add_(g * g * (1 - options_.beta2));
-    const Tensor denom = (exp_avg_sq_[i].sqrt() / std::sqrt(c2)).add(options_.eps);
-    p.sub_(exp_avg_[i] / denom * (lr_ / c1));
+    const Tensor denom = (exp_avg_sq_[i].sqrt() / c2.sqrt()).add(options_.eps);
+    p.sub_(exp_avg_[i] / denom * (lr_tensor_ / c1));
   }
 }
 

@@ -27,12 +27,19 @@ class Optimizer {
   // Sets every gradient to undefined (which frees it), like set_to_none=True.
   void zero_grad();
   double lr() const { return lr_; }
-  void set_lr(double lr) { lr_ = lr; }
+  void set_lr(double lr);
   const std::vector<Tensor>& params() const { return params_; }
 
  protected:
   std::vector<Tensor> params_;
   double lr_;
+  // Note [Hyperparameters a trace must not bake]
+  // A C++ number in an update is a constant in a jit trace: a step compiled
+  // at lr 0.1 would keep 0.1 after a scheduler lowered it, silently. The
+  // learning rate (and Adam's step count) therefore also live in 0-d f64
+  // tensors, updated in place, which updates read: a trace captures them
+  // by reference, so a compiled step sees the scheduler's new value.
+  Tensor lr_tensor_;
 
  private:
   virtual void update() = 0;
@@ -69,13 +76,13 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled_weight_decay = false);
-  int64_t steps() const { return step_; }
+  int64_t steps() const;
 
  private:
   void update() override;
   AdamOptions options_;
   bool decoupled_;
-  int64_t step_ = 0;
+  Tensor step_;  // 0-d f64 (Note [Hyperparameters a trace must not bake])
   std::vector<Tensor> exp_avg_, exp_avg_sq_;
 };
 
