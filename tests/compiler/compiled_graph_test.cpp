@@ -189,6 +189,31 @@ TEST(CompiledGraph, AnEmbeddingIndexOutOfRangeIsAnError) {
   }
 }
 
+TEST(CompiledGraph, RowParallelGraphsRunInChunksAndMatchEager) {
+  manual_seed(7);
+  const Tensor w = rand({512}) + 0.5, b = randn({512});
+  // Row by row: layer_norm then softmax over the last dim, and a row sum.
+  auto rows = [&](const std::vector<Tensor>& in) {
+    const Tensor y = layer_norm(in[0], {512}, w, b).softmax(-1);
+    return std::vector<Tensor>{y, (y * in[0]).sum(1, /*keepdim=*/true)};
+  };
+  const std::vector<Tensor> in = {randn({256, 512})};
+  auto traced = tracer::trace(rows, in);
+  auto compiled = CompiledGraph::compile(traced.graph);
+  EXPECT_GE(compiled->row_chunks(), 2);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    const auto out = compiled->run(in);
+    for (size_t k = 0; k < out.size(); ++k) expect_close(out[k], traced.outputs[k], 1e-5, 1e-5);
+  }
+  // A reduction over the rows is not row by row: one chunk, still right.
+  auto columns = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].softmax(0) * 2}; };
+  auto traced_columns = tracer::trace(columns, in);
+  auto whole = CompiledGraph::compile(traced_columns.graph);
+  EXPECT_EQ(whole->row_chunks(), 1);
+  expect_close(whole->run(in)[0], traced_columns.outputs[0], 1e-5, 1e-5);
+}
+
 TEST(CompiledGraph, OpsWithoutALoweringAreAClearError) {
   auto traced = tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
                               {ones({3, 3}), ones({2, 3, 3})});

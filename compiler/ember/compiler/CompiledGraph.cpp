@@ -10,8 +10,11 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "ember/compiler/Pipeline.h"
+#include "ember/compiler/RowParallel.h"
+#include "ember/threading.h"
 #include "ember/grad_mode.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "ember/ops.h"
@@ -36,8 +39,12 @@ struct CompiledGraph::Impl {
   // The temporaries' bytes (ember-pack-buffers), kept between calls; a
   // call made while another uses it gets its own.
   int64_t workspace_bytes = 0;
-  Tensor workspace;
+  std::vector<Tensor> workspaces;  // one per chunk of rows
   std::mutex workspace_busy;
+  // Note [Row-parallel graphs]: the function computes one chunk of rows;
+  // which arguments (inputs, captured, results) are cut into chunks.
+  std::optional<RowSplit> split;
+  std::vector<bool> batched_args;
 };
 
 namespace {
@@ -61,7 +68,11 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   impl.context.appendDialectRegistry(registry);
   impl.context.loadAllAvailableDialects();
 
-  impl.module = ir::graph_to_mlir(impl.context, graph, kFunction);
+  // A row-parallel graph is compiled for one chunk of its rows (two, or one
+  // per thread), if it is big enough to be worth starting the pool.
+  impl.split = row_split(graph, std::max(2, get_num_threads()), 2 * kParallelGrain);
+  if (!impl.split) impl.split = row_split(graph, 2, 2 * kParallelGrain);
+  impl.module = ir::graph_to_mlir(impl.context, impl.split ? chunk_graph(graph, *impl.split) : graph, kFunction);
   mlir::ModuleOp module = *impl.module;
   impl.stages[0] = ir::to_text(module);
   lower_to_linalg(module, loc);
@@ -71,7 +82,9 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   impl.workspace_bytes = workspace_bytes(module, kFunction);
   if (auto checks = module.lookupSymbol(kFunction)->getAttrOfType<mlir::ArrayAttr>("ember.checks"))
     for (mlir::Attribute m : checks) impl.checks.push_back(mlir::cast<mlir::StringAttr>(m).str());
-  impl.workspace = empty({impl.workspace_bytes / 8 + 1}, DType::Float64);  // f64: 8-byte units
+  const int64_t chunks = impl.split ? impl.split->chunks : 1;
+  for (int64_t c = 0; c < chunks; ++c)
+    impl.workspaces.push_back(empty({impl.workspace_bytes / 8 + 1}, DType::Float64));  // f64: 8-byte units
   lower_to_llvm(module, loc);
   impl.engine = jit(module, loc);
   auto entry = impl.engine->lookupPacked(std::string("_mlir_ciface_") + kFunction);
@@ -81,6 +94,11 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   for (const auto& w : graph.writebacks) impl.result_values.push_back(w.value);
   for (const auto& g : graph.grad_writes)
     if (g.value >= 0) impl.result_values.push_back(g.value);
+  if (impl.split) {
+    for (int v : graph.inputs) impl.batched_args.push_back(impl.split->batched[v]);
+    for (int v : graph.captured_values) impl.batched_args.push_back(impl.split->batched[v]);
+    for (int v : impl.result_values) impl.batched_args.push_back(impl.split->batched[v]);
+  }
   impl.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
@@ -102,16 +120,34 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
     results.push_back(empty(g.values[v].shape, g.values[v].dtype));
     args.push_back(results.back());
   }
+  // One function call per chunk of rows (one chunk unless row-parallel),
+  // each with its own workspace and failure counts.
+  const int64_t chunks = impl_->split ? impl_->split->chunks : 1;
+  const int64_t rows = impl_->split ? impl_->split->rows / chunks : 0;
   std::vector<Tensor> failures;
-  for (size_t i = 0; i < impl_->checks.size(); ++i) {
-    failures.push_back(empty({}, DType::Int64));
-    args.push_back(failures.back());
-  }
+  for (int64_t c = 0; c < chunks; ++c)
+    for (size_t i = 0; i < impl_->checks.size(); ++i) failures.push_back(zeros({}, DType::Int64));
   std::unique_lock<std::mutex> own(impl_->workspace_busy, std::try_to_lock);
-  const Tensor workspace = own.owns_lock() ? impl_->workspace : empty(impl_->workspace.sizes(), DType::Float64);
-  call_packed(impl_->entry, args, workspace, impl_->workspace_bytes);
+  std::vector<Tensor> workspaces = impl_->workspaces;
+  if (!own.owns_lock())
+    for (Tensor& w : workspaces) w = empty(w.sizes(), DType::Float64);
+  const auto call_chunk = [&](int64_t c) {
+    std::vector<Tensor> chunk_args = args;
+    if (impl_->split)
+      for (size_t a = 0; a < chunk_args.size(); ++a)
+        if (impl_->batched_args[a]) chunk_args[a] = chunk_args[a].slice(0, c * rows, (c + 1) * rows);
+    for (size_t i = 0; i < impl_->checks.size(); ++i) chunk_args.push_back(failures[c * impl_->checks.size() + i]);
+    call_packed(impl_->entry, chunk_args, workspaces[c], impl_->workspace_bytes);
+  };
+  if (chunks == 1) {
+    call_chunk(0);
+  } else {
+    parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) call_chunk(c);
+    });
+  }
   for (size_t i = 0; i < failures.size(); ++i)
-    EMBER_CHECK(failures[i].item<int64_t>() == 0, loc, "compiled function: ", impl_->checks[i]);
+    EMBER_CHECK(failures[i].item<int64_t>() == 0, loc, "compiled function: ", impl_->checks[i % impl_->checks.size()]);
   // Results: outputs, then write-backs and .grad, in graph_to_mlir's order.
   std::vector<Tensor> outputs(results.begin(), results.begin() + g.outputs.size());
   size_t k = g.outputs.size();
@@ -144,5 +180,6 @@ const std::string& CompiledGraph::stage(Stage s) const {
 }
 double CompiledGraph::compile_ms() const { return impl_->compile_ms; }
 const tracer::Graph& CompiledGraph::graph() const { return impl_->graph; }
+int64_t CompiledGraph::row_chunks() const { return impl_->split ? impl_->split->chunks : 1; }
 
 }  // namespace ember::compiler

@@ -38,6 +38,9 @@ class CompiledGraph {
   const std::string& stage(Stage s) const;
   double compile_ms() const;
   const tracer::Graph& graph() const;
+  // How many chunks of rows a call runs in parallel (Note [Row-parallel
+  // graphs] in RowParallel.h); 1 when the graph is not row-parallel.
+  int64_t row_chunks() const;
 
  private:
   CompiledGraph();
