@@ -1,6 +1,8 @@
 // random.cpp - the seedable global generator.
 #include "ember/random.h"
 
+#include <cmath>
+
 namespace ember {
 
 std::mt19937_64& global_generator() {
@@ -10,4 +12,31 @@ std::mt19937_64& global_generator() {
 
 void manual_seed(uint64_t seed) { global_generator().seed(seed); }
 
+namespace {
+double uniform01(std::mt19937_64& g) { return double(g() >> 11) * 0x1.0p-53; }
+}  // namespace
+
+double random_draw(RandomKind kind, bool float32, double low, double high) {
+  auto& g = global_generator();
+  switch (kind) {
+    case RandomKind::Uniform:
+      // float32: 24 random bits, so that every value is < 1 after rounding.
+      return float32 ? double(g() >> 40) * 0x1.0p-24 : uniform01(g);
+    case RandomKind::Normal: {  // Box-Muller, one pair of uniforms per value
+      const double u1 = 1.0 - uniform01(g), u2 = uniform01(g);
+      return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+    }
+    case RandomKind::Integer: {
+      const auto lo = static_cast<int64_t>(low);
+      const uint64_t range = static_cast<uint64_t>(static_cast<int64_t>(high) - lo);
+      return double(lo + static_cast<int64_t>(g() % range));
+    }
+  }
+  return 0;
+}
+
 }  // namespace ember
+
+extern "C" double ember_random_draw(int32_t kind, int32_t float32, double low, double high) {
+  return ember::random_draw(static_cast<ember::RandomKind>(kind), float32 != 0, low, high);
+}

@@ -168,6 +168,17 @@ TEST(Export, BadExportsAreErrorsNamingTheFile) {
   fs::remove_all(dir);
 }
 
+TEST(Export, RandomOpsDoNotExport) {
+  auto f = compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + rand({4})}; });
+  try {
+    export_graph(f, {ones({4})}, fresh_dir("random").string());
+    FAIL() << "a function drawing random numbers exported";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("calls rand, which draws from ember's random generator"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Export, ATrainingStepDoesNotExport) {
   auto model = small_mlp();
   auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1});

@@ -21,7 +21,6 @@ using testing::trace_sample;
 // jit::compile (tests/compiler/jit_test.cpp).
 const std::set<OpId> kNotLoweredYet = {
     OpId::conv2d_backward_input, OpId::conv2d_backward_weight, OpId::max_pool2d_backward, OpId::avg_pool2d_backward,
-    OpId::rand, OpId::randn, OpId::randint,
 };
 
 // Per-op tolerance (relative and absolute) of compiled against eager. Exact
@@ -78,6 +77,13 @@ TEST_P(ParitySweep, CompiledMatchesEager) {
   manual_seed(100 + GetParam());
   auto sample = op_sample(op);
   ASSERT_TRUE(sample.has_value()) << op_name(op) << " has no sample call";
+  // Random ops draw from the global generator: the same seed before the
+  // eager (traced) call and each compiled call must give the same numbers.
+  const bool random = op == OpId::rand || op == OpId::randn || op == OpId::randint;
+  const auto reseed = [&] {
+    if (random) manual_seed(7);
+  };
+  reseed();
   auto traced = trace_sample(op, *sample);
   ASSERT_TRUE(traced.graph.replayable()) << op_name(op);
   if (kNotLoweredYet.count(op)) {
@@ -95,10 +101,16 @@ TEST_P(ParitySweep, CompiledMatchesEager) {
   } catch (const Error& e) {
     FAIL() << op_name(op) << ": " << e.what();
   }
+  reseed();
   expect_matches(op, compiled->run(sample->inputs), traced.outputs, "contiguous inputs");
+  reseed();
   std::vector<Tensor> strided;
   for (const Tensor& t : sample->inputs) strided.push_back(non_contiguous(t));
   expect_matches(op, compiled->run(strided), traced.outputs, "non-contiguous inputs");
+  if (random) {  // and a call without reseeding draws new numbers, as eager would
+    const auto next = compiled->run(sample->inputs)[0].to_vector<double>();
+    EXPECT_NE(next, traced.outputs[0].to_vector<double>()) << op_name(op) << " replayed its trace's numbers";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, ParitySweep, ::testing::Range(0, kNumOps),

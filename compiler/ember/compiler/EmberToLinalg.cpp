@@ -396,6 +396,7 @@ struct ConstantToArith : mlir::OpRewritePattern<ir::ConstantOp> {
 
 struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinalg> {
   void runOnOperation() override {
+    declare_random_draw(getOperation());
     mlir::RewritePatternSet patterns(&getContext());
     patterns.add<ElementwiseToGeneric, ReductionToGeneric, PermuteToTranspose, MatmulToLinalg, ConstantToArith>(
         &getContext());

@@ -27,6 +27,11 @@ std::pair<mlir::Value, mlir::AffineMap> broadcast_operand(mlir::OpBuilder& b, ml
 // and expand_shape.
 mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::RankedTensorType to);
 
+// The runtime function random creation ops call (ember/random.h), declared
+// in `module` when it has such ops, before the patterns run.
+inline constexpr const char* kRandomDraw = "ember_random_draw";
+void declare_random_draw(mlir::ModuleOp module);
+
 // Views, slices, their backward ops, cat and creation ops (ShapeOps.cpp).
 void populate_shape_lowerings(mlir::RewritePatternSet& patterns);
 

@@ -9,8 +9,10 @@
 #include "ember/compiler/Pipeline.h"
 
 #include "ember/compiler/Passes.h"
+#include "ember/random.h"
 #include "ember/ir/Dialect.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
@@ -263,6 +265,14 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
     os << engine.takeError();
     throw_error("compile: the JIT failed: " + message, loc);
   }
+  // The runtime functions generated code calls: linked into the program, not
+  // exported from it, so the JIT is told where they are.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("ember_random_draw")] = {llvm::orc::ExecutorAddr::fromPtr(&ember_random_draw),
+                                              llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   return std::move(*engine);
 }
 

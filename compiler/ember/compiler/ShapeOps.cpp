@@ -10,6 +10,7 @@
 
 #include "ember/compiler/LoweringUtils.h"
 #include "ember/ir/Dialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace ember::compiler::lowering {
@@ -219,12 +220,57 @@ struct EyeLowering : mlir::OpRewritePattern<ir::EyeOp> {
   }
 };
 
+// rand/randn/randint: a linalg.map (which elementwise fusion leaves alone,
+// so the draws stay in row-major order, one per element) calling the
+// runtime's ember_random_draw: the same generator and draws as eager, so a
+// compiled replay makes the numbers eager would.
+template <typename Op> struct RandomLowering : mlir::OpRewritePattern<Op> {
+  using mlir::OpRewritePattern<Op>::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
+    const auto result = tensor_type(op.getResult());
+    const mlir::Location l = op.getLoc();
+    int32_t kind = 0;
+    double low = 0, high = 0;
+    if constexpr (std::is_same_v<Op, ir::RandnOp>) kind = 1;
+    if constexpr (std::is_same_v<Op, ir::RandintOp>) {
+      kind = 2;
+      low = op.getLow().convertToDouble();
+      high = op.getHigh().convertToDouble();
+    }
+    const bool f32 = result.getElementType().isF32();
+    Value init = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType());
+    auto map = r.create<mlir::linalg::MapOp>(
+        l, mlir::ValueRange{}, init, [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange) {
+          Value draw = b.create<mlir::func::CallOp>(
+                            nl, kRandomDraw, b.getF64Type(),
+                            mlir::ValueRange{b.create<mlir::arith::ConstantIntOp>(nl, kind, 32),
+                                             b.create<mlir::arith::ConstantIntOp>(nl, f32 ? 1 : 0, 32), f64(b, nl, low),
+                                             f64(b, nl, high)})
+                           .getResult(0);
+          b.create<mlir::linalg::YieldOp>(nl, cast_to(b, nl, draw, result.getElementType()));
+        });
+    r.replaceOp(op, map.getResult().front());
+    return mlir::success();
+  }
+};
+
 }  // namespace
+
+void declare_random_draw(mlir::ModuleOp module) {
+  bool uses = false;
+  module.walk([&](mlir::Operation* op) { uses = uses || mlir::isa<ir::RandOp, ir::RandnOp, ir::RandintOp>(op); });
+  if (!uses || module.lookupSymbol(kRandomDraw)) return;
+  OpBuilder b(module.getBodyRegion());
+  mlir::Type f64 = b.getF64Type(), i32 = b.getI32Type();
+  auto f = b.create<mlir::func::FuncOp>(module.getLoc(), kRandomDraw, b.getFunctionType({i32, i32, f64, f64}, {f64}));
+  f.setPrivate();
+}
 
 void populate_shape_lowerings(mlir::RewritePatternSet& patterns) {
   patterns.add<ReshapeLowering<ir::ViewOp>, ReshapeLowering<ir::SqueezeOp>, ReshapeLowering<ir::UnsqueezeOp>,
                SliceLowering, SelectLowering, SliceBackwardLowering, SelectBackwardLowering, CatLowering, FullLowering,
-               ArangeLowering, LinspaceLowering, EyeLowering>(patterns.getContext());
+               ArangeLowering, LinspaceLowering, EyeLowering, RandomLowering<ir::RandOp>, RandomLowering<ir::RandnOp>,
+               RandomLowering<ir::RandintOp>>(patterns.getContext());
 }
 
 }  // namespace ember::compiler::lowering

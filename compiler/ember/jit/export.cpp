@@ -268,6 +268,10 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   EMBER_CHECK(graph.writebacks.empty() && graph.grad_writes.empty(), loc,
               "export_graph: the function writes into tensors (", graph.writebacks.size(), " write-backs, ",
               graph.grad_writes.size(), " .grad updates), as a training step does; export a function without side effects");
+  for (const tracer::Node& n : graph.nodes)
+    EMBER_CHECK(n.op != OpId::rand && n.op != OpId::randn && n.op != OpId::randint, loc, "export_graph: the function calls ",
+                op_name(n.op), ", which draws from ember's random generator; an export has no ember runtime to draw from "
+                "(pass the random tensor as an input instead)");
   const std::string& name = options.name;
   const std::string function = name + "_forward";
   std::error_code error;

@@ -52,20 +52,13 @@ void eye_forward(const OpCall& c) {
   fill_each(c.outputs[0], [cols](int64_t i) { return i / cols == i % cols ? 1.0 : 0.0; });
 }
 
-double uniform01(std::mt19937_64& g) { return double(g() >> 11) * 0x1.0p-53; }
-
 void rand_forward(const OpCall& c) {
   check_shape(c);
   EMBER_CHECK(is_floating(c.attrs.dtype), c.loc, "rand: needs a floating-point dtype, not ",
               dtype_name(c.attrs.dtype));
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
-  auto& g = global_generator();
-  if (c.attrs.dtype == DType::Float32) {
-    // 24 random bits: every float32 value is < 1.
-    fill_each(c.outputs[0], [&g](int64_t) { return double(g() >> 40) * 0x1.0p-24; });
-  } else {
-    fill_each(c.outputs[0], [&g](int64_t) { return uniform01(g); });
-  }
+  const bool f32 = c.attrs.dtype == DType::Float32;
+  fill_each(c.outputs[0], [f32](int64_t) { return random_draw(RandomKind::Uniform, f32, 0, 1); });
 }
 
 void randn_forward(const OpCall& c) {
@@ -73,12 +66,7 @@ void randn_forward(const OpCall& c) {
   EMBER_CHECK(is_floating(c.attrs.dtype), c.loc, "randn: needs a floating-point dtype, not ",
               dtype_name(c.attrs.dtype));
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
-  auto& g = global_generator();
-  // Box-Muller, one pair of uniforms per value.
-  fill_each(c.outputs[0], [&g](int64_t) {
-    const double u1 = 1.0 - uniform01(g), u2 = uniform01(g);
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-  });
+  fill_each(c.outputs[0], [](int64_t) { return random_draw(RandomKind::Normal, false, 0, 0); });
 }
 
 void randint_forward(const OpCall& c) {
@@ -86,9 +74,7 @@ void randint_forward(const OpCall& c) {
   const int64_t low = static_cast<int64_t>(c.attrs.scalar), high = static_cast<int64_t>(c.attrs.scalar2);
   EMBER_CHECK(high > low, c.loc, "randint: high (", high, ") must be greater than low (", low, ")");
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
-  auto& g = global_generator();
-  const uint64_t range = static_cast<uint64_t>(high - low);
-  fill_each(c.outputs[0], [&](int64_t) { return double(low + static_cast<int64_t>(g() % range)); });
+  fill_each(c.outputs[0], [&](int64_t) { return random_draw(RandomKind::Integer, false, double(low), double(high)); });
 }
 
 }  // namespace
