@@ -19,9 +19,7 @@ using testing::trace_sample;
 
 // Ops the compiler does not lower yet: a graph with one stays eager under
 // jit::compile (tests/compiler/jit_test.cpp).
-const std::set<OpId> kNotLoweredYet = {
-    OpId::conv2d_backward_input, OpId::conv2d_backward_weight, OpId::max_pool2d_backward, OpId::avg_pool2d_backward,
-};
+const std::set<OpId> kNotLoweredYet = {};
 
 // Per-op tolerance (relative and absolute) of compiled against eager. Exact
 // where both sides compute the same single rounding; MLIR's polynomial

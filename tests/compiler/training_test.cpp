@@ -91,6 +91,42 @@ TEST(CompiledTraining, AdamWithAScheduleFollowsEager) {
   }
 }
 
+// The digits CNN (examples/cnn_digits.cpp): conv2d, max_pool2d and their
+// gradients in one compiled step.
+TEST(CompiledTraining, TheDigitsCnnFollowsEager) {
+  manual_seed(14);
+  auto make = [] {
+    return std::make_shared<nn::Sequential>(
+        std::make_shared<nn::Conv2d>(1, 4, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
+        std::make_shared<nn::Conv2d>(4, 8, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::AvgPool2d>(2),
+        std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(8 * 2 * 2, 10));
+  };
+  auto eager_model = make(), compiled_model = make();
+  {
+    NoGradGuard no_grad;
+    auto src = eager_model->parameters(), dst = compiled_model->parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
+  }
+  const optim::SGDOptions options{.lr = 0.05, .momentum = 0.9};
+  auto eager_opt = std::make_shared<optim::SGD>(eager_model->parameters(), options);
+  auto compiled_opt = std::make_shared<optim::SGD>(compiled_model->parameters(), options);
+  auto eager_step = sgd_step(eager_model, eager_opt);
+  auto compiled_step = compile(sgd_step(compiled_model, compiled_opt));
+  const Tensor x = rand({8, 1, 8, 8}) * 16;
+  const Tensor labels = randint(0, 10, {8});
+  for (int step = 0; step < 5; ++step) {
+    const double want = eager_step({x, labels})[0].item<double>();
+    const double got = compiled_step({x, labels})[0].item<double>();
+    EXPECT_NEAR(got, want, 1e-4 * std::abs(want) + 1e-5) << "step " << step;
+  }
+  EXPECT_EQ(compiled_step.stats().hits, 3) << compiled_step.explain();
+  auto a = eager_model->parameters(), b = compiled_model->parameters();
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto p = a[i].to_vector<double>(), q = b[i].to_vector<double>();
+    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], 1e-4) << "parameter " << i << " element " << k;
+  }
+}
+
 TEST(CompiledTraining, AnOutOfRangeTargetIsAnErrorAndChangesNothing) {
   manual_seed(12);
   auto model = small_mlp();
