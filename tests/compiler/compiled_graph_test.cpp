@@ -214,6 +214,28 @@ TEST(CompiledGraph, RowParallelGraphsRunInChunksAndMatchEager) {
   expect_close(whole->run(in)[0], traced_columns.outputs[0], 1e-5, 1e-5);
 }
 
+// Large loops of a graph that is not row by row (a transpose, a reduction
+// over the rows) run on the OpenMP pool: the same numbers at 1 and 2 threads.
+TEST(CompiledGraph, LargeLoopsRunOnThePoolAndMatchEager) {
+  manual_seed(8);
+  auto fn = [](const std::vector<Tensor>& in) {
+    const Tensor& x = in[0];  // [512, 256]
+    const Tensor y = (x.t() * 2 + 1).tanh();  // [256, 512]
+    return std::vector<Tensor>{y, y.sum(0), x * x.sum(0)};
+  };
+  const std::vector<Tensor> in = {randn({512, 256})};
+  auto traced = tracer::trace(fn, in);
+  set_num_threads(2);  // parallel loops are compiled in when there is more than one thread
+  auto compiled = CompiledGraph::compile(traced.graph);
+  EXPECT_EQ(compiled->row_chunks(), 1);
+  EXPECT_NE(compiled->stage(Stage::LLVM).find("__kmpc_fork_call"), std::string::npos) << "no parallel region";
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    const auto out = compiled->run(in);
+    for (size_t k = 0; k < out.size(); ++k) expect_close(out[k], traced.outputs[k], 1e-5, 1e-5);
+  }
+}
+
 TEST(CompiledGraph, OpsWithoutALoweringAreAClearError) {
   auto traced = tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
                               {ones({3, 3}), ones({2, 3, 3})});

@@ -167,4 +167,27 @@ def EmberFuseRows : Pass<"ember-fuse-rows", "::mlir::ModuleOp"> {
                            "::mlir::linalg::LinalgDialect", "::mlir::arith::ArithDialect"];
 }
 
+def EmberParallelLoops : Pass<"ember-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Make the outermost loop of each large top-level affine nest an affine.parallel";
+  let description = [{
+    Runs after the affine lowering and vectorization. Each affine.for directly
+    in a function's body (parallel by construction: see Note [Top-level affine
+    loops are parallel] in ParallelLoops.cpp) whose nest runs at least 4096
+    innermost iterations becomes an affine.parallel, which the pipeline lowers
+    through scf.parallel and the OpenMP dialect to calls that run on ember's
+    libgomp pool.
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect"];
+}
+
+def EmberInlineAllocaScopes : Pass<"ember-inline-alloca-scopes", "::mlir::ModuleOp"> {
+  let summary = "Inline the memref.alloca_scope ops --convert-scf-to-openmp puts around parallel bodies";
+  let description = [{
+    Applies only memref.alloca_scope's inlining pattern, only to those ops,
+    so that the later scf-to-cf lowering does not put several blocks into a
+    single-block scope.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif  // EMBER_COMPILER_PASSES

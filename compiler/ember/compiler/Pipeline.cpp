@@ -8,6 +8,7 @@
 
 #include "ember/compiler/Pipeline.h"
 
+#include "ember/compiler/OpenMPShim.h"
 #include "ember/compiler/Passes.h"
 #include "ember/random.h"
 #include "ember/ir/Dialect.h"
@@ -49,6 +50,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -58,7 +61,8 @@ void register_dialects(mlir::DialectRegistry& registry) {
   registry.insert<ir::EmberDialect, mlir::func::FuncDialect, mlir::linalg::LinalgDialect, mlir::tensor::TensorDialect,
                   mlir::arith::ArithDialect, mlir::math::MathDialect, mlir::bufferization::BufferizationDialect,
                   mlir::memref::MemRefDialect, mlir::scf::SCFDialect, mlir::cf::ControlFlowDialect,
-                  mlir::LLVM::LLVMDialect, mlir::affine::AffineDialect, mlir::vector::VectorDialect>();
+                  mlir::LLVM::LLVMDialect, mlir::affine::AffineDialect, mlir::vector::VectorDialect,
+                  mlir::omp::OpenMPDialect>();
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::linalg::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::linalg::registerTilingInterfaceExternalModels(registry);
@@ -69,6 +73,7 @@ void register_dialects(mlir::DialectRegistry& registry) {
   mlir::memref::registerAllocationOpInterfaceExternalModels(registry);
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerOpenMPDialectTranslation(registry);
 }
 
 namespace {
@@ -156,8 +161,8 @@ void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& lo
   }, "bufferization", loc);
 }
 
-void lower_to_llvm(mlir::ModuleOp module, const Loc& loc) {
-  run_passes(module, [](mlir::PassManager& pm) {
+void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops) {
+  run_passes(module, [parallel_loops](mlir::PassManager& pm) {
     // Loops, vectorized by MLIR (16 lanes of the innermost contiguous loop:
     // one AVX-512 register, or two AVX2 ones after LLVM legalizes them);
     // the polynomial math then runs on vectors (ew_chain: 25 ms -> 4.3 ms).
@@ -167,7 +172,12 @@ void lower_to_llvm(mlir::ModuleOp module, const Loc& loc) {
     mlir::affine::AffineVectorizeOptions vectorize;
     vectorize.vectorSizes = kVectorSize;
     pm.addNestedPass<mlir::func::FuncOp>(mlir::affine::createAffineVectorize(vectorize));
-    pm.addPass(mlir::createLowerAffinePass());
+    if (parallel_loops) pm.addPass(createEmberParallelLoops());
+    pm.addPass(mlir::createLowerAffinePass());  // affine.parallel becomes scf.parallel
+    if (parallel_loops) {
+      pm.addPass(mlir::createConvertSCFToOpenMPPass());
+      pm.addPass(createEmberInlineAllocaScopes());
+    }
     pm.addPass(createApproximateMath());
     pm.addNestedPass<mlir::func::FuncOp>(
         mlir::vector::createLowerVectorMultiReductionPass(mlir::vector::VectorMultiReductionLowering::InnerReduction));
@@ -190,6 +200,7 @@ void lower_to_llvm(mlir::ModuleOp module, const Loc& loc) {
     pm.addPass(mlir::createArithToLLVMConversionPass());
     pm.addPass(mlir::createConvertIndexToLLVMPass());
     pm.addPass(mlir::createConvertFuncToLLVMPass());
+    if (parallel_loops) pm.addPass(mlir::createConvertOpenMPToLLVMPass());
     pm.addPass(mlir::createConvertControlFlowToLLVMPass());
     pm.addPass(mlir::createReconcileUnrealizedCastsPass());
   }, "lowering to LLVM", loc);
@@ -271,6 +282,8 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
     llvm::orc::SymbolMap symbols;
     symbols[interner("ember_random_draw")] = {llvm::orc::ExecutorAddr::fromPtr(&ember_random_draw),
                                               llvm::JITSymbolFlags::Exported};
+    for (const auto& [name, address] : openmp_shim_symbols())
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   return std::move(*engine);

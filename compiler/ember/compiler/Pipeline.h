@@ -35,7 +35,9 @@ void register_dialects(mlir::DialectRegistry& registry);
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc);
 // Note [Destination passing]: `function`'s results become memref arguments.
 void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& loc);
-void lower_to_llvm(mlir::ModuleOp module, const Loc& loc);
+// parallel_loops: large parallel loop nests run on the OpenMP pool
+// (ParallelLoops.cpp); off for exports, which have no ember runtime.
+void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops = true);
 
 // The host CPU's target machine (LLVM's vectorizers need its vector width);
 // position-independent code for objects linked into other programs.

@@ -301,7 +301,7 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   compiler::bufferize(*module, function, loc);
   const int64_t workspace_bytes = compiler::workspace_bytes(*module, function);
   const std::vector<std::string> checks = check_messages(*module, function);
-  compiler::lower_to_llvm(*module, loc);
+  compiler::lower_to_llvm(*module, loc, /*parallel_loops=*/false);  // no OpenMP runtime in an export
   add_c_entry(*module, name, inputs, graph.captured, outputs, checks.size(), workspace_bytes, loc);
   const std::string object = compiler::object_code(*module, loc);
 
