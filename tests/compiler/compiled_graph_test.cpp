@@ -219,11 +219,11 @@ TEST(CompiledGraph, RowParallelGraphsRunInChunksAndMatchEager) {
 TEST(CompiledGraph, LargeLoopsRunOnThePoolAndMatchEager) {
   manual_seed(8);
   auto fn = [](const std::vector<Tensor>& in) {
-    const Tensor& x = in[0];  // [512, 256]
-    const Tensor y = (x.t() * 2 + 1).tanh();  // [256, 512]
+    const Tensor& x = in[0];  // [1024, 512]
+    const Tensor y = (x.t() * 2 + 1).tanh();  // [512, 1024]
     return std::vector<Tensor>{y, y.sum(0), x * x.sum(0)};
   };
-  const std::vector<Tensor> in = {randn({512, 256})};
+  const std::vector<Tensor> in = {randn({1024, 512})};
   auto traced = tracer::trace(fn, in);
   set_num_threads(2);  // parallel loops are compiled in when there is more than one thread
   auto compiled = CompiledGraph::compile(traced.graph);
@@ -232,7 +232,12 @@ TEST(CompiledGraph, LargeLoopsRunOnThePoolAndMatchEager) {
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     const auto out = compiled->run(in);
-    for (size_t k = 0; k < out.size(); ++k) expect_close(out[k], traced.outputs[k], 1e-5, 1e-5);
+    // The sums over 1024 rows accumulate in f32 (eager accumulates in f64):
+    // their error grows like sqrt(n) * eps * |sum| (about 1e-5 here), so
+    // 1e-4; the elementwise output 1e-5.
+    expect_close(out[0], traced.outputs[0], 1e-5, 1e-5);
+    expect_close(out[1], traced.outputs[1], 1e-4, 1e-4);
+    expect_close(out[2], traced.outputs[2], 1e-4, 1e-4);
   }
 }
 

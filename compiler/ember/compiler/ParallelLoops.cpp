@@ -38,7 +38,7 @@ namespace {
 
 // Iterations of the innermost loops (a vectorized one covers 16 elements):
 // below this, waking the pool costs more than it saves.
-constexpr int64_t kMinIterations = 4096;
+constexpr int64_t kMinIterations = 16384;
 
 // Innermost iterations of a nest: trip counts multiplied down the deepest path.
 int64_t work(mlir::affine::AffineForOp loop) {

@@ -172,7 +172,7 @@ def EmberParallelLoops : Pass<"ember-parallel-loops", "::mlir::ModuleOp"> {
   let description = [{
     Runs after the affine lowering and vectorization. Each affine.for directly
     in a function's body (parallel by construction: see Note [Top-level affine
-    loops are parallel] in ParallelLoops.cpp) whose nest runs at least 4096
+    loops are parallel] in ParallelLoops.cpp) whose nest runs at least 16384
     innermost iterations becomes an affine.parallel, which the pipeline lowers
     through scf.parallel and the OpenMP dialect to calls that run on ember's
     libgomp pool.
