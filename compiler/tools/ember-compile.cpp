@@ -20,7 +20,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
@@ -97,12 +96,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    mlir::DialectRegistry registry;
-    ember::compiler::register_dialects(registry);
-    mlir::MLIRContext context(registry);
-    context.loadAllAvailableDialects();
+    const auto context = ember::compiler::make_context();
     llvm::SourceMgr sources;
-    mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(path, sources, &context);
+    mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(path, sources, context.get());
     if (!module) {
       std::cerr << "ember-compile: " << path << " does not parse as an MLIR module (see above)\n";
       return 1;

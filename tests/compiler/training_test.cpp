@@ -24,14 +24,27 @@ tracer::TracedFn sgd_step(std::shared_ptr<nn::Sequential> model, std::shared_ptr
   };
 }
 
+// Two models with the same weights: one trained eagerly, one compiled.
+template <typename Make> std::pair<std::shared_ptr<nn::Sequential>, std::shared_ptr<nn::Sequential>> twins(Make make) {
+  auto eager = make(), compiled = make();
+  NoGradGuard no_grad;
+  auto from = eager->parameters(), to = compiled->parameters();
+  for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  return {eager, compiled};
+}
+
+void expect_same_parameters(const nn::Module& eager, const nn::Module& compiled, double tolerance) {
+  auto a = eager.parameters(), b = compiled.parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto p = a[i].to_vector<double>(), q = b[i].to_vector<double>();
+    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], tolerance) << "parameter " << i << " element " << k;
+  }
+}
+
 TEST(CompiledTraining, TwentyStepsFollowTheEagerLossCurveAndParameters) {
   manual_seed(11);
-  auto eager_model = small_mlp(), compiled_model = small_mlp();
-  {
-    NoGradGuard no_grad;
-    auto src = eager_model->parameters(), dst = compiled_model->parameters();
-    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-  }
+  auto [eager_model, compiled_model] = twins(small_mlp);
   const optim::SGDOptions options{.lr = 0.05, .momentum = 0.9};
   auto eager_opt = std::make_shared<optim::SGD>(eager_model->parameters(), options);
   auto compiled_opt = std::make_shared<optim::SGD>(compiled_model->parameters(), options);
@@ -46,10 +59,9 @@ TEST(CompiledTraining, TwentyStepsFollowTheEagerLossCurveAndParameters) {
   }
   EXPECT_EQ(compiled_step.stats().compiles, 1);
   EXPECT_EQ(compiled_step.stats().hits, 18) << "steps 3..20 ran native code";
+  expect_same_parameters(*eager_model, *compiled_model, 1e-5);
   auto a = eager_model->parameters(), b = compiled_model->parameters();
   for (size_t i = 0; i < a.size(); ++i) {
-    const auto p = a[i].to_vector<double>(), q = b[i].to_vector<double>();
-    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], 1e-5) << "parameter " << i << " element " << k;
     const auto g = a[i].grad().to_vector<double>(), h = b[i].grad().to_vector<double>();
     for (size_t k = 0; k < g.size(); ++k) ASSERT_NEAR(h[k], g[k], 1e-5) << ".grad of parameter " << i;
   }
@@ -61,12 +73,7 @@ TEST(CompiledTraining, TwentyStepsFollowTheEagerLossCurveAndParameters) {
 // tensors a trace captures, not C++ numbers it bakes).
 TEST(CompiledTraining, AdamWithAScheduleFollowsEager) {
   manual_seed(13);
-  auto eager_model = small_mlp(), compiled_model = small_mlp();
-  {
-    NoGradGuard no_grad;
-    auto src = eager_model->parameters(), dst = compiled_model->parameters();
-    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-  }
+  auto [eager_model, compiled_model] = twins(small_mlp);
   const optim::AdamOptions options{.lr = 0.01, .weight_decay = 0.01};
   auto eager_opt = std::make_shared<optim::Adam>(eager_model->parameters(), options, /*decoupled=*/true);
   auto compiled_opt = std::make_shared<optim::Adam>(compiled_model->parameters(), options, /*decoupled=*/true);
@@ -84,11 +91,7 @@ TEST(CompiledTraining, AdamWithAScheduleFollowsEager) {
   }
   EXPECT_EQ(compiled_step.stats().hits, 10);
   EXPECT_EQ(compiled_opt->steps(), 12);
-  auto a = eager_model->parameters(), b = compiled_model->parameters();
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto p = a[i].to_vector<double>(), q = b[i].to_vector<double>();
-    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], 1e-5) << "parameter " << i << " element " << k;
-  }
+  expect_same_parameters(*eager_model, *compiled_model, 1e-5);
 }
 
 // The digits CNN (examples/cnn_digits.cpp): conv2d, max_pool2d and their
@@ -101,12 +104,7 @@ TEST(CompiledTraining, TheDigitsCnnFollowsEager) {
         std::make_shared<nn::Conv2d>(4, 8, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::AvgPool2d>(2),
         std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(8 * 2 * 2, 10));
   };
-  auto eager_model = make(), compiled_model = make();
-  {
-    NoGradGuard no_grad;
-    auto src = eager_model->parameters(), dst = compiled_model->parameters();
-    for (size_t i = 0; i < src.size(); ++i) dst[i].copy_(src[i]);
-  }
+  auto [eager_model, compiled_model] = twins(make);
   const optim::SGDOptions options{.lr = 0.05, .momentum = 0.9};
   auto eager_opt = std::make_shared<optim::SGD>(eager_model->parameters(), options);
   auto compiled_opt = std::make_shared<optim::SGD>(compiled_model->parameters(), options);
@@ -120,11 +118,7 @@ TEST(CompiledTraining, TheDigitsCnnFollowsEager) {
     EXPECT_NEAR(got, want, 1e-4 * std::abs(want) + 1e-5) << "step " << step;
   }
   EXPECT_EQ(compiled_step.stats().hits, 3) << compiled_step.explain();
-  auto a = eager_model->parameters(), b = compiled_model->parameters();
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto p = a[i].to_vector<double>(), q = b[i].to_vector<double>();
-    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], 1e-4) << "parameter " << i << " element " << k;
-  }
+  expect_same_parameters(*eager_model, *compiled_model, 1e-4);
 }
 
 TEST(CompiledTraining, AnOutOfRangeTargetIsAnErrorAndChangesNothing) {

@@ -38,8 +38,7 @@ mlir::Value count_false(mlir::OpBuilder& b, mlir::Location l, mlir::Value ok) {
   // Into tensor<1xi64>, as full reductions do (EmberToLinalg.cpp), then 0-d.
   auto one = mlir::RankedTensorType::get({1}, b.getI64Type());
   mlir::Value zero = b.create<mlir::arith::ConstantIntOp>(l, 0, 64);
-  mlir::Value empty = b.create<mlir::tensor::EmptyOp>(l, mlir::ArrayRef<int64_t>{1}, b.getI64Type());
-  mlir::Value init = b.create<mlir::linalg::FillOp>(l, zero, empty).getResult(0);
+  mlir::Value init = lowering::filled(b, l, {1}, b.getI64Type(), zero);
   llvm::SmallVector<mlir::utils::IteratorType> reduce(type.getRank(), mlir::utils::IteratorType::reduction);
   llvm::SmallVector<mlir::AffineMap> maps{b.getMultiDimIdentityMap(type.getRank()),
                                           mlir::AffineMap::get(type.getRank(), 0, b.getAffineConstantExpr(0))};

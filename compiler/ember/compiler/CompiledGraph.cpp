@@ -21,13 +21,12 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 
 namespace ember::compiler {
 
 struct CompiledGraph::Impl {
-  mlir::MLIRContext context;
+  std::unique_ptr<mlir::MLIRContext> context = make_context();
   mlir::OwningOpRef<mlir::ModuleOp> module;  // in the LLVM dialect, for the LLVM IR on request
   std::unique_ptr<mlir::ExecutionEngine> engine;
   void (*entry)(void**) = nullptr;  // the packed C-interface wrapper, looked up once
@@ -63,16 +62,12 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   std::unique_ptr<CompiledGraph> result(new CompiledGraph());
   Impl& impl = *result->impl_;
   impl.graph = graph;
-  mlir::DialectRegistry registry;
-  register_dialects(registry);
-  impl.context.appendDialectRegistry(registry);
-  impl.context.loadAllAvailableDialects();
 
   // A row-parallel graph is compiled for one chunk of its rows (two, or one
   // per thread), if it is big enough to be worth starting the pool.
   impl.split = row_split(graph, std::max(2, get_num_threads()), 2 * kParallelGrain);
   if (!impl.split) impl.split = row_split(graph, 2, 2 * kParallelGrain);
-  impl.module = ir::graph_to_mlir(impl.context, impl.split ? chunk_graph(graph, *impl.split) : graph, kFunction);
+  impl.module = ir::graph_to_mlir(*impl.context, impl.split ? chunk_graph(graph, *impl.split) : graph, kFunction);
   mlir::ModuleOp module = *impl.module;
   impl.stages[0] = ir::to_text(module);
   lower_to_linalg(module, loc);
@@ -80,8 +75,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   bufferize(module, kFunction, loc);
   impl.stages[2] = ir::to_text(module);
   impl.workspace_bytes = workspace_bytes(module, kFunction);
-  if (auto checks = module.lookupSymbol(kFunction)->getAttrOfType<mlir::ArrayAttr>("ember.checks"))
-    for (mlir::Attribute m : checks) impl.checks.push_back(mlir::cast<mlir::StringAttr>(m).str());
+  impl.checks = check_messages(module, kFunction);
   const int64_t chunks = impl.split ? impl.split->chunks : 1;
   for (int64_t c = 0; c < chunks; ++c)
     impl.workspaces.push_back(empty({impl.workspace_bytes / 8 + 1}, DType::Float64));  // f64: 8-byte units

@@ -24,8 +24,6 @@ namespace {
 
 using mlir::Value;
 
-mlir::RankedTensorType tensor_type(Value v) { return mlir::cast<mlir::RankedTensorType>(v.getType()); }
-
 Value pad(mlir::OpBuilder& b, mlir::Location l, Value x, int64_t ph, int64_t pw, double value) {
   if (ph == 0 && pw == 0) return x;
   auto type = tensor_type(x);
@@ -35,11 +33,6 @@ Value pad(mlir::OpBuilder& b, mlir::Location l, Value x, int64_t ph, int64_t pw,
   llvm::SmallVector<mlir::OpFoldResult> low{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(ph), b.getIndexAttr(pw)};
   return b.create<mlir::tensor::PadOp>(l, mlir::RankedTensorType::get(shape, type.getElementType()), x, low, low,
                                        constant(b, l, type.getElementType(), value));
-}
-
-Value filled(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensorType type, double value) {
-  Value empty = b.create<mlir::tensor::EmptyOp>(l, type.getShape(), type.getElementType());
-  return b.create<mlir::linalg::FillOp>(l, constant(b, l, type.getElementType(), value), empty).getResult(0);
 }
 
 struct Conv2dLowering : mlir::OpRewritePattern<ir::Conv2dOp> {
@@ -253,8 +246,7 @@ struct MaxPool2dBackwardLowering : mlir::OpRewritePattern<ir::MaxPool2dBackwardO
     auto d = [&](unsigned k) { return r.getAffineDimExpr(k); };  // n c oh ow i j
     auto index_type = mlir::RankedTensorType::get(grad.getShape(), r.getI64Type());
     Value best_value = filled(r, l, grad, 0.0);
-    Value empty = r.create<mlir::tensor::EmptyOp>(l, grad.getShape(), r.getI64Type());
-    Value best_index = r.create<mlir::linalg::FillOp>(l, i64(r, l, -1), empty).getResult(0);
+    Value best_index = filled(r, l, grad.getShape(), r.getI64Type(), i64(r, l, -1));
     // An unread [kh, kw] operand gives the window loops their sizes, as in linalg's pooling ops.
     Value window = r.create<mlir::tensor::EmptyOp>(l, llvm::ArrayRef<int64_t>{g[0], g[1]}, element);
     llvm::SmallVector<mlir::AffineMap> arg_maps{map(r, 6, {d(0), d(1), d(2) * g[2] + d(4), d(3) * g[3] + d(5)}),

@@ -258,8 +258,7 @@ struct ReductionToGeneric : mlir::RewritePattern {
                             : is_min ? llvm::APInt::getSignedMaxValue(width) : llvm::APInt(width, 0);
       init_value = rewriter.create<mlir::arith::ConstantOp>(loc, rewriter.getIntegerAttr(acc_type, v));
     }
-    Value empty = rewriter.create<mlir::tensor::EmptyOp>(loc, kept_shape, acc_type);
-    Value init = rewriter.create<mlir::linalg::FillOp>(loc, init_value, empty).getResult(0);
+    Value init = filled(rewriter, loc, kept_shape, acc_type, init_value);
     llvm::SmallVector<mlir::AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
                                             mlir::AffineMap::get(rank, 0, out_exprs, ctx)};
     auto generic = rewriter.create<mlir::linalg::GenericOp>(
@@ -344,10 +343,7 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
     const int64_t a = lhs.getRank(), b = rhs.getRank();
     const auto shape = [&](llvm::ArrayRef<int64_t> s) { return mlir::RankedTensorType::get(s, element); };
     const mlir::Location loc = op.getLoc();
-    const auto zeros = [&](mlir::RankedTensorType t) {
-      Value empty = rewriter.create<mlir::tensor::EmptyOp>(loc, t.getShape(), element);
-      return rewriter.create<mlir::linalg::FillOp>(loc, constant(rewriter, loc, element, 0.0), empty).getResult(0);
-    };
+    const auto zeros = [&](mlir::RankedTensorType t) { return filled(rewriter, loc, t, 0.0); };
     const int64_t k = lhs.getShape().back();
     const int64_t n = b == 1 ? 1 : rhs.getShape().back();
     if (a >= 3 && b >= 3) {

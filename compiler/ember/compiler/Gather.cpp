@@ -22,13 +22,6 @@ namespace {
 using mlir::OpBuilder;
 using mlir::Value;
 
-mlir::RankedTensorType tensor_type(Value v) { return mlir::cast<mlir::RankedTensorType>(v.getType()); }
-
-Value filled(OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, mlir::Type element, Value value) {
-  Value empty = b.create<mlir::tensor::EmptyOp>(l, shape, element);
-  return b.create<mlir::linalg::FillOp>(l, value, empty).getResult(0);
-}
-
 template <typename Op, bool kMax> struct IndexReduceLowering : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
@@ -150,7 +143,7 @@ struct EmbeddingBackwardLowering : mlir::OpRewritePattern<ir::EmbeddingBackwardO
     const mlir::Type index_type = tensor_type(op.getIndices()).getElementType();
     Value grad = reshape_to(r, l, op.getGrad(), mlir::RankedTensorType::get({n, width}, element));
     Value indices = reshape_to(r, l, op.getIndices(), mlir::RankedTensorType::get({n}, index_type));
-    Value out = filled(r, l, {rows, width}, element, constant(r, l, element, 0));
+    Value out = filled(r, l, mlir::RankedTensorType::get({rows, width}, element), 0.0);
     // (e, d, i): out[e, d] += indices[i] == e ? grad[i, d] : 0
     auto ctx = r.getContext();
     llvm::SmallVector<mlir::AffineMap> maps{mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(2)}, ctx),

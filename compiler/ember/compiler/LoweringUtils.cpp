@@ -37,6 +37,11 @@ Value constant(OpBuilder& b, mlir::Location l, Type t, double v) {
   return b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(t, static_cast<int64_t>(v)));
 }
 
+Value filled(OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, Type element, Value value) {
+  Value empty = b.create<mlir::tensor::EmptyOp>(l, shape, element);
+  return b.create<mlir::linalg::FillOp>(l, value, empty).getResult(0);
+}
+
 std::pair<Value, mlir::AffineMap> broadcast_operand(OpBuilder& b, mlir::Location l, Value v,
                                                     mlir::RankedTensorType result) {
   auto type = mlir::cast<mlir::RankedTensorType>(v.getType());

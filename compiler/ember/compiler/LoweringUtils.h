@@ -12,6 +12,14 @@ bool is_float(mlir::Type t);
 // static_cast (what the eager kernels do): bool is 0/1, float to int truncates.
 mlir::Value cast_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::Type to);
 mlir::Value constant(mlir::OpBuilder& b, mlir::Location l, mlir::Type t, double v);
+inline mlir::RankedTensorType tensor_type(mlir::Value v) { return mlir::cast<mlir::RankedTensorType>(v.getType()); }
+// A new tensor of `shape` and `element` type, every element `value` (a
+// linalg.fill of a tensor.empty: the accumulators and zeros of lowerings).
+mlir::Value filled(mlir::OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, mlir::Type element,
+                   mlir::Value value);
+inline mlir::Value filled(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensorType type, double value) {
+  return filled(b, l, type.getShape(), type.getElementType(), constant(b, l, type.getElementType(), value));
+}
 // Elementwise generics loop over the result's dims other than size-1 ones
 // (`without_unit_dims`), and the result is reshaped back. broadcast_operand
 // gives an operand `v` for such a generic over `result`: its size-1 dims

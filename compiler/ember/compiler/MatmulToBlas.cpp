@@ -102,22 +102,22 @@ bool is_zero_fill(mlir::Operation* op, Value out) {
   return mlir::matchPattern(fill.getInputs()[0], mlir::m_Constant(&value)) && value.getValue().isZero();
 }
 
-// Replaces one matmul-like op by a call (a loop of calls for a batch).
-// Returns false, leaving it to loops, when the operands' layouts do not fit.
-bool rewrite(mlir::linalg::LinalgOp op, mlir::ModuleOp module) {
+// Replaces one matmul-like op by a call (a loop of calls for a batch); one
+// whose operands' layouts do not fit is left to the loop lowering.
+void rewrite(mlir::linalg::LinalgOp op, mlir::ModuleOp module) {
   const bool batched = mlir::isa<mlir::linalg::BatchMatmulOp>(op.getOperation());
   const bool trans_a = mlir::isa<mlir::linalg::MatmulTransposeAOp>(op.getOperation());
   const bool trans_b = mlir::isa<mlir::linalg::MatmulTransposeBOp>(op.getOperation());
-  if (!op.hasPureBufferSemantics()) return false;
+  if (!op.hasPureBufferSemantics()) return;
   Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1], c = op.getDpsInits()[0];
   auto element = mlir::cast<mlir::MemRefType>(c.getType()).getElementType();
-  if (!element.isF32() && !element.isF64()) return false;
+  if (!element.isF32() && !element.isF64()) return;
   auto la = layout_of(a), lb = layout_of(b), lc = layout_of(c);
-  if (!la || !lb || !lc) return false;
+  if (!la || !lb || !lc) return;
   const int64_t m = lc->rows, n = lc->cols, k = trans_a ? la->rows : la->cols;
   if (m == 0 || n == 0) {  // nothing to write
     op->erase();
-    return true;
+    return;
   }
   const int64_t batch = batched ? mlir::cast<mlir::MemRefType>(c.getType()).getDimSize(0) : 1;
 
@@ -156,7 +156,6 @@ bool rewrite(mlir::linalg::LinalgOp op, mlir::ModuleOp module) {
                                      });
   }
   op->erase();
-  return true;
 }
 
 struct EmberMatmulToBlas : impl::EmberMatmulToBlasBase<EmberMatmulToBlas> {

@@ -76,6 +76,14 @@ void register_dialects(mlir::DialectRegistry& registry) {
   mlir::registerOpenMPDialectTranslation(registry);
 }
 
+std::unique_ptr<mlir::MLIRContext> make_context() {
+  mlir::DialectRegistry registry;
+  register_dialects(registry);
+  auto context = std::make_unique<mlir::MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
 namespace {
 
 void run_passes(mlir::ModuleOp module, const std::function<void(mlir::PassManager&)>& add, const std::string& what,
@@ -312,6 +320,14 @@ void call_packed(void (*entry)(void**), const std::vector<Tensor>& args, const T
     packed[i] = &pointers[i];
   }
   entry(packed.data());
+}
+
+std::vector<std::string> check_messages(mlir::ModuleOp module, const std::string& function) {
+  std::vector<std::string> messages;
+  mlir::Operation* f = module.lookupSymbol(function);
+  if (auto a = f ? f->getAttrOfType<mlir::ArrayAttr>("ember.checks") : nullptr)
+    for (mlir::Attribute m : a) messages.push_back(mlir::cast<mlir::StringAttr>(m).str());
+  return messages;
 }
 
 int64_t workspace_bytes(mlir::ModuleOp module, const std::string& function) {

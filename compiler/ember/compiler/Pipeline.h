@@ -24,6 +24,7 @@ class TargetMachine;
 namespace mlir {
 class DialectRegistry;
 class ExecutionEngine;
+class MLIRContext;
 class ModuleOp;
 }  // namespace mlir
 
@@ -31,6 +32,8 @@ namespace ember::compiler {
 
 // Every dialect and interface the pipeline touches.
 void register_dialects(mlir::DialectRegistry& registry);
+// A context with all of them loaded.
+std::unique_ptr<mlir::MLIRContext> make_context();
 
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc);
 // Note [Destination passing]: `function`'s results become memref arguments.
@@ -57,5 +60,8 @@ void call_packed(void (*entry)(void**), const std::vector<Tensor>& args, const T
                  int64_t workspace_bytes);
 // The workspace argument's bytes (the ember.workspace_bytes attribute).
 int64_t workspace_bytes(mlir::ModuleOp module, const std::string& function);
+// The messages of the checks whose failure counts follow the results (the
+// ember.checks attribute of --ember-lower-checks), in order.
+std::vector<std::string> check_messages(mlir::ModuleOp module, const std::string& function);
 
 }  // namespace ember::compiler

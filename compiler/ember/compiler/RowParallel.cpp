@@ -94,8 +94,6 @@ tracer::Graph chunk_graph(const tracer::Graph& graph, const RowSplit& split) {
       shape[0] = split.rows / split.chunks;
       g.values[v].shape = Shape(shape);
     }
-  for (size_t c = 0; c < g.captured.size(); ++c)  // captured tensors are examples of their values' shapes
-    if (split.batched[g.captured_values[c]]) g.captured[c] = g.captured[c].slice(0, 0, split.rows / split.chunks);
   return g;
 }
 

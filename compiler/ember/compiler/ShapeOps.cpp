@@ -19,7 +19,6 @@ namespace {
 using mlir::OpBuilder;
 using mlir::Value;
 
-mlir::RankedTensorType tensor_type(Value v) { return mlir::cast<mlir::RankedTensorType>(v.getType()); }
 int64_t wrap(int64_t dim, int64_t rank) { return dim < 0 ? dim + rank : dim; }
 
 template <typename Op> struct ReshapeLowering : mlir::OpRewritePattern<Op> {
@@ -71,11 +70,6 @@ struct SelectLowering : mlir::OpRewritePattern<ir::SelectOp> {
   }
 };
 
-Value zeros(OpBuilder& b, mlir::Location l, mlir::RankedTensorType type) {
-  Value empty = b.create<mlir::tensor::EmptyOp>(l, type.getShape(), type.getElementType());
-  return b.create<mlir::linalg::FillOp>(l, constant(b, l, type.getElementType(), 0), empty).getResult(0);
-}
-
 struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SliceBackwardOp op, mlir::PatternRewriter& r) const override {
@@ -83,7 +77,7 @@ struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
     const int64_t start = static_cast<int64_t>(op.getStart()), step = static_cast<int64_t>(op.getStep());
     const Window w = window(r, result, dim, start, tensor_type(op.getX()).getDimSize(dim), step);
-    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros(r, op.getLoc(), result), w.offsets, w.sizes,
+    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), filled(r, op.getLoc(), result, 0.0), w.offsets, w.sizes,
                                                       w.strides);
     return mlir::success();
   }
@@ -96,7 +90,7 @@ struct SelectBackwardLowering : mlir::OpRewritePattern<ir::SelectBackwardOp> {
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
     const int64_t index = wrap(static_cast<int64_t>(op.getIndex()), result.getDimSize(dim));
     const Window w = window(r, result, dim, index, 1, 1);
-    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros(r, op.getLoc(), result), w.offsets, w.sizes,
+    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), filled(r, op.getLoc(), result, 0.0), w.offsets, w.sizes,
                                                       w.strides);
     return mlir::success();
   }
@@ -140,9 +134,8 @@ struct FullLowering : mlir::OpRewritePattern<ir::FullOp> {
   mlir::LogicalResult matchAndRewrite(ir::FullOp op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
     const mlir::Location l = op.getLoc();
-    Value empty = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType());
     Value value = cast_to(r, l, constant(r, l, r.getF64Type(), op.getValue().convertToDouble()), result.getElementType());
-    r.replaceOpWithNewOp<mlir::linalg::FillOp>(op, value, empty);
+    r.replaceOp(op, filled(r, l, result.getShape(), result.getElementType(), value));
     return mlir::success();
   }
 };

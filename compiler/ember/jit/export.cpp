@@ -25,7 +25,6 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
@@ -37,7 +36,7 @@ using json = nlohmann::ordered_json;
 constexpr const char* kFormat = "ember-export";
 
 // One argument of the exported function: a name, a shape and a dtype.
-struct Tensor_ {
+struct ArgumentSpec {
   std::string name;
   Shape shape;
   DType dtype;
@@ -62,25 +61,10 @@ std::string shape_text(const Shape& s) {
   return o.str();
 }
 
-json describe(const std::vector<Tensor_>& ts) {
+json describe(const std::vector<ArgumentSpec>& ts) {
   json a = json::array();
   for (const auto& t : ts) a.push_back({{"name", t.name}, {"shape", t.shape.vec()}, {"dtype", dtype_name(t.dtype)}});
   return a;
-}
-
-std::unique_ptr<mlir::MLIRContext> make_context() {
-  mlir::DialectRegistry registry;
-  compiler::register_dialects(registry);
-  auto context = std::make_unique<mlir::MLIRContext>(registry);
-  context->loadAllAvailableDialects();
-  return context;
-}
-
-std::vector<std::string> check_messages(mlir::ModuleOp module, const std::string& function) {
-  std::vector<std::string> messages;
-  if (auto a = module.lookupSymbol(function)->getAttrOfType<mlir::ArrayAttr>("ember.checks"))
-    for (mlir::Attribute m : a) messages.push_back(mlir::cast<mlir::StringAttr>(m).str());
-  return messages;
 }
 
 // The memref descriptor fields of a contiguous tensor at `base`:
@@ -103,8 +87,8 @@ void push_descriptor(mlir::OpBuilder& b, mlir::Location l, mlir::Value base, con
 
 // <name>_run(inputs..., outputs...) -> i32 around <name>_forward, with the
 // weights and the workspace as internal globals.
-void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vector<Tensor_>& inputs,
-                 const std::vector<Tensor>& weights, const std::vector<Tensor_>& outputs, size_t checks,
+void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vector<ArgumentSpec>& inputs,
+                 const std::vector<Tensor>& weights, const std::vector<ArgumentSpec>& outputs, size_t checks,
                  int64_t workspace_bytes, const Loc& loc) {
   mlir::MLIRContext* ctx = module.getContext();
   mlir::OpBuilder b(ctx);
@@ -166,8 +150,8 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
   b.create<mlir::LLVM::ReturnOp>(l, result);
 }
 
-std::string header_text(const std::string& name, const std::string& key, const std::vector<Tensor_>& inputs,
-                        const std::vector<Tensor_>& outputs, const std::vector<std::string>& checks) {
+std::string header_text(const std::string& name, const std::string& key, const std::vector<ArgumentSpec>& inputs,
+                        const std::vector<ArgumentSpec>& outputs, const std::vector<std::string>& checks) {
   std::ostringstream h;
   std::string guard = name;
   for (char& c : guard) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -216,8 +200,8 @@ DType dtype_named(const std::string& name, const std::string& file, const Loc& l
   throw_error("load_export: " + file + " names an unknown dtype '" + name + "'", loc);
 }
 
-std::vector<Tensor_> tensors_of(const json& j, const std::string& file, const Loc& loc) {
-  std::vector<Tensor_> out;
+std::vector<ArgumentSpec> tensors_of(const json& j, const std::string& file, const Loc& loc) {
+  std::vector<ArgumentSpec> out;
   for (const auto& t : j)
     out.push_back({t.at("name").get<std::string>(), shape_of(t.at("shape")),
                    dtype_named(t.at("dtype").get<std::string>(), file, loc)});
@@ -229,7 +213,7 @@ class JitExport final : public LoadedExport {
   std::unique_ptr<mlir::MLIRContext> context;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   void (*entry)(void**) = nullptr;
-  std::vector<Tensor_> inputs, outputs;
+  std::vector<ArgumentSpec> inputs, outputs;
   std::vector<Tensor> weights;
   std::vector<std::string> checks;
   int64_t workspace_bytes = 0;
@@ -278,7 +262,7 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   std::filesystem::create_directories(dir, error);
   EMBER_CHECK(!error, loc, "export_graph: cannot create ", dir, ": ", error.message());
 
-  std::vector<Tensor_> inputs, outputs, weight_names;
+  std::vector<ArgumentSpec> inputs, outputs, weight_names;
   for (size_t i = 0; i < graph.inputs.size(); ++i) {
     const auto& v = graph.values[graph.inputs[i]];
     inputs.push_back({"input " + std::to_string(i), v.shape, v.dtype});
@@ -293,14 +277,14 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
     weight_names.push_back({weights.back().first, graph.captured[k].sizes(), graph.captured[k].dtype()});
   }
 
-  auto context = make_context();
+  auto context = compiler::make_context();
   mlir::OwningOpRef<mlir::ModuleOp> module = ir::graph_to_mlir(*context, graph, function);
   const std::string base = (std::filesystem::path(dir) / name).string();
   const std::string mlir_text = ir::to_text(*module);
   compiler::lower_to_linalg(*module, loc);
   compiler::bufferize(*module, function, loc);
   const int64_t workspace_bytes = compiler::workspace_bytes(*module, function);
-  const std::vector<std::string> checks = check_messages(*module, function);
+  const std::vector<std::string> checks = compiler::check_messages(*module, function);
   compiler::lower_to_llvm(*module, loc, /*parallel_loops=*/false);  // no OpenMP runtime in an export
   add_c_entry(*module, name, inputs, graph.captured, outputs, checks.size(), workspace_bytes, loc);
   const std::string object = compiler::object_code(*module, loc);
@@ -359,7 +343,7 @@ std::unique_ptr<LoadedExport> load_export(const std::string& dir, const ExportOp
   }
 
   const std::string text = read_whole(mlir_path, "the graph", loc);
-  result->context = make_context();
+  result->context = compiler::make_context();
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler handler(result->context.get(), [&](mlir::Diagnostic& d) {
     llvm::raw_string_ostream os(diagnostics);
