@@ -76,12 +76,12 @@ void run(mlir::ModuleOp module, mlir::func::FuncOp func, const std::string& func
 
 int main(int argc, char** argv) {
   CLI::App app{"ember-compile: show each stage of the ember compiler for a saved .mlir file"};
-  std::string path, emit = "linalg", function = "forward";
+  std::string path, emit = "linalg", function;
   int runs = 10;
   app.add_option("file", path, "a module in the ember dialect")->required()->check(CLI::ExistingFile);
   app.add_option("-e,--emit", emit, "stage to print: ember, linalg, buffers, llvm or jit")
       ->check(CLI::IsMember({"ember", "linalg", "buffers", "llvm", "jit"}));
-  app.add_option("-f,--function", function, "the entry function");
+  app.add_option("-f,--function", function, "the entry function (default: the module's only public one)");
   app.add_option("--runs", runs, "calls timed by -emit=jit");
   // Accept the single-dash spelling -emit=linalg too (as mlir tools do).
   std::vector<std::string> args;  // CLI11 takes them last first
@@ -102,6 +102,16 @@ int main(int argc, char** argv) {
     if (!module) {
       std::cerr << "ember-compile: " << path << " does not parse as an MLIR module (see above)\n";
       return 1;
+    }
+    if (function.empty()) {  // a jit dump has @forward, an export @model_forward: take the only one
+      std::vector<std::string> names;
+      for (auto f : module->getOps<mlir::func::FuncOp>())
+        if (f.isPublic()) names.push_back(f.getName().str());
+      if (names.size() != 1) {
+        std::cerr << "ember-compile: " << path << " has " << names.size() << " public functions; name one with -f\n";
+        return 1;
+      }
+      function = names.front();
     }
     auto func = module->lookupSymbol<mlir::func::FuncOp>(function);
     if (!func) {
