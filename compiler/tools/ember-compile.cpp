@@ -38,7 +38,12 @@ DType dtype_for(mlir::Type t) {
 
 // Compiles `module` (in the LLVM dialect) and calls `function` on seeded
 // uniform [-1, 1) inputs, printing what came out and how long it took.
-void run(mlir::ModuleOp module, mlir::func::FuncOp func, const std::string& function, int64_t results, int runs) {
+// written_into[r]: the argument result r is a write-back of (ember.in_place),
+// or -1; such results are printed from their argument when computed in place.
+void run(mlir::ModuleOp module, const std::string& function, const std::vector<int64_t>& written_into, int runs) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
+  std::vector<bool> in_place(written_into.size(), false);
+  for (int64_t r : compiler::in_place_results(module, function)) in_place[r] = true;
   std::vector<Tensor> args;
   manual_seed(0);
   const auto types = func.getArgumentTypes().drop_back();  // the last is the workspace
@@ -46,9 +51,12 @@ void run(mlir::ModuleOp module, mlir::func::FuncOp func, const std::string& func
     auto type = mlir::cast<mlir::ShapedType>(t);
     args.push_back((rand(std::vector<int64_t>(type.getShape().begin(), type.getShape().end())) * 2 - 1).to(dtype_for(type.getElementType())));
   }
-  const int64_t inputs = static_cast<int64_t>(args.size());
+  const auto out_params = static_cast<int64_t>(std::count(in_place.begin(), in_place.end(), false));
   std::vector<Tensor> outs;
-  for (int64_t i = inputs - results; i < inputs; ++i) outs.push_back(args[i]);
+  for (int64_t i = static_cast<int64_t>(args.size()) - out_params; i < static_cast<int64_t>(args.size()); ++i)
+    outs.push_back(args[i]);
+  for (size_t r = 0; r < in_place.size(); ++r)
+    if (in_place[r]) outs.insert(outs.begin() + static_cast<std::ptrdiff_t>(r), args[written_into[r]]);
   const int64_t bytes = compiler::workspace_bytes(module, function);
   compiler::lower_to_llvm(module, Loc::current());
   auto engine = compiler::jit(module, Loc::current());
@@ -124,7 +132,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     ember::compiler::lower_to_linalg(*module, here);
-    const int64_t results = func.getNumResults();  // with the failure counts of checks
+    std::vector<int64_t> written_into;  // per result, with the failure counts of checks
+    for (unsigned r = 0; r < func.getNumResults(); ++r) {
+      auto arg = func.getResultAttrOfType<mlir::IntegerAttr>(r, ember::ir::kInPlaceAttr);
+      written_into.push_back(arg ? arg.getInt() : -1);
+    }
     if (emit == "linalg") {
       std::cout << ember::ir::to_text(*module);
       return 0;
@@ -139,7 +151,7 @@ int main(int argc, char** argv) {
       std::cout << ember::compiler::llvm_ir(*module, here);
       return 0;
     }
-    run(*module, func, function, results, runs);
+    run(*module, function, written_into, runs);
   } catch (const ember::Error& e) {
     std::cerr << e.what() << "\n";
     return 1;

@@ -52,6 +52,8 @@ TEST(CompiledTraining, TwentyStepsFollowTheEagerLossCurveAndParameters) {
   auto compiled_step = compile(sgd_step(compiled_model, compiled_opt));
   const Tensor x = randn({16, 20});
   const Tensor labels = randint(0, 10, {16});
+  std::vector<const void*> buffers;
+  for (const Tensor& p : compiled_model->parameters()) buffers.push_back(p.data_ptr());
   for (int step = 0; step < 20; ++step) {
     const double want = eager_step({x, labels})[0].item<double>();
     const double got = compiled_step({x, labels})[0].item<double>();
@@ -60,6 +62,8 @@ TEST(CompiledTraining, TwentyStepsFollowTheEagerLossCurveAndParameters) {
   EXPECT_EQ(compiled_step.stats().compiles, 1);
   EXPECT_EQ(compiled_step.stats().hits, 18) << "steps 3..20 ran native code";
   expect_same_parameters(*eager_model, *compiled_model, 1e-5);
+  for (size_t i = 0; i < buffers.size(); ++i)
+    EXPECT_EQ(compiled_model->parameters()[i].data_ptr(), buffers[i]) << "parameter " << i << " updated in place";
   auto a = eager_model->parameters(), b = compiled_model->parameters();
   for (size_t i = 0; i < a.size(); ++i) {
     const auto g = a[i].grad().to_vector<double>(), h = b[i].grad().to_vector<double>();

@@ -72,10 +72,10 @@ struct EmberLowerChecks : impl::EmberLowerChecksBase<EmberLowerChecks> {
         messages.push_back(b.getStringAttr(c.getMessage().str() + (where.empty() ? "" : " (at " + where + ")")));
         c.erase();
       }
+      // insertResult keeps the other results' attributes in step.
+      for (size_t i = ret.getNumOperands(); i < results.size(); ++i)
+        (void)func.insertResult(static_cast<unsigned>(i), results[i].getType(), mlir::DictionaryAttr());
       ret->setOperands(results);
-      llvm::SmallVector<mlir::Type> types;
-      for (mlir::Value v : results) types.push_back(v.getType());
-      func.setType(b.getFunctionType(func.getArgumentTypes(), types));
       func->setAttr("ember.checks", b.getArrayAttr(messages));
     });
   }

@@ -17,6 +17,7 @@
 #include "ember/threading.h"
 #include "ember/grad_mode.h"
 #include "ember/ir/GraphToMLIR.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "ember/ops.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -30,10 +31,12 @@ struct CompiledGraph::Impl {
   mlir::OwningOpRef<mlir::ModuleOp> module;  // in the LLVM dialect, for the LLVM IR on request
   std::unique_ptr<mlir::ExecutionEngine> engine;
   void (*entry)(void**) = nullptr;  // the packed C-interface wrapper, looked up once
+  void (*checks_entry)(void**) = nullptr;  // Note [Checks before in-place writes]
   tracer::Graph graph;
   std::string stages[4];
   double compile_ms = 0;
   std::vector<int> result_values;  // graph value of each function result
+  std::vector<bool> in_place;       // per write-back: computed into its target (Note [In-place write-backs])
   std::vector<std::string> checks;  // ember.checks: a failure count follows the results for each
   // The temporaries' bytes (ember-pack-buffers), kept between calls; a
   // call made while another uses it gets its own.
@@ -74,7 +77,11 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   impl.stages[1] = ir::to_text(module);
   bufferize(module, kFunction, loc);
   impl.stages[2] = ir::to_text(module);
+  impl.in_place.assign(graph.writebacks.size(), false);
+  for (int64_t r : in_place_results(module, kFunction)) impl.in_place[r - graph.outputs.size()] = true;
+  const std::string checks = checks_function(module, kFunction);
   impl.workspace_bytes = workspace_bytes(module, kFunction);
+  if (!checks.empty()) impl.workspace_bytes = std::max(impl.workspace_bytes, workspace_bytes(module, checks));
   impl.checks = check_messages(module, kFunction);
   const int64_t chunks = impl.split ? impl.split->chunks : 1;
   for (int64_t c = 0; c < chunks; ++c)
@@ -88,8 +95,14 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   auto entry = impl.engine->lookupPacked(std::string("_mlir_ciface_") + kFunction);
   EMBER_CHECK(static_cast<bool>(entry), loc, "compile: the JIT has no entry point");
   impl.entry = *entry;
+  if (!checks.empty()) {
+    auto checks_entry = impl.engine->lookupPacked("_mlir_ciface_" + checks);
+    EMBER_CHECK(static_cast<bool>(checks_entry), loc, "compile: the JIT has no entry point for the checks");
+    impl.checks_entry = *checks_entry;
+  }
   for (int v : graph.outputs) impl.result_values.push_back(v);
-  for (const auto& w : graph.writebacks) impl.result_values.push_back(w.value);
+  for (size_t i = 0; i < graph.writebacks.size(); ++i)
+    if (!impl.in_place[i]) impl.result_values.push_back(graph.writebacks[i].value);
   for (const auto& g : graph.grad_writes)
     if (g.value >= 0) impl.result_values.push_back(g.value);
   if (impl.split) {
@@ -113,6 +126,20 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
     args.push_back(inputs[i].contiguous());
   }
   for (const Tensor& c : g.captured) args.push_back(c.contiguous());
+  // An in-place write-back's target is passed as itself when nothing else
+  // passed shares its storage (the code assumes no aliasing); otherwise a
+  // copy is, and goes back into the target after the call.
+  std::vector<Tensor> staged(g.writebacks.size());
+  for (size_t i = 0; i < g.writebacks.size(); ++i) {
+    if (!impl_->in_place[i]) continue;
+    const auto& w = g.writebacks[i];
+    const size_t a = w.target == tracer::ValueKind::Input ? w.index : inputs.size() + w.index;
+    const Tensor target = w.target == tracer::ValueKind::Input ? inputs[w.index] : g.captured[w.index];
+    bool shared = !args[a].is_same(target);
+    for (size_t b = 0; b < args.size() && !shared; ++b)
+      shared = b != a && args[b].impl()->storage.get() == target.impl()->storage.get();
+    if (shared) args[a] = staged[i] = target.clone(loc);
+  }
   std::vector<Tensor> results;
   for (int v : impl_->result_values) {
     results.push_back(empty(g.values[v].shape, g.values[v].dtype));
@@ -129,6 +156,18 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
   std::vector<Tensor> workspaces = impl_->workspaces;
   if (!own.owns_lock())
     for (Tensor& w : workspaces) w = empty(w.sizes(), DType::Float64);
+  const auto raise_failed_checks = [&](const std::vector<Tensor>& counts) {
+    for (size_t i = 0; i < counts.size(); ++i)
+      EMBER_CHECK(counts[i].item<int64_t>() == 0, loc, "compiled function: ", impl_->checks[i % impl_->checks.size()]);
+  };
+  if (impl_->checks_entry) {  // Note [Checks before in-place writes]: never split in chunks
+    std::vector<Tensor> check_args(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(inputs.size() + g.captured.size()));
+    std::vector<Tensor> first_counts;
+    for (size_t i = 0; i < impl_->checks.size(); ++i) first_counts.push_back(zeros({}, DType::Int64));
+    check_args.insert(check_args.end(), first_counts.begin(), first_counts.end());
+    call_packed(impl_->checks_entry, check_args, workspaces[0], impl_->workspace_bytes);
+    raise_failed_checks(first_counts);
+  }
   const auto call_chunk = [&](int64_t c) {
     std::vector<Tensor> chunk_args = args;
     if (impl_->split)
@@ -144,15 +183,19 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
       for (int64_t c = b; c < e; ++c) call_chunk(c);
     });
   }
-  for (size_t i = 0; i < failures.size(); ++i)
-    EMBER_CHECK(failures[i].item<int64_t>() == 0, loc, "compiled function: ", impl_->checks[i % impl_->checks.size()]);
+  raise_failed_checks(failures);
   // Results: outputs, then write-backs and .grad, in graph_to_mlir's order.
   std::vector<Tensor> outputs(results.begin(), results.begin() + g.outputs.size());
   size_t k = g.outputs.size();
   NoGradGuard no_grad;
-  for (const auto& w : g.writebacks) {
+  for (size_t i = 0; i < g.writebacks.size(); ++i) {
+    const auto& w = g.writebacks[i];
     Tensor target = w.target == tracer::ValueKind::Input ? inputs[w.index] : g.captured[w.index];
-    Tensor& result = results[k++];
+    if (impl_->in_place[i] && !staged[i].defined()) {
+      target.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);  // as eager's in-place ops
+      continue;
+    }
+    Tensor& result = impl_->in_place[i] ? staged[i] : results[k++];
     // Note [Write-backs by swapping buffers]
     // A training step writes back every parameter and momentum buffer; a
     // copy is one more pass over all of them (a tenth of mlp_train). When

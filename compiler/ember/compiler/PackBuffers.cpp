@@ -98,10 +98,10 @@ void pack(mlir::func::FuncOp func) {
 
   mlir::OpBuilder b(func.getContext());
   auto workspace_type = mlir::MemRefType::get({mlir::ShapedType::kDynamic}, b.getI8Type());
-  mlir::Value workspace = block.addArgument(workspace_type, func.getLoc());
-  llvm::SmallVector<mlir::Type> inputs(func.getArgumentTypes());
-  inputs.push_back(workspace_type);
-  func.setType(b.getFunctionType(inputs, func.getResultTypes()));
+  // insertArgument keeps the other arguments' attributes in step.
+  const unsigned last = func.getNumArguments();
+  (void)func.insertArgument(last, workspace_type, mlir::DictionaryAttr(), func.getLoc());
+  mlir::Value workspace = func.getArgument(last);
   func->setAttr("ember.workspace_bytes", b.getI64IntegerAttr(total));
   for (mlir::Operation* d : deallocs) d->erase();
   for (Temporary& t : temporaries) {

@@ -8,10 +8,12 @@
 
 #include "ember/compiler/Pipeline.h"
 
+#include "ember/compiler/DestinationPassing.h"
 #include "ember/compiler/OpenMPShim.h"
 #include "ember/compiler/Passes.h"
 #include "ember/random.h"
 #include "ember/ir/Dialect.h"
+#include "ember/ir/GraphToMLIR.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -99,30 +101,6 @@ void run_passes(mlir::ModuleOp module, const std::function<void(mlir::PassManage
   if (mlir::failed(pm.run(module))) throw_error("compile: " + what + " failed:\n" + diagnostics, loc);
 }
 
-// Note [Destination passing]
-// The function's results become memref arguments that the runtime
-// allocates (from its caching allocator) and the code writes into:
-// `bufferization.materialize_in_destination` plus empty-tensor elimination
-// make the last loop of each result write straight into its argument, so a
-// replay allocates nothing it does not return.
-void to_destination_passing(mlir::func::FuncOp func) {
-  mlir::OpBuilder b(func.getContext());
-  auto ret = mlir::cast<mlir::func::ReturnOp>(func.getBody().front().getTerminator());
-  llvm::SmallVector<mlir::Type> inputs(func.getArgumentTypes());
-  b.setInsertionPoint(ret);
-  for (mlir::Value v : ret.getOperands()) {
-    auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
-    auto memref = mlir::MemRefType::get(t.getShape(), t.getElementType());
-    mlir::Value out = func.getBody().front().addArgument(memref, func.getLoc());
-    inputs.push_back(memref);
-    auto m = b.create<mlir::bufferization::MaterializeInDestinationOp>(ret.getLoc(), mlir::TypeRange{}, v, out);
-    m.setWritable(true);
-    m.setRestrict(true);
-  }
-  ret->setOperands({});
-  func.setType(b.getFunctionType(inputs, {}));
-}
-
 }  // namespace
 
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
@@ -149,17 +127,23 @@ void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
   });
 }
 
-void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& loc) {
+namespace {
+
+void bufferize_once(mlir::ModuleOp module, const std::string& function, const Loc& loc) {
   auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
-  EMBER_CHECK(static_cast<bool>(func), loc, "compile: the module has no function @", function);
-  to_destination_passing(func);
-  func->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(module.getContext()));
+  llvm::SmallVector<mlir::func::FuncOp> entries{func};
+  if (auto checks = split_checks(func)) entries.push_back(checks);
+  for (auto f : entries) {
+    to_destination_passing(f);
+    f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(module.getContext()));
+  }
   run_passes(module, [](mlir::PassManager& pm) {
     pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
     mlir::bufferization::OneShotBufferizationOptions options;
     options.bufferizeFunctionBoundaries = true;
     options.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
     pm.addPass(mlir::bufferization::createOneShotBufferizePass(options));
+    pm.addPass(mlir::bufferization::createDropEquivalentBufferResultsPass());
     mlir::bufferization::BufferDeallocationPipelineOptions dealloc;
     mlir::bufferization::buildBufferDeallocationPipeline(pm, dealloc);
     // Packing first: it sees the matmuls' reads, which the BLAS calls hide
@@ -167,6 +151,39 @@ void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& lo
     pm.addPass(createEmberPackBuffers());
     pm.addPass(createEmberMatmulToBlas());
   }, "bufferization", loc);
+  for (auto f : entries) {
+    erase_self_copies(f);
+    EMBER_CHECK(f.getNumResults() == 0, loc, "compile: a write-back of @", function, " did not bufferize into its argument");
+  }
+}
+
+}  // namespace
+
+void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& loc) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
+  EMBER_CHECK(static_cast<bool>(func), loc, "compile: the module has no function @", function);
+  if (!has_in_place_results(func)) return bufferize_once(module, function, loc);
+  // Note [In-place write-backs]: when one-shot bufferization cannot prove
+  // them safe, all results become out-parameters.
+  mlir::OwningOpRef<mlir::ModuleOp> backup(module.clone());
+  try {
+    bufferize_once(module, function, loc);
+  } catch (const Error&) {
+    module.getBodyRegion().takeBody(backup->getBodyRegion());
+    drop_in_place_marks(module.lookupSymbol<mlir::func::FuncOp>(function));
+    bufferize_once(module, function, loc);
+  }
+}
+
+std::vector<int64_t> in_place_results(mlir::ModuleOp module, const std::string& function) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
+  auto attr = func ? func->getAttrOfType<mlir::DenseI64ArrayAttr>("ember.in_place_results") : nullptr;
+  return attr ? std::vector<int64_t>(attr.asArrayRef().begin(), attr.asArrayRef().end()) : std::vector<int64_t>{};
+}
+
+std::string checks_function(mlir::ModuleOp module, const std::string& function) {
+  const std::string name = checks_function_name(function);
+  return module.lookupSymbol(name) ? name : std::string();
 }
 
 void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops) {
@@ -180,6 +197,7 @@ void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops) {
     mlir::affine::AffineVectorizeOptions vectorize;
     vectorize.vectorSizes = kVectorSize;
     pm.addNestedPass<mlir::func::FuncOp>(mlir::affine::createAffineVectorize(vectorize));
+    pm.addPass(createEmberTransfersInBounds());  // plain loads and stores where the lanes stay inside
     if (parallel_loops) pm.addPass(createEmberParallelLoops());
     pm.addPass(mlir::createLowerAffinePass());  // affine.parallel becomes scf.parallel
     if (parallel_loops) {
@@ -277,6 +295,10 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
   auto machine = host_target_machine(loc);
   mlir::ExecutionEngineOptions options;
   options.transformer = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, machine.get());
+  // EMBER_JIT_PERF=1: tell `perf` where the compiled functions are (a
+  // jit-<pid>.dump for `perf record -k mono` + `perf inject --jit`), so
+  // profiles name them instead of showing bare addresses.
+  options.enablePerfNotificationListener = std::getenv("EMBER_JIT_PERF") != nullptr;
   auto engine = mlir::ExecutionEngine::create(module, options);
   if (!engine) {
     std::string message;

@@ -36,8 +36,18 @@ void register_dialects(mlir::DialectRegistry& registry);
 std::unique_ptr<mlir::MLIRContext> make_context();
 
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc);
-// Note [Destination passing]: `function`'s results become memref arguments.
+// Note [Destination passing]: `function`'s results become memref arguments,
+// but write-backs marked ember.in_place, which are computed into their
+// argument when bufferization can prove that safe (Note [In-place
+// write-backs]).
 void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& loc);
+// After bufferize: the indices (among the ember function's results) of the
+// results computed in place, which are no longer parameters.
+std::vector<int64_t> in_place_results(mlir::ModuleOp module, const std::string& function);
+// After bufferize: the name of the function that computes only `function`'s
+// failure counts, to be called first when it writes in place (Note [Checks
+// before in-place writes]); empty if there is none.
+std::string checks_function(mlir::ModuleOp module, const std::string& function);
 // parallel_loops: large parallel loop nests run on the OpenMP pool
 // (ParallelLoops.cpp); off for exports, which have no ember runtime.
 void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops = true);

@@ -175,6 +175,15 @@ mlir::OwningOpRef<mlir::ModuleOp> graph_to_mlir(mlir::MLIRContext& ctx, const tr
   auto func = b.create<mlir::func::FuncOp>(b.getUnknownLoc(), name, b.getFunctionType(arg_types, result_types));
   func->setAttr("ember.arguments", b.getArrayAttr(arg_names));
   func->setAttr("ember.results", b.getArrayAttr(result_names));
+  // Note [In-place write-backs]: a write-back of the target's own type is
+  // computed into the target's buffer (bufferize() makes it so), as eager's
+  // in-place ops do; `ember.in_place` names the argument it is written into.
+  for (size_t i = 0; i < g.writebacks.size(); ++i) {
+    const auto& w = g.writebacks[i];
+    const int arg = w.target == tracer::ValueKind::Input ? w.index : static_cast<int>(g.inputs.size()) + w.index;
+    const unsigned result = static_cast<unsigned>(g.outputs.size() + i);
+    if (arg_types[arg] == result_types[result]) func.setResultAttr(result, kInPlaceAttr, b.getI64IntegerAttr(arg));
+  }
   mlir::Block* entry = func.addEntryBlock();
   b.setInsertionPointToEnd(entry);
 

@@ -9,7 +9,9 @@
 // reference at run time), and returns its outputs, then the values a replay
 // writes back (into captured tensors, inputs, and .grad). The
 // `ember.arguments` and `ember.results` attributes of the function say which
-// is which; every op has the `loc` of the user's source line.
+// is which; every op has the `loc` of the user's source line. A write-back
+// result of its target's type carries `ember.in_place = <argument index>`:
+// compiled code writes it into that argument's buffer.
 #pragma once
 
 #include <string>
@@ -21,6 +23,9 @@
 #include "ember/tracer/graph.h"
 
 namespace ember::ir {
+
+// The result attribute naming the argument a write-back is computed into.
+inline constexpr const char* kInPlaceAttr = "ember.in_place";
 
 // Builds and verifies the module; an ember::Error names the first problem.
 mlir::OwningOpRef<mlir::ModuleOp> graph_to_mlir(mlir::MLIRContext& context, const tracer::Graph& graph,
