@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ gcc ccache pkg-config
   libopenblas-openmp-dev   # BLAS, OpenMP build: one thread pool shared with our kernels
+  libdnnl-dev              # oneDNN: float GEMMs with AVX-512 kernels (2x OpenBLAS here)
   libgtest-dev
   libcli11-dev            # command lines of the tools (ember-bench)
   nlohmann-json3-dev      # safetensors headers, ember-bench's JSON lines

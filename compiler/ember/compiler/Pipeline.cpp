@@ -11,6 +11,7 @@
 #include "ember/compiler/DestinationPassing.h"
 #include "ember/compiler/OpenMPShim.h"
 #include "ember/compiler/Passes.h"
+#include "ember/kernels/sgemm.h"
 #include "ember/random.h"
 #include "ember/ir/Dialect.h"
 #include "ember/ir/GraphToMLIR.h"
@@ -312,6 +313,10 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
     llvm::orc::SymbolMap symbols;
     symbols[interner("ember_random_draw")] = {llvm::orc::ExecutorAddr::fromPtr(&ember_random_draw),
                                               llvm::JITSymbolFlags::Exported};
+    // Float matmuls go where eager's go (Note [oneDNN for sgemm]); an export
+    // links OpenBLAS's cblas_sgemm instead.
+    symbols[interner("cblas_sgemm")] = {llvm::orc::ExecutorAddr::fromPtr(&ember_cblas_sgemm),
+                                        llvm::JITSymbolFlags::Exported};
     for (const auto& [name, address] : openmp_shim_symbols())
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
     return symbols;

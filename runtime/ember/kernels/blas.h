@@ -1,4 +1,5 @@
-// blas.h - row-major GEMM through OpenBLAS for float and double.
+// blas.h - row-major GEMM: float through sgemm.h (oneDNN, Note [oneDNN for
+// sgemm]), double through OpenBLAS.
 #pragma once
 
 #include <cblas.h>
@@ -6,17 +7,19 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "ember/kernels/sgemm.h"
+
 namespace ember::kernels {
 
 // c[m, n] = alpha * op(a)[m, k] @ op(b)[k, n] + beta * c
 template <typename T>
 void blas_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     static_assert(std::is_same_v<T, double>);
+    const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
     cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 }

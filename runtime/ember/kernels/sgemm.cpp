@@ -1,0 +1,111 @@
+// sgemm.cpp - see sgemm.h, Note [oneDNN for sgemm].
+#include "ember/kernels/sgemm.h"
+
+#include <cblas.h>
+
+#include <map>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <tuple>
+
+namespace ember::kernels {
+
+namespace {
+
+// Below this many multiply-adds oneDNN's per-call set-up (memory objects,
+// the cache look-up) costs more than OpenBLAS's whole call.
+constexpr int64_t kOneDnnMinWork = 64 * 64 * 64;
+constexpr size_t kMaxCachedShapes = 512;
+
+struct Shape {
+  bool trans_a, trans_b;
+  int64_t m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  bool operator<(const Shape& o) const {
+    return std::tie(trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta) <
+           std::tie(o.trans_a, o.trans_b, o.m, o.n, o.k, o.lda, o.ldb, o.ldc, o.alpha, o.beta);
+  }
+};
+
+struct Primitive {
+  dnnl::memory::desc a, b, c;
+  dnnl::matmul matmul;
+};
+
+struct OneDnn {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  std::mutex mutex;
+  std::map<Shape, Primitive> primitives;
+};
+
+OneDnn& onednn() {
+  static OneDnn* instance = new OneDnn();  // never destroyed: in use until exit
+  return *instance;
+}
+
+// dst = alpha * a @ b + beta * dst: output scales and a sum post-op. Strides
+// say transposed and leading dims, so no operand is copied.
+Primitive make_primitive(const OneDnn& d, const Shape& s) {
+  using dims = dnnl::memory::dims;
+  const auto f32 = dnnl::memory::data_type::f32;
+  const dnnl::memory::desc a({s.m, s.k}, f32, s.trans_a ? dims{1, s.lda} : dims{s.lda, 1});
+  const dnnl::memory::desc b({s.k, s.n}, f32, s.trans_b ? dims{1, s.ldb} : dims{s.ldb, 1});
+  const dnnl::memory::desc c({s.m, s.n}, f32, dims{s.ldc, 1});
+  dnnl::primitive_attr attr;
+  if (s.alpha != 1) attr.set_output_scales(0, {s.alpha});
+  if (s.beta != 0) {
+    dnnl::post_ops ops;
+    ops.append_sum(s.beta);
+    attr.set_post_ops(ops);
+  }
+  return {a, b, c, dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, d.engine))};
+}
+
+bool onednn_sgemm(const Shape& s, const float* a, const float* b, float* c) {
+  OneDnn& d = onednn();
+  try {
+    Primitive p;
+    {
+      std::lock_guard<std::mutex> lock(d.mutex);
+      auto it = d.primitives.find(s);
+      if (it == d.primitives.end()) {
+        if (d.primitives.size() >= kMaxCachedShapes) d.primitives.clear();
+        it = d.primitives.emplace(s, make_primitive(d, s)).first;
+      }
+      p = it->second;
+    }
+    dnnl::memory ma(p.a, d.engine, const_cast<float*>(a));
+    dnnl::memory mb(p.b, d.engine, const_cast<float*>(b));
+    dnnl::memory mc(p.c, d.engine, c);
+    dnnl::stream stream(d.engine);
+    p.matmul.execute(stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
+    stream.wait();
+    return true;
+  } catch (const dnnl::error&) {
+    return false;  // a layout oneDNN declines: OpenBLAS takes it
+  }
+}
+
+}  // namespace
+
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k > 0 && m * n * k >= kOneDnnMinWork &&
+      onednn_sgemm({trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta}, a, b, c))
+    return;
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
+              static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+}
+
+}  // namespace ember::kernels
+
+extern "C" void ember_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
+                                  int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+  if (order == CblasRowMajor) {
+    ember::kernels::sgemm(trans_a == CblasTrans, trans_b == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  } else {  // column-major C is row-major C^T = op(b)^T op(a)^T
+    ember::kernels::sgemm(trans_b == CblasTrans, trans_a == CblasTrans, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc);
+  }
+}
