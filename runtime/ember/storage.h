@@ -28,6 +28,10 @@ struct Storage : RefCounted {
   void* data = nullptr;
   size_t nbytes = 0;
   std::atomic<uint32_t> version{0};
+  // Unique over the process's life (addresses are reused): with `version`,
+  // says that a buffer's contents are what they were (Note [Pre-packed
+  // weights], kernels/sgemm.h).
+  const uint64_t id;
   bool owned = true;
   std::function<void()> on_free;
 };

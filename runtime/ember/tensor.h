@@ -114,6 +114,9 @@ class Tensor {
   // dtype, keeping its autograd identity; used by Module::to(dtype).
   void set_data(const Tensor& data, const Loc& loc = Loc::current());
   uint32_t version() const { return impl_->storage->version.load(std::memory_order_relaxed); }
+  // After writing through data_ptr(): what in-place ops do, so that saved
+  // tensors and compiled graphs' packed weights see the change.
+  void bump_version() const { impl_->storage->version.fetch_add(1, std::memory_order_relaxed); }
 
   // --- conversions and copies ---------------------------------------------
   Tensor to(DType dtype, const Loc& loc = Loc::current()) const;

@@ -113,6 +113,51 @@ TEST(CompiledGraph, WriteBacksAreComputedInPlaceUnlessTheTargetIsAliased) {
   EXPECT_EQ(state.to_vector<float>(), (std::vector<float>{5.25, 5.25, 5.25, 5.25}));
 }
 
+// Note [Pre-packed weights]: a captured weight unchanged between calls is
+// used from a copy in oneDNN's layout from the second call on; any change
+// through ember (an in-place op, or bump_version() after a raw write) is
+// seen by the next call.
+TEST(CompiledGraph, UnchangedWeightsArePrePackedAndChangesAreSeen) {
+  manual_seed(3);
+  Tensor w = rand({96, 128});
+  auto fn = [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(w.t())}; };
+  const Tensor x = rand({64, 128});
+  auto compiled = CompiledGraph::compile(tracer::trace(fn, {x}).graph);
+  expect_close(compiled->run({x})[0], fn({x})[0], 1e-5, 1e-5);
+  EXPECT_EQ(compiled->packed_weights(), 0) << "first sight of w: not packed yet";
+  expect_close(compiled->run({x})[0], fn({x})[0], 1e-5, 1e-5);
+  EXPECT_EQ(compiled->packed_weights(), 1);
+  {
+    NoGradGuard no_grad;
+    w.mul_(2);
+  }
+  expect_close(compiled->run({x})[0], fn({x})[0], 1e-5, 1e-5);
+  static_cast<float*>(w.data_ptr())[0] += 100;  // raw write, then said
+  w.bump_version();
+  expect_close(compiled->run({x})[0], fn({x})[0], 1e-5, 1e-5);
+  expect_close(compiled->run({x})[0], fn({x})[0], 1e-5, 1e-5);  // packed again, from the new values
+  EXPECT_EQ(compiled->packed_weights(), 1);
+
+  // A weight the call itself updates (a training step's) is never packed.
+  Tensor v = rand({96, 128});
+  auto step = [&](const std::vector<Tensor>& in) {
+    Tensor y = in[0].matmul(v.t());
+    NoGradGuard no_grad;
+    v.mul_(0.5);
+    return std::vector<Tensor>{y};
+  };
+  Tensor v_eager = v.clone();
+  auto step_eager = [&](const std::vector<Tensor>& in) {
+    Tensor y = in[0].matmul(v_eager.t());
+    v_eager.mul_(0.5);
+    return std::vector<Tensor>{y};
+  };
+  step_eager({x});
+  auto compiled_step = CompiledGraph::compile(tracer::trace(step, {x}).graph);
+  for (int call = 0; call < 3; ++call) expect_close(compiled_step->run({x})[0], step_eager({x})[0], 1e-5, 1e-5);
+  EXPECT_EQ(compiled_step->packed_weights(), 0);
+}
+
 TEST(CompiledGraph, ReductionsMatchEager) {
   manual_seed(2);
   auto fn = [](const std::vector<Tensor>& in) {

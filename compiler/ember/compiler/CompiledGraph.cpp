@@ -16,6 +16,7 @@
 #include "ember/compiler/RowParallel.h"
 #include "ember/threading.h"
 #include "ember/grad_mode.h"
+#include "ember/kernels/sgemm.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "ember/ops.h"
@@ -47,6 +48,8 @@ struct CompiledGraph::Impl {
   // which arguments (inputs, captured, results) are cut into chunks.
   std::optional<RowSplit> split;
   std::vector<bool> batched_args;
+  // Note [Pre-packed weights]: captured matmul operands in oneDNN's layout.
+  std::shared_ptr<kernels::WeightPacks> packs = kernels::make_weight_packs();
 };
 
 namespace {
@@ -140,6 +143,19 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
       shared = b != a && args[b].impl()->storage.get() == target.impl()->storage.get();
     if (shared) args[a] = staged[i] = target.clone(loc);
   }
+  // Captured tensors the call only reads, with what says their contents
+  // are unchanged (Note [Pre-packed weights]).
+  std::vector<bool> written(args.size(), false);
+  for (size_t i = 0; i < g.writebacks.size(); ++i)
+    written[g.writebacks[i].target == tracer::ValueKind::Input ? g.writebacks[i].index
+                                                               : inputs.size() + g.writebacks[i].index] = true;
+  std::vector<std::pair<const void*, uint64_t>> stamps;
+  for (size_t c = 0; c < g.captured.size(); ++c) {
+    const Tensor& arg = args[inputs.size() + c];
+    if (!written[inputs.size() + c] && arg.is_same(g.captured[c]))
+      stamps.emplace_back(arg.data_ptr(), arg.impl()->storage->id << 32 ^ arg.version());
+  }
+  const kernels::StableOperands stable(*impl_->packs, std::move(stamps));
   std::vector<Tensor> results;
   for (int v : impl_->result_values) {
     results.push_back(empty(g.values[v].shape, g.values[v].dtype));
@@ -192,7 +208,7 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
     const auto& w = g.writebacks[i];
     Tensor target = w.target == tracer::ValueKind::Input ? inputs[w.index] : g.captured[w.index];
     if (impl_->in_place[i] && !staged[i].defined()) {
-      target.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);  // as eager's in-place ops
+      target.bump_version();  // as eager's in-place ops
       continue;
     }
     Tensor& result = impl_->in_place[i] ? staged[i] : results[k++];
@@ -222,5 +238,6 @@ const std::string& CompiledGraph::stage(Stage s) const {
 double CompiledGraph::compile_ms() const { return impl_->compile_ms; }
 const tracer::Graph& CompiledGraph::graph() const { return impl_->graph; }
 int64_t CompiledGraph::row_chunks() const { return impl_->split ? impl_->split->chunks : 1; }
+int64_t CompiledGraph::packed_weights() const { return kernels::packed_operands(*impl_->packs); }
 
 }  // namespace ember::compiler

@@ -41,6 +41,8 @@ class CompiledGraph {
   // How many chunks of rows a call runs in parallel (Note [Row-parallel
   // graphs] in RowParallel.h); 1 when the graph is not row-parallel.
   int64_t row_chunks() const;
+  // How many matmul weights it keeps in oneDNN's layout (Note [Pre-packed weights]).
+  int64_t packed_weights() const;
 
  private:
   CompiledGraph();
