@@ -3,7 +3,7 @@
 // table for people go to standard error.
 //
 //   ember-bench [--workloads ew_chain,matmul] [--modes eager,compiled] [--threads 1,2]
-//               [--iters N] [--quick] [--svg chart.svg] [--compare pytorch.jsonl]
+//               [--iters N] [--rounds N] [--quick] [--svg chart.svg] [--compare pytorch.jsonl]
 //
 // After the lines, standard error gets the dynamic-versus-static table
 // (bench/report.h); --svg writes it as a bar chart, --compare adds another
@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "bench/report.h"
@@ -66,17 +68,65 @@ json run_one(const ember::bench::Workload& w, const std::string& mode, int threa
   return line;
 }
 
+// Runs one (workload, mode, threads) in a child process (its own peak RSS);
+// nothing when the mode cannot run the workload (said on stderr) or it failed
+// (counted in `failures`).
+std::optional<json> run_in_child(const ember::bench::Workload& w, const std::string& mode, int threads, int warmup,
+                                 int iters, int& failures) {
+  std::cerr << "running " << w.name << " (" << mode << ", " << threads << " thread" << (threads > 1 ? "s" : "")
+            << ")...\n";
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) {
+    ++failures;
+    return std::nullopt;
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(pipe_fds[0]);
+    int code = 0;
+    try {
+      const std::string text = run_one(w, mode, threads, warmup, iters).dump() + "\n";
+      if (write(pipe_fds[1], text.data(), text.size()) < 0) code = 1;
+    } catch (const ember::Error& e) {
+      // A mode that cannot run this workload yet: said, not a failure.
+      std::cerr << "ember-bench: " << w.name << " (" << mode << ") skipped: " << e.what() << "\n";
+      code = 3;
+    } catch (const std::exception& e) {
+      std::cerr << "ember-bench: " << w.name << " failed: " << e.what() << "\n";
+      code = 1;
+    }
+    _exit(code);
+  }
+  close(pipe_fds[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) text.append(buf, n);
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return std::nullopt;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty()) {
+    std::cerr << "ember-bench: " << w.name << " did not finish\n";
+    ++failures;
+    return std::nullopt;
+  }
+  return json::parse(text);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"ember-bench: the workloads of shared/bench/WORKLOADS.md, as JSON lines"};
   std::string workload_list, mode_list = "eager,compiled", thread_list = "1,2", svg_path, compare_path;
-  int iters = 20;
+  int iters = 20, rounds = 1;
   bool quick = false;
   app.add_option("--workloads", workload_list, "comma-separated workloads (default: all)");
   app.add_option("--modes", mode_list, "comma-separated modes: eager, compiled");
   app.add_option("--threads", thread_list, "comma-separated thread counts");
   app.add_option("--iters", iters, "timed iterations (median reported)")->check(CLI::PositiveNumber);
+  app.add_option("--rounds", rounds, "alternate the modes this many times; report each one's median run")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--quick", quick, "one warm-up and one timed iteration each (a smoke test)");
   app.add_option("--svg", svg_path, "also write the results as an SVG bar chart to this file");
   app.add_option("--compare", compare_path, "JSON lines of another framework for the same workloads")
@@ -116,49 +166,32 @@ int main(int argc, char** argv) {
 
   std::vector<json> results;
   int failures = 0;
-  for (const auto& mode : split_list(mode_list)) {
+  const std::vector<std::string> modes = split_list(mode_list);
+  for (const auto& mode : modes) {
     if (mode != "eager" && mode != "compiled") {
       std::cerr << "ember-bench: unknown mode '" << mode << "' (eager, compiled)\n";
       return 2;
     }
-    for (const auto* w : selected) {
-      for (int t : threads) {
-        std::cerr << "running " << w->name << " (" << mode << ", " << t << " thread" << (t > 1 ? "s" : "") << ")...\n";
-        int pipe_fds[2];
-        if (pipe(pipe_fds) != 0) return 1;
-        const pid_t pid = fork();
-        if (pid == 0) {
-          close(pipe_fds[0]);
-          int code = 0;
-          try {
-            const std::string text = run_one(*w, mode, t, warmup, iters).dump() + "\n";
-            if (write(pipe_fds[1], text.data(), text.size()) < 0) code = 1;
-          } catch (const ember::Error& e) {
-            // A mode that cannot run this workload yet: said, not a failure.
-            std::cerr << "ember-bench: " << w->name << " (" << mode << ") skipped: " << e.what() << "\n";
-            code = 3;
-          } catch (const std::exception& e) {
-            std::cerr << "ember-bench: " << w->name << " failed: " << e.what() << "\n";
-            code = 1;
-          }
-          _exit(code);
-        }
-        close(pipe_fds[1]);
-        std::string text;
-        char buf[4096];
-        ssize_t n;
-        while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) text.append(buf, n);
-        close(pipe_fds[0]);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 3) continue;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty()) {
-          std::cerr << "ember-bench: " << w->name << " did not finish\n";
-          ++failures;
-          continue;
-        }
-        std::cout << text << std::flush;
-        results.push_back(json::parse(text));
+  }
+  // The modes of one (workload, threads) run back to back, so that the
+  // machine's slow drifts (it is a shared VM) fall on both sides of a ratio;
+  // with --rounds N they alternate N times and the run with the median
+  // median is reported.
+  for (const auto* w : selected) {
+    for (int t : threads) {
+      std::map<std::string, std::vector<json>> runs;
+      for (int round = 0; round < rounds; ++round)
+        for (const auto& mode : modes)
+          if (auto line = run_in_child(*w, mode, t, warmup, iters, failures)) runs[mode].push_back(std::move(*line));
+      for (const auto& mode : modes) {
+        std::vector<json>& lines = runs[mode];
+        if (lines.empty()) continue;
+        std::sort(lines.begin(), lines.end(),
+                  [](const json& a, const json& b) { return a["median_ms"].get<double>() < b["median_ms"].get<double>(); });
+        json line = lines[lines.size() / 2];
+        line["rounds"] = static_cast<int>(lines.size());
+        std::cout << line.dump() << "\n" << std::flush;
+        results.push_back(line);
       }
     }
   }
@@ -174,7 +207,7 @@ int main(int argc, char** argv) {
     if (r.contains("gb_per_s")) notes = "GB/s " + std::to_string(r["gb_per_s"].get<double>());
     if (r.contains("fraction_of_blas"))
       notes = "GFLOP/s " + std::to_string(r["gflops"].get<double>()) + ", " +
-              std::to_string(100 * r["fraction_of_blas"].get<double>()) + "% of cblas_sgemm alone";
+              std::to_string(100 * r["fraction_of_blas"].get<double>()) + "% of the sgemm alone";
     std::fprintf(stderr, "%-14s %-8s %7d %11.3f %11.3f %9.1f  %s\n", r["workload"].get<std::string>().c_str(),
                  r["mode"].get<std::string>().c_str(), r["threads"].get<int>(), r["median_ms"].get<double>(),
                  r["min_ms"].get<double>(), r["peak_rss_mb"].get<double>(), notes.c_str());

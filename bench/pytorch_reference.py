@@ -7,6 +7,11 @@ the two can be compared in one run on the same machine:
     /usr/bin/python3 bench/pytorch_reference.py --threads 1,2 > pytorch.jsonl
     build/bench/ember-bench --threads 1,2 > ember.jsonl
 
+Modes: "eager", and "compiled" as the issues' reference figures were taken:
+torch.jit.trace, then torch.jit.freeze (TorchScript replays its kernels; on
+CPU it does not fuse them). mlp_train has no compiled mode here (a traced
+optimizer step is not something TorchScript offers).
+
 PyTorch is never a dependency of ember: this script needs Debian's
 python3-torch, installed by hand (apt-get install python3-torch).
 """
@@ -29,6 +34,56 @@ def uniform(*shape, scale=1.0):
 def mlp():
     return torch.nn.Sequential(torch.nn.Linear(784, 1024), torch.nn.ReLU(), torch.nn.Linear(1024, 1024),
                                torch.nn.ReLU(), torch.nn.Linear(1024, 10))
+
+
+class Traced(torch.nn.Module):
+    """A function of some tensors as a module, so that torch.jit.freeze takes it."""
+
+    def __init__(self, fn, params=()):
+        super().__init__()
+        self.fn = fn
+        self.params = torch.nn.ParameterList([torch.nn.Parameter(p, requires_grad=False) for p in params])
+
+    def forward(self, *xs):
+        return self.fn(*xs, *self.params)
+
+
+def freeze(module, *example):
+    with torch.no_grad():
+        return torch.jit.freeze(torch.jit.trace(module.eval(), example))
+
+
+def prepare_compiled(name):
+    """The workload through torch.jit.trace + freeze, or None where there is none."""
+    if name == "dispatch":
+        x = uniform(16)
+        f = freeze(Traced(lambda a: a + a), x)
+
+        def run():
+            with torch.no_grad():
+                for _ in range(100000):
+                    f(x)
+        return run
+    if name == "ew_chain":
+        x = uniform(4194304)
+        f = freeze(Traced(lambda a: torch.tanh(a * 1.5 + 0.5) * torch.sigmoid(a) + a), x)
+    elif name == "norm_softmax":
+        x, w, b = uniform(4096, 1024), uniform(1024), uniform(1024)
+        f = freeze(Traced(lambda a, w, b: torch.softmax(torch.nn.functional.layer_norm(a, (1024,), w, b), -1), (w, b)), x)
+    elif name == "matmul":
+        a, b = uniform(1024, 1024), uniform(1024, 1024)
+        f, x = freeze(Traced(lambda p, q: p @ q), a, b), (a, b)
+    elif name == "mlp_infer":
+        x = uniform(128, 784)
+        f = freeze(mlp(), x)
+    else:
+        return None
+    args = x if isinstance(x, tuple) else (x,)
+
+    def run():
+        with torch.no_grad():
+            f(*args)
+    return run
 
 
 def prepare(name):
@@ -72,6 +127,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--workloads", default="dispatch,ew_chain,norm_softmax,matmul,mlp_infer,mlp_train")
     p.add_argument("--threads", default="1,2")
+    p.add_argument("--modes", default="eager,compiled")
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--one", action="store_true", help="run one workload in this process (internal)")
     args = p.parse_args()
@@ -89,13 +145,15 @@ def main():
                            LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp",
                            MALLOC_MMAP_THRESHOLD_="33554432", MALLOC_TRIM_THRESHOLD_="1073741824")
                 subprocess.run([sys.executable, __file__, "--one", "--workloads", name, "--threads", threads,
-                                "--iters", str(args.iters)], check=True, env=env)
+                                "--modes", args.modes, "--iters", str(args.iters)], check=True, env=env)
         return
     torch.manual_seed(0)
     for name in args.workloads.split(","):
-        for threads in [int(t) for t in args.threads.split(",")]:
+        for threads, mode in [(int(t), m) for t in args.threads.split(",") for m in args.modes.split(",")]:
             torch.set_num_threads(threads)
-            run = prepare(name)
+            run = prepare(name) if mode == "eager" else prepare_compiled(name)
+            if run is None:
+                continue
             for _ in range(3):
                 run()
             times = []
@@ -103,7 +161,7 @@ def main():
                 start = time.perf_counter()
                 run()
                 times.append((time.perf_counter() - start) * 1000)
-            line = {"workload": name, "mode": "eager", "framework": "pytorch", "threads": threads,
+            line = {"workload": name, "mode": mode, "framework": "pytorch", "threads": threads,
                     "median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
                     "iters": args.iters, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
             if name == "dispatch":
