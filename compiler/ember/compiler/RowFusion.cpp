@@ -25,8 +25,10 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace ember::compiler {
 
@@ -36,6 +38,73 @@ namespace ember::compiler {
 namespace {
 
 constexpr int64_t kMaxRow = 16384;
+
+// x / broadcast(s) -> x * broadcast(1 / s): one division per row instead
+// of one per element (softmax's normalization). At most an ulp apart.
+struct DivideByReciprocal : mlir::OpRewritePattern<mlir::arith::DivFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(mlir::arith::DivFOp div, mlir::PatternRewriter& rewriter) const override {
+    auto broadcast = div.getRhs().getDefiningOp<mlir::vector::BroadcastOp>();
+    if (!broadcast) return mlir::failure();
+    mlir::Value s = broadcast.getSource();
+    const mlir::Location l = div.getLoc();
+    mlir::Type element = mlir::getElementTypeOrSelf(s.getType());
+    mlir::Value one = mlir::isa<mlir::VectorType>(s.getType())
+                          ? rewriter.create<mlir::arith::ConstantOp>(l, mlir::DenseElementsAttr::get(
+                                                                            mlir::cast<mlir::VectorType>(s.getType()),
+                                                                            rewriter.getFloatAttr(element, 1.0)))
+                                .getResult()
+                          : rewriter.create<mlir::arith::ConstantOp>(l, rewriter.getFloatAttr(element, 1.0)).getResult();
+    mlir::Value reciprocal = rewriter.create<mlir::arith::DivFOp>(l, one, s);
+    mlir::Value spread = rewriter.create<mlir::vector::BroadcastOp>(l, broadcast.getType(), reciprocal);
+    rewriter.replaceOpWithNewOp<mlir::arith::MulFOp>(div, div.getLhs(), spread);
+    return mlir::success();
+  }
+};
+
+// op(broadcast(a), splat c) -> broadcast(op(a, c)): an elementwise op of
+// per-row values and constants runs once per row, not once per lane (MLIR
+// 19's sinking patterns want every operand a broadcast, so layer_norm's
+// sum / 1024 and variance + eps stayed lane by lane).
+struct ElementwiseOfRowValues : mlir::RewritePattern {
+  explicit ElementwiseOfRowValues(mlir::MLIRContext* context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+  mlir::LogicalResult matchAndRewrite(mlir::Operation* op, mlir::PatternRewriter& rewriter) const override {
+    if (!op->hasTrait<mlir::OpTrait::Elementwise>() || op->getNumResults() != 1 || op->getNumRegions() != 0)
+      return mlir::failure();
+    auto result = mlir::dyn_cast<mlir::VectorType>(op->getResult(0).getType());
+    if (!result) return mlir::failure();
+    mlir::Type source;
+    for (mlir::Value v : op->getOperands())
+      if (auto b = v.getDefiningOp<mlir::vector::BroadcastOp>()) source = b.getSourceType();
+    if (!source) return mlir::failure();
+    auto reshaped = [&](mlir::Type element) -> mlir::Type {
+      auto vector = mlir::dyn_cast<mlir::VectorType>(source);
+      return vector ? mlir::Type(mlir::VectorType::get(vector.getShape(), element)) : element;
+    };
+    llvm::SmallVector<mlir::Value> operands;
+    for (mlir::Value v : op->getOperands()) {
+      if (auto b = v.getDefiningOp<mlir::vector::BroadcastOp>(); b && b.getSourceType() == source) {
+        operands.push_back(b.getSource());
+        continue;
+      }
+      mlir::DenseElementsAttr splat;
+      if (!mlir::matchPattern(v, mlir::m_Constant(&splat)) || !splat.isSplat()) return mlir::failure();
+      const mlir::Type element = splat.getElementType();
+      const mlir::Type type = reshaped(element);
+      mlir::TypedAttr value = mlir::isa<mlir::VectorType>(type)
+                                  ? mlir::TypedAttr(mlir::DenseElementsAttr::get(mlir::cast<mlir::ShapedType>(type),
+                                                                                splat.getSplatValue<mlir::Attribute>()))
+                                  : mlir::cast<mlir::TypedAttr>(splat.getSplatValue<mlir::Attribute>());
+      operands.push_back(rewriter.create<mlir::arith::ConstantOp>(op->getLoc(), type, value));
+    }
+    mlir::OperationState state(op->getLoc(), op->getName(), operands, reshaped(result.getElementType()),
+                               op->getAttrs());
+    mlir::Value narrow = rewriter.create(state)->getResult(0);
+    rewriter.replaceOpWithNewOp<mlir::vector::BroadcastOp>(op, result, narrow);
+    return mlir::success();
+  }
+};
 
 bool fusable(mlir::Operation* op) { return mlir::isa_and_nonnull<mlir::linalg::GenericOp, mlir::linalg::FillOp>(op); }
 
@@ -110,6 +179,18 @@ void fuse_rows(mlir::func::FuncOp func) {
     // destinations of independent results.)
     mlir::DominanceInfo dominance(loop);
     mlir::eliminateCommonSubExpressions(rewriter, dominance, loop);
+    // Per-row values (mean, variance, max, sum) are broadcast to the row and
+    // then divided, offset, rsqrt'ed lane by lane: those ops move before the
+    // broadcast, onto the one value (norm_softmax: 1024 lanes of rsqrt's
+    // polynomial per row become one).
+    mlir::MLIRContext* context = loop->getContext();
+    mlir::RewritePatternSet patterns(context);
+    // The vector ops' canonicalizations first make the broadcasts explicit
+    // (a row value written to a 1-element tensor and read back broadcast).
+    for (mlir::RegisteredOperationName op : context->getRegisteredOperations())
+      if (op.getDialectNamespace() == "vector") op.getCanonicalizationPatterns(patterns, context);
+    patterns.add<ElementwiseOfRowValues, DivideByReciprocal>(context);
+    (void)mlir::applyPatternsAndFoldGreedily(loop, std::move(patterns));
   }
 }
 

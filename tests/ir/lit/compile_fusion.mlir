@@ -4,6 +4,7 @@
 // RUN: ember-compile %s -f chain -emit=linalg | FileCheck %s --check-prefix=CHAIN
 // RUN: ember-compile %s -f linear_relu -emit=buffers | FileCheck %s --check-prefix=LINEAR
 // RUN: ember-compile %s -f softmax -emit=buffers | FileCheck %s --check-prefix=ROWS
+// RUN: ember-compile %s -f layer_norm -emit=buffers | FileCheck %s --check-prefix=NORM
 // RUN: ember-compile %s -f chain -emit=llvm | FileCheck %s --check-prefix=LLVM
 
 // CHAIN-LABEL: func.func @chain
@@ -45,7 +46,9 @@ func.func @linear_relu(%x: tensor<8x16xf32>, %w: tensor<32x16xf32>, %b: tensor<3
 // ROWS: vector.multi_reduction <maximumf>
 // ROWS: math.exp
 // ROWS: vector.multi_reduction <add>
-// ROWS: arith.divf
+// One division per row, then a multiply per lane:
+// ROWS: arith.divf %{{.*}}, %{{.*}} : vector<1xf32>
+// ROWS: arith.mulf %{{.*}}, %{{.*}} : vector<1x128xf32>
 // ROWS: vector.transfer_write
 // ROWS-NOT: linalg.generic
 // ROWS-NOT: memref.alloc
@@ -53,6 +56,21 @@ func.func @linear_relu(%x: tensor<8x16xf32>, %w: tensor<32x16xf32>, %b: tensor<3
 func.func @softmax(%x: tensor<64x128xf32>) -> tensor<64x128xf32> {
   %s = ember.softmax %x {dim = -1 : i64} : tensor<64x128xf32> -> tensor<64x128xf32>
   return %s : tensor<64x128xf32>
+}
+
+// layer_norm's per-row mean, variance + eps and rsqrt are computed on the
+// row's one value, not on each lane of its broadcast.
+// NORM-LABEL: func.func @layer_norm
+// NORM: scf.for
+// NORM: vector.multi_reduction <add>
+// NORM: arith.divf %{{.*}}, %{{.*}} : vector<1xf32>
+// NORM: vector.multi_reduction <add>
+// NORM: math.rsqrt %{{.*}} : vector<1xf32>
+// NORM-NOT: math.rsqrt
+// NORM: return
+func.func @layer_norm(%x: tensor<64x128xf32>, %w: tensor<128xf32>, %b: tensor<128xf32>) -> tensor<64x128xf32> {
+  %y = ember.layer_norm %x, %w, %b {eps = 1.000000e-05 : f64, normalized_dims = 1 : i64} : tensor<64x128xf32>, tensor<128xf32>, tensor<128xf32> -> tensor<64x128xf32>
+  return %y : tensor<64x128xf32>
 }
 
 // The chain's tanh is a polynomial by the time it is LLVM IR.
