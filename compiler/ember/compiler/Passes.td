@@ -213,4 +213,25 @@ def EmberTransfersInBounds : Pass<"ember-transfers-in-bounds", "::mlir::ModuleOp
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }
 
+def EmberFuseMultiUse : Pass<"ember-fuse-multi-use", "::mlir::ModuleOp"> {
+  let summary = "Fuse elementwise producers that have several uses into their elementwise consumers";
+  let description = [{
+    Runs after MLIR's --linalg-fuse-elementwise-ops, which fuses only
+    single-use producers. A producer with other uses is fused into an
+    all-parallel consumer that reads its result at the same index, and stays
+    a result of the fused op: SGD's momentum update and parameter update
+    become one loop writing both.
+
+    ```mlir
+    %m2 = linalg.generic {parallel} ins(%m, %g) -> tensor<64xf32>     // m * 0.9 + g
+    %p2 = linalg.generic {parallel} ins(%p, %m2) -> tensor<64xf32>    // p - lr * m2
+    return %m2, %p2
+    // becomes
+    %f:2 = linalg.generic {parallel} ins(%m, %g, %p) outs(%e0, %e1)   // yields m2, p2
+    return %f#0, %f#1
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 #endif  // EMBER_COMPILER_PASSES

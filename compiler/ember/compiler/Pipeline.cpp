@@ -110,6 +110,7 @@ void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
     pm.addPass(createConvertEmberToLinalg());
     pm.addPass(createEmberLowerChecks());  // after: lowerings make checks too (embedding)
     pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
+    pm.addPass(createEmberFuseMultiUse());
     // No CSE here: it merges the `tensor.empty` inits of independent results,
     // and empty-tensor elimination then points them all at one destination
     // buffer (a wrong answer, found by the multi-output test).
@@ -296,10 +297,6 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
   auto machine = host_target_machine(loc);
   mlir::ExecutionEngineOptions options;
   options.transformer = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, machine.get());
-  // EMBER_JIT_PERF=1: tell `perf` where the compiled functions are (a
-  // jit-<pid>.dump for `perf record -k mono` + `perf inject --jit`), so
-  // profiles name them instead of showing bare addresses.
-  options.enablePerfNotificationListener = std::getenv("EMBER_JIT_PERF") != nullptr;
   auto engine = mlir::ExecutionEngine::create(module, options);
   if (!engine) {
     std::string message;
