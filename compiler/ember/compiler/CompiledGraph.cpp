@@ -119,15 +119,9 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
 
 std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const Loc& loc) {
   const tracer::Graph& g = impl_->graph;
-  EMBER_CHECK(inputs.size() == g.inputs.size(), loc, "compiled function: takes ", g.inputs.size(), " inputs, got ",
-              inputs.size());
-  std::vector<Tensor> args;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const tracer::Value& v = g.values[g.inputs[i]];
-    EMBER_CHECK(inputs[i].defined() && inputs[i].sizes() == v.shape && inputs[i].dtype() == v.dtype, loc,
-                "compiled function: input ", i, " must be ", tracer::type_string(v.shape, v.dtype));
-    args.push_back(inputs[i].contiguous());
-  }
+  std::vector<std::pair<Shape, DType>> types;
+  for (int v : g.inputs) types.emplace_back(g.values[v].shape, g.values[v].dtype);
+  std::vector<Tensor> args = checked_inputs(inputs, types, "compiled function", loc);
   for (const Tensor& c : g.captured) args.push_back(c.contiguous());
   // An in-place write-back's target is passed as itself when nothing else
   // passed shares its storage (the code assumes no aliasing); otherwise a
@@ -172,17 +166,13 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
   std::vector<Tensor> workspaces = impl_->workspaces;
   if (!own.owns_lock())
     for (Tensor& w : workspaces) w = empty(w.sizes(), DType::Float64);
-  const auto raise_failed_checks = [&](const std::vector<Tensor>& counts) {
-    for (size_t i = 0; i < counts.size(); ++i)
-      EMBER_CHECK(counts[i].item<int64_t>() == 0, loc, "compiled function: ", impl_->checks[i % impl_->checks.size()]);
-  };
   if (impl_->checks_entry) {  // Note [Checks before in-place writes]: never split in chunks
     std::vector<Tensor> check_args(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(inputs.size() + g.captured.size()));
     std::vector<Tensor> first_counts;
     for (size_t i = 0; i < impl_->checks.size(); ++i) first_counts.push_back(zeros({}, DType::Int64));
     check_args.insert(check_args.end(), first_counts.begin(), first_counts.end());
     call_packed(impl_->checks_entry, check_args, workspaces[0], impl_->workspace_bytes);
-    raise_failed_checks(first_counts);
+    raise_failed_checks(first_counts, impl_->checks, "compiled function", loc);
   }
   const auto call_chunk = [&](int64_t c) {
     std::vector<Tensor> chunk_args = args;
@@ -199,7 +189,7 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
       for (int64_t c = b; c < e; ++c) call_chunk(c);
     });
   }
-  raise_failed_checks(failures);
+  raise_failed_checks(failures, impl_->checks, "compiled function", loc);
   // Results: outputs, then write-backs and .grad, in graph_to_mlir's order.
   std::vector<Tensor> outputs(results.begin(), results.begin() + g.outputs.size());
   size_t k = g.outputs.size();

@@ -13,6 +13,7 @@
 #include "ember/compiler/Passes.h"
 #include "ember/kernels/sgemm.h"
 #include "ember/random.h"
+#include "ember/tracer/graph.h"
 #include "ember/ir/Dialect.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -330,6 +331,25 @@ std::vector<int64_t> descriptor(const Tensor& t) {
   return d;
 }
 }  // namespace
+
+std::vector<Tensor> checked_inputs(const std::vector<Tensor>& inputs, const std::vector<std::pair<Shape, DType>>& types,
+                                   const std::string& what, const Loc& loc) {
+  EMBER_CHECK(inputs.size() == types.size(), loc, what, ": takes ", types.size(), " inputs, got ", inputs.size());
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto& [shape, dtype] = types[i];
+    EMBER_CHECK(inputs[i].defined() && inputs[i].sizes() == shape && inputs[i].dtype() == dtype, loc, what, ": input ",
+                i, " must be ", tracer::type_string(shape, dtype));
+    out.push_back(inputs[i].contiguous());
+  }
+  return out;
+}
+
+void raise_failed_checks(const std::vector<Tensor>& counts, const std::vector<std::string>& messages,
+                         const std::string& what, const Loc& loc) {
+  for (size_t i = 0; i < counts.size(); ++i)
+    EMBER_CHECK(counts[i].item<int64_t>() == 0, loc, what, ": ", messages[i % messages.size()]);
+}
 
 void call_packed(void (*entry)(void**), const std::vector<Tensor>& args, const Tensor& workspace,
                  int64_t workspace_bytes) {

@@ -68,6 +68,14 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
 // ember-pack-buffers (at least `workspace_bytes`).
 void call_packed(void (*entry)(void**), const std::vector<Tensor>& args, const Tensor& workspace,
                  int64_t workspace_bytes);
+// The inputs of a compiled call, each checked against its type ("<what>:
+// input i must be f32[128, 784]") and made contiguous.
+std::vector<Tensor> checked_inputs(const std::vector<Tensor>& inputs, const std::vector<std::pair<Shape, DType>>& types,
+                                   const std::string& what, const Loc& loc);
+// Raises "<what>: <message>" for the first failure count that is not zero;
+// count i belongs to messages[i % messages.size()] (one set per chunk).
+void raise_failed_checks(const std::vector<Tensor>& counts, const std::vector<std::string>& messages,
+                         const std::string& what, const Loc& loc);
 // The workspace argument's bytes (the ember.workspace_bytes attribute).
 int64_t workspace_bytes(mlir::ModuleOp module, const std::string& function);
 // The messages of the checks whose failure counts follow the results (the

@@ -219,13 +219,9 @@ class JitExport final : public LoadedExport {
   int64_t workspace_bytes = 0;
 
   std::vector<Tensor> run(const std::vector<Tensor>& in, const Loc& loc) override {
-    EMBER_CHECK(in.size() == inputs.size(), loc, "exported function: takes ", inputs.size(), " inputs, got ", in.size());
-    std::vector<Tensor> args;
-    for (size_t i = 0; i < in.size(); ++i) {
-      EMBER_CHECK(in[i].defined() && in[i].sizes() == inputs[i].shape && in[i].dtype() == inputs[i].dtype, loc,
-                  "exported function: input ", i, " must be ", tracer::type_string(inputs[i].shape, inputs[i].dtype));
-      args.push_back(in[i].contiguous());
-    }
+    std::vector<std::pair<Shape, DType>> types;
+    for (const auto& i : inputs) types.emplace_back(i.shape, i.dtype);
+    std::vector<Tensor> args = compiler::checked_inputs(in, types, "exported function", loc);
     for (const Tensor& w : weights) args.push_back(w);
     std::vector<Tensor> out, failures;
     for (const auto& o : outputs) {
@@ -238,8 +234,7 @@ class JitExport final : public LoadedExport {
     }
     const Tensor workspace = empty({workspace_bytes / 8 + 1}, DType::Float64);
     compiler::call_packed(entry, args, workspace, workspace_bytes);
-    for (size_t c = 0; c < failures.size(); ++c)
-      EMBER_CHECK(failures[c].item<int64_t>() == 0, loc, "exported function: ", checks[c]);
+    compiler::raise_failed_checks(failures, checks, "exported function", loc);
     return out;
   }
 };
