@@ -180,9 +180,12 @@ int main(int argc, char** argv) {
   for (const auto* w : selected) {
     for (int t : threads) {
       std::map<std::string, std::vector<json>> runs;
-      for (int round = 0; round < rounds; ++round)
-        for (const auto& mode : modes)
+      for (int round = 0; round < rounds; ++round) {
+        std::vector<std::string> order = modes;  // every other round in reverse: neither mode always goes first
+        if (round % 2 == 1) std::reverse(order.begin(), order.end());
+        for (const auto& mode : order)
           if (auto line = run_in_child(*w, mode, t, warmup, iters, failures)) runs[mode].push_back(std::move(*line));
+      }
       for (const auto& mode : modes) {
         std::vector<json>& lines = runs[mode];
         if (lines.empty()) continue;
