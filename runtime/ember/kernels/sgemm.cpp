@@ -156,7 +156,11 @@ struct StableLookup {
         e = WeightPacks::Entry{*stamp, {}, {}};
         return false;
       }
-      if (!e.weights) e.primitive = make_packed(d, s, b, e.weights);
+      if (!e.weights) {  // stored only once both exist (make_packed may throw)
+        dnnl::memory packed;
+        e.primitive = make_packed(d, s, b, packed);
+        e.weights = packed;
+      }
       p = e.primitive;
       weights = e.weights;
     }
