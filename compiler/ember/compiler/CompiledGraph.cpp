@@ -38,6 +38,8 @@ struct CompiledGraph::Impl {
   double compile_ms = 0;
   std::vector<int> result_values;  // graph value of each function result
   std::vector<bool> in_place;       // per write-back: computed into its target (Note [In-place write-backs])
+  std::vector<bool> written_captured;  // per captured tensor: a write-back target
+  std::vector<std::pair<Shape, DType>> input_types;
   std::vector<std::string> checks;  // ember.checks: a failure count follows the results for each
   // The temporaries' bytes (ember-pack-buffers), kept between calls; a
   // call made while another uses it gets its own.
@@ -103,6 +105,10 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
     EMBER_CHECK(static_cast<bool>(checks_entry), loc, "compile: the JIT has no entry point for the checks");
     impl.checks_entry = *checks_entry;
   }
+  for (int v : graph.inputs) impl.input_types.emplace_back(graph.values[v].shape, graph.values[v].dtype);
+  impl.written_captured.assign(graph.captured.size(), false);
+  for (const auto& w : graph.writebacks)
+    if (w.target == tracer::ValueKind::Captured) impl.written_captured[w.index] = true;
   for (int v : graph.outputs) impl.result_values.push_back(v);
   for (size_t i = 0; i < graph.writebacks.size(); ++i)
     if (!impl.in_place[i]) impl.result_values.push_back(graph.writebacks[i].value);
@@ -117,77 +123,96 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   return result;
 }
 
-std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const Loc& loc) {
-  const tracer::Graph& g = impl_->graph;
-  std::vector<std::pair<Shape, DType>> types;
-  for (int v : g.inputs) types.emplace_back(g.values[v].shape, g.values[v].dtype);
-  std::vector<Tensor> args = checked_inputs(inputs, types, "compiled function", loc);
-  for (const Tensor& c : g.captured) args.push_back(c.contiguous());
-  // An in-place write-back's target is passed as itself when nothing else
-  // passed shares its storage (the code assumes no aliasing); otherwise a
-  // copy is, and goes back into the target after the call.
+namespace {
+
+// Note [In-place write-backs]: an in-place target is passed as itself when
+// nothing else passed shares its storage (the code assumes no aliasing);
+// otherwise a copy is (returned, by write-back), and goes back into the
+// target after the call.
+std::vector<Tensor> stage_aliased_targets(const tracer::Graph& g, const std::vector<bool>& in_place,
+                                          const std::vector<Tensor>& inputs, std::vector<Tensor>& args,
+                                          const Loc& loc) {
   std::vector<Tensor> staged(g.writebacks.size());
   for (size_t i = 0; i < g.writebacks.size(); ++i) {
-    if (!impl_->in_place[i]) continue;
+    if (!in_place[i]) continue;
     const auto& w = g.writebacks[i];
     const size_t a = w.target == tracer::ValueKind::Input ? w.index : inputs.size() + w.index;
-    const Tensor target = w.target == tracer::ValueKind::Input ? inputs[w.index] : g.captured[w.index];
+    const Tensor& target = w.target == tracer::ValueKind::Input ? inputs[w.index] : g.captured[w.index];
     bool shared = !args[a].is_same(target);
     for (size_t b = 0; b < args.size() && !shared; ++b)
       shared = b != a && args[b].impl()->storage.get() == target.impl()->storage.get();
     if (shared) args[a] = staged[i] = target.clone(loc);
   }
-  // Captured tensors the call only reads, with what says their contents
-  // are unchanged (Note [Pre-packed weights]).
-  std::vector<bool> written(args.size(), false);
-  for (size_t i = 0; i < g.writebacks.size(); ++i)
-    written[g.writebacks[i].target == tracer::ValueKind::Input ? g.writebacks[i].index
-                                                               : inputs.size() + g.writebacks[i].index] = true;
+  return staged;
+}
+
+}  // namespace
+
+// Note [Pre-packed weights]: the captured tensors the call only reads, with
+// what says their contents are unchanged.
+std::vector<std::pair<const void*, uint64_t>> CompiledGraph::unchanged_operands(const std::vector<Tensor>& args,
+                                                                             size_t inputs) const {
+  const tracer::Graph& g = impl_->graph;
   std::vector<std::pair<const void*, uint64_t>> stamps;
   for (size_t c = 0; c < g.captured.size(); ++c) {
-    const Tensor& arg = args[inputs.size() + c];
-    if (!written[inputs.size() + c] && arg.is_same(g.captured[c]))
+    const Tensor& arg = args[inputs + c];
+    if (!impl_->written_captured[c] && arg.is_same(g.captured[c]))
       stamps.emplace_back(arg.data_ptr(), arg.impl()->storage->id << 32 ^ arg.version());
   }
-  const kernels::StableOperands stable(*impl_->packs, std::move(stamps));
+  return stamps;
+}
+
+std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const Loc& loc) {
+  const tracer::Graph& g = impl_->graph;
+  std::vector<Tensor> args = checked_inputs(inputs, impl_->input_types, "compiled function", loc);
+  for (const Tensor& c : g.captured) args.push_back(c.contiguous());
+  const std::vector<Tensor> staged = stage_aliased_targets(g, impl_->in_place, inputs, args, loc);
+  const kernels::StableOperands stable(*impl_->packs, unchanged_operands(args, inputs.size()));
+  const size_t arguments = args.size();  // inputs and captured: what the checks twin takes
   std::vector<Tensor> results;
   for (int v : impl_->result_values) {
     results.push_back(empty(g.values[v].shape, g.values[v].dtype));
     args.push_back(results.back());
   }
+  // A call made while another uses the kept workspaces gets its own.
+  std::unique_lock<std::mutex> own(impl_->workspace_busy, std::try_to_lock);
+  std::vector<Tensor> own_workspaces;
+  if (!own.owns_lock())
+    for (const Tensor& w : impl_->workspaces) own_workspaces.push_back(empty(w.sizes(), DType::Float64));
+  const std::vector<Tensor>& workspaces = own.owns_lock() ? impl_->workspaces : own_workspaces;
+  const auto new_counts = [&] {
+    std::vector<Tensor> counts;
+    for (size_t i = 0; i < impl_->checks.size(); ++i) counts.push_back(zeros({}, DType::Int64));
+    return counts;
+  };
+  if (impl_->checks_entry) {  // Note [Checks before in-place writes]: never split in chunks
+    std::vector<Tensor> check_args(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(arguments));
+    const std::vector<Tensor> counts = new_counts();
+    check_args.insert(check_args.end(), counts.begin(), counts.end());
+    call_packed(impl_->checks_entry, check_args, workspaces[0], impl_->workspace_bytes);
+    raise_failed_checks(counts, impl_->checks, "compiled function", loc);
+  }
   // One function call per chunk of rows (one chunk unless row-parallel),
   // each with its own workspace and failure counts.
-  const int64_t chunks = impl_->split ? impl_->split->chunks : 1;
-  const int64_t rows = impl_->split ? impl_->split->rows / chunks : 0;
   std::vector<Tensor> failures;
-  for (int64_t c = 0; c < chunks; ++c)
-    for (size_t i = 0; i < impl_->checks.size(); ++i) failures.push_back(zeros({}, DType::Int64));
-  std::unique_lock<std::mutex> own(impl_->workspace_busy, std::try_to_lock);
-  std::vector<Tensor> workspaces = impl_->workspaces;
-  if (!own.owns_lock())
-    for (Tensor& w : workspaces) w = empty(w.sizes(), DType::Float64);
-  if (impl_->checks_entry) {  // Note [Checks before in-place writes]: never split in chunks
-    std::vector<Tensor> check_args(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(inputs.size() + g.captured.size()));
-    std::vector<Tensor> first_counts;
-    for (size_t i = 0; i < impl_->checks.size(); ++i) first_counts.push_back(zeros({}, DType::Int64));
-    check_args.insert(check_args.end(), first_counts.begin(), first_counts.end());
-    call_packed(impl_->checks_entry, check_args, workspaces[0], impl_->workspace_bytes);
-    raise_failed_checks(first_counts, impl_->checks, "compiled function", loc);
-  }
-  const auto call_chunk = [&](int64_t c) {
-    std::vector<Tensor> chunk_args = args;
-    if (impl_->split)
-      for (size_t a = 0; a < chunk_args.size(); ++a)
-        if (impl_->batched_args[a]) chunk_args[a] = chunk_args[a].slice(0, c * rows, (c + 1) * rows);
-    for (size_t i = 0; i < impl_->checks.size(); ++i) chunk_args.push_back(failures[c * impl_->checks.size() + i]);
-    call_packed(impl_->entry, chunk_args, workspaces[c], impl_->workspace_bytes);
-  };
-  if (chunks == 1) {
-    call_chunk(0);
+  if (!impl_->split) {
+    failures = new_counts();
+    args.insert(args.end(), failures.begin(), failures.end());
+    call_packed(impl_->entry, args, workspaces[0], impl_->workspace_bytes);
   } else {
+    const int64_t chunks = impl_->split->chunks, rows = impl_->split->rows / chunks;
+    std::vector<std::vector<Tensor>> counts(chunks);
+    for (auto& c : counts) c = new_counts();
     parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; ++c) call_chunk(c);
+      for (int64_t c = b; c < e; ++c) {
+        std::vector<Tensor> chunk_args = args;
+        for (size_t a = 0; a < chunk_args.size(); ++a)
+          if (impl_->batched_args[a]) chunk_args[a] = chunk_args[a].slice(0, c * rows, (c + 1) * rows);
+        chunk_args.insert(chunk_args.end(), counts[c].begin(), counts[c].end());
+        call_packed(impl_->entry, chunk_args, workspaces[c], impl_->workspace_bytes);
+      }
     });
+    for (const auto& c : counts) failures.insert(failures.end(), c.begin(), c.end());
   }
   raise_failed_checks(failures, impl_->checks, "compiled function", loc);
   // Results: outputs, then write-backs and .grad, in graph_to_mlir's order.
@@ -201,13 +226,12 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
       target.bump_version();  // as eager's in-place ops
       continue;
     }
-    Tensor& result = impl_->in_place[i] ? staged[i] : results[k++];
+    const Tensor& result = impl_->in_place[i] ? staged[i] : results[k++];
     // Note [Write-backs by swapping buffers]
-    // A training step writes back every parameter and momentum buffer; a
-    // copy is one more pass over all of them (a tenth of mlp_train). When
-    // nothing else can see the target's buffer (not a view, no other tensor
-    // on its storage), the target takes the result's buffer instead, which
-    // is the same to every holder of the target.
+    // A write-back that could not be computed in place would be one more
+    // copy over the target. When nothing else can see the target's buffer
+    // (not a view, no other tensor on its storage), the target takes the
+    // result's buffer instead, which is the same to every holder of it.
     const bool sole_owner = !target.impl()->is_view && target.impl()->storage.use_count() == 1 &&
                             target.is_contiguous() && target.dtype() == result.dtype();
     if (sole_owner) target.set_data(result);

@@ -13,8 +13,10 @@
 // an op that has no lowering is an ember::Error naming the first such op.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ember/tracer/graph.h"
@@ -46,6 +48,8 @@ class CompiledGraph {
 
  private:
   CompiledGraph();
+  std::vector<std::pair<const void*, uint64_t>> unchanged_operands(const std::vector<Tensor>& args,
+                                                                   size_t inputs) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
