@@ -18,7 +18,6 @@
 #include "ember/grad_mode.h"
 #include "ember/kernels/sgemm.h"
 #include "ember/ir/GraphToMLIR.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "ember/ops.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinAttributes.h"

@@ -165,6 +165,19 @@ void fuse_rows(mlir::func::FuncOp func) {
     if (!fused->loops.empty()) row_loops.push_back(fused->loops.front().getOperation());
   }
   // Each op of a row body at its full (static) row shape.
+  // Per-row values (mean, variance, max, sum) are broadcast to the row and
+  // then divided, offset, rsqrt'ed lane by lane: those ops move before the
+  // broadcast, onto the one value (norm_softmax: 1024 lanes of rsqrt's
+  // polynomial per row become one). The vector ops' canonicalizations first
+  // make the broadcasts explicit (a row value written to a 1-element tensor
+  // and read back broadcast).
+  if (row_loops.empty()) return;
+  mlir::MLIRContext* context = func.getContext();
+  mlir::RewritePatternSet patterns(context);
+  for (mlir::RegisteredOperationName op : context->getRegisteredOperations())
+    if (op.getDialectNamespace() == "vector") op.getCanonicalizationPatterns(patterns, context);
+  patterns.add<ElementwiseOfRowValues, DivideByReciprocal>(context);
+  const mlir::FrozenRewritePatternSet row_value_patterns(std::move(patterns));
   for (mlir::Operation* loop : row_loops) {
     llvm::SmallVector<mlir::linalg::LinalgOp> body;
     loop->walk([&](mlir::linalg::LinalgOp op) { body.push_back(op); });
@@ -179,18 +192,7 @@ void fuse_rows(mlir::func::FuncOp func) {
     // destinations of independent results.)
     mlir::DominanceInfo dominance(loop);
     mlir::eliminateCommonSubExpressions(rewriter, dominance, loop);
-    // Per-row values (mean, variance, max, sum) are broadcast to the row and
-    // then divided, offset, rsqrt'ed lane by lane: those ops move before the
-    // broadcast, onto the one value (norm_softmax: 1024 lanes of rsqrt's
-    // polynomial per row become one).
-    mlir::MLIRContext* context = loop->getContext();
-    mlir::RewritePatternSet patterns(context);
-    // The vector ops' canonicalizations first make the broadcasts explicit
-    // (a row value written to a 1-element tensor and read back broadcast).
-    for (mlir::RegisteredOperationName op : context->getRegisteredOperations())
-      if (op.getDialectNamespace() == "vector") op.getCanonicalizationPatterns(patterns, context);
-    patterns.add<ElementwiseOfRowValues, DivideByReciprocal>(context);
-    (void)mlir::applyPatternsAndFoldGreedily(loop, std::move(patterns));
+    (void)mlir::applyPatternsAndFoldGreedily(loop, row_value_patterns);
   }
 }
 

@@ -55,15 +55,21 @@ dnnl::primitive_attr attributes(const Shape& s) {
   return attr;
 }
 
-// Strides say transposed and leading dims, so no operand is copied.
-Primitive make_primitive(const OneDnn& d, const Shape& s) {
+// The product with the weights in `weights` (the user's layout, or
+// format_tag::any for oneDNN's own); strides say transposed and leading
+// dims, so no other operand is copied.
+Primitive make_primitive(const OneDnn& d, const Shape& s, const dnnl::memory::desc& weights) {
   using dims = dnnl::memory::dims;
   const auto f32 = dnnl::memory::data_type::f32;
   const dnnl::memory::desc a({s.m, s.k}, f32, s.trans_a ? dims{1, s.lda} : dims{s.lda, 1});
-  const dnnl::memory::desc b({s.k, s.n}, f32, s.trans_b ? dims{1, s.ldb} : dims{s.ldb, 1});
   const dnnl::memory::desc c({s.m, s.n}, f32, dims{s.ldc, 1});
-  const dnnl::primitive_attr attr = attributes(s);
-  return {a, b, c, dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, d.engine))};
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, weights, c), attributes(s), d.engine);
+  return {a, pd.weights_desc(), c, dnnl::matmul(pd)};
+}
+
+dnnl::memory::desc user_weights(const Shape& s) {
+  using dims = dnnl::memory::dims;
+  return {{s.k, s.n}, dnnl::memory::data_type::f32, s.trans_b ? dims{1, s.ldb} : dims{s.ldb, 1}};
 }
 
 void execute(const OneDnn& d, const Primitive& p, const float* a, const dnnl::memory& b, float* c) {
@@ -82,7 +88,7 @@ bool onednn_sgemm(const Shape& s, const float* a, const float* b, float* c) {
     auto it = d.primitives.find(s);
     if (it == d.primitives.end()) {
       if (d.primitives.size() >= kMaxCachedShapes) d.primitives.clear();
-      it = d.primitives.emplace(s, make_primitive(d, s)).first;
+      it = d.primitives.emplace(s, make_primitive(d, s, user_weights(s))).first;
     }
     p = it->second;
   }
@@ -90,19 +96,16 @@ bool onednn_sgemm(const Shape& s, const float* a, const float* b, float* c) {
   return true;
 }
 
-// The same product with the weights in the layout oneDNN picks, and them
-// reordered into it.
+// The product with the weights reordered into the layout oneDNN picks.
 Primitive make_packed(const OneDnn& d, const Shape& s, const float* b, dnnl::memory& packed) {
-  Primitive plain = make_primitive(d, s);
-  const dnnl::memory::desc any({s.k, s.n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
-  const dnnl::primitive_attr attr = attributes(s);
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(plain.a, any, plain.c), attr, d.engine);
-  packed = dnnl::memory(pd.weights_desc(), d.engine);
-  dnnl::memory user(plain.b, d.engine, const_cast<float*>(b));
+  Primitive p = make_primitive(d, s, {{s.k, s.n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any});
+  dnnl::memory user(user_weights(s), d.engine, const_cast<float*>(b));
+  dnnl::memory reordered(p.b, d.engine);
   dnnl::stream stream(d.engine);
-  dnnl::reorder(user, packed).execute(stream, user, packed);
+  dnnl::reorder(user, reordered).execute(stream, user, reordered);
   stream.wait();
-  return {plain.a, pd.weights_desc(), plain.c, dnnl::matmul(pd)};
+  packed = reordered;
+  return p;
 }
 
 }  // namespace
@@ -136,44 +139,50 @@ StableOperands::StableOperands(WeightPacks& packs, std::vector<std::pair<const v
 }
 StableOperands::~StableOperands() { tl_stable = previous_; }
 
-// Looks b up in the current StableOperands scope (Note [Pre-packed weights]).
-struct StableLookup {
-  static bool run(const Shape& s, const float* a, const float* b, float* c) {
-    const StableOperands* scope = tl_stable;
-    if (!scope) return false;
-    const uint64_t* stamp = nullptr;
-    for (const auto& [address, st] : scope->stamps_)
-      if (address == b) stamp = &st;
-    if (!stamp) return false;
-    OneDnn& d = onednn();
-    WeightPacks& packs = scope->packs_;
-    Primitive p;
-    dnnl::memory weights;
-    {
-      std::lock_guard<std::mutex> lock(packs.mutex);
-      WeightPacks::Entry& e = packs.entries[{s, b}];
-      if (e.stamp != *stamp) {  // first sight, or changed since: plain this time
-        e = WeightPacks::Entry{*stamp, {}, {}};
-        return false;
-      }
-      if (!e.weights) {  // stored only once both exist (make_packed may throw)
-        dnnl::memory packed;
-        e.primitive = make_packed(d, s, b, packed);
-        e.weights = packed;
-      }
-      p = e.primitive;
-      weights = e.weights;
+const uint64_t* StableOperands::stamp_of(const void* address) const {
+  for (const auto& [a, stamp] : stamps_)
+    if (a == address) return &stamp;
+  return nullptr;
+}
+
+namespace {
+
+// b from the current StableOperands scope, packed once its stamp holds
+// over two calls (Note [Pre-packed weights]); false: not such an operand.
+bool packed_sgemm(const Shape& s, const float* a, const float* b, float* c) {
+  const StableOperands* scope = tl_stable;
+  const uint64_t* stamp = scope ? scope->stamp_of(b) : nullptr;
+  if (!stamp) return false;
+  OneDnn& d = onednn();
+  WeightPacks& packs = scope->packs();
+  Primitive p;
+  dnnl::memory weights;
+  {
+    std::lock_guard<std::mutex> lock(packs.mutex);
+    WeightPacks::Entry& e = packs.entries[{s, b}];
+    if (e.stamp != *stamp) {  // first sight, or changed since: plain this time
+      e = WeightPacks::Entry{*stamp, {}, {}};
+      return false;
     }
-    execute(d, p, a, weights, c);
-    return true;
+    if (!e.weights) {  // stored only once both exist (make_packed may throw)
+      dnnl::memory packed;
+      e.primitive = make_packed(d, s, b, packed);
+      e.weights = packed;
+    }
+    p = e.primitive;
+    weights = e.weights;
   }
-};
+  execute(d, p, a, weights, c);
+  return true;
+}
+
+}  // namespace
 
 namespace {
 
 bool onednn_any(const Shape& s, const float* a, const float* b, float* c) {
   try {
-    return StableLookup::run(s, a, b, c) || onednn_sgemm(s, a, b, c);
+    return packed_sgemm(s, a, b, c) || onednn_sgemm(s, a, b, c);
   } catch (const dnnl::error&) {
     return false;  // a layout oneDNN declines: OpenBLAS takes it
   }

@@ -48,12 +48,13 @@ class StableOperands {
   ~StableOperands();
   StableOperands(const StableOperands&) = delete;
   StableOperands& operator=(const StableOperands&) = delete;
+  const uint64_t* stamp_of(const void* address) const;  // null: not listed
+  WeightPacks& packs() const { return packs_; }
 
  private:
   const StableOperands* previous_;
   WeightPacks& packs_;
   std::vector<std::pair<const void*, uint64_t>> stamps_;
-  friend struct StableLookup;
 };
 // How many operands `packs` holds packed (for tests).
 int64_t packed_operands(const WeightPacks& packs);
