@@ -5,9 +5,12 @@
 #include "bench/workloads.h"
 
 #include <algorithm>
+#include <atomic>
+#include <barrier>
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <thread>
 
 #include "ember/jit/jit.h"
 #include "ember/kernels/sgemm.h"
@@ -170,6 +173,64 @@ Workload mlp_train_workload() {
           {}};
 }
 
+// WORKLOADS.md's serve: mlp_infer's model at batch 1, called in a loop by C
+// client threads at once, each call on one compute thread. ember-bench's
+// thread count is C here; one iteration is kServeCalls calls per client,
+// all clients together (threads started once, released per iteration).
+constexpr int kServeCalls = 100;
+
+class Clients {
+ public:
+  Clients(int count, std::function<void()> call) : call_(std::move(call)), start_(count + 1), done_(count + 1) {
+    for (int c = 0; c < count; ++c)
+      threads_.emplace_back([this] {
+        NoGradGuard no_grad;
+        while (true) {
+          start_.arrive_and_wait();
+          if (stop_) return;
+          for (int i = 0; i < kServeCalls; ++i) call_();
+          done_.arrive_and_wait();
+        }
+      });
+  }
+  ~Clients() {
+    stop_ = true;
+    start_.arrive_and_wait();
+    for (auto& t : threads_) t.join();
+  }
+  void serve_once() {  // every client makes kServeCalls calls
+    start_.arrive_and_wait();
+    done_.arrive_and_wait();
+  }
+
+ private:
+  std::function<void()> call_;
+  std::barrier<> start_, done_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+Workload serve_workload() {
+  return {"serve", "mlp_infer's model at batch 1, called by C client threads at once (1 compute thread each)",
+          [](const std::string& mode) -> Prepared {
+            const int clients = get_num_threads();  // ember-bench's --threads: the clients
+            set_num_threads(1);
+            auto model = make_mlp();
+            const tracer::TracedFn forward = [model](const std::vector<Tensor>& in) {
+              return std::vector<Tensor>{(*model)(in[0])};
+            };
+            const std::vector<Tensor> input{uniform_input({1, 784})};
+            Prepared one = in_mode(mode, forward, input);
+            for (int i = 0; i < 3; ++i) one.run();  // the weights packed before the clients start
+            auto pool = std::make_shared<Clients>(clients, one.run);
+            return {[pool] { pool->serve_once(); }, one.compile_ms};
+          },
+          [](nlohmann::json& line, double median_ms, int) {
+            line["clients"] = line["threads"];
+            line["calls_per_s"] = line["threads"].get<int>() * kServeCalls / (median_ms / 1000.0);
+          }};
+}
+
 }  // namespace
 
 std::vector<double> time_iterations(const std::function<void()>& iteration, int warmup, int iters) {
@@ -185,7 +246,8 @@ std::vector<double> time_iterations(const std::function<void()>& iteration, int 
 
 const std::vector<Workload>& workloads() {
   static const std::vector<Workload> all = {dispatch_workload(), ew_chain_workload(), norm_softmax_workload(),
-                                            matmul_workload(), mlp_infer_workload(), mlp_train_workload()};
+                                            matmul_workload(), mlp_infer_workload(), mlp_train_workload(),
+                                            serve_workload()};
   return all;
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds ember into build/ (or build-asan/ with --sanitize).
-# Usage: scripts/build.sh [--sanitize] [extra cmake args...]
+# Configures and builds ember into build/ (or build-asan/ with --sanitize,
+# build-tsan/ with --tsan).
+# Usage: scripts/build.sh [--sanitize | --tsan] [extra cmake args...]
 # With --sanitize only the tests of the layers below MLIR are built (the
-# MLIR layers link Debian's uninstrumented libMLIR).
+# MLIR layers link Debian's uninstrumented libMLIR); with --tsan, the
+# concurrency tests (ember's own code instrumented, libMLIR not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build
@@ -11,10 +13,16 @@ if [ "${1:-}" = "--sanitize" ]; then
   shift
   dir=build-asan
   args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_SANITIZE=ON)
+elif [ "${1:-}" = "--tsan" ]; then
+  shift
+  dir=build-tsan
+  args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_TSAN=ON)
 fi
 cmake -S . -B "$dir" -G Ninja "${args[@]}" "$@" >/dev/null
 if [ "$dir" = build-asan ]; then
   cmake --build "$dir" --target runtime_tests nn_tests tracer_tests num_threads_env_test
+elif [ "$dir" = build-tsan ]; then
+  cmake --build "$dir" --target concurrency_tests
 else
   cmake --build "$dir"
 fi

@@ -63,10 +63,13 @@ void run(mlir::ModuleOp module, const std::string& function, const std::vector<i
   auto entry = engine->lookupPacked("_mlir_ciface_" + function);
   if (!entry) throw Error("ember-compile: no entry point for @" + function);
   const Tensor workspace = empty({bytes / 8 + 1}, DType::Float64);
+  compiler::PackedArgs packed;
+  for (const Tensor& a : args) packed.add(a);
+  packed.add_workspace(workspace, bytes);
   std::vector<double> times;
   for (int r = 0; r < std::max(runs, 1); ++r) {
     const auto start = std::chrono::steady_clock::now();
-    compiler::call_packed(*entry, args, workspace, bytes);
+    packed.call(*entry);
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(times.begin(), times.end());

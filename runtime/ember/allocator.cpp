@@ -1,11 +1,17 @@
 // allocator.cpp - size-classed free lists; see Note [Caching allocator].
 #include "ember/allocator.h"
 
+#include <unistd.h>
+
 #include <bit>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <new>
 #include <vector>
+
+#include "ember/error.h"
 
 namespace ember {
 namespace {
@@ -43,7 +49,32 @@ Cache& cache() {
 
 }  // namespace
 
+size_t physical_memory_bytes() {
+  static const size_t bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : SIZE_MAX;
+  }();
+  return bytes;
+}
+
+std::string format_bytes(double bytes) {
+  static const char* const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 6) {
+    bytes /= 1024;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, u ? "%.2f %s" : "%.0f %s", bytes, units[u]);
+  return text;
+}
+
 void* allocate(size_t nbytes) {
+  // Above physical memory the kernel may still hand out address space
+  // (overcommit) and kill the process when it is touched: refuse up front.
+  if (nbytes > physical_memory_bytes())
+    throw ResourceError("cannot allocate " + format_bytes(double(nbytes)) + ", more than the machine's " +
+                        format_bytes(double(physical_memory_bytes())) + " of memory");
   const int c = size_class(nbytes);
   const size_t size = class_size(c);
   Cache& k = cache();
@@ -61,11 +92,21 @@ void* allocate(size_t nbytes) {
     }
     ++k.misses;
   }
-  void* p = std::aligned_alloc(kAlignment, (size + kAlignment - 1) / kAlignment * kAlignment);
+  const size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (!p) {  // the cache holds memory the system may need back: return it, try once more
+    empty_cache();
+    p = std::aligned_alloc(kAlignment, rounded);
+  }
   if (!p) {
-    std::lock_guard<std::mutex> lock(k.mutex);
-    k.allocated -= size;
-    throw std::bad_alloc();
+    int64_t live;
+    {
+      std::lock_guard<std::mutex> lock(k.mutex);
+      k.allocated -= size;
+      live = k.allocated;
+    }
+    throw ResourceError("out of memory allocating " + format_bytes(double(size)) + " (" +
+                        format_bytes(double(live)) + " in live tensors)");
   }
   return p;
 }

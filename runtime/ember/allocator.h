@@ -12,12 +12,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ember {
 
 inline constexpr size_t kAlignment = 64;
 
-void* allocate(size_t nbytes);          // 64-byte aligned; never null (throws)
+// 64-byte aligned; never null: a request above the machine's physical
+// memory, or one the system refuses, throws ResourceError.
+void* allocate(size_t nbytes);
 void deallocate(void* p, size_t nbytes);  // nbytes as given to allocate
 
 struct MemoryStats {
@@ -29,5 +32,10 @@ struct MemoryStats {
 MemoryStats memory_stats();
 void reset_peak_memory_stats();
 void empty_cache();  // frees every cached block
+
+// Bytes of physical memory: no tensor may be larger.
+size_t physical_memory_bytes();
+// "1.50 GiB"
+std::string format_bytes(double bytes);
 
 }  // namespace ember

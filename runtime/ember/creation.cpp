@@ -21,7 +21,11 @@ Tensor create(OpId op, IntArrayRef shape, DType dtype, double s0, double s1, con
 
 Tensor empty(IntArrayRef shape, DType dtype, const Loc& loc) {
   for (int64_t d : shape) EMBER_CHECK(d >= 0, loc, "empty: negative dimension in shape ", shape);
-  return make_tensor(Shape(shape, loc), dtype);
+  try {
+    return make_tensor(Shape(shape, loc), dtype);
+  } catch (const ResourceError& e) {
+    rethrow_located(e, "empty", loc);
+  }
 }
 Tensor zeros(IntArrayRef shape, DType dtype, const Loc& loc) { return full(shape, 0, dtype, loc); }
 Tensor ones(IntArrayRef shape, DType dtype, const Loc& loc) { return full(shape, 1, dtype, loc); }

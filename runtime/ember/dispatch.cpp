@@ -19,13 +19,22 @@ void run(OpId op, const Tensor* inputs, int num_inputs, const OpAttrs& attrs, Te
          int num_outputs, const Loc& call_loc) {
   const Loc& loc = effective_loc(call_loc);
   const OpInfo& info = op_info(op);
-  info.forward(OpCall{op, inputs, num_inputs, attrs, outputs, num_outputs, loc});
+  try {
+    info.forward(OpCall{op, inputs, num_inputs, attrs, outputs, num_outputs, loc});
+  } catch (const ResourceError& e) {
+    rethrow_located(e, info.name, loc);
+  }
   if (info.differentiable && is_grad_enabled() && autograd::any_requires_grad(inputs, num_inputs))
     autograd::record_op(op, info, inputs, num_inputs, attrs, outputs, num_outputs, loc);
   if (DispatchObserver* obs = tl_observer) [[unlikely]]
     obs->on_op(OpRecord{op, inputs, num_inputs, attrs, outputs, num_outputs, false, loc});
 }
 }  // namespace
+
+void rethrow_located(const ResourceError& e, const char* op, const Loc& loc) {
+  if (e.located) throw e;
+  throw ResourceError(std::string(op) + ": " + e.what() + " (" + format_loc(loc) + ")", true);
+}
 
 UserLocScope::UserLocScope(const Loc& loc) : previous_(tl_user_loc), loc_(loc) {
   // The outermost user line wins: a scope opened inside ember keeps it.
@@ -101,7 +110,11 @@ void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> input
   }
   if (!record) {
     Tensor out[1] = {self};
-    info.forward(OpCall{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, loc});
+    try {
+      info.forward(OpCall{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, loc});
+    } catch (const ResourceError& e) {
+      rethrow_located(e, info.name, loc);
+    }
     self.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
     if (DispatchObserver* obs = tl_observer) [[unlikely]]
       obs->on_op(OpRecord{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, true, loc});

@@ -63,6 +63,10 @@ class UserLocScope {
 // `loc`, or the active scope's location when `loc` is inside ember.
 const Loc& effective_loc(const Loc& loc);
 
+// A ResourceError from making a tensor, as an error of `op` at `loc`
+// ("randn: a float32[...] tensor has more elements than ... (model.cpp:12)").
+[[noreturn]] void rethrow_located(const ResourceError& e, const char* op, const Loc& loc);
+
 Tensor dispatch(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& attrs, const Loc& loc);
 Tensor dispatch(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Loc& loc);
 std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> inputs,

@@ -21,6 +21,16 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A request no machine can serve: a shape whose element count overflows
+// int64, more bytes than the machine has, an allocation the system refuses.
+// Thrown where the tensor is made, which knows the shape but not the op;
+// dispatch adds the op's name and the caller's line (`located`).
+class ResourceError : public Error {
+ public:
+  explicit ResourceError(const std::string& what, bool located = false) : Error(what), located(located) {}
+  bool located;
+};
+
 // "file.cpp:42": the basename keeps messages short and stable across machines.
 std::string format_loc(const Loc& loc);
 

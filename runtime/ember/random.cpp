@@ -1,23 +1,34 @@
-// random.cpp - the seedable global generator.
+// random.cpp - the seedable global generator; see Note [One generator, locked].
 #include "ember/random.h"
 
 #include <cmath>
 
 namespace ember {
 
-std::mt19937_64& global_generator() {
-  static std::mt19937_64 gen(5489u);
-  return gen;
+namespace {
+struct Generator {
+  std::mutex mutex;
+  std::mt19937_64 engine{5489u};
+};
+
+Generator& generator() {
+  static Generator* g = new Generator;  // never destroyed: threads may draw during exit
+  return *g;
 }
 
-void manual_seed(uint64_t seed) { global_generator().seed(seed); }
-
-namespace {
 double uniform01(std::mt19937_64& g) { return double(g() >> 11) * 0x1.0p-53; }
 }  // namespace
 
-double random_draw(RandomKind kind, bool float32, double low, double high) {
-  auto& g = global_generator();
+void manual_seed(uint64_t seed) {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.engine.seed(seed);
+}
+
+GeneratorLock::GeneratorLock() : lock_(generator().mutex), generator_(generator().engine) {}
+
+double GeneratorLock::draw(RandomKind kind, bool float32, double low, double high) {
+  auto& g = generator_;
   switch (kind) {
     case RandomKind::Uniform:
       // float32: 24 random bits, so that every value is < 1 after rounding.
@@ -33,6 +44,10 @@ double random_draw(RandomKind kind, bool float32, double low, double high) {
     }
   }
   return 0;
+}
+
+double random_draw(RandomKind kind, bool float32, double low, double high) {
+  return GeneratorLock().draw(kind, float32, low, high);
 }
 
 }  // namespace ember

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "ember/allocator.h"
 #include "ember/autograd/node.h"
 #include "ember/dispatch.h"
 #include "ember/grad_mode.h"
@@ -20,8 +21,26 @@ std::atomic<uint64_t> g_tensor_serial{0};
 
 uint64_t next_tensor_serial() { return g_tensor_serial.load(std::memory_order_relaxed); }
 
+namespace {
+// The element count of `sizes`, or a ResourceError when it overflows int64
+// (randn({1 << 40, 1 << 40}), a hostile file's shape, a huge expand).
+int64_t checked_numel(const Shape& sizes, DType dtype) {
+  int64_t n = 1;
+  bool zero = false, overflow = false;
+  for (int64_t d : sizes) {
+    zero = zero || d == 0;
+    overflow = overflow || __builtin_mul_overflow(n, d, &n);
+  }
+  if (zero) return 0;
+  if (overflow) [[unlikely]]
+    throw ResourceError(std::string("a ") + dtype_name(dtype) + to_string(sizes) +
+                        " tensor has more elements than an int64 can count");
+  return n;
+}
+}  // namespace
+
 TensorImpl::TensorImpl(Ref<Storage> s, const Shape& sz, const Shape& st, int64_t off, DType dt)
-    : storage(std::move(s)), sizes(sz), strides(st), offset(off), numel(sz.numel()), dtype(dt),
+    : storage(std::move(s)), sizes(sz), strides(st), offset(off), numel(checked_numel(sz, dt)), dtype(dt),
       serial(g_tensor_serial.fetch_add(1, std::memory_order_relaxed)) {
   refresh_contiguous();
 }
@@ -42,7 +61,16 @@ void TensorImpl::refresh_contiguous() {
 }
 
 Tensor make_tensor(const Shape& sizes, DType dtype) {
-  const size_t nbytes = static_cast<size_t>(sizes.numel()) * itemsize(dtype);
+  for (int64_t d : sizes)
+    if (d < 0) [[unlikely]]
+      throw ResourceError("a negative size in shape " + to_string(sizes));
+  const int64_t numel = checked_numel(sizes, dtype);
+  size_t nbytes = 0;
+  if (__builtin_mul_overflow(static_cast<size_t>(numel), itemsize(dtype), &nbytes) ||
+      nbytes > physical_memory_bytes()) [[unlikely]]
+    throw ResourceError(std::string("a ") + dtype_name(dtype) + to_string(sizes) + " tensor needs " +
+                        format_bytes(double(numel) * double(itemsize(dtype))) + ", more than the machine's " +
+                        format_bytes(double(physical_memory_bytes())) + " of memory");
   auto storage = make_ref<Storage>(nbytes);
   return Tensor(make_ref<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype));
 }
@@ -172,6 +200,8 @@ void Tensor::set_data(const Tensor& data, const Loc& loc) {
   if (self.dtype != other.dtype && self.autograd) self.autograd->grad = Tensor();
   self.dtype = other.dtype;
 }
+
+void Tensor::set_name(const std::string& name) const { impl_->name = std::make_unique<std::string>(name); }
 
 Tensor Tensor::detach() const {
   return make_view(*this, sizes(), strides(), storage_offset());

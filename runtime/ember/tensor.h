@@ -16,6 +16,7 @@
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "ember/dtype.h"
@@ -49,6 +50,7 @@ struct TensorImpl : RefCounted {
   bool wrapped_number = false;  // made from a C++ number (Note [Type promotion])
   bool is_view = false;         // made by a view op: shares another tensor's buffer
   std::unique_ptr<autograd::AutogradMeta> autograd;  // null until autograd needs it
+  std::unique_ptr<std::string> name;  // "fc1.weight" once a Module registers it; null otherwise
   uint64_t serial;  // creation order: the tracer tells tensors made before a call from those made in it
 };
 
@@ -80,6 +82,11 @@ class Tensor {
   bool is_contiguous() const { return impl_->contiguous; }
   int64_t storage_offset() const { return impl_->offset; }
   size_t itemsize() const { return ember::itemsize(dtype()); }
+
+  // The dotted name a Module registered this tensor under ("fc1.weight",
+  // the outermost module's path); empty if none. Diagnostics use it.
+  std::string name() const { return impl_->name ? *impl_->name : std::string(); }
+  void set_name(const std::string& name) const;
 
   // --- data ---------------------------------------------------------------
   void* data_ptr() const {

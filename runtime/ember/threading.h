@@ -24,6 +24,14 @@ namespace detail {
 int active_threads(int64_t work, int64_t grain);
 }
 
+// Note [Every thread's OpenMP count]
+// omp_set_num_threads() sets only the calling thread's count; a thread the
+// user starts (a server's client thread) begins with OpenMP's default (all
+// cores). oneDNN forks that many workers, and OpenBLAS resets its own global
+// count to the caller's. So before calling into either, a thread adopts
+// ember's count: one thread-local compare when it already has.
+void adopt_thread_count();
+
 // Calls fn(begin, end) on disjoint chunks covering [begin, end).
 template <typename Fn>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const Fn& fn) {

@@ -117,6 +117,85 @@ TEST(Export, AnMlpRunsAsAPlainCProgramAndMatchesEager) {
   fs::remove_all(dir);
 }
 
+// model_run_ws from four C threads, each with its own workspace, 3,000
+// calls each on its own input: every result bit for bit the one a single
+// call gives, and that one matches eager ember. A null or misaligned
+// workspace is refused with -1.
+constexpr const char* kThreadsMain = R"(#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+enum { kThreads = 4, kCalls = 3000, kIn = %IN%, kOut = %OUT% };
+static float in[kThreads][kIn], want[kThreads][kOut];
+static int wrong[kThreads];
+static void* work(void* arg) {
+  const int t = (int)(long)arg;
+  void* ws = aligned_alloc(64, (size_t)((model_workspace_size() + 63) / 64 * 64));
+  float out[kOut];
+  for (int i = 0; i < kCalls; ++i)
+    if (model_run_ws(ws, in[t], out) != 0 || memcmp(out, want[t], sizeof out) != 0) ++wrong[t];
+  free(ws);
+  return 0;
+}
+int main(int argc, char** argv) {
+  FILE* f = fopen(argv[1], "rb");
+  if (!f || fread(in, sizeof in, 1, f) != 1) return 10;
+  fclose(f);
+  void* ws = aligned_alloc(64, (size_t)((model_workspace_size() + 63) / 64 * 64));
+  for (int t = 0; t < kThreads; ++t)
+    if (model_run_ws(ws, in[t], want[t]) != 0) return 11;
+  if (model_run_ws(0, in[0], want[0]) != -1 || model_run_ws((char*)ws + 4, in[0], want[0]) != -1) return 12;
+  free(ws);
+  pthread_t threads[kThreads];
+  for (long t = 0; t < kThreads; ++t) pthread_create(&threads[t], 0, work, (void*)t);
+  int total = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    pthread_join(threads[t], 0);
+    total += wrong[t];
+  }
+  f = fopen(argv[2], "wb");
+  fwrite(want, sizeof want, 1, f);
+  fclose(f);
+  printf("%d wrong\n", total);
+  return total != 0 ? 13 : 0;
+}
+)";
+
+TEST(Export, TheReentrantEntryRunsFromFourCThreads) {
+  manual_seed(24);
+  auto model = small_mlp();
+  NoGradGuard no_grad;
+  auto f = compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).tanh()}; });
+  const Tensor example = randn({3, 20});
+  const fs::path dir = fresh_dir("threads");
+  export_graph(f, {example}, dir.string());
+  const std::string header = slurp(dir / "model.h");
+  EXPECT_NE(header.find("int model_run_ws(void* workspace, const float* in0, float* out0);"), std::string::npos)
+      << header;
+  EXPECT_NE(header.find("int64_t model_workspace_size(void);"), std::string::npos) << header;
+  EXPECT_NE(header.find("is\n// reentrant"), std::string::npos) << "the header says which entry is thread-safe";
+  std::string source = kThreadsMain;
+  source.replace(source.find("%IN%"), 4, std::to_string(example.numel()));
+  source.replace(source.find("%OUT%"), 5, "30");
+  std::ofstream(dir / "main.c") << source;
+  const std::string exe = (dir / "main").string();
+  const std::string build = "cc -O2 -pthread -o " + exe + " " + (dir / "main.c").string() + " " +
+                            (dir / "model.o").string() + " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," +
+                            fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
+  ASSERT_EQ(run(build), 0) << build;
+  const Tensor inputs = randn({4, 3, 20});
+  write_raw(dir / "in.bin", inputs);
+  ASSERT_EQ(run(exe + " " + (dir / "in.bin").string() + " " + (dir / "out.bin").string()), 0)
+      << "a thread's result differed from the single call's, or a bad workspace was not refused";
+  const std::string bytes = slurp(dir / "out.bin");
+  ASSERT_EQ(bytes.size(), 4u * 30 * 4);
+  Tensor out = empty({4, 3, 10});
+  std::memcpy(out.data_ptr(), bytes.data(), bytes.size());
+  for (int64_t t = 0; t < 4; ++t) expect_close(out[t], (*model)(inputs[t]).tanh(), 1e-5);
+  fs::remove_all(dir);
+}
+
 TEST(Export, TheDigitsCnnRunsAsAPlainCProgramAndMatchesEager) {
   manual_seed(23);
   // examples/cnn_digits.cpp's model, on 8x8 images.

@@ -4,6 +4,7 @@
 
 #include "ember/ember.h"
 #include "ember/jit/jit.h"
+#include "ember/tracer/trace.h"
 
 namespace ember::jit {
 namespace {
@@ -109,6 +110,147 @@ TEST(Jit, GradModeAndTrainingArePartOfTheKey) {
   ASSERT_EQ(f.stats().recompile_reasons.size(), 2u);
   EXPECT_EQ(f.stats().recompile_reasons[0], "mode: train -> eval");
   EXPECT_EQ(f.stats().recompile_reasons[1], "grad mode: on -> off");
+}
+
+// Note [Captured tensors are guarded]: each kind of change to a captured
+// tensor, and what a compiled function does about it.
+struct TwoLayers : nn::Module {
+  std::shared_ptr<nn::Linear> fc1, fc2;
+  TwoLayers() : Module("TwoLayers") {
+    fc1 = register_module("fc1", std::make_shared<nn::Linear>(8, 16));
+    fc2 = register_module("fc2", std::make_shared<nn::Linear>(16, 4));
+  }
+  Tensor operator()(const Tensor& x) { return (*fc2)((*fc1)(x).relu()); }
+};
+
+// Compiled on float32 weights; the weights become float64 and the input
+// stays float32: eager raises, so the compiled function raises the same
+// error, never reads the float64 buffers as float32.
+TEST(JitCapturedGuard, ADtypeChangeIsNeverReadAsTheOldDtype) {
+  manual_seed(31);
+  auto net = std::make_shared<TwoLayers>();
+  NoGradGuard no_grad;
+  auto f = compile([net](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*net)(in[0])}; });
+  const Tensor x = randn({5, 8});
+  for (int i = 0; i < 3; ++i) f({x});
+  ASSERT_EQ(f.stats().hits, 1);
+  net->to(DType::Float64);
+  try {
+    f({x});
+    FAIL() << "a float64 model ran on a float32 input: " << f.explain();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("matmul"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("dtype"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(f.stats().hits, 1) << "no native call on the changed weights";
+}
+
+// A function that follows the weights' dtype: the change recompiles, the
+// reason names the tensor and the change, and the answer is eager's.
+TEST(JitCapturedGuard, ADtypeChangeRecompilesSayingWhichTensor) {
+  manual_seed(32);
+  auto net = std::make_shared<TwoLayers>();
+  NoGradGuard no_grad;
+  auto forward = [net](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{(*net)(in[0].to(net->fc1->weight.dtype()))};
+  };
+  auto f = compile(forward);
+  const Tensor x = randn({5, 8});
+  for (int i = 0; i < 3; ++i) f({x});
+  net->to(DType::Float64);
+  for (int i = 0; i < 3; ++i) {
+    const Tensor got = f({x})[0], want = forward({x})[0];
+    ASSERT_EQ(got.dtype(), DType::Float64);
+    EXPECT_EQ(got.to_vector<double>(), want.to_vector<double>());
+  }
+  const Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 2);
+  ASSERT_EQ(s.recompile_reasons.size(), 1u) << f.explain();
+  EXPECT_NE(s.recompile_reasons[0].find("captured fc1.weight: float32[16, 8] -> float64[16, 8]"), std::string::npos)
+      << f.explain();
+  EXPECT_NE(f.explain().find("recompile 1: captured fc1.weight: float32[16, 8] -> float64[16, 8]"), std::string::npos)
+      << f.explain();
+}
+
+// set_data with another shape (here one that still broadcasts), then with
+// the same shape but other strides: each recompiles and gives eager's
+// answer.
+TEST(JitCapturedGuard, ShapeAndStrideChangesRecompile) {
+  manual_seed(33);
+  Tensor scale = randn({6});
+  scale.set_name("scale");
+  auto fn = [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] * scale + 1}; };
+  auto f = compile(fn);
+  const Tensor x = randn({4, 6});
+  for (int i = 0; i < 3; ++i) f({x});
+  scale.set_data(randn({1}));
+  EXPECT_EQ(f({x})[0].to_vector<float>(), fn({x})[0].to_vector<float>());
+  Tensor square = randn({6, 6});
+  auto g = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(square)}; });
+  for (int i = 0; i < 3; ++i) g({x});
+  square.set_data(randn({6, 6}).t());  // same shape, transposed strides
+  const Tensor got = g({x})[0], want = x.matmul(square);
+  const auto a = got.to_vector<float>(), b = want.to_vector<float>();
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5 * (1 + std::abs(b[i])));
+  ASSERT_EQ(f.stats().recompile_reasons.size(), 1u) << f.explain();
+  EXPECT_EQ(f.stats().recompile_reasons[0], "captured scale: float32[6] -> float32[1]");
+  ASSERT_EQ(g.stats().recompile_reasons.size(), 1u) << g.explain();
+  EXPECT_EQ(g.stats().recompile_reasons[0], "captured 0: strides [6, 1] -> [1, 6]");
+}
+
+// requires_grad decides which gradients a compiled backward makes: a change
+// recompiles, and the gradient then reaches the tensor.
+TEST(JitCapturedGuard, ARequiresGradChangeRecompiles) {
+  manual_seed(34);
+  Tensor w = randn({3});
+  auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{(in[0] * w).sum()}; });
+  const Tensor x = randn({3}).requires_grad_();
+  for (int i = 0; i < 3; ++i) f({x});
+  w.requires_grad_();
+  f({x})[0].backward();
+  ASSERT_TRUE(w.grad().defined()) << f.explain();
+  EXPECT_EQ(w.grad().to_vector<float>(), x.detach().to_vector<float>());
+  ASSERT_EQ(f.stats().recompile_reasons.size(), 1u) << f.explain();
+  EXPECT_EQ(f.stats().recompile_reasons[0], "captured 0: requires_grad false -> true");
+}
+
+// What needs no recompile: new values in place (an optimizer step), and a
+// new buffer of the same type (set_data): the next call reads them.
+TEST(JitCapturedGuard, NewValuesAndNewBuffersOfTheSameTypeNeedNoRecompile) {
+  manual_seed(35);
+  auto net = std::make_shared<TwoLayers>();
+  NoGradGuard no_grad;
+  auto forward = [net](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*net)(in[0])}; };
+  auto f = compile(forward);
+  const Tensor x = randn({5, 8});
+  for (int i = 0; i < 4; ++i) f({x});  // native twice: the second packs fc1.weight (Note [Pre-packed weights])
+  const auto expect_eager = [&] {
+    const auto got = f({x})[0].to_vector<float>(), want = forward({x})[0].to_vector<float>();
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5 * (1 + std::abs(want[i])));
+  };
+  net->fc1->weight.mul_(-2);
+  expect_eager();
+  net->fc2->weight.set_data(randn({4, 16}));
+  expect_eager();
+  net->fc1->weight.set_data(randn({16, 8}));
+  expect_eager();
+  expect_eager();
+  EXPECT_EQ(f.stats().compiles, 1) << f.explain();
+}
+
+// A CompiledGraph called directly on changed captured tensors refuses.
+TEST(JitCapturedGuard, ACompiledGraphRefusesChangedCapturedTensors) {
+  Tensor w = ones({3});
+  w.set_name("w");
+  auto traced = tracer::trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + w}; }, {ones({3})});
+  auto graph = compiler::CompiledGraph::compile(traced.graph);
+  w.set_data(ones({3}, DType::Float64));
+  try {
+    graph->run({ones({3})});
+    FAIL() << "ran on a float64 tensor compiled as float32";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("captured w: float32[3] -> float64[3]"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -8,9 +8,12 @@
 
 #include "ember/compiler/CompiledGraph.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <sstream>
 
 #include "ember/compiler/Pipeline.h"
 #include "ember/compiler/RowParallel.h"
@@ -26,6 +29,48 @@
 
 namespace ember::compiler {
 
+// Note [Captured tensors are guarded]
+// The code is compiled for each captured tensor's dtype, shape and strides
+// (a float32 matmul reads 4-byte elements), so a captured tensor whose
+// dtype, shape or strides changed since the trace (Module::to(Float64),
+// set_data with another shape) would be read as something it is not. So
+// every call compares them, with requires_grad (it decides which gradients
+// a compiled backward makes), and refuses to run on a change; jit::compile
+// looks first and recompiles, saying what changed. The storage is not
+// compared: the code reads each captured tensor at its current address on
+// every call (set_data with a tensor of the same type is simply seen),
+// pre-packed weights are keyed by storage id and version (Note [Pre-packed
+// weights]), and a write-back target that now shares its storage with
+// another argument is written through a copy (Note [In-place
+// write-backs]). In-place value changes (an optimizer's steps) are what
+// capturing by reference is for: they never recompile.
+struct CapturedType {
+  DType dtype;
+  Shape sizes, strides;
+  bool requires_grad;
+};
+CapturedType captured_type(const Tensor& t);
+
+// Note [Per-call state]
+// Everything a call writes besides its results lives in a CallState: the
+// argument list, the memref descriptors, the workspace of temporaries
+// (ember-pack-buffers), the checks' failure counts, the stamps of
+// pre-packed weights. A call takes a state from its graph's pool and gives
+// it back at the end; when every state is in use (another call is in
+// flight), it makes one more. So concurrent calls of one graph never share
+// what they write, the pool holds as many states as there were calls in
+// flight at once, and after the first calls a call allocates only its
+// results (from the caching allocator) and the TensorImpls that hold them.
+// The compiled code itself keeps no state: its globals are constants.
+struct CompiledGraph::CallState {
+  std::vector<Tensor> args;        // inputs and captured, contiguous, then result buffers
+  std::vector<Tensor> staged;      // per write-back: a copy computed in place of an aliased target
+  std::vector<std::pair<const void*, uint64_t>> stamps;  // Note [Pre-packed weights]
+  std::vector<Tensor> workspaces;  // one per chunk of rows
+  std::vector<Tensor> counts;      // failure counts: one set per chunk, then the checks twin's
+  std::vector<PackedArgs> packed;  // one per chunk
+};
+
 struct CompiledGraph::Impl {
   std::unique_ptr<mlir::MLIRContext> context = make_context();
   mlir::OwningOpRef<mlir::ModuleOp> module;  // in the LLVM dialect, for the LLVM IR on request
@@ -34,23 +79,30 @@ struct CompiledGraph::Impl {
   void (*checks_entry)(void**) = nullptr;  // Note [Checks before in-place writes]
   tracer::Graph graph;
   std::string stages[4];
+  std::once_flag llvm_stage;  // the LLVM IR is made on first request
   double compile_ms = 0;
   std::vector<int> result_values;  // graph value of each function result
   std::vector<bool> in_place;       // per write-back: computed into its target (Note [In-place write-backs])
+  bool any_in_place = false;
   std::vector<bool> written_captured;  // per captured tensor: a write-back target
   std::vector<std::pair<Shape, DType>> input_types;
+  std::vector<CapturedType> captured_types;  // Note [Captured tensors are guarded]
   std::vector<std::string> checks;  // ember.checks: a failure count follows the results for each
-  // The temporaries' bytes (ember-pack-buffers), kept between calls; a
-  // call made while another uses it gets its own.
-  int64_t workspace_bytes = 0;
-  std::vector<Tensor> workspaces;  // one per chunk of rows
-  std::mutex workspace_busy;
+  int64_t workspace_bytes = 0;       // the temporaries (ember-pack-buffers)
   // Note [Row-parallel graphs]: the function computes one chunk of rows;
   // which arguments (inputs, captured, results) are cut into chunks.
   std::optional<RowSplit> split;
   std::vector<bool> batched_args;
   // Note [Pre-packed weights]: captured matmul operands in oneDNN's layout.
   std::shared_ptr<kernels::WeightPacks> packs = kernels::make_weight_packs();
+  // Note [Per-call state]: the states no call is using.
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<CallState>> pool;
+  std::atomic<int64_t> states_made{0};
+
+  int64_t chunks() const { return split ? split->chunks : 1; }
+  std::unique_ptr<CallState> take_state();
+  void give_state(std::unique_ptr<CallState> state);
 };
 
 namespace {
@@ -87,9 +139,6 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   impl.workspace_bytes = workspace_bytes(module, kFunction);
   if (!checks.empty()) impl.workspace_bytes = std::max(impl.workspace_bytes, workspace_bytes(module, checks));
   impl.checks = check_messages(module, kFunction);
-  const int64_t chunks = impl.split ? impl.split->chunks : 1;
-  for (int64_t c = 0; c < chunks; ++c)
-    impl.workspaces.push_back(empty({impl.workspace_bytes / 8 + 1}, DType::Float64));  // f64: 8-byte units
   // Parallel loops only when compiled with more than one thread: on one
   // thread their OpenMP regions made the mlp_train step 15.5 -> 18.5 ms and
   // its compile 240 -> 370 ms. (The thread count is not part of the guard
@@ -105,6 +154,8 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
     impl.checks_entry = *checks_entry;
   }
   for (int v : graph.inputs) impl.input_types.emplace_back(graph.values[v].shape, graph.values[v].dtype);
+  for (const Tensor& c : graph.captured) impl.captured_types.push_back(captured_type(c));
+  impl.any_in_place = std::find(impl.in_place.begin(), impl.in_place.end(), true) != impl.in_place.end();
   impl.written_captured.assign(graph.captured.size(), false);
   for (const auto& w : graph.writebacks)
     if (w.target == tracer::ValueKind::Captured) impl.written_captured[w.index] = true;
@@ -127,11 +178,10 @@ namespace {
 // Note [In-place write-backs]: an in-place target is passed as itself when
 // nothing else passed shares its storage (the code assumes no aliasing);
 // otherwise a copy is (returned, by write-back), and goes back into the
-// target after the call.
-std::vector<Tensor> stage_aliased_targets(const tracer::Graph& g, const std::vector<bool>& in_place,
-                                          const std::vector<Tensor>& inputs, std::vector<Tensor>& args,
-                                          const Loc& loc) {
-  std::vector<Tensor> staged(g.writebacks.size());
+// target after the call. `staged[i]` is that copy, or undefined.
+void stage_aliased_targets(const tracer::Graph& g, const std::vector<bool>& in_place, const std::vector<Tensor>& inputs,
+                           std::vector<Tensor>& args, std::vector<Tensor>& staged, const Loc& loc) {
+  staged.assign(g.writebacks.size(), Tensor());
   for (size_t i = 0; i < g.writebacks.size(); ++i) {
     if (!in_place[i]) continue;
     const auto& w = g.writebacks[i];
@@ -142,90 +192,167 @@ std::vector<Tensor> stage_aliased_targets(const tracer::Graph& g, const std::vec
       shared = b != a && args[b].impl()->storage.get() == target.impl()->storage.get();
     if (shared) args[a] = staged[i] = target.clone(loc);
   }
-  return staged;
+}
+
+// Note [Pre-packed weights]: the captured tensors the call only reads, with
+// what says their contents are unchanged.
+void unchanged_operands(const std::vector<Tensor>& args, size_t inputs, const tracer::Graph& g,
+                        const std::vector<bool>& written_captured, std::vector<std::pair<const void*, uint64_t>>& stamps) {
+  stamps.clear();
+  for (size_t c = 0; c < g.captured.size(); ++c) {
+    const Tensor& arg = args[inputs + c];
+    if (!written_captured[c] && arg.is_same(g.captured[c]))
+      stamps.emplace_back(arg.data_ptr(), arg.impl()->storage->id << 32 ^ arg.version());
+  }
+}
+
+std::string describe(const CapturedType& t) {
+  std::ostringstream o;
+  o << dtype_name(t.dtype) << t.sizes;
+  return o.str();
+}
+
+// "captured 3 (fc1.weight)" or "captured 3".
+std::string captured_name(const tracer::Graph& g, size_t c) {
+  const std::string name = g.captured[c].name();
+  return "captured " + (name.empty() ? std::to_string(c) : name);
+}
+
+void zero_counts(std::vector<Tensor>& counts, size_t begin, size_t n) {
+  for (size_t i = begin; i < begin + n; ++i) *static_cast<int64_t*>(counts[i].data_ptr()) = 0;
 }
 
 }  // namespace
 
-// Note [Pre-packed weights]: the captured tensors the call only reads, with
-// what says their contents are unchanged.
-std::vector<std::pair<const void*, uint64_t>> CompiledGraph::unchanged_operands(const std::vector<Tensor>& args,
-                                                                             size_t inputs) const {
+CapturedType captured_type(const Tensor& t) { return {t.dtype(), t.sizes(), t.strides(), t.requires_grad()}; }
+
+std::string CompiledGraph::captured_changes() const {
   const tracer::Graph& g = impl_->graph;
-  std::vector<std::pair<const void*, uint64_t>> stamps;
+  std::string changes;
   for (size_t c = 0; c < g.captured.size(); ++c) {
-    const Tensor& arg = args[inputs + c];
-    if (!impl_->written_captured[c] && arg.is_same(g.captured[c]))
-      stamps.emplace_back(arg.data_ptr(), arg.impl()->storage->id << 32 ^ arg.version());
+    const CapturedType& was = impl_->captured_types[c];
+    const Tensor& t = g.captured[c];
+    if (t.dtype() == was.dtype && t.sizes() == was.sizes && t.strides() == was.strides &&
+        t.requires_grad() == was.requires_grad) [[likely]]
+      continue;
+    const CapturedType now = captured_type(t);
+    std::ostringstream o;
+    o << captured_name(g, c) << ": ";
+    if (now.dtype != was.dtype || now.sizes != was.sizes) o << describe(was) << " -> " << describe(now);
+    else if (now.strides != was.strides) o << "strides " << was.strides << " -> " << now.strides;
+    else o << "requires_grad " << (was.requires_grad ? "true" : "false") << " -> " << (now.requires_grad ? "true" : "false");
+    changes += (changes.empty() ? "" : "\n") + o.str();
   }
-  return stamps;
+  return changes;
+}
+
+std::unique_ptr<CompiledGraph::CallState> CompiledGraph::Impl::take_state() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    if (!pool.empty()) {
+      std::unique_ptr<CallState> state = std::move(pool.back());
+      pool.pop_back();
+      return state;
+    }
+  }
+  auto state = std::make_unique<CallState>();
+  for (int64_t c = 0; c < chunks(); ++c)
+    state->workspaces.push_back(empty({workspace_bytes / 8 + 1}, DType::Float64));  // f64: 8-byte units
+  for (size_t i = 0; i < checks.size() * static_cast<size_t>(chunks() + 1); ++i)
+    state->counts.push_back(zeros({}, DType::Int64));
+  state->packed.resize(static_cast<size_t>(chunks()));
+  states_made.fetch_add(1, std::memory_order_relaxed);
+  return state;
+}
+
+void CompiledGraph::Impl::give_state(std::unique_ptr<CallState> state) {
+  state->args.clear();  // holds no tensor of a finished call
+  state->staged.clear();
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  pool.push_back(std::move(state));
 }
 
 std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const Loc& loc) {
-  const tracer::Graph& g = impl_->graph;
-  std::vector<Tensor> args = checked_inputs(inputs, impl_->input_types, "compiled function", loc);
+  const std::string changes = captured_changes();
+  EMBER_CHECK(changes.empty(), loc, "compiled function: the captured tensors changed since it was compiled (",
+              changes, "); compile it again");
+  adopt_thread_count();  // Note [Every thread's OpenMP count]
+  Impl& impl = *impl_;
+  const tracer::Graph& g = impl.graph;
+  // Note [Per-call state]: a state of our own for the call, back to the pool after.
+  std::unique_ptr<CallState> owned = impl.take_state();
+  struct GiveBack {
+    Impl& impl;
+    std::unique_ptr<CallState>& state;
+    ~GiveBack() { impl.give_state(std::move(state)); }
+  } give_back{impl, owned};
+  CallState& st = *owned;
+
+  std::vector<Tensor>& args = st.args;
+  append_checked_inputs(inputs, impl.input_types, "compiled function", loc, args);
   for (const Tensor& c : g.captured) args.push_back(c.contiguous());
-  const std::vector<Tensor> staged = stage_aliased_targets(g, impl_->in_place, inputs, args, loc);
-  const kernels::StableOperands stable(*impl_->packs, unchanged_operands(args, inputs.size()));
+  if (impl.any_in_place) stage_aliased_targets(g, impl.in_place, inputs, args, st.staged, loc);
+  unchanged_operands(args, inputs.size(), g, impl.written_captured, st.stamps);
+  const kernels::StableOperands stable(*impl.packs, st.stamps);
   const size_t arguments = args.size();  // inputs and captured: what the checks twin takes
-  std::vector<Tensor> results;
-  for (int v : impl_->result_values) {
-    results.push_back(empty(g.values[v].shape, g.values[v].dtype));
-    args.push_back(results.back());
+  std::vector<Tensor> outputs;
+  outputs.reserve(g.outputs.size());
+  for (int v : impl.result_values) {
+    args.push_back(empty(g.values[v].shape, g.values[v].dtype));
+    if (outputs.size() < g.outputs.size()) outputs.push_back(args.back());
   }
-  // A call made while another uses the kept workspaces gets its own.
-  std::unique_lock<std::mutex> own(impl_->workspace_busy, std::try_to_lock);
-  std::vector<Tensor> own_workspaces;
-  if (!own.owns_lock())
-    for (const Tensor& w : impl_->workspaces) own_workspaces.push_back(empty(w.sizes(), DType::Float64));
-  const std::vector<Tensor>& workspaces = own.owns_lock() ? impl_->workspaces : own_workspaces;
-  const auto new_counts = [&] {
-    std::vector<Tensor> counts;
-    for (size_t i = 0; i < impl_->checks.size(); ++i) counts.push_back(zeros({}, DType::Int64));
-    return counts;
-  };
-  if (impl_->checks_entry) {  // Note [Checks before in-place writes]: never split in chunks
-    std::vector<Tensor> check_args(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(arguments));
-    const std::vector<Tensor> counts = new_counts();
-    check_args.insert(check_args.end(), counts.begin(), counts.end());
-    call_packed(impl_->checks_entry, check_args, workspaces[0], impl_->workspace_bytes);
-    raise_failed_checks(counts, impl_->checks, "compiled function", loc);
+  const size_t num_checks = impl.checks.size();
+  const int64_t chunks = impl.chunks();
+  if (impl.checks_entry) {  // Note [Checks before in-place writes]: never split in chunks
+    const size_t first = num_checks * static_cast<size_t>(chunks);
+    zero_counts(st.counts, first, num_checks);
+    PackedArgs& p = st.packed[0];
+    p.clear();
+    for (size_t a = 0; a < arguments; ++a) p.add(args[a]);
+    for (size_t i = 0; i < num_checks; ++i) p.add(st.counts[first + i]);
+    p.add_workspace(st.workspaces[0], impl.workspace_bytes);
+    p.call(impl.checks_entry);
+    for (size_t i = 0; i < num_checks; ++i)
+      EMBER_CHECK(*static_cast<const int64_t*>(st.counts[first + i].data_ptr()) == 0, loc, "compiled function: ",
+                  impl.checks[i]);
   }
   // One function call per chunk of rows (one chunk unless row-parallel),
-  // each with its own workspace and failure counts.
-  std::vector<Tensor> failures;
-  if (!impl_->split) {
-    failures = new_counts();
-    args.insert(args.end(), failures.begin(), failures.end());
-    call_packed(impl_->entry, args, workspaces[0], impl_->workspace_bytes);
-  } else {
-    const int64_t chunks = impl_->split->chunks, rows = impl_->split->rows / chunks;
-    std::vector<std::vector<Tensor>> counts(chunks);
-    for (auto& c : counts) c = new_counts();
-    parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
-      for (int64_t c = b; c < e; ++c) {
-        std::vector<Tensor> chunk_args = args;
-        for (size_t a = 0; a < chunk_args.size(); ++a)
-          if (impl_->batched_args[a]) chunk_args[a] = chunk_args[a].slice(0, c * rows, (c + 1) * rows);
-        chunk_args.insert(chunk_args.end(), counts[c].begin(), counts[c].end());
-        call_packed(impl_->entry, chunk_args, workspaces[c], impl_->workspace_bytes);
-      }
+  // each with its own descriptors, workspace and failure counts.
+  zero_counts(st.counts, 0, num_checks * static_cast<size_t>(chunks));
+  const auto call_chunk = [&](int64_t c) {
+    PackedArgs& p = st.packed[static_cast<size_t>(c)];
+    p.clear();
+    if (!impl.split) {
+      for (const Tensor& a : args) p.add(a);
+    } else {
+      const int64_t rows = impl.split->rows / chunks;
+      for (size_t a = 0; a < args.size(); ++a)
+        if (impl.batched_args[a]) p.add_rows(args[a], c * rows, (c + 1) * rows);
+        else p.add(args[a]);
+    }
+    for (size_t i = 0; i < num_checks; ++i) p.add(st.counts[static_cast<size_t>(c) * num_checks + i]);
+    p.add_workspace(st.workspaces[static_cast<size_t>(c)], impl.workspace_bytes);
+    p.call(impl.entry);
+  };
+  if (chunks == 1) call_chunk(0);
+  else parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) call_chunk(c);
     });
-    for (const auto& c : counts) failures.insert(failures.end(), c.begin(), c.end());
-  }
-  raise_failed_checks(failures, impl_->checks, "compiled function", loc);
+  for (size_t i = 0; i < num_checks * static_cast<size_t>(chunks); ++i)
+    EMBER_CHECK(*static_cast<const int64_t*>(st.counts[i].data_ptr()) == 0, loc, "compiled function: ",
+                impl.checks[i % num_checks]);
   // Results: outputs, then write-backs and .grad, in graph_to_mlir's order.
-  std::vector<Tensor> outputs(results.begin(), results.begin() + g.outputs.size());
-  size_t k = g.outputs.size();
+  size_t k = arguments + g.outputs.size();
   NoGradGuard no_grad;
   for (size_t i = 0; i < g.writebacks.size(); ++i) {
     const auto& w = g.writebacks[i];
     Tensor target = w.target == tracer::ValueKind::Input ? inputs[w.index] : g.captured[w.index];
-    if (impl_->in_place[i] && !staged[i].defined()) {
+    const bool staged = impl.any_in_place && st.staged[i].defined();
+    if (impl.in_place[i] && !staged) {
       target.bump_version();  // as eager's in-place ops
       continue;
     }
-    const Tensor& result = impl_->in_place[i] ? staged[i] : results[k++];
+    const Tensor& result = impl.in_place[i] ? st.staged[i] : args[k++];
     // Note [Write-backs by swapping buffers]
     // A write-back that could not be computed in place would be one more
     // copy over the target. When nothing else can see the target's buffer
@@ -238,19 +365,21 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
   }
   for (const auto& gw : g.grad_writes) {
     Tensor leaf = g.captured[gw.captured_index];
-    leaf.set_grad(gw.value < 0 ? Tensor() : results[k++]);
+    leaf.set_grad(gw.value < 0 ? Tensor() : args[k++]);
   }
   return outputs;
 }
 
 const std::string& CompiledGraph::stage(Stage s) const {
   std::string& text = impl_->stages[static_cast<int>(s)];
-  if (s == Stage::LLVM && text.empty()) text = llvm_ir(*impl_->module, Loc::current());  // costs an -O3 run: on request
+  if (s == Stage::LLVM)  // costs an -O3 run: on request, once
+    std::call_once(impl_->llvm_stage, [&] { text = llvm_ir(*impl_->module, Loc::current()); });
   return text;
 }
 double CompiledGraph::compile_ms() const { return impl_->compile_ms; }
 const tracer::Graph& CompiledGraph::graph() const { return impl_->graph; }
-int64_t CompiledGraph::row_chunks() const { return impl_->split ? impl_->split->chunks : 1; }
+int64_t CompiledGraph::row_chunks() const { return impl_->chunks(); }
 int64_t CompiledGraph::packed_weights() const { return kernels::packed_operands(*impl_->packs); }
+int64_t CompiledGraph::call_states() const { return impl_->states_made.load(std::memory_order_relaxed); }
 
 }  // namespace ember::compiler

@@ -33,8 +33,16 @@ class CompiledGraph {
   ~CompiledGraph();
 
   // Inputs as traced (shapes and dtypes are checked); captured tensors are
-  // read as they are now. Returns the outputs, then performs the write-backs.
+  // read as they are now, and must still have the dtype, shape, strides and
+  // requires_grad they had when traced (an Error naming the change
+  // otherwise: Note [Captured tensors are guarded]). Returns the outputs,
+  // then performs the write-backs. Any number of threads may call run() at
+  // once (Note [Per-call state]).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, const Loc& loc = Loc::current());
+  // What changed in the captured tensors since they were traced, one line
+  // each ("captured fc1.weight: float32[10, 64] -> float64[10, 64]"); empty
+  // when nothing did. jit::compile recompiles on it.
+  std::string captured_changes() const;
 
   // The program at each stage, as text (for debugging and tests).
   const std::string& stage(Stage s) const;
@@ -45,11 +53,13 @@ class CompiledGraph {
   int64_t row_chunks() const;
   // How many matmul weights it keeps in oneDNN's layout (Note [Pre-packed weights]).
   int64_t packed_weights() const;
+  // How many per-call states it has made: the most calls ever in flight at once.
+  int64_t call_states() const;
 
  private:
   CompiledGraph();
-  std::vector<std::pair<const void*, uint64_t>> unchanged_operands(const std::vector<Tensor>& args,
-                                                                   size_t inputs) const;
+  std::vector<Tensor> run_checked(const std::vector<Tensor>& inputs, const Loc& loc);
+  struct CallState;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -322,27 +322,15 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
   return std::move(*engine);
 }
 
-namespace {
-// A memref descriptor: allocated, aligned, offset, sizes, strides.
-void append_descriptor(std::vector<int64_t>& out, const Tensor& t) {
-  const auto base = reinterpret_cast<int64_t>(t.data_ptr());
-  out.insert(out.end(), {base, base, 0});
-  for (int64_t s : t.sizes()) out.push_back(s);
-  for (int64_t s : t.strides()) out.push_back(s);
-}
-}  // namespace
-
-std::vector<Tensor> checked_inputs(const std::vector<Tensor>& inputs, const std::vector<std::pair<Shape, DType>>& types,
-                                   const std::string& what, const Loc& loc) {
+void append_checked_inputs(const std::vector<Tensor>& inputs, const std::vector<std::pair<Shape, DType>>& types,
+                           const std::string& what, const Loc& loc, std::vector<Tensor>& out) {
   EMBER_CHECK(inputs.size() == types.size(), loc, what, ": takes ", types.size(), " inputs, got ", inputs.size());
-  std::vector<Tensor> out;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& [shape, dtype] = types[i];
     EMBER_CHECK(inputs[i].defined() && inputs[i].sizes() == shape && inputs[i].dtype() == dtype, loc, what, ": input ",
                 i, " must be ", tracer::type_string(shape, dtype));
     out.push_back(inputs[i].contiguous());
   }
-  return out;
 }
 
 void raise_failed_checks(const std::vector<Tensor>& counts, const std::vector<std::string>& messages,
@@ -351,27 +339,43 @@ void raise_failed_checks(const std::vector<Tensor>& counts, const std::vector<st
     EMBER_CHECK(counts[i].item<int64_t>() == 0, loc, what, ": ", messages[i % messages.size()]);
 }
 
-void call_packed(void (*entry)(void**), const std::vector<Tensor>& args, const Tensor& workspace,
-                 int64_t workspace_bytes) {
-  // One buffer of all descriptors (a compiled call's fixed cost is mostly
-  // allocation: the dispatch workload calls a one-op graph 100,000 times).
-  std::vector<int64_t> words;
-  std::vector<size_t> starts;
-  words.reserve(8 * (args.size() + 1));
-  starts.reserve(args.size() + 1);
-  for (const Tensor& t : args) {
-    starts.push_back(words.size());
-    append_descriptor(words, t);
+void PackedArgs::clear() {
+  words_.clear();
+  starts_.clear();
+}
+
+// A memref descriptor: allocated, aligned, offset, sizes, strides.
+void PackedArgs::add_descriptor(const void* data, const Shape& sizes, const Shape& strides) {
+  starts_.push_back(words_.size());
+  const auto base = reinterpret_cast<int64_t>(data);
+  words_.insert(words_.end(), {base, base, 0});
+  words_.insert(words_.end(), sizes.begin(), sizes.end());
+  words_.insert(words_.end(), strides.begin(), strides.end());
+}
+
+void PackedArgs::add(const Tensor& t) { add_descriptor(t.data_ptr(), t.sizes(), t.strides()); }
+
+void PackedArgs::add_rows(const Tensor& t, int64_t begin, int64_t end) {
+  Shape sizes = t.sizes();
+  sizes[0] = end - begin;
+  add_descriptor(static_cast<const char*>(t.data_ptr()) + begin * t.strides()[0] * int64_t(t.itemsize()), sizes,
+                 t.strides());
+}
+
+void PackedArgs::add_workspace(const Tensor& workspace, int64_t bytes) {
+  add_descriptor(workspace.data_ptr(), Shape{bytes}, Shape{1});  // memref<?xi8>
+}
+
+void PackedArgs::call(void (*entry)(void**)) {
+  // Descriptor pointers, then pointers to them: the packed interface takes
+  // a pointer to each argument, and each argument is a descriptor pointer.
+  const size_t n = starts_.size();
+  pointers_.resize(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    pointers_[i] = words_.data() + starts_[i];
+    pointers_[n + i] = &pointers_[i];
   }
-  const auto base = reinterpret_cast<int64_t>(workspace.data_ptr());
-  starts.push_back(words.size());
-  words.insert(words.end(), {base, base, 0, workspace_bytes, 1});  // memref<?xi8>
-  std::vector<void*> pointers(2 * starts.size());  // descriptor pointers, then pointers to them
-  for (size_t i = 0; i < starts.size(); ++i) {
-    pointers[i] = words.data() + starts[i];
-    pointers[starts.size() + i] = &pointers[i];
-  }
-  entry(pointers.data() + starts.size());
+  entry(pointers_.data() + n);
 }
 
 std::vector<std::string> check_messages(mlir::ModuleOp module, const std::string& function) {

@@ -62,16 +62,31 @@ std::string llvm_ir(mlir::ModuleOp module, const Loc& loc);
 // The module compiled by ORC at -O3 for the host CPU.
 std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc);
 
-// Calls a function compiled by jit() through its packed C interface
-// (`_mlir_ciface_<name>`): one memref descriptor per tensor of `args`
-// (contiguous, in the function's order), then the workspace of
-// ember-pack-buffers (at least `workspace_bytes`).
-void call_packed(void (*entry)(void**), const std::vector<Tensor>& args, const Tensor& workspace,
-                 int64_t workspace_bytes);
-// The inputs of a compiled call, each checked against its type ("<what>:
-// input i must be f32[128, 784]") and made contiguous.
-std::vector<Tensor> checked_inputs(const std::vector<Tensor>& inputs, const std::vector<std::pair<Shape, DType>>& types,
-                                   const std::string& what, const Loc& loc);
+// The arguments of a call of a function compiled by jit(), through its
+// packed C interface (`_mlir_ciface_<name>`): one memref descriptor per
+// tensor, in the function's order, then the workspace of ember-pack-buffers.
+// Kept by the caller and refilled for each call, so that a call allocates
+// nothing once its buffers have grown (Note [Per-call state]).
+class PackedArgs {
+ public:
+  void clear();
+  // A descriptor of `t` (contiguous), or of rows [begin, end) of its dim 0.
+  void add(const Tensor& t);
+  void add_rows(const Tensor& t, int64_t begin, int64_t end);
+  void add_workspace(const Tensor& workspace, int64_t bytes);
+  void call(void (*entry)(void**));
+
+ private:
+  void add_descriptor(const void* data, const Shape& sizes, const Shape& strides);
+  std::vector<int64_t> words_;
+  std::vector<size_t> starts_;
+  std::vector<void*> pointers_;
+};
+
+// Appends to `out` the inputs of a compiled call, each checked against its
+// type ("<what>: input i must be f32[128, 784]") and made contiguous.
+void append_checked_inputs(const std::vector<Tensor>& inputs, const std::vector<std::pair<Shape, DType>>& types,
+                           const std::string& what, const Loc& loc, std::vector<Tensor>& out);
 // Raises "<what>: <message>" for the first failure count that is not zero;
 // count i belongs to messages[i % messages.size()] (one set per chunk).
 void raise_failed_checks(const std::vector<Tensor>& counts, const std::vector<std::string>& messages,

@@ -48,27 +48,37 @@ struct CompiledBackward : autograd::Node {
     std::vector<Tensor> bw_inputs = inputs;
     for (size_t k = 0; k < grads.size(); ++k)
       bw_inputs.push_back(grads[k].defined() ? grads[k] : zeros(output_shapes[k], output_dtypes[k]));
-    std::vector<Tensor> result;
-    if (cache->compiled) {
-      ++cache->hits;
-      result = cache->compiled->run(bw_inputs);
-    } else if (!cache->eager_reason.empty()) {
-      ++cache->eager_calls;
-      result = backward_function_outputs(bw_inputs);
-    } else {
-      // First backward of this key: trace (these are the eager gradients), then compile.
-      tracer::TraceResult t = tracer::trace([this](const std::vector<Tensor>& in) { return backward_function_outputs(in); },
-                                            bw_inputs);
-      result = t.outputs;
-      try {
-        EMBER_CHECK(t.graph.replayable(), loc, "the backward cannot be replayed");
-        cache->compiled = compiler::CompiledGraph::compile(t.graph, loc);
-        ++cache->compiles;
-        cache->compile_ms += cache->compiled->compile_ms();
-      } catch (const Error& e) {
-        cache->eager_reason = e.what();
-        std::cerr << "ember::jit: the backward of a compiled function runs eagerly: " << e.what() << "\n";
-      }
+    if (compiler::CompiledGraph* compiled = cache->compiled.load(std::memory_order_acquire)) {
+      cache->hits.fetch_add(1, std::memory_order_relaxed);
+      return compiled->run(bw_inputs);
+    }
+    if (cache->eager.load(std::memory_order_acquire)) {
+      cache->eager_calls.fetch_add(1, std::memory_order_relaxed);
+      return backward_function_outputs(bw_inputs);
+    }
+    std::lock_guard<std::mutex> lock(cache->mutex);
+    if (compiler::CompiledGraph* compiled = cache->compiled.load(std::memory_order_acquire)) {
+      cache->hits.fetch_add(1, std::memory_order_relaxed);
+      return compiled->run(bw_inputs);  // another thread compiled it while this one waited
+    }
+    if (cache->eager.load(std::memory_order_acquire)) {
+      cache->eager_calls.fetch_add(1, std::memory_order_relaxed);
+      return backward_function_outputs(bw_inputs);
+    }
+    // First backward of this key: trace (these are the eager gradients), then compile.
+    tracer::TraceResult t = tracer::trace([this](const std::vector<Tensor>& in) { return backward_function_outputs(in); },
+                                          bw_inputs);
+    std::vector<Tensor> result = t.outputs;
+    try {
+      EMBER_CHECK(t.graph.replayable(), loc, "the backward cannot be replayed");
+      cache->owned = compiler::CompiledGraph::compile(t.graph, loc);
+      cache->compiles.fetch_add(1, std::memory_order_relaxed);
+      cache->compile_ms.store(cache->compile_ms.load() + cache->owned->compile_ms());
+      cache->compiled.store(cache->owned.get(), std::memory_order_release);
+    } catch (const Error& e) {
+      cache->eager_reason = e.what();
+      cache->eager.store(true, std::memory_order_release);
+      std::cerr << "ember::jit: the backward of a compiled function runs eagerly: " << e.what() << "\n";
     }
     return result;
   }

@@ -9,7 +9,9 @@
 // parameters, into the graph that made the inputs.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,12 +21,17 @@
 namespace ember::jit::detail {
 
 // One guard key's backward: compiled on its first use, shared by the nodes
-// of every call with that key.
+// of every call with that key, whatever thread runs them: the first
+// backward compiles under `mutex` (others of the same key wait for it),
+// then `compiled` is published and read without a lock.
 struct BackwardCache {
-  std::unique_ptr<compiler::CompiledGraph> compiled;
-  std::string eager_reason;  // non-empty: it could not be compiled, runs eagerly
-  int64_t compiles = 0, hits = 0, eager_calls = 0;
-  double compile_ms = 0;
+  std::mutex mutex;
+  std::unique_ptr<compiler::CompiledGraph> owned;
+  std::atomic<compiler::CompiledGraph*> compiled{nullptr};
+  std::atomic<bool> eager{false};  // it could not be compiled: runs eagerly
+  std::string eager_reason;        // under `mutex`
+  std::atomic<int64_t> compiles{0}, hits{0}, eager_calls{0};
+  std::atomic<double> compile_ms{0};
 };
 
 // Makes the outputs of one native call (results of `fn` on `inputs`)

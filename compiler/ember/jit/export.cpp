@@ -120,34 +120,68 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
   auto workspace = b.create<mlir::LLVM::GlobalOp>(l, mlir::LLVM::LLVMArrayType::get(b.getI8Type(), ws), false,
                                                   mlir::LLVM::Linkage::Internal, name + "_workspace", zero_bytes, 64);
 
-  llvm::SmallVector<mlir::Type> params(inputs.size() + outputs.size(), ptr);
-  auto run = b.create<mlir::LLVM::LLVMFuncOp>(l, name + "_run", mlir::LLVM::LLVMFunctionType::get(b.getI32Type(), params));
-  mlir::Block* entry = run.addEntryBlock(b);
+  // <name>_run_ws(workspace, inputs..., outputs...): the caller's workspace,
+  // so calls on different workspaces may run at once.
+  llvm::SmallVector<mlir::Type> params(1 + inputs.size() + outputs.size(), ptr);
+  auto run_ws = b.create<mlir::LLVM::LLVMFuncOp>(l, name + "_run_ws",
+                                                 mlir::LLVM::LLVMFunctionType::get(b.getI32Type(), params));
+  mlir::Block* entry = run_ws.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
+  const auto i32 = [&](int32_t v) { return b.create<mlir::LLVM::ConstantOp>(l, b.getI32Type(), b.getI32IntegerAttr(v)); };
+  const auto i64 = [&](int64_t v) { return b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(v)); };
+  // A workspace that is null or not 64-byte aligned returns -1 at once.
+  mlir::Value ws_arg = entry->getArgument(0);
+  mlir::Value address = b.create<mlir::LLVM::PtrToIntOp>(l, b.getI64Type(), ws_arg);
+  mlir::Value misaligned = b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::ne,
+                                                        b.create<mlir::LLVM::AndOp>(l, address, i64(63)), i64(0));
+  mlir::Value null = b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::eq, address, i64(0));
+  mlir::Value bad = b.create<mlir::LLVM::OrOp>(l, misaligned, null);
+  mlir::Block* reject = run_ws.addBlock();
+  mlir::Block* body = run_ws.addBlock();
+  b.create<mlir::LLVM::CondBrOp>(l, bad, reject, body);
+  b.setInsertionPointToStart(reject);
+  b.create<mlir::LLVM::ReturnOp>(l, mlir::ValueRange{i32(-1)});
+  b.setInsertionPointToStart(body);
   llvm::SmallVector<mlir::Value> args;
-  for (size_t i = 0; i < inputs.size(); ++i) push_descriptor(b, l, entry->getArgument(i), inputs[i].shape, args);
+  for (size_t i = 0; i < inputs.size(); ++i) push_descriptor(b, l, entry->getArgument(1 + i), inputs[i].shape, args);
   for (size_t k = 0; k < weights.size(); ++k)
     push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, weight_globals[k]), weights[k].sizes(), args);
   for (size_t i = 0; i < outputs.size(); ++i)
-    push_descriptor(b, l, entry->getArgument(inputs.size() + i), outputs[i].shape, args);
+    push_descriptor(b, l, entry->getArgument(1 + inputs.size() + i), outputs[i].shape, args);
   std::vector<mlir::Value> counts;
-  mlir::Value one = b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(1));
   for (size_t c = 0; c < checks; ++c) {
-    counts.push_back(b.create<mlir::LLVM::AllocaOp>(l, ptr, b.getI64Type(), one, 8));
+    counts.push_back(b.create<mlir::LLVM::AllocaOp>(l, ptr, b.getI64Type(), i64(1), 8));
     push_descriptor(b, l, counts.back(), Shape{}, args);
   }
-  push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, workspace), Shape{ws}, args);
+  push_descriptor(b, l, ws_arg, Shape{ws}, args);
   b.create<mlir::LLVM::CallOp>(l, forward, args);
   // 0, or 1 + the index of the first check that failed.
-  mlir::Value result = b.create<mlir::LLVM::ConstantOp>(l, b.getI32Type(), b.getI32IntegerAttr(0));
-  mlir::Value zero = b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(0));
+  mlir::Value result = i32(0);
+  mlir::Value zero = i64(0);
   for (size_t c = checks; c-- > 0;) {
     mlir::Value count = b.create<mlir::LLVM::LoadOp>(l, b.getI64Type(), counts[c]);
     mlir::Value failed = b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::ne, count, zero);
-    mlir::Value code = b.create<mlir::LLVM::ConstantOp>(l, b.getI32Type(), b.getI32IntegerAttr(static_cast<int32_t>(c + 1)));
-    result = b.create<mlir::LLVM::SelectOp>(l, failed, code, result);
+    result = b.create<mlir::LLVM::SelectOp>(l, failed, i32(static_cast<int32_t>(c + 1)), result);
   }
   b.create<mlir::LLVM::ReturnOp>(l, result);
+
+  // <name>_run(inputs..., outputs...): <name>_run_ws on the static workspace.
+  b.setInsertionPointToEnd(module.getBody());
+  llvm::SmallVector<mlir::Type> run_params(inputs.size() + outputs.size(), ptr);
+  auto run = b.create<mlir::LLVM::LLVMFuncOp>(l, name + "_run",
+                                              mlir::LLVM::LLVMFunctionType::get(b.getI32Type(), run_params));
+  mlir::Block* run_entry = run.addEntryBlock(b);
+  b.setInsertionPointToStart(run_entry);
+  llvm::SmallVector<mlir::Value> forwarded{b.create<mlir::LLVM::AddressOfOp>(l, workspace)};
+  for (mlir::Value a : run_entry->getArguments()) forwarded.push_back(a);
+  b.create<mlir::LLVM::ReturnOp>(l, b.create<mlir::LLVM::CallOp>(l, run_ws, forwarded).getResult());
+
+  // <name>_workspace_size(): the bytes <name>_run_ws needs.
+  b.setInsertionPointToEnd(module.getBody());
+  auto size = b.create<mlir::LLVM::LLVMFuncOp>(l, name + "_workspace_size",
+                                               mlir::LLVM::LLVMFunctionType::get(b.getI64Type(), {}));
+  b.setInsertionPointToStart(size.addEntryBlock(b));
+  b.create<mlir::LLVM::ReturnOp>(l, mlir::ValueRange{i64(ws)});
 }
 
 std::string header_text(const std::string& name, const std::string& key, const std::vector<ArgumentSpec>& inputs,
@@ -159,7 +193,10 @@ std::string header_text(const std::string& name, const std::string& key, const s
     << "//\n// Native code for one signature of a compiled function (guard key: " << key << ").\n"
     << "// Link " << name << ".o with OpenBLAS and libm:  cc main.c " << name << ".o -lopenblas -lm\n"
     << "// The weights are inside " << name << ".o. Arrays are dense and row-major.\n"
-    << "// Not reentrant: one call at a time (temporaries live in a static buffer).\n"
+    << "//\n// Threads: " << name << "_run keeps its temporaries in one static buffer, so only one call\n"
+    << "// of it may run at a time. " << name << "_run_ws takes the caller's workspace instead and is\n"
+    << "// reentrant: calls on different workspaces may run at once, from any threads (the\n"
+    << "// weights are read-only). " << name << "_workspace_size() is thread-safe.\n"
     << "#ifndef " << guard << "_H\n#define " << guard << "_H\n\n#include <stdbool.h>\n#include <stdint.h>\n\n"
     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   h << "// " << name << "_run: reads the inputs, writes the outputs.\n";
@@ -172,11 +209,19 @@ std::string header_text(const std::string& name, const std::string& key, const s
   h << "// Returns 0, or k when the k-th check on the input values failed:\n";
   if (checks.empty()) h << "//   (this function checks nothing: it always returns 0)\n";
   for (size_t c = 0; c < checks.size(); ++c) h << "//   " << c + 1 << ": " << checks[c] << "\n";
-  h << "int " << name << "_run(";
-  for (size_t i = 0; i < inputs.size(); ++i) h << (i ? ", " : "") << "const " << c_type(inputs[i].dtype) << "* in" << i;
+  std::ostringstream params;
+  for (size_t i = 0; i < inputs.size(); ++i) params << (i ? ", " : "") << "const " << c_type(inputs[i].dtype) << "* in" << i;
   for (size_t i = 0; i < outputs.size(); ++i)
-    h << (inputs.size() + i ? ", " : "") << c_type(outputs[i].dtype) << "* out" << i;
-  h << ");\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif  // " << guard << "_H\n";
+    params << (inputs.size() + i ? ", " : "") << c_type(outputs[i].dtype) << "* out" << i;
+  h << "int " << name << "_run(" << params.str() << ");\n\n";
+  h << "// The bytes of workspace " << name << "_run_ws needs.\n";
+  h << "int64_t " << name << "_workspace_size(void);\n\n";
+  h << "// " << name << "_run with the caller's workspace: at least " << name << "_workspace_size() bytes,\n"
+    << "// 64-byte aligned (aligned_alloc(64, ...)); returns -1 without computing anything\n"
+    << "// when it is null or misaligned, else as " << name << "_run. Its contents need no\n"
+    << "// initialization and mean nothing between calls.\n";
+  h << "int " << name << "_run_ws(void* workspace" << (params.str().empty() ? "" : ", ") << params.str() << ");\n";
+  h << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif  // " << guard << "_H\n";
   return h.str();
 }
 
@@ -218,10 +263,12 @@ class JitExport final : public LoadedExport {
   std::vector<std::string> checks;
   int64_t workspace_bytes = 0;
 
+  // Thread-safe: each call has its own descriptors, workspace and counts.
   std::vector<Tensor> run(const std::vector<Tensor>& in, const Loc& loc) override {
     std::vector<std::pair<Shape, DType>> types;
     for (const auto& i : inputs) types.emplace_back(i.shape, i.dtype);
-    std::vector<Tensor> args = compiler::checked_inputs(in, types, "exported function", loc);
+    std::vector<Tensor> args;
+    compiler::append_checked_inputs(in, types, "exported function", loc, args);
     for (const Tensor& w : weights) args.push_back(w);
     std::vector<Tensor> out, failures;
     for (const auto& o : outputs) {
@@ -229,11 +276,13 @@ class JitExport final : public LoadedExport {
       args.push_back(out.back());
     }
     for (size_t c = 0; c < checks.size(); ++c) {
-      failures.push_back(empty({}, DType::Int64));
+      failures.push_back(zeros({}, DType::Int64));
       args.push_back(failures.back());
     }
-    const Tensor workspace = empty({workspace_bytes / 8 + 1}, DType::Float64);
-    compiler::call_packed(entry, args, workspace, workspace_bytes);
+    compiler::PackedArgs packed;
+    for (const Tensor& a : args) packed.add(a);
+    packed.add_workspace(empty({workspace_bytes / 8 + 1}, DType::Float64), workspace_bytes);
+    packed.call(entry);
     compiler::raise_failed_checks(failures, checks, "exported function", loc);
     return out;
   }

@@ -3,7 +3,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <iostream>
 #include <sstream>
 #include <unordered_map>
@@ -23,8 +27,9 @@ namespace {
 // for the n-th compile of the process.
 void dump_stages(const std::string& dir, const std::string& graph, const compiler::CompiledGraph& c,
                  const Loc& loc) {
-  static int64_t count = 0;
-  const std::string base = dir + "/jit-" + std::to_string(::getpid()) + "-" + std::to_string(++count);
+  static std::atomic<int64_t> counter{0};
+  const int64_t count = ++counter;
+  const std::string base = dir + "/jit-" + std::to_string(::getpid()) + "-" + std::to_string(count);
   const auto write = [&](const std::string& suffix, const std::string& text) {
     write_file_atomically(base + suffix, [&](std::ostream& out) { out << text; }, "EMBER_JIT_DUMP", loc);
   };
@@ -36,39 +41,131 @@ void dump_stages(const std::string& dir, const std::string& graph, const compile
   std::cerr << "ember::jit: stages of compile " << count << " written to " << base << ".*\n";
 }
 
-struct Entry {
-  int64_t calls = 0;
-  std::unique_ptr<compiler::CompiledGraph> compiled;  // null: eager (warm-up pending, or for good)
-  bool eager_for_good = false;
+// Note [Calls from many threads]
+// The cache maps a guard key to an Entry, and an Entry to its compiled
+// Variant through an atomic pointer: a call finds its entry under a shared
+// lock (many callers at once), loads the variant and runs it with no lock
+// held; CompiledGraph::run is itself safe to call from many threads (Note
+// [Per-call state]). Deciding to trace, publishing a variant and the stats'
+// lists take the exclusive lock; tracing and compiling (hundreds of ms) run
+// outside it, with the entry marked `compiling`, so calls of other keys go
+// on natively and calls of the same key run eagerly until the variant is
+// published: nobody ever sees a half-built graph. Variants are never freed
+// before the function (a replaced one may still be running on another
+// thread); at most the recompile budget of them exist. Counters are relaxed
+// atomics: they count, they order nothing.
+struct Variant {
+  std::unique_ptr<compiler::CompiledGraph> compiled;
   // Outputs that required grad when traced: their native results get a
   // compiled backward (compiled_backward.h).
   std::vector<bool> differentiable;
   std::shared_ptr<detail::BackwardCache> backward;
+};
+
+struct Entry {
+  std::atomic<int64_t> calls{0};
+  std::atomic<const Variant*> variant{nullptr};
+  bool eager_for_good = false;  // under the exclusive lock
+  bool compiling = false;       // under the exclusive lock
 };
 }  // namespace
 
 struct CompiledFunction::Impl {
   tracer::TracedFn fn;
   Options options;
-  Stats stats;
-  std::unordered_map<tracer::GuardKey, Entry, tracer::GuardKeyHash> cache;
+  mutable std::shared_mutex mutex;
+  std::unordered_map<tracer::GuardKey, Entry, tracer::GuardKeyHash> cache;  // elements never move
+  std::vector<std::unique_ptr<Variant>> variants;
+  std::atomic<int64_t> calls{0}, hits{0}, eager_calls{0};
+  Stats stats;  // the rest, under the exclusive lock
   std::optional<tracer::GuardKey> last_compiled_key;
   bool budget_spent = false;
   std::string graph_text;
-  const compiler::CompiledGraph* last_compiled = nullptr;  // owned by its cache entry
+  const compiler::CompiledGraph* last_compiled = nullptr;  // owned by its variant
   std::vector<std::shared_ptr<detail::BackwardCache>> backward_caches;  // for stats()
 
   std::vector<Tensor> eager(const std::vector<Tensor>& inputs) {
-    ++stats.eager_calls;
+    eager_calls.fetch_add(1, std::memory_order_relaxed);
     return fn(inputs);
   }
 
+  // Under the exclusive lock.
   void stay_eager(Entry& e, const std::string& why) {
     e.eager_for_good = true;
     stats.eager_reasons.push_back(why);
     std::cerr << "ember::jit: " << why << "; this signature runs eagerly\n";  // once per key
   }
+
+  // The entry of `key`, made if new.
+  Entry& entry(const tracer::GuardKey& key) {
+    {
+      std::shared_lock<std::shared_mutex> lock(mutex);
+      auto it = cache.find(key);
+      if (it != cache.end()) return it->second;
+    }
+    std::unique_lock<std::shared_mutex> lock(mutex);
+    return cache[key];
+  }
+
+  std::vector<Tensor> trace_and_compile(Entry& e, const tracer::GuardKey& key, const std::string& captured_reason,
+                                        const std::vector<Tensor>& inputs, const Loc& loc);
 };
+
+std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tracer::GuardKey& key,
+                                                              const std::string& captured_reason,
+                                                              const std::vector<Tensor>& inputs, const Loc& loc) {
+  // Clears `compiling` however this ends (the function may throw).
+  struct Compiling {
+    Impl& s;
+    Entry& e;
+    ~Compiling() {
+      std::unique_lock<std::shared_mutex> lock(s.mutex);
+      e.compiling = false;
+    }
+  } compiling{*this, e};
+  tracer::TraceResult t = tracer::trace(fn, inputs);
+  const auto stay_eager_locked = [&](const std::string& why) {
+    std::unique_lock<std::shared_mutex> lock(mutex);
+    stay_eager(e, why);
+    return t.outputs;
+  };
+  if (t.graph.data_dependent())
+    return stay_eager_locked("the trace reads tensor values into C++ at " + t.graph.data_reads.front());
+  if (!t.graph.unsupported.empty()) return stay_eager_locked("the trace cannot be replayed: " + t.graph.unsupported.front());
+  auto v = std::make_unique<Variant>();
+  // Outputs that require grad, from a function without side effects: later
+  // calls' results get a compiled backward.
+  bool differentiable = false;
+  if (is_grad_enabled() && t.graph.writebacks.empty() && t.graph.grad_writes.empty()) {
+    for (const Tensor& out : t.outputs) {
+      v->differentiable.push_back(out.defined() && out.requires_grad());
+      differentiable = differentiable || v->differentiable.back();
+    }
+    for (const Tensor& c : t.graph.captured)
+      if (differentiable && c.requires_grad() && autograd::meta(c).grad_fn)
+        return stay_eager_locked("a captured tensor that requires grad is not a leaf (it has a grad_fn), so no compiled "
+                                 "backward can reach its history");
+  }
+  try {
+    v->compiled = compiler::CompiledGraph::compile(t.graph, loc);
+  } catch (const Error& err) {
+    return stay_eager_locked(err.what());
+  }
+  if (differentiable) v->backward = std::make_shared<detail::BackwardCache>();
+  if (const char* dir = std::getenv("EMBER_JIT_DUMP")) dump_stages(dir, t.graph.to_text(), *v->compiled, loc);
+  std::unique_lock<std::shared_mutex> lock(mutex);
+  if (v->backward) backward_caches.push_back(v->backward);
+  ++stats.compiles;
+  stats.compile_ms += v->compiled->compile_ms();
+  if (!captured_reason.empty()) stats.recompile_reasons.push_back(captured_reason);
+  else if (last_compiled_key) stats.recompile_reasons.push_back(last_compiled_key->diff(key));
+  last_compiled_key = key;
+  graph_text = t.graph.to_text();
+  last_compiled = v->compiled.get();
+  e.variant.store(v.get(), std::memory_order_release);
+  variants.push_back(std::move(v));
+  return t.outputs;
+}
 
 CompiledFunction::CompiledFunction(tracer::TracedFn fn, Options options) : impl_(std::make_unique<Impl>()) {
   impl_->fn = std::move(fn);
@@ -80,87 +177,65 @@ CompiledFunction& CompiledFunction::operator=(CompiledFunction&&) noexcept = def
 
 std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inputs, const Loc& loc) {
   Impl& s = *impl_;
-  ++s.stats.calls;
+  s.calls.fetch_add(1, std::memory_order_relaxed);
   const bool training = s.options.training ? s.options.training() : true;
   const tracer::GuardKey key = tracer::make_guard_key(inputs, {}, training);
-  Entry& e = s.cache[key];
-  ++e.calls;
-  if (e.compiled) {
-    ++s.stats.hits;
-    std::vector<Tensor> outputs = e.compiled->run(inputs, loc);
-    if (e.backward) detail::attach_backward(s.fn, inputs, e.compiled->graph().captured, e.differentiable, outputs, e.backward);
-    return outputs;
-  }
-  if (e.eager_for_good || e.calls == 1 || s.budget_spent) return s.eager(inputs);
-
-  // Second call of this key: trace (the call's results are the eager ones), then compile.
-  if (s.stats.compiles >= s.options.recompile_budget) {
-    s.budget_spent = true;
-    s.stats.eager_reasons.push_back("the recompile budget of " + std::to_string(s.options.recompile_budget) +
-                                    " compiles is spent: the function stays eager");
-    std::cerr << "ember::jit: " << s.stats.eager_reasons.back() << " (new signature: " << key.to_string() << ")\n";
-    return s.eager(inputs);
-  }
-  ++s.stats.traces;
-  tracer::TraceResult t = tracer::trace(s.fn, inputs);
-  if (t.graph.data_dependent()) {
-    s.stay_eager(e, "the trace reads tensor values into C++ at " + t.graph.data_reads.front());
-    return t.outputs;
-  }
-  if (!t.graph.unsupported.empty()) {
-    s.stay_eager(e, "the trace cannot be replayed: " + t.graph.unsupported.front());
-    return t.outputs;
-  }
-  // Outputs that require grad, from a function without side effects: later
-  // calls' results get a compiled backward.
-  bool differentiable = false;
-  if (is_grad_enabled() && t.graph.writebacks.empty() && t.graph.grad_writes.empty()) {
-    for (const Tensor& out : t.outputs) {
-      e.differentiable.push_back(out.defined() && out.requires_grad());
-      differentiable = differentiable || e.differentiable.back();
+  Entry& e = s.entry(key);
+  const int64_t calls = e.calls.fetch_add(1, std::memory_order_relaxed) + 1;
+  std::string captured_reason;
+  if (const Variant* v = e.variant.load(std::memory_order_acquire)) {
+    captured_reason = v->compiled->captured_changes();
+    if (captured_reason.empty()) [[likely]] {
+      s.hits.fetch_add(1, std::memory_order_relaxed);
+      std::vector<Tensor> outputs = v->compiled->run(inputs, loc);
+      if (v->backward)
+        detail::attach_backward(s.fn, inputs, v->compiled->graph().captured, v->differentiable, outputs, v->backward);
+      return outputs;
     }
-    for (const Tensor& c : t.graph.captured)
-      if (differentiable && c.requires_grad() && autograd::meta(c).grad_fn) {
-        s.stay_eager(e, "a captured tensor that requires grad is not a leaf (it has a grad_fn), so no compiled "
-                        "backward can reach its history");
-        return t.outputs;
-      }
   }
-  try {
-    e.compiled = compiler::CompiledGraph::compile(t.graph, loc);
-  } catch (const Error& err) {
-    s.stay_eager(e, err.what());
-    return t.outputs;
+  {
+    std::unique_lock<std::shared_mutex> lock(s.mutex);
+    // A captured tensor changed under a compiled variant: recompile now (its
+    // state exists: no warm-up needed). Otherwise the first call of a key
+    // is the warm-up; a key another thread is compiling runs eagerly.
+    const bool warm_up = captured_reason.empty() && calls == 1;
+    if (e.eager_for_good || s.budget_spent || warm_up || e.compiling) {
+      lock.unlock();
+      return s.eager(inputs);
+    }
+    if (s.stats.compiles >= s.options.recompile_budget) {
+      s.budget_spent = true;
+      s.stats.eager_reasons.push_back("the recompile budget of " + std::to_string(s.options.recompile_budget) +
+                                      " compiles is spent: the function stays eager");
+      std::cerr << "ember::jit: " << s.stats.eager_reasons.back() << " (new signature: "
+                << (captured_reason.empty() ? key.to_string() : captured_reason) << ")\n";
+      lock.unlock();
+      return s.eager(inputs);
+    }
+    e.compiling = true;
+    ++s.stats.traces;
   }
-  if (differentiable) {
-    e.backward = std::make_shared<detail::BackwardCache>();
-    s.backward_caches.push_back(e.backward);
-  }
-  ++s.stats.compiles;
-  s.stats.compile_ms += e.compiled->compile_ms();
-  if (s.last_compiled_key) s.stats.recompile_reasons.push_back(s.last_compiled_key->diff(key));
-  s.last_compiled_key = key;
-  s.graph_text = t.graph.to_text();
-  s.last_compiled = e.compiled.get();
-  if (const char* dir = std::getenv("EMBER_JIT_DUMP")) dump_stages(dir, s.graph_text, *e.compiled, loc);
-  return t.outputs;
+  // A trace is an eager run: its outputs are this call's.
+  return s.trace_and_compile(e, key, captured_reason, inputs, loc);
 }
 
-const Stats& CompiledFunction::stats() const {
-  Stats& s = impl_->stats;
-  s.backward_compiles = s.backward_hits = s.backward_eager_calls = 0;
-  s.backward_compile_ms = 0;
+Stats CompiledFunction::stats() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->mutex);
+  Stats s = impl_->stats;
+  s.calls = impl_->calls.load(std::memory_order_relaxed);
+  s.hits = impl_->hits.load(std::memory_order_relaxed);
+  s.eager_calls = impl_->eager_calls.load(std::memory_order_relaxed);
   for (const auto& b : impl_->backward_caches) {
-    s.backward_compiles += b->compiles;
-    s.backward_hits += b->hits;
-    s.backward_eager_calls += b->eager_calls;
-    s.backward_compile_ms += b->compile_ms;
+    s.backward_compiles += b->compiles.load(std::memory_order_relaxed);
+    s.backward_hits += b->hits.load(std::memory_order_relaxed);
+    s.backward_eager_calls += b->eager_calls.load(std::memory_order_relaxed);
+    s.backward_compile_ms += b->compile_ms.load(std::memory_order_relaxed);
   }
   return s;
 }
 
 std::string CompiledFunction::explain() const {
-  const Stats& s = stats();
+  const Stats s = stats();
   std::ostringstream o;
   o << s.calls << " calls: " << s.hits << " native, " << s.eager_calls << " eager; " << s.traces << " traces, "
     << s.compiles << " compiles (" << s.compile_ms << " ms)\n";
@@ -173,14 +248,21 @@ std::string CompiledFunction::explain() const {
   return o.str();
 }
 
-std::string CompiledFunction::graph_text() const { return impl_->graph_text; }
+std::string CompiledFunction::graph_text() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->mutex);
+  return impl_->graph_text;
+}
 std::pair<tracer::Graph, std::string> CompiledFunction::graph_for(const std::vector<Tensor>& inputs,
                                                                   const Loc& loc) const {
   const Impl& s = *impl_;
   const bool training = s.options.training ? s.options.training() : true;
   const tracer::GuardKey key = tracer::make_guard_key(inputs, {}, training);
-  auto it = s.cache.find(key);
-  if (it != s.cache.end() && it->second.compiled) return {it->second.compiled->graph(), key.to_string()};
+  {
+    std::shared_lock<std::shared_mutex> lock(s.mutex);
+    auto it = s.cache.find(key);
+    const Variant* v = it != s.cache.end() ? it->second.variant.load(std::memory_order_acquire) : nullptr;
+    if (v && v->compiled->captured_changes().empty()) return {v->compiled->graph(), key.to_string()};
+  }
   tracer::TraceResult t = tracer::trace(s.fn, inputs);
   EMBER_CHECK(t.graph.replayable(), loc, "the function cannot be traced for these inputs: ",
               t.graph.data_dependent() ? "it reads tensor values at " + t.graph.data_reads.front()
@@ -189,7 +271,12 @@ std::pair<tracer::Graph, std::string> CompiledFunction::graph_for(const std::vec
 }
 
 std::string CompiledFunction::stage(compiler::Stage s) const {
-  return impl_->last_compiled ? impl_->last_compiled->stage(s) : std::string();
+  const compiler::CompiledGraph* last;
+  {
+    std::shared_lock<std::shared_mutex> lock(impl_->mutex);
+    last = impl_->last_compiled;
+  }
+  return last ? last->stage(s) : std::string();
 }
 
 CompiledFunction compile(tracer::TracedFn fn, Options options) { return CompiledFunction(std::move(fn), std::move(options)); }

@@ -12,7 +12,10 @@
 // mode and train/eval (tracer/guard.h). Each key is compiled once and cached;
 // a new key recompiles (the reason is kept as a key diff) until the
 // recompile budget (default 8) is spent, after which the function stays
-// eager and says so. A trace that reads values into C++ (item()) or uses an
+// eager and says so. The tensors the function captures (parameters) are
+// guarded too: a change of dtype, shape, strides or requires_grad recompiles
+// ("captured fc1.weight: float32[10, 64] -> float64[10, 64]"); Note
+// [Captured tensors are guarded] in CompiledGraph.cpp says why storage is not. A trace that reads values into C++ (item()) or uses an
 // op without a lowering stays eager for that key, with a one-time warning.
 // The first call of each key runs eagerly without tracing, so that state the
 // function creates on its first call (an optimizer's momentum buffers) exists
@@ -21,6 +24,13 @@
 // parameters requiring grad, no side effects) get a compiled backward:
 // loss.backward() outside the function reaches the parameters' .grad and
 // the inputs through code compiled from the same formulas as eager backward.
+//
+// Threads: any number of threads may call one CompiledFunction (and
+// different ones) at once; each call is right (Note [Calls from many
+// threads] in jit.cpp). A key is compiled once: while one thread compiles
+// it, other calls of that key run eagerly. A function that writes into
+// captured tensors (a training step) races with itself across threads just
+// as its eager version would: serialize such calls.
 #pragma once
 
 #include <functional>
@@ -62,7 +72,7 @@ class CompiledFunction {
 
   std::vector<Tensor> operator()(const std::vector<Tensor>& inputs, const Loc& loc = Loc::current());
 
-  const Stats& stats() const;
+  Stats stats() const;  // a snapshot
   std::string explain() const;
   // The traced graph (text) of the most recently compiled key, and that key
   // at each stage of the compiler; empty before the first compile. Setting

@@ -8,6 +8,7 @@
 
 namespace ember {
 
+// On this thread (like grad mode).
 void set_detect_anomaly(bool enabled);
 bool is_anomaly_enabled();
 

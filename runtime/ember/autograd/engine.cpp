@@ -21,7 +21,8 @@ using autograd::Edge;
 using autograd::Node;
 
 namespace {
-bool g_anomaly = false;
+// Per thread, like grad mode: a guard on one thread changes no other's backward.
+thread_local bool g_anomaly = false;
 
 struct ByRecency {
   bool operator()(const Node* a, const Node* b) const { return a->sequence_nr < b->sequence_nr; }

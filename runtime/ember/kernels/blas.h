@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "ember/kernels/sgemm.h"
+#include "ember/threading.h"
 
 namespace ember::kernels {
 
@@ -19,6 +20,7 @@ void blas_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
     sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     static_assert(std::is_same_v<T, double>);
+    adopt_thread_count();  // Note [Every thread's OpenMP count]
     const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
     cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }

@@ -58,7 +58,8 @@ void rand_forward(const OpCall& c) {
               dtype_name(c.attrs.dtype));
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
   const bool f32 = c.attrs.dtype == DType::Float32;
-  fill_each(c.outputs[0], [f32](int64_t) { return random_draw(RandomKind::Uniform, f32, 0, 1); });
+  GeneratorLock generator;
+  fill_each(c.outputs[0], [&](int64_t) { return generator.draw(RandomKind::Uniform, f32, 0, 1); });
 }
 
 void randn_forward(const OpCall& c) {
@@ -66,7 +67,8 @@ void randn_forward(const OpCall& c) {
   EMBER_CHECK(is_floating(c.attrs.dtype), c.loc, "randn: needs a floating-point dtype, not ",
               dtype_name(c.attrs.dtype));
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
-  fill_each(c.outputs[0], [](int64_t) { return random_draw(RandomKind::Normal, false, 0, 0); });
+  GeneratorLock generator;
+  fill_each(c.outputs[0], [&](int64_t) { return generator.draw(RandomKind::Normal, false, 0, 0); });
 }
 
 void randint_forward(const OpCall& c) {
@@ -74,7 +76,8 @@ void randint_forward(const OpCall& c) {
   const int64_t low = static_cast<int64_t>(c.attrs.scalar), high = static_cast<int64_t>(c.attrs.scalar2);
   EMBER_CHECK(high > low, c.loc, "randint: high (", high, ") must be greater than low (", low, ")");
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
-  fill_each(c.outputs[0], [&](int64_t) { return random_draw(RandomKind::Integer, false, double(low), double(high)); });
+  GeneratorLock generator;
+  fill_each(c.outputs[0], [&](int64_t) { return generator.draw(RandomKind::Integer, false, double(low), double(high)); });
 }
 
 }  // namespace

@@ -3,9 +3,13 @@
 
 #include <cblas.h>
 
+#include <cstdlib>
 #include <map>
+#include <new>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "ember/threading.h"
 #include <tuple>
 
 namespace ember::kernels {
@@ -28,7 +32,7 @@ struct Shape {
 };
 
 struct Primitive {
-  dnnl::memory::desc a, b, c;
+  dnnl::memory::desc a, b, c, scratchpad;
   dnnl::matmul matmul;
 };
 
@@ -44,8 +48,20 @@ OneDnn& onednn() {
 }
 
 // dst = alpha * a @ b + beta * dst: output scales and a sum post-op.
+// Note [oneDNN scratchpads are per thread]
+// In its default (library) scratchpad mode, Debian's oneDNN 2.6 gives all
+// primitives one scratchpad and lets a primitive run only on the thread that
+// created it; ember shares each primitive between threads (one per shape),
+// and two threads multiplying at once got wrong products (a 32x784 by
+// 784x1024 sgemm from 2 threads: 3,955 of 4,000 results wrong, AMD Zen 5).
+// So every primitive takes a user scratchpad, and each calling thread passes
+// its own (kept and grown, so a thread allocates only when a larger one is
+// needed). OpenMP workers inside one execution share their caller's
+// scratchpad as oneDNN intends; a GEMM called from inside a worker (a
+// row-parallel compiled graph) is on another OS thread, with its own.
 dnnl::primitive_attr attributes(const Shape& s) {
   dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (s.alpha != 1) attr.set_output_scales(0, {s.alpha});
   if (s.beta != 0) {
     dnnl::post_ops ops;
@@ -64,7 +80,7 @@ Primitive make_primitive(const OneDnn& d, const Shape& s, const dnnl::memory::de
   const dnnl::memory::desc a({s.m, s.k}, f32, s.trans_a ? dims{1, s.lda} : dims{s.lda, 1});
   const dnnl::memory::desc c({s.m, s.n}, f32, dims{s.ldc, 1});
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, weights, c), attributes(s), d.engine);
-  return {a, pd.weights_desc(), c, dnnl::matmul(pd)};
+  return {a, pd.weights_desc(), c, pd.scratchpad_desc(), dnnl::matmul(pd)};
 }
 
 dnnl::memory::desc user_weights(const Shape& s) {
@@ -72,11 +88,32 @@ dnnl::memory::desc user_weights(const Shape& s) {
   return {{s.k, s.n}, dnnl::memory::data_type::f32, s.trans_b ? dims{1, s.ldb} : dims{s.ldb, 1}};
 }
 
+// This thread's scratchpad, at least `bytes` long (Note [oneDNN scratchpads
+// are per thread]).
+void* thread_scratchpad(size_t bytes) {
+  struct Buffer {
+    void* data = nullptr;
+    size_t size = 0;
+    ~Buffer() { std::free(data); }
+  };
+  thread_local Buffer buffer;
+  if (buffer.size < bytes) {
+    const size_t size = (bytes + 4095) / 4096 * 4096;
+    void* data = std::aligned_alloc(64, size);
+    if (!data) throw std::bad_alloc();
+    std::free(buffer.data);
+    buffer.data = data;
+    buffer.size = size;
+  }
+  return buffer.data;
+}
+
 void execute(const OneDnn& d, const Primitive& p, const float* a, const dnnl::memory& b, float* c) {
   dnnl::memory ma(p.a, d.engine, const_cast<float*>(a));
   dnnl::memory mc(p.c, d.engine, c);
+  dnnl::memory scratch(p.scratchpad, d.engine, thread_scratchpad(p.scratchpad.get_size()));
   dnnl::stream stream(d.engine);
-  p.matmul.execute(stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, mc}});
+  p.matmul.execute(stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, mc}, {DNNL_ARG_SCRATCHPAD, scratch}});
   stream.wait();
 }
 
@@ -133,8 +170,8 @@ namespace {
 thread_local const StableOperands* tl_stable = nullptr;
 }  // namespace
 
-StableOperands::StableOperands(WeightPacks& packs, std::vector<std::pair<const void*, uint64_t>> stamps)
-    : previous_(tl_stable), packs_(packs), stamps_(std::move(stamps)) {
+StableOperands::StableOperands(WeightPacks& packs, const std::vector<std::pair<const void*, uint64_t>>& stamps)
+    : previous_(tl_stable), packs_(packs), stamps_(stamps) {
   tl_stable = this;
 }
 StableOperands::~StableOperands() { tl_stable = previous_; }
@@ -193,6 +230,7 @@ bool onednn_any(const Shape& s, const float* a, const float* b, float* c) {
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+  adopt_thread_count();  // Note [Every thread's OpenMP count]
   if (k > 0 && m * n * k >= kOneDnnMinWork && onednn_any({trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta}, a, b, c))
     return;
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,

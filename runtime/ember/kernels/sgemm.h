@@ -43,8 +43,8 @@ std::shared_ptr<WeightPacks> make_weight_packs();
 class StableOperands {
  public:
   // stamps: (first element's address, storage id and version) of each
-  // buffer the calls in this scope only read.
-  StableOperands(WeightPacks& packs, std::vector<std::pair<const void*, uint64_t>> stamps);
+  // buffer the calls in this scope only read; must outlive the scope.
+  StableOperands(WeightPacks& packs, const std::vector<std::pair<const void*, uint64_t>>& stamps);
   ~StableOperands();
   StableOperands(const StableOperands&) = delete;
   StableOperands& operator=(const StableOperands&) = delete;
@@ -54,7 +54,7 @@ class StableOperands {
  private:
   const StableOperands* previous_;
   WeightPacks& packs_;
-  std::vector<std::pair<const void*, uint64_t>> stamps_;
+  const std::vector<std::pair<const void*, uint64_t>>& stamps_;
 };
 // How many operands `packs` holds packed (for tests).
 int64_t packed_operands(const WeightPacks& packs);

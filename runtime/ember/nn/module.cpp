@@ -13,17 +13,23 @@ namespace ember::nn {
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   EMBER_CHECK(t.defined(), Loc::current(), type_name_, ": parameter '", name, "' is undefined");
   if (requires_grad) t.requires_grad_(true);
+  t.set_name(name);
   params_.emplace_back(name, t);
   return t;
 }
 
 Tensor Module::register_buffer(const std::string& name, Tensor t) {
+  if (t.defined()) t.set_name(name);
   buffers_.emplace_back(name, t);
   return t;
 }
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   EMBER_CHECK(m != nullptr, Loc::current(), type_name_, ": submodule '", name, "' is null");
+  // Its tensors' names gain this module's prefix: the outermost registration
+  // names them by their full path ("encoder.fc1.weight").
+  for (const auto& [n, t] : m->state())
+    if (t.defined()) t.set_name(name + "." + n);
   children_.emplace_back(name, std::move(m));
 }
 

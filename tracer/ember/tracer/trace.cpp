@@ -3,6 +3,7 @@
 #include "ember/tracer/trace.h"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "ember/dispatch.h"
 #include "ember/kernels/common.h"
@@ -51,6 +52,7 @@ class Recorder : public DispatchObserver {
   }
 
   void on_op(const OpRecord& r) override {
+    op_loc_ = &r.loc;
     if (r.inplace) {
       functionalize(r);
       return;
@@ -100,13 +102,22 @@ class Recorder : public DispatchObserver {
   // is that tensor's value: the first value bound to a key stays, so such a
   // view does not look like a write.
   void bind(const Tensor& t, int value) {
-    current_.try_emplace(alias_key(t), value);
+    const AliasKey key = alias_key(t);
+    if (current_.try_emplace(key, value).second) by_storage_[key.storage].push_back(key);
     keep_alive_.push_back(t);  // storage pointers stay unique while we map by them
   }
 
   int value_of(const Tensor& t) {
-    auto it = current_.find(alias_key(t));
+    const AliasKey key = alias_key(t);
+    auto it = current_.find(key);
     if (it != current_.end()) return it->second;
+    if (written_.count(key.storage)) [[unlikely]] {
+      // Note [Writes through one alias, reads through another]
+      graph.unsupported.push_back("a tensor (shape " + to_string(t.sizes()) + ") that views the buffer of a tensor "
+                                  "written in place earlier in the call, with another shape or offset: a replay would "
+                                  "read the buffer as it was before the write" +
+                                  (op_loc_ ? " (read at " + format_loc(*op_loc_) + ")" : std::string()));
+    }
     if (t.impl()->serial < first_serial_) {
       // Existed before the call: read by reference at every replay.
       const int index = static_cast<int>(graph.captured.size());
@@ -155,7 +166,18 @@ class Recorder : public DispatchObserver {
       v = emit(OpId::copy, v, a, self.sizes(), self.dtype(), r.loc);
     }
     value_of(self);  // a tensor first seen as a write target is captured (or constant) first
-    current_[alias_key(self)] = v;  // every alias of self now holds the new value
+    const AliasKey key = alias_key(self);
+    current_[key] = v;  // every alias of self now holds the new value
+    // Note [Writes through one alias, reads through another]
+    // Tensors that view self's buffer with another geometry (a view made
+    // before the call, captured apart from self) hold values the write
+    // changed but that the graph does not recompute: they are forgotten,
+    // and reading one again, or a new one, makes the trace unsupported,
+    // rather than a replay that reads stale values (a wrong answer).
+    written_.insert(key.storage);
+    for (const AliasKey& other : by_storage_[key.storage])
+      if (!(other == key)) current_.erase(other);
+    by_storage_[key.storage] = {key};
   }
 
   int emit(OpId op, int input, const OpAttrs& attrs, const Shape& shape, DType dtype, const Loc& loc) {
@@ -168,6 +190,9 @@ class Recorder : public DispatchObserver {
   uint64_t first_serial_;
   std::unordered_map<AliasKey, int, AliasKeyHash> current_;  // the value a tensor (and its aliases) holds now
   std::unordered_map<const TensorImpl*, int> captured_index_;
+  std::unordered_map<const Storage*, std::vector<AliasKey>> by_storage_;  // the keys bound in `current_`, per buffer
+  std::unordered_set<const Storage*> written_;  // buffers written in place during the call
+  const Loc* op_loc_ = nullptr;                 // the line of the op being recorded
   std::vector<std::tuple<ValueKind, int, Tensor>> origin_;  // inputs and captured tensors, for write-backs
   std::vector<Tensor> keep_alive_;
 };
