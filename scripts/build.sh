@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Configures and builds ember into build/ (or build-asan/ with --sanitize,
-# build-tsan/ with --tsan).
-# Usage: scripts/build.sh [--sanitize | --tsan] [extra cmake args...]
+# build-tsan/ with --tsan, build-fuzz/ with --fuzz).
+# Usage: scripts/build.sh [--sanitize | --tsan | --fuzz] [extra cmake args...]
 # With --sanitize only the tests of the layers below MLIR are built (the
 # MLIR layers link Debian's uninstrumented libMLIR); with --tsan, the
-# concurrency tests (ember's own code instrumented, libMLIR not).
+# concurrency tests (ember's own code instrumented, libMLIR not); with
+# --fuzz, the libFuzzer harnesses, built by clang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build
@@ -17,12 +18,18 @@ elif [ "${1:-}" = "--tsan" ]; then
   shift
   dir=build-tsan
   args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_TSAN=ON)
+elif [ "${1:-}" = "--fuzz" ]; then
+  shift
+  dir=build-fuzz
+  args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_FUZZ=ON -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19)
 fi
 cmake -S . -B "$dir" -G Ninja "${args[@]}" "$@" >/dev/null
 if [ "$dir" = build-asan ]; then
   cmake --build "$dir" --target runtime_tests nn_tests tracer_tests num_threads_env_test
 elif [ "$dir" = build-tsan ]; then
   cmake --build "$dir" --target concurrency_tests
+elif [ "$dir" = build-fuzz ]; then
+  cmake --build "$dir" --target fuzz_safetensors fuzz_export fuzz_ember_text
 else
   cmake --build "$dir"
 fi

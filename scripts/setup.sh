@@ -16,6 +16,7 @@ packages=(
   wamerican               # ships the English word list (/usr/share/dict/words)
   llvm-19-dev libmlir-19-dev mlir-19-tools
   llvm-19-tools           # FileCheck and lit for the dialect tests
+  clang-19 libclang-rt-19-dev libomp-19-dev  # libFuzzer and its OpenMP: the fuzz harnesses of tests/fuzz
 )
 
 missing=()

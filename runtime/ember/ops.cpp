@@ -263,40 +263,42 @@ Tensor Tensor::clone(const Loc& loc) const {
 
 Tensor Tensor::contiguous(const Loc& loc) const { return is_contiguous() ? *this : clone(loc); }
 
-Tensor Tensor::view(IntArrayRef shape, const Loc& loc) const {
-  // Resolve one -1 from the element count.
+namespace {
+// `shape` with its one -1 resolved from `numel`; `op` names the caller.
+Shape resolve_shape(IntArrayRef shape, int64_t numel, const char* op, const Loc& loc) {
   Shape s(shape, loc);
   int64_t infer = -1, known = 1;
   for (int64_t i = 0; i < s.ndim(); ++i) {
     if (s[i] == -1) {
-      EMBER_CHECK(infer < 0, loc, "view: only one dimension can be -1, got ", shape);
+      EMBER_CHECK(infer < 0, loc, op, ": only one dimension can be -1, got ", shape);
       infer = i;
     } else {
-      EMBER_CHECK(s[i] >= 0, loc, "view: invalid dimension ", s[i], " in ", shape);
-      known *= s[i];
+      EMBER_CHECK(s[i] >= 0, loc, op, ": invalid dimension ", s[i], " in ", shape);
+      EMBER_CHECK(!__builtin_mul_overflow(known, s[i], &known), loc, op, ": shape ", shape,
+                  " has more elements than an int64 can count");
     }
   }
   if (infer >= 0) {
-    EMBER_CHECK(known != 0 && numel() % known == 0, loc, "view: shape ", shape,
-                " is invalid for a tensor of ", numel(), " elements");
-    s[infer] = numel() / known;
+    EMBER_CHECK(known != 0 && numel % known == 0, loc, op, ": shape ", shape, " is invalid for a tensor of ", numel,
+                " elements");
+    s[infer] = numel / known;
   }
+  return s;
+}
+}  // namespace
+
+Tensor Tensor::view(IntArrayRef shape, const Loc& loc) const {
   OpAttrs a;
-  a.ints = s;
+  a.ints = resolve_shape(shape, numel(), "view", loc);
   return dispatch(OpId::view, {*this}, a, loc);
 }
 
 Tensor Tensor::reshape(IntArrayRef shape, const Loc& loc) const {
-  Shape s(shape, loc);
-  int64_t known = 1;
-  bool has_infer = false;
-  for (int64_t d : s) d == -1 ? (void)(has_infer = true) : (void)(known *= d);
-  Shape target = s;
-  if (has_infer && known != 0)
-    for (int64_t i = 0; i < s.ndim(); ++i)
-      if (s[i] == -1) target[i] = numel() / known;
-  if (target.numel() == numel() && !view_strides(sizes(), strides(), target)) return contiguous(loc).view(shape, loc);
-  return view(shape, loc);
+  const Shape target = resolve_shape(shape, numel(), "reshape", loc);
+  EMBER_CHECK(target.numel() == numel(), loc, "reshape: shape ", shape, " is invalid for a tensor of ", numel(),
+              " elements");
+  if (!view_strides(sizes(), strides(), target)) return contiguous(loc).view(target, loc);
+  return view(target, loc);
 }
 
 Tensor Tensor::permute(IntArrayRef dims, const Loc& loc) const {

@@ -26,7 +26,7 @@ class Scalar {
     } else {
       kind_ = DType::Float64;
       d_ = static_cast<double>(v);
-      i_ = static_cast<int64_t>(v);
+      i_ = saturating_int(d_);
     }
   }
   DType kind() const { return kind_; }
@@ -35,10 +35,19 @@ class Scalar {
   template <typename T> T to() const {
     if constexpr (std::is_floating_point_v<T>) return static_cast<T>(d_);
     else if constexpr (std::is_same_v<T, bool>) return d_ != 0;
-    else return static_cast<T>(kind_ == DType::Float64 ? static_cast<int64_t>(d_) : i_);
+    else return static_cast<T>(kind_ == DType::Float64 ? saturating_int(d_) : i_);
   }
 
  private:
+  // A double as an int64 without undefined behaviour: truncated, clamped to
+  // int64's range, NaN as 0 (inf would otherwise be UB to convert).
+  static int64_t saturating_int(double v) {
+    if (!(v == v)) return 0;
+    if (v >= 9223372036854775807.0) return INT64_MAX;
+    if (v <= -9223372036854775808.0) return INT64_MIN;
+    return static_cast<int64_t>(v);
+  }
+
   double d_ = 0;
   int64_t i_ = 0;
   DType kind_ = DType::Float64;

@@ -3,6 +3,10 @@
 // unchanged.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -139,6 +143,66 @@ TEST(Safetensors, CorruptFilesAreClearErrors) {
   EXPECT_NE(load_error().find("invalid size"), std::string::npos) << load_error();
   write_raw(path, good, std::string(8, '\0'));
   EXPECT_EQ(load_error(), "(no error)");
+  fs::remove(path);
+}
+
+// Hostile headers: a length of 2^63, sizes whose byte count overflows.
+TEST(Safetensors, AbsurdHeadersAreClearErrors) {
+  const std::string path = temp_path("absurd.safetensors");
+  auto load_error = [&] { return error_of([&] { load_safetensors(path); }); };
+  write_raw(path, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", std::string(8, '\0'), uint64_t{1} << 63);
+  EXPECT_NE(load_error().find("header claims 9223372036854775808 bytes"), std::string::npos) << load_error();
+  write_raw(path, R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", "");
+  EXPECT_NE(load_error().find("more bytes than a 64-bit count holds"), std::string::npos) << load_error();
+  write_raw(path, R"({"w":{"dtype":"F64","shape":[1099511627776,1099511627776],"data_offsets":[0,0]}})", "");
+  EXPECT_NE(load_error().find("more bytes than a 64-bit count holds"), std::string::npos) << load_error();
+  write_raw(path, R"({"w":{"dtype":"F32","shape":[9223372036854775808],"data_offsets":[0,0]}})", "");
+  EXPECT_NE(load_error().find("invalid size"), std::string::npos) << load_error();
+  write_raw(path, R"({"w":{"dtype":"F32","shape":[1,2,3,4,5,6,7,8,9],"data_offsets":[0,0]}})", "");
+  EXPECT_NE(load_error().find("at most 8 sizes"), std::string::npos) << load_error();
+  write_raw(path, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551615,7]}})", std::string(8, '\0'));
+  EXPECT_NE(load_error().find("data_offsets"), std::string::npos) << load_error();
+  fs::remove(path);
+}
+
+// kill -9 in the middle of nn::save: the file keeps its previous contents.
+TEST(Safetensors, AKillInTheMiddleOfASaveLeavesThePreviousFile) {
+  const std::string path = temp_path("killed.safetensors");
+  struct Big : nn::Module {
+    Tensor w;
+    Big(double value) : Module("Big") { w = register_parameter("w", full({64, 1024, 1024}, value), false); }
+  };
+  Big before(1.0), after(2.0);  // 256 MiB each: a save takes long enough to be caught
+  nn::save(before, path);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    nn::save(after, path);
+    ::_exit(0);
+  }
+  // Kill the child once its temporary holds part of the new file.
+  const std::string prefix = fs::path(path).filename().string() + ".tmp." + std::to_string(child) + ".";
+  bool caught = false;
+  for (int i = 0; i < 200000 && !caught; ++i) {
+    for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path())) {
+      const std::string name = entry.path().filename().string();
+      std::error_code error;
+      const auto size = fs::file_size(entry.path(), error);
+      if (name.rfind(prefix, 0) == 0 && !error && size > 0 && size < fs::file_size(path)) caught = true;
+    }
+    if (!caught) ::usleep(20);
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(caught) << "the child finished before it could be killed mid-write";
+  ASSERT_TRUE(WIFSIGNALED(status));
+  Big loaded(0.0);
+  nn::load(loaded, path);
+  EXPECT_EQ(loaded.w.max().item<float>(), 1.0f);
+  EXPECT_EQ(loaded.w.min().item<float>(), 1.0f) << "the previous file, whole";
+  for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path()))
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove(entry.path());  // the child's leftover
   fs::remove(path);
 }
 

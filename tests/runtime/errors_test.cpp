@@ -105,5 +105,34 @@ TEST(BadInput, OperatorsThrowToo) {
   EXPECT_THROW(zeros({2}) * zeros({3, 1, 4}), Error);
 }
 
+// Requests no machine can serve: errors naming the op, the shape and the
+// caller's line, not a crash, an overflowed size or the kernel's OOM killer.
+TEST(AbsurdRequests, AShapeWhoseElementCountOverflowsIsAnError) {
+  const int64_t huge = int64_t{1} << 40;
+  expect_error([&] { randn({huge, huge}); }, __LINE__, {"randn", "[1099511627776, 1099511627776]", "int64"});
+  expect_error([&] { zeros({huge, huge, huge}); }, __LINE__, {"full", "more elements than an int64 can count"});
+  expect_error([&] { ones({1, 1}).expand({huge, huge}); }, __LINE__, {"expand", "[1099511627776, 1099511627776]"});
+  expect_error([&] { empty({huge, huge}); }, __LINE__, {"empty", "int64"});
+}
+
+TEST(AbsurdRequests, ATensorLargerThanMemoryIsAnError) {
+  const int64_t big = int64_t{1} << 20;  // [2^20, 2^20] float32: 4 TiB
+  expect_error([&] { randn({big, big}); }, __LINE__, {"randn", "[1048576, 1048576]", "4.00 TiB", "more than the machine's"});
+  expect_error([&] { empty({big, big}, DType::Float64); }, __LINE__, {"empty", "8.00 TiB"});
+  expect_error([&] { arange(0, 1e15); }, __LINE__, {"arange", "more than the machine's"});
+  expect_error([&] { ones({big, 1}).expand({big, big}).contiguous(); }, __LINE__, {"4.00 TiB"});
+  // Nothing was left allocated by the refused requests.
+  EXPECT_LT(memory_stats().allocated_bytes, int64_t{1} << 30);
+}
+
+TEST(AbsurdRequests, NegativeSizesAreErrors) {
+  expect_error([&] { empty({2, -3}); }, __LINE__, {"empty", "negative", "[2, -3]"});
+  expect_error([&] { zeros({-1}); }, __LINE__, {"full", "negative", "[-1]"});
+  expect_error([&] { randn({-5, 2}); }, __LINE__, {"randn", "negative"});
+  expect_error([&] { ones({6}).view({-2, -3}); }, __LINE__, {"view"});
+  expect_error([&] { ones({6}).reshape({-5}); }, __LINE__, {"reshape"});
+  expect_error([&] { ones({3}).expand({-3}); }, __LINE__, {"expand"});
+}
+
 }  // namespace
 }  // namespace ember

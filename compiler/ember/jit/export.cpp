@@ -16,6 +16,7 @@
 #include "ember/compiler/Pipeline.h"
 #include "ember/ember.h"
 #include "ember/ir/GraphToMLIR.h"
+#include "ember/ir/ReadModule.h"
 #include "ember/serialize/atomic_file.h"
 #include "ember/serialize/safetensors.h"
 #include "ember/version.h"
@@ -237,7 +238,20 @@ std::string read_whole(const std::string& path, const std::string& what, const L
   return s.str();
 }
 
-Shape shape_of(const json& j) { return Shape(j.get<std::vector<int64_t>>()); }
+// A shape from model.json: a list of at most 8 sizes, each a non-negative
+// integer (a float or a huge number is an error, never a conversion).
+Shape shape_of(const json& j, const std::string& file, const Loc& loc) {
+  EMBER_CHECK(j.is_array() && j.size() <= size_t(kMaxDims), loc, "load_export: ", file, ": shape ", j.dump(),
+              " is not a list of at most ", kMaxDims, " sizes");
+  Shape s;
+  for (const json& d : j) {
+    EMBER_CHECK(d.is_number_unsigned(), loc, "load_export: ", file, ": shape ", j.dump(), " has an invalid size");
+    EMBER_CHECK(d.get<uint64_t>() <= uint64_t(INT64_MAX), loc, "load_export: ", file, ": shape ", j.dump(),
+                " has an invalid size");
+    s.push_back(d.get<int64_t>());
+  }
+  return s;
+}
 
 DType dtype_named(const std::string& name, const std::string& file, const Loc& loc) {
   for (DType t : {DType::Bool, DType::Int32, DType::Int64, DType::Float32, DType::Float64})
@@ -246,9 +260,10 @@ DType dtype_named(const std::string& name, const std::string& file, const Loc& l
 }
 
 std::vector<ArgumentSpec> tensors_of(const json& j, const std::string& file, const Loc& loc) {
+  EMBER_CHECK(j.is_array(), loc, "load_export: ", file, ": ", j.dump(), " is not a list of tensors");
   std::vector<ArgumentSpec> out;
   for (const auto& t : j)
-    out.push_back({t.at("name").get<std::string>(), shape_of(t.at("shape")),
+    out.push_back({t.at("name").get<std::string>(), shape_of(t.at("shape"), file, loc),
                    dtype_named(t.at("dtype").get<std::string>(), file, loc)});
   return out;
 }
@@ -354,59 +369,135 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   return {base + ".mlir", base + ".o", base + ".h", base + ".safetensors", base + ".json"};
 }
 
-std::unique_ptr<LoadedExport> load_export(const std::string& dir, const ExportOptions& options, const Loc& loc) {
-  const std::string base = (std::filesystem::path(dir) / options.name).string();
-  const std::string json_path = base + ".json", mlir_path = base + ".mlir", weights_path = base + ".safetensors";
+namespace {
+
+// The element type ember uses for a dtype, as MLIR prints it.
+mlir::Type element_of(mlir::MLIRContext& ctx, DType t) {
+  switch (t) {
+    case DType::Bool: return mlir::IntegerType::get(&ctx, 1);
+    case DType::Int32: return mlir::IntegerType::get(&ctx, 32);
+    case DType::Int64: return mlir::IntegerType::get(&ctx, 64);
+    case DType::Float32: return mlir::Float32Type::get(&ctx);
+    case DType::Float64: return mlir::Float64Type::get(&ctx);
+  }
+  return {};
+}
+
+// Everything load_export does before making machine code: the three
+// files checked against each other, the graph lowered to the LLVM dialect.
+struct CheckedExport {
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::string function;
+  std::vector<ArgumentSpec> inputs, outputs;
+  std::vector<Tensor> weights;
+  std::vector<std::string> checks;
+  int64_t workspace_bytes = 0;
+};
+
+CheckedExport check_export(const ExportTexts& files, const ExportOptions& options, const Loc& loc) {
+  const std::string& json_path = files.json_name;
+  const std::string& weights_path = files.safetensors_name;
+  const std::string& mlir_path = files.mlir_name;
+  CheckedExport result;
   json j;
   try {
-    j = json::parse(read_whole(json_path, "the signature", loc));
+    j = json::parse(files.json);
   } catch (const json::exception& e) {
     throw_error("load_export: " + json_path + " is not valid JSON (truncated?): " + e.what(), loc);
   }
-  auto result = std::make_unique<JitExport>();
+  std::vector<ArgumentSpec> weights;
   try {
-    EMBER_CHECK(j.value("format", "") == kFormat, loc, "load_export: ", json_path, " is not an ember export");
+    EMBER_CHECK(j.is_object() && j.value("format", "") == kFormat, loc, "load_export: ", json_path,
+                " is not an ember export");
     const std::string version = j.value("ember_version", "?");
     EMBER_CHECK(version == kVersion, loc, "load_export: ", json_path, " was written by ember ", version,
                 "; this is ember ", kVersion, ": export it again");
-    result->inputs = tensors_of(j.at("inputs"), json_path, loc);
-    result->outputs = tensors_of(j.at("outputs"), json_path, loc);
-    result->checks = j.at("checks").get<std::vector<std::string>>();
-    const auto weights = tensors_of(j.at("weights"), json_path, loc);
-    const nn::NamedTensors stored = load_safetensors(weights_path, loc);
-    for (const auto& w : weights) {
-      auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& p) { return p.first == w.name; });
-      EMBER_CHECK(it != stored.end(), loc, "load_export: ", weights_path, " has no tensor '", w.name, "'");
-      EMBER_CHECK(it->second.sizes() == w.shape && it->second.dtype() == w.dtype, loc, "load_export: ", weights_path,
-                  ": '", w.name, "' is ", tracer::type_string(it->second.sizes(), it->second.dtype()), ", ", json_path,
-                  " says ", tracer::type_string(w.shape, w.dtype));
-      result->weights.push_back(it->second);
-    }
+    result.inputs = tensors_of(j.at("inputs"), json_path, loc);
+    result.outputs = tensors_of(j.at("outputs"), json_path, loc);
+    result.checks = j.at("checks").get<std::vector<std::string>>();
+    weights = tensors_of(j.at("weights"), json_path, loc);
   } catch (const json::exception& e) {
     throw_error("load_export: " + json_path + " lacks a field or has a wrong one: " + e.what(), loc);
   }
+  const nn::NamedTensors stored = parse_safetensors(files.safetensors, weights_path, loc);
+  for (const auto& w : weights) {
+    auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& p) { return p.first == w.name; });
+    EMBER_CHECK(it != stored.end(), loc, "load_export: ", weights_path, " has no tensor '", w.name, "'");
+    EMBER_CHECK(it->second.sizes() == w.shape && it->second.dtype() == w.dtype, loc, "load_export: ", weights_path,
+                ": '", w.name, "' is ", tracer::type_string(it->second.sizes(), it->second.dtype()), ", ", json_path,
+                " says ", tracer::type_string(w.shape, w.dtype));
+    result.weights.push_back(it->second);
+  }
 
-  const std::string text = read_whole(mlir_path, "the graph", loc);
-  result->context = compiler::make_context();
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(result->context.get(), [&](mlir::Diagnostic& d) {
-    llvm::raw_string_ostream os(diagnostics);
-    os << d.getLocation() << ": " << d << "\n";
-    return mlir::success();
-  });
-  mlir::ParserConfig config(result->context.get());
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(text, config, mlir_path);
-  EMBER_CHECK(static_cast<bool>(module), loc, "load_export: ", mlir_path, " does not parse (truncated?):\n", diagnostics);
-  const std::string function = options.name + "_forward";
-  EMBER_CHECK(static_cast<bool>(module->lookupSymbol(function)), loc, "load_export: ", mlir_path, " has no function @",
-              function);
-  compiler::lower_to_linalg(*module, loc);
-  compiler::bufferize(*module, function, loc);
-  result->workspace_bytes = compiler::workspace_bytes(*module, function);
-  compiler::lower_to_llvm(*module, loc);
-  result->engine = compiler::jit(*module, loc);
-  auto entry = result->engine->lookupPacked("_mlir_ciface_" + function);
-  EMBER_CHECK(static_cast<bool>(entry), loc, "load_export: no entry point for @", function);
+  result.context = compiler::make_context();
+  result.function = options.name + "_forward";
+  try {
+    result.module = ir::read_ember_module(*result.context, files.mlir, mlir_path, result.function, loc);
+  } catch (const Error& e) {
+    throw_error(std::string("load_export: ") + e.what(), loc);
+  }
+  // The function must take and return what model.json says: the runner
+  // passes exactly those buffers (Note [Modules from files]).
+  mlir::MLIRContext& ctx = *result.context;
+  auto f = result.module->lookupSymbol<mlir::func::FuncOp>(result.function);
+  const auto expect_types = [&](mlir::TypeRange got, const std::vector<const ArgumentSpec*>& want, const char* what) {
+    EMBER_CHECK(got.size() == want.size(), loc, "load_export: ", mlir_path, "'s function has ", got.size(), " ", what,
+                "; ", json_path, " lists ", want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      const auto type = mlir::RankedTensorType::get(llvm::ArrayRef<int64_t>(want[i]->shape.begin(), want[i]->shape.end()),
+                                                    element_of(ctx, want[i]->dtype));
+      EMBER_CHECK(got[i] == type, loc, "load_export: ", mlir_path, "'s function: ", what, " ", i, " is not ",
+                  tracer::type_string(want[i]->shape, want[i]->dtype), " as ", json_path, " says");
+    }
+  };
+  std::vector<const ArgumentSpec*> arguments, results;
+  for (const auto& a : result.inputs) arguments.push_back(&a);
+  for (const auto& w : weights) arguments.push_back(&w);
+  for (const auto& o : result.outputs) results.push_back(&o);
+  expect_types(f.getFunctionType().getInputs(), arguments, "arguments");
+  expect_types(f.getFunctionType().getResults(), results, "results");
+
+  compiler::lower_to_linalg(*result.module, loc);
+  compiler::bufferize(*result.module, result.function, loc);
+  // The messages are model.json's (they name the user's lines, which
+  // model.mlir does not keep); the count must be the module's.
+  const size_t made = compiler::check_messages(*result.module, result.function).size();
+  EMBER_CHECK(made == result.checks.size(), loc, "load_export: ", json_path, " lists ", result.checks.size(),
+              " checks but ", mlir_path, " makes ", made);
+  EMBER_CHECK(compiler::in_place_results(*result.module, result.function).empty(), loc, "load_export: ", mlir_path,
+              " writes into its arguments, which an export never does");
+  result.workspace_bytes = compiler::workspace_bytes(*result.module, result.function);
+  compiler::lower_to_llvm(*result.module, loc);
+  return result;
+}
+
+}  // namespace
+
+void check_export_texts(const ExportTexts& files, const ExportOptions& options, const Loc& loc) {
+  check_export(files, options, loc);
+}
+
+std::unique_ptr<LoadedExport> load_export(const std::string& dir, const ExportOptions& options, const Loc& loc) {
+  const std::string base = (std::filesystem::path(dir) / options.name).string();
+  ExportTexts files;
+  files.json_name = base + ".json";
+  files.mlir_name = base + ".mlir";
+  files.safetensors_name = base + ".safetensors";
+  files.json = read_whole(files.json_name, "the signature", loc);
+  files.mlir = read_whole(files.mlir_name, "the graph", loc);
+  files.safetensors = read_whole(files.safetensors_name, "the weights", loc);
+  CheckedExport checked = check_export(files, options, loc);
+  auto result = std::make_unique<JitExport>();
+  result->context = std::move(checked.context);
+  result->inputs = std::move(checked.inputs);
+  result->outputs = std::move(checked.outputs);
+  result->weights = std::move(checked.weights);
+  result->checks = std::move(checked.checks);
+  result->workspace_bytes = checked.workspace_bytes;
+  result->engine = compiler::jit(*checked.module, loc);
+  auto entry = result->engine->lookupPacked("_mlir_ciface_" + checked.function);
+  EMBER_CHECK(static_cast<bool>(entry), loc, "load_export: no entry point for @", checked.function);
   result->entry = *entry;
   return result;
 }

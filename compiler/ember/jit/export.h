@@ -47,4 +47,15 @@ class LoadedExport {
 std::unique_ptr<LoadedExport> load_export(const std::string& dir, const ExportOptions& options = {},
                                           const Loc& loc = Loc::current());
 
+// The contents of an export's three files, with the names errors use.
+struct ExportTexts {
+  std::string json, mlir, safetensors;
+  std::string json_name = "model.json", mlir_name = "model.mlir", safetensors_name = "model.safetensors";
+};
+// Every check load_export makes, on contents already in memory, down to the
+// LLVM dialect (no machine code): the fuzz harness of exports calls it.
+// model.mlir must be a graph as ember writes them (Note [Modules from
+// files]) whose function takes and returns what model.json says.
+void check_export_texts(const ExportTexts& files, const ExportOptions& options = {}, const Loc& loc = Loc::current());
+
 }  // namespace ember::jit

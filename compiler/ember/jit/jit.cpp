@@ -183,18 +183,21 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
   Entry& e = s.entry(key);
   const int64_t calls = e.calls.fetch_add(1, std::memory_order_relaxed) + 1;
   std::string captured_reason;
-  if (const Variant* v = e.variant.load(std::memory_order_acquire)) {
-    captured_reason = v->compiled->captured_changes();
-    if (captured_reason.empty()) [[likely]] {
-      s.hits.fetch_add(1, std::memory_order_relaxed);
-      std::vector<Tensor> outputs = v->compiled->run(inputs, loc);
-      if (v->backward)
-        detail::attach_backward(s.fn, inputs, v->compiled->graph().captured, v->differentiable, outputs, v->backward);
-      return outputs;
+  for (;;) {
+    const Variant* v = e.variant.load(std::memory_order_acquire);
+    if (v) {
+      captured_reason = v->compiled->captured_changes();
+      if (captured_reason.empty()) [[likely]] {
+        s.hits.fetch_add(1, std::memory_order_relaxed);
+        std::vector<Tensor> outputs = v->compiled->run(inputs, loc);
+        if (v->backward)
+          detail::attach_backward(s.fn, inputs, v->compiled->graph().captured, v->differentiable, outputs, v->backward);
+        return outputs;
+      }
     }
-  }
-  {
     std::unique_lock<std::shared_mutex> lock(s.mutex);
+    // Another thread published a variant since we looked: use it.
+    if (e.variant.load(std::memory_order_acquire) != v) continue;
     // A captured tensor changed under a compiled variant: recompile now (its
     // state exists: no warm-up needed). Otherwise the first call of a key
     // is the warm-up; a key another thread is compiling runs eagerly.
@@ -214,6 +217,7 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
     }
     e.compiling = true;
     ++s.stats.traces;
+    break;
   }
   // A trace is an eager run: its outputs are this call's.
   return s.trace_and_compile(e, key, captured_reason, inputs, loc);

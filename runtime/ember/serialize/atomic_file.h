@@ -10,7 +10,9 @@
 
 namespace ember {
 
-// Calls `write` on a stream to `path`.tmp.<pid>, then renames it to `path`.
+// Calls `write` on a stream to `path`.tmp.<pid>.<n>, syncs it to disk, then
+// renames it to `path`: a process killed at any point (kill -9) leaves
+// `path` as it was or as written, never half-written.
 // `who` names the caller in errors ("save_safetensors", "export_graph").
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write,
                            const std::string& who, const Loc& loc = Loc::current());

@@ -78,7 +78,10 @@ void save_safetensors(const nn::NamedTensors& tensors, const std::string& path,
 }
 
 nn::NamedTensors load_safetensors(const std::string& path, const Loc& loc) {
-  const std::string file = read_file(path, loc);
+  return parse_safetensors(read_file(path, loc), path, loc);
+}
+
+nn::NamedTensors parse_safetensors(std::string_view file, const std::string& path, const Loc& loc) {
   const std::string where = "load_safetensors: " + path;
   EMBER_CHECK(file.size() >= 8, loc, where, " is truncated: ", file.size(), " bytes, too short for the 8-byte header length");
   uint64_t header_len = 0;
@@ -87,7 +90,7 @@ nn::NamedTensors load_safetensors(const std::string& path, const Loc& loc) {
               " bytes but only ", file.size() - 8, " follow");
   json header;
   try {
-    header = json::parse(file.substr(8, header_len));
+    header = json::parse(file.substr(8, static_cast<size_t>(header_len)));
   } catch (const json::exception& e) {
     throw_error(where + ": the header is not valid JSON (" + e.what() + ")", loc);
   }
@@ -117,12 +120,15 @@ nn::NamedTensors load_safetensors(const std::string& path, const Loc& loc) {
                 entry, ": data_offsets ", off.dump(), " is not [begin, end]");
     const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
     const Shape s(shape, loc);
-    const uint64_t bytes = static_cast<uint64_t>(s.numel()) * itemsize(*dtype);
+    uint64_t bytes = itemsize(*dtype);
+    for (int64_t d : shape)
+      EMBER_CHECK(!__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes), loc, entry, ": shape ", s,
+                  " has more bytes than a 64-bit count holds");
     EMBER_CHECK(begin <= end && end - begin == bytes, loc, entry, ": data_offsets [", begin, ", ", end, ") hold ",
                 end - begin, " bytes but shape ", s, " of ", dtype_name(*dtype), " needs ", bytes);
     EMBER_CHECK(end <= data_size, loc, where, " is truncated: entry '", name, "' needs bytes [", begin, ", ", end,
                 ") but the file has only ", data_size, " data bytes");
-    Tensor t = empty(s, *dtype);
+    Tensor t = empty(s, *dtype, loc);
     if (bytes) std::memcpy(t.data_ptr(), file.data() + data_start + begin, bytes);
     out.emplace_back(name, t);
   }
