@@ -6,6 +6,7 @@
 #include "ember/autograd/backward_context.h"
 #include "ember/grad_mode.h"
 #include "ember/kernels/common.h"
+#include "ember/meta.h"
 
 namespace ember {
 
@@ -23,6 +24,8 @@ void run(OpId op, const Tensor* inputs, int num_inputs, const OpAttrs& attrs, Te
     info.forward(OpCall{op, inputs, num_inputs, attrs, outputs, num_outputs, loc});
   } catch (const ResourceError& e) {
     rethrow_located(e, info.name, loc);
+  } catch (const ShapeError& e) {
+    rethrow_located(e, loc);
   }
   if (info.differentiable && is_grad_enabled() && autograd::any_requires_grad(inputs, num_inputs))
     autograd::record_op(op, info, inputs, num_inputs, attrs, outputs, num_outputs, loc);
@@ -35,6 +38,8 @@ void rethrow_located(const ResourceError& e, const char* op, const Loc& loc) {
   if (e.located) throw e;
   throw ResourceError(std::string(op) + ": " + e.what() + " (" + format_loc(loc) + ")", true);
 }
+
+void rethrow_located(const ShapeError& e, const Loc& loc) { throw_error(e.what(), loc); }
 
 UserLocScope::UserLocScope(const Loc& loc) : previous_(tl_user_loc), loc_(loc) {
   // The outermost user line wins: a scope opened inside ember keeps it.
@@ -114,6 +119,8 @@ void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> input
       info.forward(OpCall{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, loc});
     } catch (const ResourceError& e) {
       rethrow_located(e, info.name, loc);
+    } catch (const ShapeError& e) {
+      rethrow_located(e, loc);
     }
     self.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
     if (DispatchObserver* obs = tl_observer) [[unlikely]]

@@ -66,6 +66,9 @@ const Loc& effective_loc(const Loc& loc);
 // A ResourceError from making a tensor, as an error of `op` at `loc`
 // ("randn: a float32[...] tensor has more elements than ... (model.cpp:12)").
 [[noreturn]] void rethrow_located(const ResourceError& e, const char* op, const Loc& loc);
+// A shape rule's refusal (meta.h: "op: message"), at `loc`.
+class ShapeError;
+[[noreturn]] void rethrow_located(const ShapeError& e, const Loc& loc);
 
 Tensor dispatch(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& attrs, const Loc& loc);
 Tensor dispatch(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Loc& loc);

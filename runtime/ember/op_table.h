@@ -1,9 +1,10 @@
-// op_table.h - OpId, OpAttrs and the registry built from ops.def.
+// op_table.h - OpId, OpAttrs and the registry built from the op schema.
 //
-// Each family file (kernels/*.cpp, autograd/formulas_*.cpp) fills the rows of
-// its ops in a `register_*` function; `op_info` builds the table once. There is
-// no static-initialization registration, so nothing can be dropped by the
-// linker.
+// The rows come from runtime/ember/ops.yaml (tools/opgen writes them into the
+// generated ops.def); each family file (kernels/*.cpp, autograd/formulas_*.cpp)
+// fills in the kernels and formulas of its ops in a `register_*` function;
+// `op_info` builds the table once. There is no static-initialization
+// registration, so nothing can be dropped by the linker.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,16 @@ enum class OpKind : uint8_t {
   Unary, Binary, Compare, Ternary, Reduce, ReduceIndex, Matmul, View, Scatter, NN, Creation
 };
 enum class OpSaves : uint8_t { None, Inputs, Output, Both };
+// Note [Effects]: what an op does besides computing its outputs. The tracer,
+// the dialect (memory effects) and the passes never reorder, remove or fuse
+// across an op that is not Pure.
+enum class OpEffect : uint8_t { Pure, Random, ReadsCaptured, WritesCaptured, Communicates };
+// The dtype rule of the shape rules (meta.h): a unary op's domain, a binary
+// op's or a reduction's result type.
+enum class OpRule : uint8_t {
+  None, FloatDomain, NumericDomain, AnyDomain, Arith, Div, Compare, SumType, FloatType, SameType
+};
+enum class Reduction : int64_t { None = 0, Mean = 1, Sum = 2 };
 
 // OpAttrs flags.
 enum : uint8_t {
@@ -37,8 +48,9 @@ enum : uint8_t {
   kHasMax = 1 << 4,
 };
 
-// The non-tensor arguments of an op. Which fields an op reads is documented
-// at its row in ops.def; the tracer records them verbatim.
+// The non-tensor arguments of an op: the storage every op shares. Which field
+// holds which attribute is declared once, in the op's schema row; the typed
+// structs of op_attrs.h (attrs::Softmax{dim}) read and write them by name.
 struct OpAttrs {
   Shape ints;                       // dims, a shape, or conv/pool geometry
   Shape ints2;                      // a second list where an op needs one
@@ -75,6 +87,8 @@ struct OpInfo {
   int8_t num_outputs = 1;
   bool differentiable = false;
   OpSaves saves = OpSaves::None;
+  OpEffect effect = OpEffect::Pure;
+  OpRule rule = OpRule::None;
   ForwardFn forward = nullptr;
   BackwardFn backward = nullptr;
 };

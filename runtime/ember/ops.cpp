@@ -32,26 +32,6 @@ void check_defined(const Tensor& t, const char* op, const Loc& loc) {
 
 // --- elementwise ----------------------------------------------------------------
 
-#define EMBER_BINARY_FN(name)                                                   \
-  Tensor name(const Tensor& a, const Tensor& b, const Loc& loc) {               \
-    check_defined(a, #name, loc);                                               \
-    check_defined(b, #name, loc);                                               \
-    return dispatch(OpId::name, {a, b}, OpAttrs{}, loc);                        \
-  }
-EMBER_BINARY_FN(add)
-EMBER_BINARY_FN(sub)
-EMBER_BINARY_FN(mul)
-EMBER_BINARY_FN(div)
-EMBER_BINARY_FN(pow)
-EMBER_BINARY_FN(maximum)
-EMBER_BINARY_FN(minimum)
-EMBER_BINARY_FN(eq)
-EMBER_BINARY_FN(ne)
-EMBER_BINARY_FN(lt)
-EMBER_BINARY_FN(le)
-EMBER_BINARY_FN(gt)
-EMBER_BINARY_FN(ge)
-#undef EMBER_BINARY_FN
 
 Tensor binary_scalar(OpId op, const Tensor& a, Scalar b, bool scalar_first, const Loc& loc) {
   check_defined(a, op_name(op), loc);
@@ -60,13 +40,6 @@ Tensor binary_scalar(OpId op, const Tensor& a, Scalar b, bool scalar_first, cons
   attrs.dtype = b.kind();
   attrs.flags = scalar_first ? kScalarLhs : kScalarRhs;
   return dispatch(op, {a}, attrs, loc);
-}
-
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, const Loc& loc) {
-  check_defined(cond, "where", loc);
-  check_defined(a, "where", loc);
-  check_defined(b, "where", loc);
-  return dispatch(OpId::where, {cond, a, b}, OpAttrs{}, loc);
 }
 
 Tensor unary(OpId op, const Tensor& x, const Loc& loc) {
@@ -97,12 +70,6 @@ Tensor mean(const Tensor& x, IntArrayRef dims, bool keepdim, const Loc& loc) {
 
 // --- linear algebra and nn --------------------------------------------------------------
 
-Tensor matmul(const Tensor& a, const Tensor& b, const Loc& loc) {
-  check_defined(a, "matmul", loc);
-  check_defined(b, "matmul", loc);
-  return dispatch(OpId::matmul, {a, b}, OpAttrs{}, loc);
-}
-
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const Loc& loc) {
   check_defined(x, "linear", loc);
   check_defined(weight, "linear", loc);
@@ -110,16 +77,6 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const L
               weight.sizes());
   Tensor y = x.matmul(weight.t(loc), loc);
   return bias.defined() ? y.add(bias, loc) : y;
-}
-
-Tensor softmax(const Tensor& x, int64_t dim, const Loc& loc) {
-  check_defined(x, "softmax", loc);
-  return dispatch(OpId::softmax, {x}, dim_attrs(dim), loc);
-}
-
-Tensor log_softmax(const Tensor& x, int64_t dim, const Loc& loc) {
-  check_defined(x, "log_softmax", loc);
-  return dispatch(OpId::log_softmax, {x}, dim_attrs(dim), loc);
 }
 
 Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& weight,
@@ -159,12 +116,6 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction,
                 int64_t ignore_index, const Loc& loc) {
   return loss(OpId::nll_loss, log_probs, targets, reduction, ignore_index, loc);
-}
-
-Tensor embedding(const Tensor& weight, const Tensor& indices, const Loc& loc) {
-  check_defined(weight, "embedding", loc);
-  check_defined(indices, "embedding", loc);
-  return dispatch(OpId::embedding, {weight, indices}, OpAttrs{}, loc);
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim, const Loc& loc) {
@@ -386,27 +337,7 @@ EMBER_BINARY_METHOD(le)
 EMBER_BINARY_METHOD(gt)
 EMBER_BINARY_METHOD(ge)
 #undef EMBER_BINARY_METHOD
-Tensor Tensor::maximum(const Tensor& o, const Loc& loc) const { return ember::maximum(*this, o, loc); }
-Tensor Tensor::minimum(const Tensor& o, const Loc& loc) const { return ember::minimum(*this, o, loc); }
 
-#define EMBER_UNARY_METHOD(name) \
-  Tensor Tensor::name(const Loc& loc) const { return unary(OpId::name, *this, loc); }
-EMBER_UNARY_METHOD(neg)
-EMBER_UNARY_METHOD(exp)
-EMBER_UNARY_METHOD(log)
-EMBER_UNARY_METHOD(sqrt)
-EMBER_UNARY_METHOD(rsqrt)
-EMBER_UNARY_METHOD(abs)
-EMBER_UNARY_METHOD(sign)
-EMBER_UNARY_METHOD(sin)
-EMBER_UNARY_METHOD(cos)
-EMBER_UNARY_METHOD(tanh)
-EMBER_UNARY_METHOD(sigmoid)
-EMBER_UNARY_METHOD(relu)
-EMBER_UNARY_METHOD(gelu)
-EMBER_UNARY_METHOD(silu)
-EMBER_UNARY_METHOD(erf)
-#undef EMBER_UNARY_METHOD
 
 Tensor Tensor::clamp(std::optional<double> min, std::optional<double> max, const Loc& loc) const {
   return ember::clamp(*this, min, max, loc);
@@ -490,8 +421,6 @@ Tensor Tensor::argmin(int64_t dim_, bool keepdim, const Loc& loc) const {
 }
 
 Tensor Tensor::matmul(const Tensor& o, const Loc& loc) const { return ember::matmul(*this, o, loc); }
-Tensor Tensor::softmax(int64_t dim_, const Loc& loc) const { return ember::softmax(*this, dim_, loc); }
-Tensor Tensor::log_softmax(int64_t dim_, const Loc& loc) const { return ember::log_softmax(*this, dim_, loc); }
 
 // --- operators ------------------------------------------------------------------------------
 

@@ -1,13 +1,17 @@
 // ops.h - the functional API: every op as a free function.
 //
 // Each takes a defaulted `Loc` so that errors, anomaly reports and graph dumps
-// name the caller's line. Tensor methods (tensor.h) forward here.
+// name the caller's line. Tensor methods (tensor.h) forward here. Ops whose
+// API is the op itself (add, matmul, softmax, ...) are declared by the
+// generated api.h from the op schema; the ones below take more shaping of
+// their arguments (defaults, optional parts, -1 sizes, option structs).
 #pragma once
 
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "ember/api.h"
 #include "ember/op_table.h"
 #include "ember/tensor.h"
 
@@ -54,23 +58,9 @@ Tensor from_blob(void* data, IntArrayRef shape, DType dtype, std::function<void(
 void manual_seed(uint64_t seed);
 
 // --- elementwise --------------------------------------------------------------
-Tensor add(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor sub(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor mul(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor div(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor pow(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor maximum(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor minimum(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor eq(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor ne(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor lt(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor le(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor gt(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
-Tensor ge(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
 // A binary op with a C++ number on one side (`scalar_first`: number op tensor).
 Tensor binary_scalar(OpId op, const Tensor& a, Scalar b, bool scalar_first,
                      const Loc& loc = Loc::current());
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
 Tensor unary(OpId op, const Tensor& x, const Loc& loc = Loc::current());
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max,
              const Loc& loc = Loc::current());
@@ -80,22 +70,17 @@ Tensor sum(const Tensor& x, IntArrayRef dims = {}, bool keepdim = false, const L
 Tensor mean(const Tensor& x, IntArrayRef dims = {}, bool keepdim = false, const Loc& loc = Loc::current());
 
 // --- linear algebra and nn ----------------------------------------------------------
-Tensor matmul(const Tensor& a, const Tensor& b, const Loc& loc = Loc::current());
 // y = x @ weight^T + bias (weight [out, in], like torch.nn.functional.linear).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
               const Loc& loc = Loc::current());
-Tensor softmax(const Tensor& x, int64_t dim, const Loc& loc = Loc::current());
-Tensor log_softmax(const Tensor& x, int64_t dim, const Loc& loc = Loc::current());
 Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& weight = {},
                   const Tensor& bias = {}, double eps = 1e-5, const Loc& loc = Loc::current());
-enum class Reduction : int64_t { None = 0, Mean = 1, Sum = 2 };
 inline constexpr int64_t kIgnoreIndex = -100;
 // logits [N, C], targets [N] of int64/int32 class indices.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction = Reduction::Mean,
                      int64_t ignore_index = kIgnoreIndex, const Loc& loc = Loc::current());
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction = Reduction::Mean,
                 int64_t ignore_index = kIgnoreIndex, const Loc& loc = Loc::current());
-Tensor embedding(const Tensor& weight, const Tensor& indices, const Loc& loc = Loc::current());
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0, const Loc& loc = Loc::current());
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0, const Loc& loc = Loc::current());
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim = 0,

@@ -97,25 +97,7 @@ std::optional<Shape> view_strides(const Shape& old_sizes, const Shape& old_strid
   return new_strides;
 }
 
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op, const Loc& loc) {
-  const int64_t n = a.ndim() > b.ndim() ? a.ndim() : b.ndim();
-  Shape out;
-  out.resize(n);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t ai = i - (n - a.ndim()), bi = i - (n - b.ndim());
-    const int64_t da = ai >= 0 ? a[ai] : 1, db = bi >= 0 ? b[bi] : 1;
-    EMBER_CHECK(da == db || da == 1 || db == 1, loc, op, ": shapes ", a, " and ", b,
-                " cannot be broadcast (dimension ", i, ": ", da, " vs ", db, ")");
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op, const Loc& loc) {
-  const int64_t n = ndim > 0 ? ndim : 1;  // a 0-d tensor accepts dim 0 and -1
-  EMBER_CHECK(dim >= -n && dim < n, loc, op, ": dimension ", dim, " is out of range for a ", ndim,
-              "-d tensor (expected [", -n, ", ", n - 1, "])");
-  return dim < 0 ? dim + n : dim;
-}
+// broadcast_shapes and wrap_dim are the shape rules of meta.h, at the
+// caller's line: meta.cpp defines them.
 
 }  // namespace ember

@@ -159,8 +159,6 @@ class Tensor {
   Tensor div(Scalar o, const Loc& loc = Loc::current()) const;
   Tensor pow(const Tensor& o, const Loc& loc = Loc::current()) const;
   Tensor pow(Scalar o, const Loc& loc = Loc::current()) const;
-  Tensor maximum(const Tensor& o, const Loc& loc = Loc::current()) const;
-  Tensor minimum(const Tensor& o, const Loc& loc = Loc::current()) const;
   Tensor eq(const Tensor& o, const Loc& loc = Loc::current()) const;
   Tensor eq(Scalar o, const Loc& loc = Loc::current()) const;
   Tensor ne(const Tensor& o, const Loc& loc = Loc::current()) const;
@@ -173,21 +171,9 @@ class Tensor {
   Tensor gt(Scalar o, const Loc& loc = Loc::current()) const;
   Tensor ge(const Tensor& o, const Loc& loc = Loc::current()) const;
   Tensor ge(Scalar o, const Loc& loc = Loc::current()) const;
-  Tensor neg(const Loc& loc = Loc::current()) const;
-  Tensor exp(const Loc& loc = Loc::current()) const;
-  Tensor log(const Loc& loc = Loc::current()) const;
-  Tensor sqrt(const Loc& loc = Loc::current()) const;
-  Tensor rsqrt(const Loc& loc = Loc::current()) const;
-  Tensor abs(const Loc& loc = Loc::current()) const;
-  Tensor sign(const Loc& loc = Loc::current()) const;
-  Tensor sin(const Loc& loc = Loc::current()) const;
-  Tensor cos(const Loc& loc = Loc::current()) const;
-  Tensor tanh(const Loc& loc = Loc::current()) const;
-  Tensor sigmoid(const Loc& loc = Loc::current()) const;
-  Tensor relu(const Loc& loc = Loc::current()) const;
-  Tensor gelu(const Loc& loc = Loc::current()) const;
-  Tensor silu(const Loc& loc = Loc::current()) const;
-  Tensor erf(const Loc& loc = Loc::current()) const;
+  // The ops whose method is generated from the op schema (neg, exp, ...,
+  // maximum, softmax, ...): declared here by tools/opgen.
+#include "ember/tensor_methods.inc"
   Tensor clamp(std::optional<double> min, std::optional<double> max,
                const Loc& loc = Loc::current()) const;
 
@@ -234,8 +220,6 @@ class Tensor {
 
   // --- linear algebra and nn ------------------------------------------------
   Tensor matmul(const Tensor& o, const Loc& loc = Loc::current()) const;
-  Tensor softmax(int64_t dim, const Loc& loc = Loc::current()) const;
-  Tensor log_softmax(int64_t dim, const Loc& loc = Loc::current()) const;
 
  private:
   Ref<TensorImpl> impl_;

@@ -749,6 +749,9 @@ const std::map<OpId, SweepCase>& sweep_cases() {
     m[OpId::gelu] = unary_case(OpId::gelu, gelu_ref, -5, 5, 1e-7, 3e-7);
     m[OpId::silu] = unary_case(OpId::silu, [](double x) { return x * sigmoid_ref(x); }, -12, 12, 1e-7, 3e-7);
     m[OpId::erf] = unary_case(OpId::erf, [](double x) { return std::erf(x); }, -3, 3, 1e-7, 2e-7);
+    // Over [-30, 30]: both the log1p(exp(x)) end and the x end.
+    m[OpId::softplus] = unary_case(OpId::softplus, [](double x) { return std::log1p(std::exp(-std::abs(x))) + std::max(x, 0.0); },
+                                   -30, 30, 1e-7, 3e-7);
     m[OpId::clamp] = {[] {
                         for (const Tensor& x : unary_inputs(-2, 2, DType::Float32)) {
                           check_both([](const Tensor& t) { return t.clamp(-0.5, 0.75); }, x,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ember/dispatch.h"
+#include "ember/meta.h"
 #include "ember/tracer/guard.h"
 #include "ember/tracer/interpreter.h"
 #include "ember/tracer/trace.h"
@@ -33,6 +34,25 @@ TEST_P(TraceSweep, ReplayMatchesEager) {
     EXPECT_EQ(replayed[i].sizes(), t.outputs[i].sizes());
     EXPECT_EQ(replayed[i].dtype(), t.outputs[i].dtype());
     EXPECT_EQ(replayed[i].to_vector<double>(), t.outputs[i].to_vector<double>()) << op_name(op) << " output " << i;
+  }
+}
+
+// Note [One set of shape rules]: the rule alone (infer_meta) gives the
+// shapes and dtypes the kernel produced, for every op's sample call, and for
+// the same call in float64 where the op takes floats.
+TEST_P(TraceSweep, TheShapeRuleGivesTheKernelsOutputs) {
+  const OpId op = static_cast<OpId>(GetParam());
+  manual_seed(11);
+  const auto sample = op_sample(op);
+  ASSERT_TRUE(sample.has_value());
+  std::vector<TensorMeta> in;
+  for (const Tensor& t : sample->inputs) in.push_back(meta_of(t));
+  TensorMeta out[2];
+  infer_meta(op, in.data(), static_cast<int>(in.size()), sample->attrs, out);
+  const auto eager = testing::run_op(op, sample->inputs, sample->attrs);
+  for (size_t k = 0; k < eager.size(); ++k) {
+    EXPECT_EQ(out[k].sizes, eager[k].sizes()) << op_name(op) << " output " << k;
+    EXPECT_EQ(out[k].dtype, eager[k].dtype()) << op_name(op) << " output " << k;
   }
 }
 

@@ -1,7 +1,7 @@
 //===- EmberToLinalg.cpp - ember elementwise ops to linalg.generic ---------===//
 //
-// One pattern for the whole elementwise family: the op's name selects a
-// scalar body from a table (a row per op, as in ops.def), and the pattern
+// One pattern for the whole elementwise family: the op selects a scalar body
+// from a table (generated from the `body` of its schema row), and the pattern
 // builds the linalg.generic around it: broadcasting as indexing maps (a
 // broadcast dimension reads index 0), type promotion as arith casts of the
 // body's arguments to the type the eager kernel computes in.
@@ -76,82 +76,87 @@ Value less_than(OpBuilder& b, mlir::Location l, Value x, Value y) {
   return b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::slt, x, y);
 }
 
-const std::unordered_map<std::string, Row>& rows() {
-  using namespace mlir;
-  static const std::unordered_map<std::string, Row> table = {
-      {"ember.neg", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
-         if (is_float(a[0].getType())) return b.create<arith::NegFOp>(l, a[0]);
-         return b.create<arith::SubIOp>(l, constant(b, l, a[0].getType(), 0), a[0]);
-       }}},
-      {"ember.exp", {Compute::Result, math_op<math::ExpOp>()}},
-      {"ember.log", {Compute::Result, math_op<math::LogOp>()}},
-      {"ember.sqrt", {Compute::Result, math_op<math::SqrtOp>()}},
-      {"ember.rsqrt", {Compute::Result, math_op<math::RsqrtOp>()}},
-      {"ember.sin", {Compute::Result, math_op<math::SinOp>()}},
-      {"ember.cos", {Compute::Result, math_op<math::CosOp>()}},
-      {"ember.tanh", {Compute::Result, math_op<math::TanhOp>()}},
-      {"ember.erf", {Compute::Result, math_op<math::ErfOp>()}},
-      {"ember.abs", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
-         if (is_float(a[0].getType())) return b.create<math::AbsFOp>(l, a[0]);
-         return b.create<math::AbsIOp>(l, a[0]);
-       }}},
-      {"ember.sign", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
-         const Type t = a[0].getType();
-         const Value zero = constant(b, l, t, 0);
-         Value pos = cast_to(b, l, less_than(b, l, zero, a[0]), t), neg = cast_to(b, l, less_than(b, l, a[0], zero), t);
-         return is_float(t) ? Value(b.create<arith::SubFOp>(l, pos, neg)) : Value(b.create<arith::SubIOp>(l, pos, neg));
-       }}},
-      {"ember.sigmoid", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
-         return sigmoid(b, l, a[0]);
-       }}},
-      {"ember.silu", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
-         return b.create<arith::MulFOp>(l, a[0], sigmoid(b, l, a[0]));
-       }}},
-      {"ember.relu", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
-         const Value zero = constant(b, l, a[0].getType(), 0);
-         return b.create<arith::SelectOp>(l, less_than(b, l, a[0], zero), zero, a[0]);  // NaN stays NaN
-       }}},
-      {"ember.gelu", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
-         const Type t = a[0].getType();
-         Value cdf = b.create<math::ErfOp>(l, b.create<arith::MulFOp>(l, a[0], constant(b, l, t, M_SQRT1_2)));
-         cdf = b.create<arith::MulFOp>(l, b.create<arith::AddFOp>(l, cdf, constant(b, l, t, 1.0)), constant(b, l, t, 0.5));
-         return b.create<arith::MulFOp>(l, a[0], cdf);
-       }}},
-      {"ember.clamp", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation* op) -> Value {
-         Value x = a[0];
-         const Type t = x.getType();
-         if (auto lo = op->getAttrOfType<FloatAttr>("min")) {
-           const Value v = constant(b, l, t, lo.getValueAsDouble());
-           x = b.create<arith::SelectOp>(l, less_than(b, l, x, v), v, x);
-         }
-         if (auto hi = op->getAttrOfType<FloatAttr>("max")) {
-           const Value v = constant(b, l, t, hi.getValueAsDouble());
-           x = b.create<arith::SelectOp>(l, less_than(b, l, v, x), v, x);
-         }
-         return x;
-       }}},
-      {"ember.copy", {Compute::Result, [](OpBuilder&, Location, ArrayRef<Value> a, Operation*) { return a[0]; }}},
-      // expand: a copy whose operand's maps broadcast it to the result shape.
-      {"ember.expand", {Compute::Result, [](OpBuilder&, Location, ArrayRef<Value> a, Operation*) { return a[0]; }}},
-      {"ember.full_like", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation* op) -> Value {
-         return constant(b, l, a[0].getType(), op->getAttrOfType<FloatAttr>("value").getValueAsDouble());
-       }}},
-      {"ember.add", {Compute::Result, arith_op<arith::AddFOp, arith::AddIOp, arith::OrIOp>()}},
-      {"ember.sub", {Compute::Result, arith_op<arith::SubFOp, arith::SubIOp>()}},
-      {"ember.mul", {Compute::Result, arith_op<arith::MulFOp, arith::MulIOp, arith::AndIOp>()}},
-      {"ember.div", {Compute::Result, arith_op<arith::DivFOp, arith::DivSIOp>()}},
-      {"ember.pow", {Compute::Result, arith_op<math::PowFOp, math::IPowIOp>()}},
-      {"ember.maximum", {Compute::Result, arith_op<arith::MaximumFOp, arith::MaxSIOp, arith::OrIOp>()}},
-      {"ember.minimum", {Compute::Result, arith_op<arith::MinimumFOp, arith::MinSIOp, arith::AndIOp>()}},
-      {"ember.eq", {Compute::Promoted, compare(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq, arith::CmpIPredicate::eq)}},
-      {"ember.ne", {Compute::Promoted, compare(arith::CmpFPredicate::UNE, arith::CmpIPredicate::ne, arith::CmpIPredicate::ne)}},
-      {"ember.lt", {Compute::Promoted, compare(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt, arith::CmpIPredicate::ult)}},
-      {"ember.le", {Compute::Promoted, compare(arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle, arith::CmpIPredicate::ule)}},
-      {"ember.gt", {Compute::Promoted, compare(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt)}},
-      {"ember.ge", {Compute::Promoted, compare(arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge, arith::CmpIPredicate::uge)}},
-      {"ember.where", {Compute::Result, [](OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) -> Value {
-         return b.create<arith::SelectOp>(l, a[0], a[1], a[2]);
-       }}},
+// The bodies the schema rows name (ops.yaml `body: {fn: ...}`): one scalar
+// computation each, in the type the row computes in.
+using mlir::ArrayRef;
+using mlir::Location;
+using mlir::Operation;
+
+Value neg_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
+  if (is_float(a[0].getType())) return b.create<mlir::arith::NegFOp>(l, a[0]);
+  return b.create<mlir::arith::SubIOp>(l, constant(b, l, a[0].getType(), 0), a[0]);
+}
+
+Value abs_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
+  if (is_float(a[0].getType())) return b.create<mlir::math::AbsFOp>(l, a[0]);
+  return b.create<mlir::math::AbsIOp>(l, a[0]);
+}
+
+Value sign_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
+  const Type t = a[0].getType();
+  const Value zero = constant(b, l, t, 0);
+  Value pos = cast_to(b, l, less_than(b, l, zero, a[0]), t), neg = cast_to(b, l, less_than(b, l, a[0], zero), t);
+  return is_float(t) ? Value(b.create<mlir::arith::SubFOp>(l, pos, neg)) : Value(b.create<mlir::arith::SubIOp>(l, pos, neg));
+}
+
+Value sigmoid_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) { return sigmoid(b, l, a[0]); }
+
+Value silu_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
+  return b.create<mlir::arith::MulFOp>(l, a[0], sigmoid(b, l, a[0]));
+}
+
+Value relu_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
+  const Value zero = constant(b, l, a[0].getType(), 0);
+  return b.create<mlir::arith::SelectOp>(l, less_than(b, l, a[0], zero), zero, a[0]);  // NaN stays NaN
+}
+
+Value gelu_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
+  const Type t = a[0].getType();
+  Value cdf = b.create<mlir::math::ErfOp>(l, b.create<mlir::arith::MulFOp>(l, a[0], constant(b, l, t, M_SQRT1_2)));
+  cdf = b.create<mlir::arith::MulFOp>(l, b.create<mlir::arith::AddFOp>(l, cdf, constant(b, l, t, 1.0)),
+                                      constant(b, l, t, 0.5));
+  return b.create<mlir::arith::MulFOp>(l, a[0], cdf);
+}
+
+// max(x, 0) + log(1 + exp(-|x|)), as the eager kernel computes it.
+Value softplus_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
+  const Type t = a[0].getType();
+  const Value zero = constant(b, l, t, 0);
+  Value positive = b.create<mlir::arith::MaximumFOp>(l, a[0], zero);
+  Value minus_abs = b.create<mlir::arith::NegFOp>(l, b.create<mlir::math::AbsFOp>(l, a[0]));
+  return b.create<mlir::arith::AddFOp>(l, positive, b.create<mlir::math::Log1pOp>(l, b.create<mlir::math::ExpOp>(l, minus_abs)));
+}
+
+Value clamp_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation* op) {
+  Value x = a[0];
+  const Type t = x.getType();
+  if (auto lo = op->getAttrOfType<mlir::FloatAttr>("min")) {
+    const Value v = constant(b, l, t, lo.getValueAsDouble());
+    x = b.create<mlir::arith::SelectOp>(l, less_than(b, l, x, v), v, x);
+  }
+  if (auto hi = op->getAttrOfType<mlir::FloatAttr>("max")) {
+    const Value v = constant(b, l, t, hi.getValueAsDouble());
+    x = b.create<mlir::arith::SelectOp>(l, less_than(b, l, v, x), v, x);
+  }
+  return x;
+}
+
+// copy and expand: the operand as it is (its indexing map broadcasts it;
+// the cast to the result type converts it).
+Value copy_body(OpBuilder&, Location, ArrayRef<Value> a, Operation*) { return a[0]; }
+
+Value full_like_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation* op) {
+  return constant(b, l, a[0].getType(), op->getAttrOfType<mlir::FloatAttr>("value").getValueAsDouble());
+}
+
+Value select_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
+  return b.create<mlir::arith::SelectOp>(l, a[0], a[1], a[2]);
+}
+
+// The elementwise ops of the schema with the body each names.
+const std::unordered_map<OpId, Row>& rows() {
+  static const std::unordered_map<OpId, Row> table = {
+#include "ember/elementwise_bodies.inc"
   };
   return table;
 }
@@ -160,7 +165,8 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
   explicit ElementwiseToGeneric(mlir::MLIRContext* ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
 
   mlir::LogicalResult matchAndRewrite(mlir::Operation* op, mlir::PatternRewriter& rewriter) const override {
-    auto it = rows().find(op->getName().getStringRef().str());
+    const std::optional<OpId> id = ir::op_id_of(op);
+    auto it = id ? rows().find(*id) : rows().end();
     if (it == rows().end()) return mlir::failure();
     const Row& row = it->second;
     auto result = mlir::cast<mlir::RankedTensorType>(op->getResult(0).getType());
@@ -173,7 +179,7 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
       auto r = mlir::cast<mlir::RankedTensorType>(op->getOperand(1).getType());
       compute = ir::promote(l.getElementType(), l.getRank(), r.getElementType(), r.getRank());
     }
-    const bool is_where = op->getName().getStringRef() == "ember.where";
+    const bool is_where = *id == OpId::where;
 
     llvm::SmallVector<mlir::AffineMap> maps;
     llvm::SmallVector<Value> operands;

@@ -1,8 +1,8 @@
 //===- Dialect.cpp - the ember dialect --------------------------------------===//
 //
-// Registers the ops generated from EmberOps.td and implements the two
-// verifiers ODS promises (hasVerifier); result types are checked through
-// InferTypeOpInterface (TypeInference.cpp).
+// Registers the ops generated from EmberOps.td and implements what ODS
+// promises for ember.constant (verifier, folder); result types are checked
+// through InferTypeOpInterface (TypeInference.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,11 +20,6 @@ void EmberDialect::initialize() {
 #define GET_OP_LIST
 #include "ember/ir/EmberOps.cpp.inc"
       >();
-}
-
-llvm::LogicalResult ClampOp::verify() {
-  if (!getMin() && !getMax()) return emitOpError("needs at least one of min and max");
-  return llvm::success();
 }
 
 llvm::LogicalResult ConstantOp::verify() {

@@ -15,6 +15,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "ember/ir/TypeInference.h"
+#include "ember/op_attrs.h"
 #include "ember/ir/EmberDialect.h.inc"
 
 #define GET_OP_CLASSES

@@ -1,69 +1,43 @@
-// TypeInference.h - result types of ember ops, by the eager kernels' rules.
+// TypeInference.h - result types of ember ops: the runtime's shape rules
+// (meta.h) over MLIR types, and the conversions between ember's dtypes and
+// MLIR element types.
 //
-// Every op's inferReturnTypes (generated from EmberOps.td) calls one of these
-// family rules; a rule that fails emits an error at the op's location, which
-// is also how the verifier rejects malformed ops.
+// Every schema op's inferReturnTypes (generated, EmberOps.td) calls
+// infer_result_types; a rule that refuses emits its message at the op's
+// location ("'ember.add': shapes [2, 3] and [4] cannot be broadcast ..."),
+// which is also how the verifier rejects malformed ops.
 #pragma once
 
 #include <optional>
-#include <string_view>
 
+#include "ember/op_table.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/TypeRange.h"
+#include "mlir/IR/ValueRange.h"
 
 namespace ember::ir {
 
 using Types = llvm::SmallVectorImpl<mlir::Type>;
 
-class Inference {
- public:
-  Inference(mlir::MLIRContext* context, std::optional<mlir::Location> location, std::string_view op)
-      : context_(context), location_(location), op_(op) {}
+// The result types of `op` on `operands` with the attributes `attrs`
+// returns (called inside, so that a malformed attribute is a diagnostic).
+llvm::LogicalResult infer_result_types(OpId op, mlir::MLIRContext* context, std::optional<mlir::Location> location,
+                                       mlir::ValueRange operands, llvm::function_ref<OpAttrs()> attrs, Types& out);
+// The schema op an operation is (ember.<name>), if it is one.
+std::optional<OpId> op_id_of(mlir::Operation* op);
 
-  llvm::LogicalResult unary(mlir::Type x, std::string_view domain, Types& out);
-  llvm::LogicalResult cast(mlir::Type x, mlir::Type element, Types& out);
-  llvm::LogicalResult binary(mlir::Type lhs, mlir::Type rhs, std::string_view rule, Types& out);
-  llvm::LogicalResult where(mlir::Type cond, mlir::Type a, mlir::Type b, Types& out);
-  llvm::LogicalResult reduce(mlir::Type x, llvm::ArrayRef<int64_t> dims, bool keepdim, std::string_view rule, Types& out);
-  llvm::LogicalResult index_reduce(mlir::Type x, int64_t dim, bool keepdim, bool values, Types& out);
-  llvm::LogicalResult matmul(mlir::Type lhs, mlir::Type rhs, Types& out);
-  llvm::LogicalResult view(mlir::Type x, llvm::ArrayRef<int64_t> shape, Types& out);
-  llvm::LogicalResult permute(mlir::Type x, llvm::ArrayRef<int64_t> dims, Types& out);
-  llvm::LogicalResult slice(mlir::Type x, int64_t dim, int64_t start, int64_t end, int64_t step, Types& out);
-  llvm::LogicalResult select(mlir::Type x, int64_t dim, int64_t index, Types& out);
-  llvm::LogicalResult expand(mlir::Type x, llvm::ArrayRef<int64_t> shape, Types& out);
-  llvm::LogicalResult squeeze(mlir::Type x, llvm::ArrayRef<int64_t> dims, Types& out);
-  llvm::LogicalResult unsqueeze(mlir::Type x, int64_t dim, Types& out);
-  llvm::LogicalResult scatter(mlir::Type x, llvm::ArrayRef<int64_t> input_shape, Types& out);
-  llvm::LogicalResult along(mlir::Type x, int64_t dim, Types& out);
-  llvm::LogicalResult layer_norm(mlir::TypeRange inputs, int64_t normalized_dims, Types& out);
-  llvm::LogicalResult loss(mlir::Type input, mlir::Type targets, int64_t reduction, Types& out);
-  llvm::LogicalResult embedding(mlir::Type weight, mlir::Type indices, Types& out);
-  llvm::LogicalResult embedding_backward(mlir::Type grad, int64_t num_weights, Types& out);
-  llvm::LogicalResult cat(mlir::TypeRange inputs, int64_t dim, Types& out);
-  llvm::LogicalResult conv2d(mlir::TypeRange inputs, llvm::ArrayRef<int64_t> geometry, Types& out);
-  llvm::LogicalResult pool(mlir::Type x, llvm::ArrayRef<int64_t> geometry, Types& out);
-  llvm::LogicalResult shaped_like(mlir::Type like, llvm::ArrayRef<int64_t> shape, Types& out);
-  llvm::LogicalResult create(llvm::ArrayRef<int64_t> shape, mlir::Type element, Types& out);
-  llvm::LogicalResult constant(mlir::Attribute value, Types& out);
-
- private:
-  llvm::LogicalResult fail(const std::string& message);
-  std::optional<mlir::RankedTensorType> ranked(mlir::Type t, const char* what);
-  std::optional<int64_t> wrap(int64_t dim, int64_t rank);
-  mlir::RankedTensorType tensor(llvm::ArrayRef<int64_t> shape, mlir::Type element);
-
-  mlir::MLIRContext* context_;
-  std::optional<mlir::Location> location_;
-  std::string_view op_;
-};
+// ember.constant: the value's type, if it is a ranked tensor of an ember dtype.
+llvm::LogicalResult infer_constant_type(std::optional<mlir::Location> location, mlir::Attribute value, Types& out);
 
 // ember's dtypes as MLIR element types: f32, f64, i64, i32, i1.
 bool is_ember_element_type(mlir::Type t);
 bool is_float(mlir::Type t);
+mlir::Type element_type(mlir::MLIRContext& context, DType t);
+DType dtype_of(mlir::Type element);  // an ember element type (is_ember_element_type)
 // PyTorch's promotion for two tensors of the given ranks (0-d tensors lose to
 // dimensioned ones of the same or lower category).
 mlir::Type promote(mlir::Type a, int64_t rank_a, mlir::Type b, int64_t rank_b);

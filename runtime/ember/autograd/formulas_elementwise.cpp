@@ -45,6 +45,8 @@ void silu_bw(Ctx& c) {
   const Tensor s = x.sigmoid();
   c.set(0, c.grad() * s * (1 + x * (1 - s)));
 }
+// d softplus / dx = sigmoid(x)
+void softplus_bw(Ctx& c) { c.set(0, c.grad() * c.input(0).sigmoid()); }
 void erf_bw(Ctx& c) {
   const Tensor x = c.input(0);
   c.set(0, c.grad() * (x * x).neg().exp() * M_2_SQRTPI);
@@ -121,6 +123,7 @@ void register_elementwise_formulas(OpRegistry& r) {
   r.backward(OpId::relu, &relu_bw);
   r.backward(OpId::gelu, &gelu_bw);
   r.backward(OpId::silu, &silu_bw);
+  r.backward(OpId::softplus, &softplus_bw);
   r.backward(OpId::erf, &erf_bw);
   r.backward(OpId::clamp, &clamp_bw);
   r.backward(OpId::copy, &copy_bw);

@@ -12,11 +12,11 @@ using Ctx = BackwardContext;
 // reduced dims are restored as size 1 (when keepdim was off) and expanded.
 Tensor unreduce(const Ctx& c, const Tensor& g) {
   const kernels::ReduceDims rd =
-      kernels::reduce_dims(c.input_shape(0), c.attrs().ints, true, "backward", c.loc());
+      meta::reduce_dims(c.input_shape(0), c.attrs().ints, true, "backward");
   return g.reshape(rd.kept_shape).expand(c.input_shape(0));
 }
 int64_t reduced_count(const Ctx& c) {
-  return kernels::reduce_dims(c.input_shape(0), c.attrs().ints, true, "backward", c.loc()).count;
+  return meta::reduce_dims(c.input_shape(0), c.attrs().ints, true, "backward").count;
 }
 
 void sum_bw(Ctx& c) { c.set(0, unreduce(c, c.grad())); }

@@ -102,30 +102,17 @@ Tensor scalar_operand(const OpAttrs& attrs, DType dtype) {
 }
 
 template <typename F, bool kCompare> void binary_forward(const OpCall& c) {
-  const char* name = op_name(c.op);
   const bool lhs_scalar = c.attrs.has(kScalarLhs), rhs_scalar = c.attrs.has(kScalarRhs);
-  TypePromotion promo;
-  Shape shape;
-  if (lhs_scalar || rhs_scalar) {
-    promo.add_tensor(c.inputs[0].dtype(), c.inputs[0].dim());
-    promo.add_number(c.attrs.dtype);
-    shape = c.inputs[0].sizes();
-  } else {
-    for (int i = 0; i < 2; ++i) {
-      const Tensor& t = c.inputs[i];
-      if (t.impl()->wrapped_number) promo.add_number(t.dtype());
-      else promo.add_tensor(t.dtype(), t.dim());
-    }
-    shape = broadcast_shapes(c.inputs[0].sizes(), c.inputs[1].sizes(), name, c.loc);
-  }
-  DType dtype = promo.result();
-  if (c.op == OpId::div && !is_floating(dtype)) dtype = DType::Float32;
-  EMBER_CHECK(!(c.op == OpId::sub && dtype == DType::Bool), c.loc,
-              "sub: subtracting bool tensors is not supported; use logical operations");
+  const bool number = lhs_scalar || rhs_scalar;
+  const TensorMeta lhs = meta_of(c.inputs[0]);
+  const TensorMeta rhs = number ? TensorMeta{} : meta_of(c.inputs[1]);
+  const meta::Elementwise e = meta::binary(c.op, lhs, number ? nullptr : &rhs, c.attrs);
+  const Shape& shape = e.shape;
+  const DType dtype = e.compute;
   Tensor a = lhs_scalar ? scalar_operand(c.attrs, dtype) : cast_if_needed(c.inputs[0], dtype);
   Tensor b = rhs_scalar ? scalar_operand(c.attrs, dtype)
                         : cast_if_needed(c.inputs[lhs_scalar ? 0 : 1], dtype);
-  const DType out_dtype = kCompare ? DType::Bool : dtype;
+  const DType out_dtype = e.result;
   Tensor& out = prepare_output(c, shape, out_dtype);
   Tensor dst = out.dtype() == out_dtype ? out : make_tensor(shape, out_dtype);
   if (overlaps_differently(a, dst)) a = cast(a, dtype);
@@ -141,18 +128,9 @@ template <typename F, bool kCompare> void binary_forward(const OpCall& c) {
 
 void where_forward(const OpCall& c) {
   const Tensor& cond = c.inputs[0];
-  EMBER_CHECK(cond.dtype() == DType::Bool, c.loc, "where: the condition must be bool, not ",
-              dtype_name(cond.dtype()));
-  TypePromotion promo;
-  for (int i = 1; i < 3; ++i) {
-    const Tensor& t = c.inputs[i];
-    if (t.impl()->wrapped_number) promo.add_number(t.dtype());
-    else promo.add_tensor(t.dtype(), t.dim());
-  }
-  const DType dtype = promo.result();
-  const Shape shape = broadcast_shapes(
-      broadcast_shapes(cond.sizes(), c.inputs[1].sizes(), "where", c.loc), c.inputs[2].sizes(),
-      "where", c.loc);
+  const meta::Elementwise e = meta::where(meta_of(cond), meta_of(c.inputs[1]), meta_of(c.inputs[2]));
+  const DType dtype = e.compute;
+  const Shape& shape = e.shape;
   Tensor a = cast_if_needed(c.inputs[1], dtype), b = cast_if_needed(c.inputs[2], dtype);
   Tensor& out = prepare_output(c, shape, dtype);
   const Tensor* ops[4] = {&out, &cond, &a, &b};

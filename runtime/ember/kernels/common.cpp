@@ -1,6 +1,8 @@
 // common.cpp - conversion copies and output preparation.
 #include "ember/kernels/common.h"
 
+#include <vector>
+
 #include <cstring>
 
 namespace ember::kernels {
@@ -62,6 +64,20 @@ Tensor& prepare_output(const OpCall& call, const Shape& shape, DType dtype) {
   return out;
 }
 
+TensorMeta call_meta(const OpCall& call, int output) {
+  constexpr int kOnStack = 4;  // most ops; cat of many tensors goes to the heap
+  TensorMeta stack[kOnStack], out[2];
+  std::vector<TensorMeta> heap;
+  TensorMeta* in = stack;
+  if (call.num_inputs > kOnStack) {
+    heap.resize(static_cast<size_t>(call.num_inputs));
+    in = heap.data();
+  }
+  for (int i = 0; i < call.num_inputs; ++i) in[i] = meta_of(call.inputs[i]);
+  infer_meta(call.op, in, call.num_inputs, call.attrs, out);
+  return out[output];
+}
+
 bool overlaps_differently(const Tensor& a, const Tensor& out) {
   if (a.impl()->storage.get() != out.impl()->storage.get()) return false;
   return !(a.storage_offset() == out.storage_offset() && a.sizes() == out.sizes() &&
@@ -83,30 +99,5 @@ Tensor permute_view(const Tensor& x, IntArrayRef perm) {
   return make_view(x, sizes, strides, x.storage_offset());
 }
 
-ReduceDims reduce_dims(const Shape& shape, IntArrayRef dims, bool keepdim, const char* op,
-                       const Loc& loc) {
-  ReduceDims r;
-  if (dims.empty()) {
-    for (int64_t d = 0; d < shape.ndim(); ++d) r.mask[d] = true;
-  } else {
-    for (int64_t d : dims) {
-      const int64_t w = wrap_dim(d, shape.ndim(), op, loc);
-      EMBER_CHECK(!r.mask[w] || shape.ndim() == 0, loc, op, ": dimension ", d,
-                  " appears more than once in ", dims);
-      r.mask[w] = true;
-    }
-  }
-  for (int64_t d = 0; d < shape.ndim(); ++d) {
-    if (r.mask[d]) {
-      r.count *= shape[d];
-      r.kept_shape.push_back(1);
-      if (keepdim) r.out_shape.push_back(1);
-    } else {
-      r.kept_shape.push_back(shape[d]);
-      r.out_shape.push_back(shape[d]);
-    }
-  }
-  return r;
-}
 
 }  // namespace ember::kernels

@@ -5,6 +5,7 @@
 #include "ember/grad_mode.h"
 #include "ember/ops.h"
 #include "ember/kernels/strided_loop.h"
+#include "ember/meta.h"
 
 namespace ember::kernels {
 
@@ -44,6 +45,10 @@ class InternalScope {
 // the expected shape), else a new contiguous tensor.
 Tensor& prepare_output(const OpCall& call, const Shape& shape, DType dtype);
 
+// The op's shape rule (meta.h) on this call's inputs: the outputs' metas.
+// Every check a rule makes is then made; a kernel adds only value checks.
+TensorMeta call_meta(const OpCall& call, int output = 0);
+
 // Does `a` read memory that `out` writes, other than element for element?
 bool overlaps_differently(const Tensor& a, const Tensor& out);
 
@@ -52,12 +57,5 @@ bool overlaps_differently(const Tensor& a, const Tensor& out);
 namespace ember::kernels {
 // A view of x with its dimensions reordered (no checks).
 Tensor permute_view(const Tensor& x, IntArrayRef perm);
-// Normalized, deduplicated reduction dims (empty = all) as a mask.
-struct ReduceDims {
-  bool mask[kMaxDims] = {};
-  int64_t count = 1;     // elements reduced into each output
-  Shape kept_shape;      // output shape with keepdim
-  Shape out_shape;       // output shape as requested
-};
-ReduceDims reduce_dims(const Shape& shape, IntArrayRef dims, bool keepdim, const char* op, const Loc& loc);
+using meta::ReduceDims;
 }  // namespace ember::kernels

@@ -19,19 +19,10 @@ struct ConvGeometry {
   int64_t ohw() const { return oh * ow; }
 };
 
-ConvGeometry conv_geometry(const Shape& x, const Shape& wt, const Shape& g, const char* name,
-                           const Loc& loc) {
-  EMBER_CHECK(x.ndim() == 4, loc, name, ": expected input [N, C, H, W], got ", x);
-  EMBER_CHECK(wt.ndim() == 4, loc, name, ": expected weight [O, C, kh, kw], got ", wt);
-  EMBER_CHECK(x[1] == wt[1], loc, name, ": input ", x, " has ", x[1], " channels but weight ", wt,
-              " expects ", wt[1]);
-  ConvGeometry q{x[0], x[1], x[2], x[3], wt[0], wt[2], wt[3], g[0], g[1], g[2], g[3], g[4], g[5], 0, 0};
-  EMBER_CHECK(q.sh > 0 && q.sw > 0 && q.dh > 0 && q.dw > 0 && q.ph >= 0 && q.pw >= 0, loc, name,
-              ": stride and dilation must be positive and padding non-negative, got ", g);
-  q.oh = (q.h + 2 * q.ph - q.dh * (q.kh - 1) - 1) / q.sh + 1;
-  q.ow = (q.w + 2 * q.pw - q.dw * (q.kw - 1) - 1) / q.sw + 1;
-  EMBER_CHECK(q.oh > 0 && q.ow > 0, loc, name, ": the kernel ", wt, " is larger than the padded input ", x);
-  return q;
+// The geometry of the shape rule (meta::conv2d), with the GEMM's sizes.
+ConvGeometry conv_geometry(const Shape& x, const Shape& wt, const Shape& g, const char* name) {
+  const meta::ConvGeometry m = meta::conv2d(x, wt, g, name);
+  return {m.n, m.c, m.h, m.w, m.o, m.kh, m.kw, m.sh, m.sw, m.ph, m.pw, m.dh, m.dw, m.oh, m.ow};
 }
 
 // cols[(c, i, j), (y, x)] = input[c, y*sh - ph + i*dh, x*sw - pw + j*dw] (0 outside).
@@ -73,21 +64,13 @@ template <typename Fn> void float_types(DType t, const OpCall& c, const Fn& fn) 
   else fn(double{});
 }
 
-void check_same_dtype(const OpCall& c) {
-  for (int i = 1; i < c.num_inputs; ++i)
-    EMBER_CHECK(c.inputs[i].dtype() == c.inputs[0].dtype(), c.loc, op_name(c.op), ": input ", i, " is ",
-                dtype_name(c.inputs[i].dtype()), " but input 0 is ", dtype_name(c.inputs[0].dtype()));
-}
-
 void conv2d_forward(const OpCall& c) {
-  check_same_dtype(c);
-  const ConvGeometry q = conv_geometry(c.inputs[0].sizes(), c.inputs[1].sizes(), c.attrs.ints, "conv2d", c.loc);
+  call_meta(c);
+  const ConvGeometry q = conv_geometry(c.inputs[0].sizes(), c.inputs[1].sizes(), c.attrs.ints, "conv2d");
   const Tensor x = contiguous(c.inputs[0]), w = contiguous(c.inputs[1]);
   Tensor bias;
   if (c.num_inputs > 2) {
     bias = contiguous(c.inputs[2]);
-    EMBER_CHECK(bias.dim() == 1 && bias.size(0) == q.o, c.loc, "conv2d: bias must be [", q.o, "], got ",
-                bias.sizes());
   }
   Tensor& out = prepare_output(c, Shape{q.n, q.o, q.oh, q.ow}, x.dtype());
   float_types(x.dtype(), c, [&](auto tag) {
@@ -108,9 +91,9 @@ void conv2d_forward(const OpCall& c) {
 }
 
 void conv2d_backward_input_forward(const OpCall& c) {
-  check_same_dtype(c);
+  call_meta(c);
   const Tensor g = contiguous(c.inputs[0]), w = contiguous(c.inputs[1]);
-  const ConvGeometry q = conv_geometry(c.attrs.ints2, w.sizes(), c.attrs.ints, "conv2d_backward_input", c.loc);
+  const ConvGeometry q = conv_geometry(c.attrs.ints2, w.sizes(), c.attrs.ints, "conv2d_backward_input");
   Tensor& out = c.outputs[0];
   out = zeros_internal(c.attrs.ints2, g.dtype());
   float_types(g.dtype(), c, [&](auto tag) {
@@ -125,9 +108,9 @@ void conv2d_backward_input_forward(const OpCall& c) {
 }
 
 void conv2d_backward_weight_forward(const OpCall& c) {
-  check_same_dtype(c);
+  call_meta(c);
   const Tensor g = contiguous(c.inputs[0]), x = contiguous(c.inputs[1]);
-  const ConvGeometry q = conv_geometry(x.sizes(), c.attrs.ints2, c.attrs.ints, "conv2d_backward_weight", c.loc);
+  const ConvGeometry q = conv_geometry(x.sizes(), c.attrs.ints2, c.attrs.ints, "conv2d_backward_weight");
   Tensor& out = c.outputs[0];
   out = zeros_internal(c.attrs.ints2, g.dtype());
   float_types(g.dtype(), c, [&](auto tag) {
@@ -146,17 +129,9 @@ struct PoolGeometry {
   int64_t planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
 };
 
-PoolGeometry pool_geometry(const Shape& x, const Shape& g, const char* name, const Loc& loc) {
-  EMBER_CHECK(x.ndim() == 4, loc, name, ": expected input [N, C, H, W], got ", x);
-  PoolGeometry q{x[0] * x[1], x[2], x[3], g[0], g[1], g[2], g[3], g[4], g[5], 0, 0};
-  EMBER_CHECK(q.kh > 0 && q.kw > 0 && q.sh > 0 && q.sw > 0, loc, name,
-              ": kernel and stride must be positive, got ", g);
-  EMBER_CHECK(q.ph >= 0 && q.pw >= 0 && 2 * q.ph <= q.kh && 2 * q.pw <= q.kw, loc, name,
-              ": padding must be at most half the kernel size, got ", g);
-  q.oh = (q.h + 2 * q.ph - q.kh) / q.sh + 1;
-  q.ow = (q.w + 2 * q.pw - q.kw) / q.sw + 1;
-  EMBER_CHECK(q.oh > 0 && q.ow > 0, loc, name, ": the kernel is larger than the padded input ", x);
-  return q;
+PoolGeometry pool_geometry(const Shape& x, const Shape& g, const char* name) {
+  const meta::ConvGeometry m = meta::pool2d(x, g, name);
+  return {m.n * m.c, m.h, m.w, m.kh, m.kw, m.sh, m.sw, m.ph, m.pw, m.oh, m.ow};
 }
 
 // Calls fn(plane, y, x, iy, ix) for every input position in each output window.
@@ -172,8 +147,9 @@ template <typename Fn> void for_each_window(const PoolGeometry& q, int64_t p, in
 }
 
 template <bool kMax> void pool_forward(const OpCall& c) {
+  call_meta(c);
   const Tensor x = contiguous(c.inputs[0]);
-  const PoolGeometry q = pool_geometry(x.sizes(), c.attrs.ints, op_name(c.op), c.loc);
+  const PoolGeometry q = pool_geometry(x.sizes(), c.attrs.ints, op_name(c.op));
   Tensor& out = prepare_output(c, Shape{x.size(0), x.size(1), q.oh, q.ow}, x.dtype());
   float_types(x.dtype(), c, [&](auto tag) {
     using T = decltype(tag);
@@ -196,10 +172,11 @@ template <bool kMax> void pool_forward(const OpCall& c) {
 }
 
 template <bool kMax> void pool_backward_forward(const OpCall& c) {
+  call_meta(c);
   const Tensor g = contiguous(c.inputs[0]);
   const Shape in_shape = kMax ? c.inputs[1].sizes() : c.attrs.ints2;
   const Tensor x = kMax ? contiguous(c.inputs[1]) : Tensor();
-  const PoolGeometry q = pool_geometry(in_shape, c.attrs.ints, op_name(c.op), c.loc);
+  const PoolGeometry q = pool_geometry(in_shape, c.attrs.ints, op_name(c.op));
   Tensor& out = c.outputs[0];
   out = zeros_internal(in_shape, g.dtype());
   float_types(g.dtype(), c, [&](auto tag) {

@@ -17,10 +17,8 @@ template <typename Fn> void fill_each(Tensor& out, const Fn& value_at) {
   });
 }
 
-void check_shape(const OpCall& c) {
-  for (int64_t d : c.attrs.ints)
-    EMBER_CHECK(d >= 0, c.loc, op_name(c.op), ": negative dimension in shape ", c.attrs.ints);
-}
+// Every creation op checks its shape and dtype by its shape rule (meta.h).
+void check_shape(const OpCall& c) { call_meta(c); }
 
 void full_forward(const OpCall& c) {
   check_shape(c);
@@ -30,6 +28,7 @@ void full_forward(const OpCall& c) {
 }
 
 void arange_forward(const OpCall& c) {
+  check_shape(c);
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
   const double start = c.attrs.scalar, step = c.attrs.scalar2;
   fill_each(c.outputs[0], [=](int64_t i) { return start + step * double(i); });
@@ -54,8 +53,6 @@ void eye_forward(const OpCall& c) {
 
 void rand_forward(const OpCall& c) {
   check_shape(c);
-  EMBER_CHECK(is_floating(c.attrs.dtype), c.loc, "rand: needs a floating-point dtype, not ",
-              dtype_name(c.attrs.dtype));
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
   const bool f32 = c.attrs.dtype == DType::Float32;
   GeneratorLock generator;
@@ -64,8 +61,6 @@ void rand_forward(const OpCall& c) {
 
 void randn_forward(const OpCall& c) {
   check_shape(c);
-  EMBER_CHECK(is_floating(c.attrs.dtype), c.loc, "randn: needs a floating-point dtype, not ",
-              dtype_name(c.attrs.dtype));
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
   GeneratorLock generator;
   fill_each(c.outputs[0], [&](int64_t) { return generator.draw(RandomKind::Normal, false, 0, 0); });
@@ -74,7 +69,6 @@ void randn_forward(const OpCall& c) {
 void randint_forward(const OpCall& c) {
   check_shape(c);
   const int64_t low = static_cast<int64_t>(c.attrs.scalar), high = static_cast<int64_t>(c.attrs.scalar2);
-  EMBER_CHECK(high > low, c.loc, "randint: high (", high, ") must be greater than low (", low, ")");
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
   GeneratorLock generator;
   fill_each(c.outputs[0], [&](int64_t) { return generator.draw(RandomKind::Integer, false, double(low), double(high)); });

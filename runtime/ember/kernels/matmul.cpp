@@ -46,28 +46,16 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, BlasMatrix la, const T* b
 
 void matmul_forward(const OpCall& c) {
   Tensor a = c.inputs[0], b = c.inputs[1];
-  EMBER_CHECK(a.dim() >= 1 && b.dim() >= 1, c.loc, "matmul: both operands need at least 1 dimension, got shapes ",
-              a.sizes(), " and ", b.sizes());
-  EMBER_CHECK(a.dtype() == b.dtype(), c.loc, "matmul: operands must have the same dtype, got ",
-              dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
-  EMBER_CHECK(a.dtype() != DType::Bool, c.loc, "matmul: not supported for bool tensors");
-  const Shape a_shape = a.sizes(), b_shape = b.sizes();
+  const meta::Matmul mm = meta::matmul(meta_of(a), meta_of(b));
   // 1-D operands become matrices and lose that dimension again in the result.
-  const bool a_vec = a.dim() == 1, b_vec = b.dim() == 1;
-  if (a_vec) a = make_view(a, Shape{1, a.size(0)}, Shape{0, a.stride(0)}, a.storage_offset());
-  if (b_vec) b = make_view(b, Shape{b.size(0), 1}, Shape{b.stride(0), 0}, b.storage_offset());
-  const int64_t m = a.size(a.dim() - 2), k = a.size(a.dim() - 1);
-  const int64_t k2 = b.size(b.dim() - 2), n = b.size(b.dim() - 1);
-  EMBER_CHECK(k == k2, c.loc, "matmul: shapes ", a_shape, " and ", b_shape,
-              " cannot be multiplied (", k, " != ", k2, ")");
-  // Broadcast the batch dims.
+  if (mm.lhs_vector) a = make_view(a, Shape{1, a.size(0)}, Shape{0, a.stride(0)}, a.storage_offset());
+  if (mm.rhs_vector) b = make_view(b, Shape{b.size(0), 1}, Shape{b.stride(0), 0}, b.storage_offset());
+  const int64_t m = mm.m, k = mm.k, n = mm.n;
+  const Shape& batch = mm.batch;
+  const Shape& out_shape = mm.shape;
   Shape a_batch, b_batch;
-  for (int64_t d = 0; d < a.dim() - 2; ++d) a_batch.push_back(a.size(d));
-  for (int64_t d = 0; d < b.dim() - 2; ++d) b_batch.push_back(b.size(d));
-  const Shape batch = broadcast_shapes(a_batch, b_batch, "matmul", c.loc);
-  Shape out_shape = batch;
-  if (!a_vec) out_shape.push_back(m);
-  if (!b_vec) out_shape.push_back(n);
+  for (int64_t d = 0; d + 2 < a.dim(); ++d) a_batch.push_back(a.size(d));
+  for (int64_t d = 0; d + 2 < b.dim(); ++d) b_batch.push_back(b.size(d));
   Tensor& out = prepare_output(c, out_shape, a.dtype());
   const int64_t batches = batch.numel();
   if (out.numel() == 0) return;

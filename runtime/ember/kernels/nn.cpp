@@ -86,10 +86,8 @@ template <typename T> double lane_sum_sq(const T* x, int64_t n, double center) {
 // contiguous when it is not already; the result is viewed back.
 template <typename RowFn> void over_rows(const OpCall& c, const RowFn& row_fn) {
   const Tensor& x0 = c.inputs[0];
-  const char* name = op_name(c.op);
-  EMBER_CHECK(is_floating(x0.dtype()), c.loc, name, ": needs a floating-point tensor, not ",
-              dtype_name(x0.dtype()));
-  const int64_t dim = wrap_dim(c.attrs.dim, x0.dim(), name, c.loc);
+  call_meta(c);
+  const int64_t dim = meta::wrap_dim(c.attrs.dim, x0.dim(), op_name(c.op));
   std::vector<int64_t> perm, inverse(std::max<int64_t>(x0.dim(), 1));
   for (int64_t d = 0; d < x0.dim(); ++d)
     if (d != dim) perm.push_back(d);
@@ -136,18 +134,9 @@ void log_softmax_forward(const OpCall& c) {
 void layer_norm_forward(const OpCall& c) {
   const Tensor& x0 = c.inputs[0];
   const int64_t nd = c.attrs.index;
-  EMBER_CHECK(is_floating(x0.dtype()), c.loc, "layer_norm: needs a floating-point tensor, not ",
-              dtype_name(x0.dtype()));
-  EMBER_CHECK(nd >= 1 && nd <= x0.dim(), c.loc, "layer_norm: cannot normalize the last ", nd,
-              " dims of a tensor of shape ", x0.sizes());
+  call_meta(c);
   Shape norm_shape;
   for (int64_t d = x0.dim() - nd; d < x0.dim(); ++d) norm_shape.push_back(x0.size(d));
-  for (int i = 1; i < c.num_inputs; ++i) {
-    EMBER_CHECK(c.inputs[i].sizes() == norm_shape, c.loc, "layer_norm: ", i == 1 ? "weight" : "bias",
-                " has shape ", c.inputs[i].sizes(), " but the normalized shape is ", norm_shape);
-    EMBER_CHECK(c.inputs[i].dtype() == x0.dtype(), c.loc, "layer_norm: ", i == 1 ? "weight" : "bias",
-                " is ", dtype_name(c.inputs[i].dtype()), " but the input is ", dtype_name(x0.dtype()));
-  }
   const Tensor x = contiguous(x0);
   const Tensor w = c.num_inputs > 1 ? contiguous(c.inputs[1]) : Tensor();
   const Tensor b = c.num_inputs > 2 ? contiguous(c.inputs[2]) : Tensor();
@@ -188,13 +177,7 @@ Tensor check_loss_inputs(const OpCall& c) {
   const char* name = op_name(c.op);
   const Tensor& x = c.inputs[0];
   const Tensor& t = c.inputs[1];
-  EMBER_CHECK(x.dim() == 2, c.loc, name, ": expected input of shape [N, C], got ", x.sizes());
-  EMBER_CHECK(is_floating(x.dtype()), c.loc, name, ": the input must be floating point, not ",
-              dtype_name(x.dtype()));
-  EMBER_CHECK(t.dtype() == DType::Int64 || t.dtype() == DType::Int32, c.loc, name,
-              ": targets must be int64 or int32 class indices, not ", dtype_name(t.dtype()));
-  EMBER_CHECK(t.dim() == 1 && t.size(0) == x.size(0), c.loc, name, ": targets of shape ", t.sizes(),
-              " do not match the input of shape ", x.sizes(), " (expected [", x.size(0), "])");
+  call_meta(c);
   Tensor ti = contiguous(cast_if_needed(t, DType::Int64));
   const int64_t* tp = static_cast<const int64_t*>(ti.data_ptr());
   for (int64_t i = 0; i < ti.numel(); ++i) {
@@ -245,9 +228,8 @@ void nll_loss_forward(const OpCall& c) {
   loss_forward(c, [](const auto* row, int64_t, int64_t target, auto*) { return -double(row[target]); });
 }
 
+// The values of the indices (their dtype and shape are the shape rule's).
 Tensor check_indices(const OpCall& c, const Tensor& idx, int64_t limit, const char* what) {
-  EMBER_CHECK(idx.dtype() == DType::Int64 || idx.dtype() == DType::Int32, c.loc, op_name(c.op),
-              ": indices must be int64 or int32, not ", dtype_name(idx.dtype()));
   Tensor ii = contiguous(cast_if_needed(idx, DType::Int64));
   const int64_t* p = static_cast<const int64_t*>(ii.data_ptr());
   for (int64_t i = 0; i < ii.numel(); ++i) {
@@ -259,12 +241,10 @@ Tensor check_indices(const OpCall& c, const Tensor& idx, int64_t limit, const ch
 
 void embedding_forward(const OpCall& c) {
   const Tensor& w0 = c.inputs[0];
-  EMBER_CHECK(w0.dim() == 2, c.loc, "embedding: the weight must be [num_embeddings, dim], got ", w0.sizes());
+  const Shape shape = call_meta(c).sizes;
   const Tensor idx = check_indices(c, c.inputs[1], w0.size(0), "embeddings");
   const Tensor w = contiguous(w0);
-  Shape shape = c.inputs[1].sizes();
   const int64_t d = w.size(1);
-  shape.push_back(d, c.loc);
   Tensor& out = prepare_output(c, shape, w.dtype());
   const int64_t* ip = static_cast<const int64_t*>(idx.data_ptr());
   const size_t row_bytes = d * w.itemsize();
@@ -274,12 +254,11 @@ void embedding_forward(const OpCall& c) {
 }
 
 void embedding_backward_forward(const OpCall& c) {
+  call_meta(c);
   const Tensor g = contiguous(c.inputs[0]);
   const int64_t rows = c.attrs.index;
   const Tensor idx = check_indices(c, c.inputs[1], rows, "embeddings");
   const int64_t d = g.dim() ? g.size(g.dim() - 1) : 1;
-  EMBER_CHECK(g.numel() == idx.numel() * d, c.loc, "embedding_backward: gradient of shape ", g.sizes(),
-              " does not match indices of shape ", c.inputs[1].sizes());
   Tensor& out = c.outputs[0];
   out = zeros_internal(Shape{rows, d}, g.dtype());
   const int64_t* ip = static_cast<const int64_t*>(idx.data_ptr());
@@ -293,26 +272,9 @@ void embedding_backward_forward(const OpCall& c) {
 }
 
 void cat_forward(const OpCall& c) {
-  EMBER_CHECK(c.num_inputs > 0, c.loc, "cat: needs at least one tensor");
-  const Tensor& first = c.inputs[0];
-  EMBER_CHECK(first.dim() > 0, c.loc, "cat: cannot concatenate 0-d tensors; unsqueeze them or use stack()");
-  const int64_t dim = wrap_dim(c.attrs.dim, first.dim(), "cat", c.loc);
-  TypePromotion promo;
-  Shape shape = first.sizes();
-  shape[dim] = 0;
-  for (int i = 0; i < c.num_inputs; ++i) {
-    const Tensor& t = c.inputs[i];
-    EMBER_CHECK(t.dim() == first.dim(), c.loc, "cat: tensor ", i, " has shape ", t.sizes(),
-                " but tensor 0 has shape ", first.sizes(), " (same number of dims needed)");
-    for (int64_t d = 0; d < t.dim(); ++d) {
-      EMBER_CHECK(d == dim || t.size(d) == first.size(d), c.loc, "cat: tensor ", i, " has shape ",
-                  t.sizes(), " but tensor 0 has shape ", first.sizes(), "; they may differ only in dimension ",
-                  dim);
-    }
-    shape[dim] += t.size(dim);
-    promo.add_tensor(t.dtype(), t.dim());
-  }
-  Tensor& out = prepare_output(c, shape, promo.result());
+  const TensorMeta m = call_meta(c);
+  const int64_t dim = meta::wrap_dim(c.attrs.dim, c.inputs[0].dim(), "cat");
+  Tensor& out = prepare_output(c, m.sizes, m.dtype);
   int64_t offset = 0;
   for (int i = 0; i < c.num_inputs; ++i) {
     const Tensor& t = c.inputs[i];

@@ -63,17 +63,12 @@ void reduce_contiguous(const T* x, O* out, int64_t rows, int64_t len, bool colum
 template <Mode M> void reduce_forward(const OpCall& c) {
   const char* name = op_name(c.op);
   const Tensor& x = c.inputs[0];
-  const ReduceDims rd = reduce_dims(x.sizes(), c.attrs.ints, c.attrs.has(kKeepdim), name, c.loc);
+  const ReduceDims rd = meta::reduce_dims(x.sizes(), c.attrs.ints, c.attrs.has(kKeepdim), name);
   const bool is_mean = c.op == OpId::mean;
-  EMBER_CHECK(!is_mean || is_floating(x.dtype()), c.loc,
-              "mean: needs a floating-point tensor, not ", dtype_name(x.dtype()),
-              "; convert it with to(float32) first");
-  const DType out_dtype = M == Mode::Sum && !is_floating(x.dtype()) ? DType::Int64 : x.dtype();
+  const DType out_dtype = meta::reduce(c.op, meta_of(x), c.attrs).dtype;
   Tensor& out = prepare_output(c, rd.out_shape, out_dtype);
   const int64_t outputs = out.numel();
   if (rd.count == 0) {
-    EMBER_CHECK(M == Mode::Sum || outputs == 0, c.loc, name, ": cannot reduce over zero elements (input shape ",
-                x.sizes(), ")");
     const double fill = is_mean ? std::numeric_limits<double>::quiet_NaN() : 0.0;
     visit_dtype(out_dtype, [&](auto tag) {
       using O = decltype(tag);
@@ -113,10 +108,9 @@ template <Mode M> void reduce_forward(const OpCall& c) {
 
 void var_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  EMBER_CHECK(is_floating(x.dtype()), c.loc, "var: needs a floating-point tensor, not ",
-              dtype_name(x.dtype()));
+  meta::reduce(c.op, meta_of(x), c.attrs);
   const bool keepdim = c.attrs.has(kKeepdim);
-  const ReduceDims rd = reduce_dims(x.sizes(), c.attrs.ints, keepdim, "var", c.loc);
+  const ReduceDims rd = meta::reduce_dims(x.sizes(), c.attrs.ints, keepdim, "var");
   InternalScope scope;
   // Two passes (mean, then squared deviations) for accuracy.
   Tensor centered = x - x.mean(c.attrs.ints, /*keepdim=*/true);
@@ -129,10 +123,9 @@ void var_forward(const OpCall& c) {
 
 void logsumexp_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  EMBER_CHECK(is_floating(x.dtype()), c.loc, "logsumexp: needs a floating-point tensor, not ",
-              dtype_name(x.dtype()));
+  meta::reduce(c.op, meta_of(x), c.attrs);
   const bool keepdim = c.attrs.has(kKeepdim);
-  const ReduceDims rd = reduce_dims(x.sizes(), c.attrs.ints, keepdim, "logsumexp", c.loc);
+  const ReduceDims rd = meta::reduce_dims(x.sizes(), c.attrs.ints, keepdim, "logsumexp");
   InternalScope scope;
   Tensor m = x.numel() ? x.amax(c.attrs.ints, /*keepdim=*/true) : zeros(rd.kept_shape, x.dtype());
   // An all -inf (or inf) slice keeps its max out of the shift: exp(x - m) must not be NaN.
@@ -146,23 +139,12 @@ void logsumexp_forward(const OpCall& c) {
 template <bool kMax> void index_reduce_forward(const OpCall& c) {
   const char* name = op_name(c.op);
   const Tensor& x = c.inputs[0];
-  EMBER_CHECK(x.dtype() != DType::Bool || c.num_outputs == 1, c.loc, name,
-              ": not supported for bool tensors");
-  const int64_t dim = wrap_dim(c.attrs.dim, x.dim(), name, c.loc);
-  const bool keepdim = c.attrs.has(kKeepdim);
+  const Shape out_shape = meta::index_reduce(c.op, meta_of(x), c.attrs);
+  const int64_t dim = meta::wrap_dim(c.attrs.dim, x.dim(), name);
   const int64_t len = x.dim() ? x.size(dim) : 1;
-  EMBER_CHECK(len > 0, c.loc, name, ": cannot reduce over dimension ", c.attrs.dim,
-              " of size 0 (input shape ", x.sizes(), ")");
-  Shape out_shape;
   std::vector<int64_t> perm;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    if (d == dim) {
-      if (keepdim) out_shape.push_back(1);
-      continue;
-    }
-    out_shape.push_back(x.size(d));
-    perm.push_back(d);
-  }
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (d != dim) perm.push_back(d);
   if (x.dim()) perm.push_back(dim);
   Tensor src = contiguous(permute_view(x, perm));
   const int64_t rows = out_shape.numel();

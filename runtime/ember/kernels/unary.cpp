@@ -40,6 +40,8 @@ EMBER_UNARY_FUNCTOR(Gelu, FloatOnly, T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1
 EMBER_UNARY_FUNCTOR(Silu, FloatOnly,
                     is_f32<T> ? T(float(x) * vec::sigmoid(float(x))) : x / (T(1) + std::exp(-x)))
 EMBER_UNARY_FUNCTOR(Erf, FloatOnly, std::erf(x))
+// max(x, 0) + log(1 + exp(-|x|)): no overflow for large x, full precision for very negative x.
+EMBER_UNARY_FUNCTOR(Softplus, FloatOnly, (x > T(0) ? x : T(0)) + std::log1p(std::exp(-(x < T(0) ? -x : x))))
 #undef EMBER_UNARY_FUNCTOR
 
 struct Clamp {
@@ -70,14 +72,12 @@ template <typename T, typename F> void run_unary(const Tensor& out, const Tensor
   });
 }
 
+// The functor's `domain` says which C++ types it is instantiated for; the
+// op's dtype rule (float math on integers computes in float32, no bool for
+// numeric ops) is the schema's, applied by meta::unary.
 template <typename F> void unary_forward(const OpCall& c) {
   const Tensor& x0 = c.inputs[0];
-  DType dtype = x0.dtype();
-  if constexpr (F::domain == Domain::FloatOnly) {
-    if (!is_floating(dtype)) dtype = DType::Float32;
-  } else if constexpr (F::domain == Domain::Numeric) {
-    EMBER_CHECK(dtype != DType::Bool, c.loc, op_name(c.op), ": not supported for bool tensors");
-  }
+  const DType dtype = meta::unary(c.op, meta_of(x0), c.attrs).compute;
   Tensor x = cast_if_needed(x0, dtype);
   Tensor& out = prepare_output(c, x.sizes(), dtype);
   Tensor dst = out.dtype() == dtype ? out : make_tensor(x.sizes(), dtype);
@@ -141,6 +141,7 @@ void register_unary_kernels(OpRegistry& r) {
   r.forward(OpId::gelu, &unary_forward<Gelu>);
   r.forward(OpId::silu, &unary_forward<Silu>);
   r.forward(OpId::erf, &unary_forward<Erf>);
+  r.forward(OpId::softplus, &unary_forward<Softplus>);
   r.forward(OpId::clamp, &unary_forward<Clamp>);
   r.forward(OpId::copy, &copy_forward);
   r.forward(OpId::full_like, &full_like_forward);

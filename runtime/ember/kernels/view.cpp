@@ -11,11 +11,11 @@ Tensor& set_view(const OpCall& c, const Shape& sizes, const Shape& strides, int6
   return c.outputs[0];
 }
 
+// Each view's shape (and every check) is its shape rule's (meta.h); the
+// kernel adds the strides and offset over the same storage.
 void view_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  const Shape& shape = c.attrs.ints;
-  EMBER_CHECK(shape.numel() == x.numel(), c.loc, "view: shape ", shape, " is invalid for a tensor of ",
-              x.numel(), " elements (shape ", x.sizes(), ")");
+  const Shape shape = meta::view_shape(meta_of(x), c.attrs.ints);
   auto strides = view_strides(x.sizes(), x.strides(), shape);
   EMBER_CHECK(strides.has_value(), c.loc, "view: shape ", shape,
               " is not compatible with the input's sizes and strides (", x.sizes(), ", ",
@@ -25,110 +25,72 @@ void view_forward(const OpCall& c) {
 
 void permute_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  const Shape& perm = c.attrs.ints;
-  EMBER_CHECK(perm.ndim() == x.dim(), c.loc, "permute: ", perm, " has ", perm.ndim(),
-              " dims but the input has ", x.dim(), " (shape ", x.sizes(), ")");
-  bool seen[kMaxDims] = {};
-  Shape sizes, strides;
-  for (int64_t i = 0; i < perm.ndim(); ++i) {
-    const int64_t d = wrap_dim(perm[i], x.dim(), "permute", c.loc);
-    EMBER_CHECK(!seen[d], c.loc, "permute: dimension ", d, " appears twice in ", perm);
-    seen[d] = true;
-    sizes.push_back(x.size(d));
-    strides.push_back(x.stride(d));
-  }
+  const Shape sizes = meta::permute_shape(meta_of(x), c.attrs.ints);
+  Shape strides;
+  for (int64_t d : c.attrs.ints) strides.push_back(x.stride(d < 0 ? d + x.dim() : d));
   set_view(c, sizes, strides, x.storage_offset());
 }
 
 void slice_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  EMBER_CHECK(x.dim() > 0, c.loc, "slice: cannot slice a 0-d tensor");
-  const int64_t dim = wrap_dim(c.attrs.dim, x.dim(), "slice", c.loc);
-  const int64_t size = x.size(dim);
-  int64_t start = c.attrs.ints[0], end = c.attrs.ints[1];
-  const int64_t step = c.attrs.ints[2];
-  EMBER_CHECK(step > 0, c.loc, "slice: step must be positive, got ", step);
-  if (start < 0) start += size;
-  if (end < 0) end += size;
-  start = std::clamp<int64_t>(start, 0, size);
-  end = std::clamp<int64_t>(end, start, size);
+  const meta::Slice s = meta::slice(x.sizes(), c.attrs.dim, c.attrs.ints[0], c.attrs.ints[1], c.attrs.ints[2]);
   Shape sizes = x.sizes(), strides = x.strides();
-  sizes[dim] = (end - start + step - 1) / step;
-  strides[dim] *= step;
-  set_view(c, sizes, strides, x.storage_offset() + start * x.stride(dim));
+  sizes[s.dim] = s.length;
+  strides[s.dim] *= s.step;
+  set_view(c, sizes, strides, x.storage_offset() + s.start * x.stride(s.dim));
 }
 
 void select_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  EMBER_CHECK(x.dim() > 0, c.loc, "select: cannot index a 0-d tensor");
-  const int64_t dim = wrap_dim(c.attrs.dim, x.dim(), "select", c.loc);
-  const int64_t size = x.size(dim);
-  int64_t index = c.attrs.index;
-  EMBER_CHECK(index >= -size && index < size, c.loc, "select: index ", index,
-              " is out of range for dimension ", dim, " of size ", size, " (shape ", x.sizes(), ")");
-  if (index < 0) index += size;
-  Shape sizes = x.sizes(), strides = x.strides();
-  sizes.erase(dim);
+  const Shape sizes = meta::select_shape(meta_of(x), c.attrs.dim, c.attrs.index);
+  const int64_t dim = meta::wrap_dim(c.attrs.dim, x.dim(), "select");
+  const int64_t index = c.attrs.index < 0 ? c.attrs.index + x.size(dim) : c.attrs.index;
+  Shape strides = x.strides();
   strides.erase(dim);
   set_view(c, sizes, strides, x.storage_offset() + index * x.stride(dim));
 }
 
 void expand_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  const Shape& shape = c.attrs.ints;
-  EMBER_CHECK(shape.ndim() >= x.dim(), c.loc, "expand: the target ", shape,
-              " has fewer dimensions than the input ", x.sizes());
-  Shape sizes = shape, strides = shape;
-  const int64_t lead = shape.ndim() - x.dim();
-  for (int64_t i = 0; i < shape.ndim(); ++i) {
-    if (i < lead) {
-      EMBER_CHECK(shape[i] >= 0, c.loc, "expand: -1 is not allowed for a new leading dimension (target ", shape, ")");
-      strides[i] = 0;
-      continue;
-    }
-    const int64_t have = x.size(i - lead);
-    const int64_t want = shape[i] == -1 ? have : shape[i];
-    EMBER_CHECK(want == have || have == 1, c.loc, "expand: the size ", want, " must match the existing size ",
-                have, " at dimension ", i, " (input ", x.sizes(), ", target ", shape, ")");
-    sizes[i] = want;
-    strides[i] = have == want ? x.stride(i - lead) : 0;
-  }
+  const Shape sizes = meta::expand_shape(meta_of(x), c.attrs.ints);
+  Shape strides = sizes;
+  const int64_t lead = sizes.ndim() - x.dim();
+  for (int64_t i = 0; i < sizes.ndim(); ++i)
+    strides[i] = i >= lead && x.size(i - lead) == sizes[i] ? x.stride(i - lead) : 0;
   set_view(c, sizes, strides, x.storage_offset());
 }
 
 void squeeze_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
+  const Shape sizes = meta::squeeze_shape(meta_of(x), c.attrs.ints);
   bool drop[kMaxDims] = {};
   if (c.attrs.ints.ndim() == 0) {
     for (int64_t d = 0; d < x.dim(); ++d) drop[d] = x.size(d) == 1;
   } else {
     for (int64_t d : c.attrs.ints) {
-      const int64_t w = wrap_dim(d, x.dim(), "squeeze", c.loc);
+      const int64_t w = meta::wrap_dim(d, x.dim(), "squeeze");
       drop[w] = x.dim() > 0 && x.size(w) == 1;
     }
   }
-  Shape sizes, strides;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    if (drop[d]) continue;
-    sizes.push_back(x.size(d));
-    strides.push_back(x.stride(d));
-  }
+  Shape strides;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (!drop[d]) strides.push_back(x.stride(d));
   set_view(c, sizes, strides, x.storage_offset());
 }
 
 void unsqueeze_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  const int64_t dim = wrap_dim(c.attrs.dim, x.dim() + 1, "unsqueeze", c.loc);
-  Shape sizes = x.sizes(), strides = x.strides();
-  const int64_t stride = dim < x.dim() ? x.stride(dim) * x.size(dim) : 1;
-  sizes.insert(dim, 1, c.loc);
-  strides.insert(dim, stride, c.loc);
+  const Shape sizes = meta::unsqueeze_shape(meta_of(x), c.attrs.dim);
+  const int64_t dim = meta::wrap_dim(c.attrs.dim, x.dim() + 1, "unsqueeze");
+  Shape strides = x.strides();
+  strides.insert(dim, dim < x.dim() ? x.stride(dim) * x.size(dim) : 1, c.loc);
   set_view(c, sizes, strides, x.storage_offset());
 }
 
 // Zeros of the input's shape with the gradient written where the view was.
 void slice_backward_forward(const OpCall& c) {
   const Tensor& g = c.inputs[0];
+  meta::scatter_shape(c.op, meta_of(g), c.attrs);
   Tensor& out = c.outputs[0];
   InternalScope scope;
   out = zeros_internal(c.attrs.ints, g.dtype());

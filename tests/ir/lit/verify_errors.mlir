@@ -39,7 +39,7 @@ func.func @reduce_dim(%a: tensor<3x4xf32>) {
 // -----
 
 func.func @view_numel(%a: tensor<3x4xf32>) {
-  // expected-error @+2 {{'ember.view': shape [5, 2] does not hold the 12 elements}}
+  // expected-error @+2 {{'ember.view': shape [5, 2] is invalid for a tensor of 12 elements (shape [3, 4])}}
   // expected-error @+1 {{'ember.view' op failed to infer returned types}}
   %0 = ember.view %a {shape = array<i64: 5, 2>} : tensor<3x4xf32> -> tensor<5x2xf32>
   return
@@ -48,7 +48,8 @@ func.func @view_numel(%a: tensor<3x4xf32>) {
 // -----
 
 func.func @clamp(%a: tensor<3xf32>) {
-  // expected-error @+1 {{'ember.clamp' op needs at least one of min and max}}
+  // expected-error @+2 {{'ember.clamp': give at least one of min and max}}
+  // expected-error @+1 {{'ember.clamp' op failed to infer returned types}}
   %0 = ember.clamp %a : tensor<3xf32> -> tensor<3xf32>
   return
 }
@@ -56,7 +57,7 @@ func.func @clamp(%a: tensor<3xf32>) {
 // -----
 
 func.func @where_condition(%c: tensor<3xf32>, %a: tensor<3xf32>) {
-  // expected-error @+2 {{'ember.where': the condition must be i1 (bool)}}
+  // expected-error @+2 {{'ember.where': the condition must be bool, not float32}}
   // expected-error @+1 {{'ember.where' op failed to infer returned types}}
   %0 = ember.where %c, %a, %a : tensor<3xf32>, tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
   return
@@ -65,7 +66,7 @@ func.func @where_condition(%c: tensor<3xf32>, %a: tensor<3xf32>) {
 // -----
 
 func.func @embedding_indices(%w: tensor<5x3xf32>, %i: tensor<2xf32>) {
-  // expected-error @+2 {{'ember.embedding': indices must be i64 or i32}}
+  // expected-error @+2 {{'ember.embedding': indices must be int64 or int32, not float32}}
   // expected-error @+1 {{'ember.embedding' op failed to infer returned types}}
   %0 = ember.embedding %w, %i : tensor<5x3xf32>, tensor<2xf32> -> tensor<2x3xf32>
   return
@@ -74,7 +75,7 @@ func.func @embedding_indices(%w: tensor<5x3xf32>, %i: tensor<2xf32>) {
 // -----
 
 func.func @permute(%a: tensor<3x4xf32>) {
-  // expected-error @+2 {{'ember.permute': the permutation must list every dim once}}
+  // expected-error @+2 {{'ember.permute': dimension 0 appears twice in [0, 0]}}
   // expected-error @+1 {{'ember.permute' op failed to infer returned types}}
   %0 = ember.permute %a {dims = array<i64: 0, 0>} : tensor<3x4xf32> -> tensor<3x3xf32>
   return
@@ -83,7 +84,7 @@ func.func @permute(%a: tensor<3x4xf32>) {
 // -----
 
 func.func @unknown_element_type(%a: tensor<3xf16>) {
-  // expected-error @+2 {{'ember.neg': the operand must be a ranked tensor of f32, f64, i64, i32 or i1}}
+  // expected-error @+2 {{'ember.neg': operand 0 must be a ranked tensor of f32, f64, i64, i32 or i1}}
   // expected-error @+1 {{'ember.neg' op failed to infer returned types}}
   %0 = ember.neg %a : tensor<3xf16> -> tensor<3xf16>
   return

@@ -1,6 +1,8 @@
 // graph.cpp - the text and Graphviz dumps of a Graph.
 #include "ember/tracer/graph.h"
 
+#include "ember/op_attrs.h"
+
 #include <sstream>
 
 namespace ember::tracer {
@@ -37,49 +39,9 @@ std::string type_string(const Shape& shape, DType dtype) { return short_dtype(dt
 
 std::string attrs_string(OpId op, const OpAttrs& a) {
   std::ostringstream s;
-  const OpKind kind = op_info(op).kind;
-  auto sep = [&] {
-    if (s.tellp() > 0) s << ", ";
-  };
-  if (a.ints.ndim() > 0 || kind == OpKind::Reduce || kind == OpKind::View || kind == OpKind::Creation) {
-    sep();
-    s << "ints=" << a.ints;
-  }
-  if (a.ints2.ndim() > 0) {
-    sep();
-    s << "ints2=" << a.ints2;
-  }
-  if (a.dim != 0 || kind == OpKind::ReduceIndex) {
-    sep();
-    s << "dim=" << a.dim;
-  }
-  if (a.index != 0) {
-    sep();
-    s << "index=" << a.index;
-  }
-  if (a.scalar != 0 || a.has(kScalarLhs | kScalarRhs)) {
-    sep();
-    s << "scalar=" << a.scalar;
-  }
-  if (a.scalar2 != 0) {
-    sep();
-    s << "scalar2=" << a.scalar2;
-  }
-  if (kind == OpKind::Creation || op == OpId::copy) {
-    sep();
-    s << "dtype=" << dtype_name(a.dtype);
-  }
-  if (a.flags) {
-    sep();
-    s << "flags=";
-    const char* names[] = {"keepdim", "scalar_rhs", "scalar_lhs", "has_min", "has_max"};
-    bool first = true;
-    for (int i = 0; i < 5; ++i)
-      if (a.flags & (1 << i)) {
-        s << (first ? "" : "|") << names[i];
-        first = false;
-      }
-  }
+  attrs::print_attrs(s, op, a);  // by name, from the op's schema row
+  if (a.has(kScalarLhs | kScalarRhs))
+    s << (s.tellp() > 0 ? ", " : "") << (a.has(kScalarLhs) ? "scalar_lhs=" : "scalar_rhs=") << a.scalar;
   return s.str();
 }
 

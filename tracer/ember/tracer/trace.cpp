@@ -7,6 +7,7 @@
 
 #include "ember/dispatch.h"
 #include "ember/kernels/common.h"
+#include "ember/meta.h"
 
 namespace ember::tracer {
 
@@ -58,11 +59,23 @@ class Recorder : public DispatchObserver {
       return;
     }
     Node node{r.op, {}, r.attrs, {}, r.loc};
-    for (int i = 0; i < r.num_inputs; ++i) node.inputs.push_back(value_of(r.inputs[i]));
+    std::vector<TensorMeta> in;
+    for (int i = 0; i < r.num_inputs; ++i) {
+      node.inputs.push_back(value_of(r.inputs[i]));
+      in.push_back(meta_of(r.inputs[i]));
+    }
+    // The values' types are the shape rule's (Note [One set of shape rules]),
+    // which the kernel that just ran followed; a disagreement would make the
+    // graph describe another program, so it is refused.
+    TensorMeta out_meta[2];
+    infer_meta(r.op, in.data(), r.num_inputs, r.attrs, out_meta);
     const int index = static_cast<int>(graph.nodes.size());
     for (int k = 0; k < r.num_outputs; ++k) {
       const Tensor& out = r.outputs[k];
-      const int v = graph.add_value({ValueKind::Op, out.sizes(), out.dtype(), index, k});
+      if (out_meta[k].sizes != out.sizes() || out_meta[k].dtype != out.dtype()) [[unlikely]]
+        graph.unsupported.push_back(std::string(op_name(r.op)) + " at " + format_loc(r.loc) +
+                                    ": its kernel's output differs from its shape rule's");
+      const int v = graph.add_value({ValueKind::Op, out_meta[k].sizes, out_meta[k].dtype, index, k});
       node.outputs.push_back(v);
       bind(out, v);
     }
