@@ -1,7 +1,7 @@
 // dispatch.cpp - the single hook: kernel, autograd, observer.
 #include "ember/dispatch.h"
 
-#include <cstring>
+#include <string_view>
 
 #include "ember/autograd/backward_context.h"
 #include "ember/grad_mode.h"
@@ -11,10 +11,28 @@
 namespace ember {
 
 namespace {
-thread_local DispatchObserver* tl_observer = nullptr;
+// Note [Observers]: this thread's stack; tl_observed is its live size.
+thread_local DispatchObserver* tl_observers[kMaxObservers];
+thread_local int tl_observed = 0;
 thread_local const Loc* tl_user_loc = nullptr;
 
-bool inside_ember(const Loc& loc) { return std::strstr(loc.file_name(), "/runtime/ember/") != nullptr; }
+void notify_op(const OpRecord& record) {
+  for (int i = 0; i < tl_observed; ++i) tl_observers[i]->on_op(record);
+}
+
+// Note [The user's line]: a location is ember's own when its file lies in
+// the runtime's source folder, which is where this file was compiled from
+// (the compiler records that path in every source_location, whatever the
+// folder is called or wherever the tree lives).
+std::string_view runtime_folder() {
+  static const std::string_view folder = [] {
+    const std::string_view self = Loc::current().file_name();  // .../ember/dispatch.cpp
+    return self.substr(0, self.rfind('/') + 1);
+  }();
+  return folder;
+}
+
+bool inside_ember(const Loc& loc) { return std::string_view(loc.file_name()).starts_with(runtime_folder()); }
 
 void run(OpId op, const Tensor* inputs, int num_inputs, const OpAttrs& attrs, Tensor* outputs,
          int num_outputs, const Loc& call_loc) {
@@ -29,8 +47,8 @@ void run(OpId op, const Tensor* inputs, int num_inputs, const OpAttrs& attrs, Te
   }
   if (info.differentiable && is_grad_enabled() && autograd::any_requires_grad(inputs, num_inputs))
     autograd::record_op(op, info, inputs, num_inputs, attrs, outputs, num_outputs, loc);
-  if (DispatchObserver* obs = tl_observer) [[unlikely]]
-    obs->on_op(OpRecord{op, inputs, num_inputs, attrs, outputs, num_outputs, false, loc});
+  if (tl_observed) [[unlikely]]
+    notify_op(OpRecord{op, inputs, num_inputs, attrs, outputs, num_outputs, false, loc});
 }
 }  // namespace
 
@@ -55,12 +73,25 @@ const Loc& effective_loc(const Loc& loc) {
   return loc;
 }
 
-DispatchObserver* set_dispatch_observer(DispatchObserver* observer) {
-  DispatchObserver* previous = tl_observer;
-  tl_observer = observer;
-  return previous;
+ObserverScope::ObserverScope(DispatchObserver* observer) {
+  EMBER_CHECK(tl_observed < kMaxObservers, Loc::current(), "dispatch: more than ", kMaxObservers,
+              " observers at once on one thread");
+  tl_observers[tl_observed++] = observer;
 }
-DispatchObserver* dispatch_observer() { return tl_observer; }
+ObserverScope::~ObserverScope() { --tl_observed; }
+
+ObserversHidden::ObserversHidden() : hidden_(tl_observed) { tl_observed = 0; }
+ObserversHidden::~ObserversHidden() { tl_observed = hidden_; }
+
+bool observed() { return tl_observed > 0; }
+
+void notify_data_read(const Tensor& tensor, const Loc& loc) {
+  for (int i = 0; i < tl_observed; ++i) tl_observers[i]->on_data_read(tensor, loc);
+}
+
+void notify_grad_set(const Tensor& leaf, const Tensor& grad) {
+  for (int i = 0; i < tl_observed; ++i) tl_observers[i]->on_grad_set(leaf, grad);
+}
 
 Tensor dispatch(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& attrs, const Loc& loc) {
   Tensor out;
@@ -99,7 +130,7 @@ void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> input
   const bool record = is_grad_enabled() && info.differentiable &&
                       (self.requires_grad() ||
                        autograd::any_requires_grad(inputs.begin(), static_cast<int>(inputs.size())));
-  if (!record && tl_observer && op != OpId::copy) [[unlikely]] {
+  if (!record && tl_observed && op != OpId::copy) [[unlikely]] {
     // Note [In-place under an observer]
     // The observer (the tracer) sees an in-place op as its out-of-place op
     // followed by an in-place copy into self: one form of in-place write to
@@ -123,8 +154,8 @@ void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> input
       rethrow_located(e, loc);
     }
     self.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
-    if (DispatchObserver* obs = tl_observer) [[unlikely]]
-      obs->on_op(OpRecord{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, true, loc});
+    if (tl_observed) [[unlikely]]
+      notify_op(OpRecord{op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 1, true, loc});
     return;
   }
   EMBER_CHECK(!(self.is_leaf() && self.requires_grad()), loc, info.name,
@@ -147,10 +178,10 @@ void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> input
     kernels::copy_convert(self, result);
   }
   self.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
-  if (DispatchObserver* obs = tl_observer) [[unlikely]] {
+  if (tl_observed) [[unlikely]] {
     OpAttrs copy_attrs;
     copy_attrs.dtype = self.dtype();
-    obs->on_op(OpRecord{OpId::copy, &result, 1, copy_attrs, &self, 1, true, loc});
+    notify_op(OpRecord{OpId::copy, &result, 1, copy_attrs, &self, 1, true, loc});
   }
   auto& m = autograd::meta(self);
   auto& rm = autograd::meta(result);

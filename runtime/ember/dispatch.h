@@ -38,9 +38,37 @@ class DispatchObserver {
   virtual void on_grad_set(const Tensor& leaf, const Tensor& grad) {}
 };
 
-// The observer of this thread; returns the previous one.
-DispatchObserver* set_dispatch_observer(DispatchObserver* observer);
-DispatchObserver* dispatch_observer();
+// Note [Observers]
+// A thread has a stack of observers (the tracer, gradient bucketing for
+// data-parallel training, a profiler), each installed for a scope. Every op,
+// data read and .grad write is told to each of them, outermost first; a
+// scope removes exactly the observer it installed, so scopes must nest
+// (they do: they are C++ scopes on one thread). Kernels that compose ops
+// hide the whole stack (ObserversHidden): to the outside, a composite is
+// one op.
+inline constexpr int kMaxObservers = 4;
+class ObserverScope {
+ public:
+  explicit ObserverScope(DispatchObserver* observer);
+  ~ObserverScope();
+  ObserverScope(const ObserverScope&) = delete;
+  ObserverScope& operator=(const ObserverScope&) = delete;
+};
+class ObserversHidden {
+ public:
+  ObserversHidden();
+  ~ObserversHidden();
+  ObserversHidden(const ObserversHidden&) = delete;
+  ObserversHidden& operator=(const ObserversHidden&) = delete;
+
+ private:
+  int hidden_;
+};
+// Whether any observer is installed on this thread (and not hidden).
+bool observed();
+// Tells every observer of this thread.
+void notify_data_read(const Tensor& tensor, const Loc& loc);
+void notify_grad_set(const Tensor& leaf, const Tensor& grad);
 
 // Note [The user's line]
 // Ops that ember issues itself (a layer's forward, a backward formula, an

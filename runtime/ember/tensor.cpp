@@ -91,7 +91,7 @@ template <typename T> T Tensor::item(const Loc& loc) const {
   EMBER_CHECK(defined(), loc, "item: the tensor is undefined");
   EMBER_CHECK(numel() == 1, loc, "item: only a tensor with one element has an item; this one has shape ",
               sizes(), " (", numel(), " elements)");
-  if (DispatchObserver* obs = dispatch_observer()) obs->on_data_read(*this, loc);
+  if (observed()) notify_data_read(*this, loc);
   return visit_dtype(dtype(), [&](auto tag) {
     using S = decltype(tag);
     return static_cast<T>(*static_cast<const S*>(data_ptr()));
@@ -100,7 +100,7 @@ template <typename T> T Tensor::item(const Loc& loc) const {
 
 template <typename T> std::vector<T> Tensor::to_vector(const Loc& loc) const {
   EMBER_CHECK(defined(), loc, "to_vector: the tensor is undefined");
-  if (DispatchObserver* obs = dispatch_observer()) obs->on_data_read(*this, loc);
+  if (observed()) notify_data_read(*this, loc);
   Tensor c = kernels::contiguous(kernels::cast_if_needed(*this, dtype_of<T>::value));
   const T* p = static_cast<const T*>(c.data_ptr());
   return std::vector<T>(p, p + numel());
@@ -142,7 +142,7 @@ void Tensor::set_grad(const Tensor& grad, const Loc& loc) {
   EMBER_CHECK(!grad.defined() || grad.sizes() == sizes(), loc, "set_grad: gradient of shape ",
               grad.defined() ? grad.sizes() : Shape(), " does not match the tensor's shape ", sizes());
   autograd::meta(*this).grad = grad;
-  if (DispatchObserver* obs = dispatch_observer()) obs->on_grad_set(*this, grad);
+  if (observed()) notify_grad_set(*this, grad);
 }
 
 std::shared_ptr<autograd::Node> Tensor::grad_fn() const {

@@ -28,10 +28,9 @@ struct AccumulateGrad : Node {
     }
     if (!g.defined()) return {};
     if (g.dtype() != variable.dtype()) g = g.to(variable.dtype());
-    DispatchObserver* obs = dispatch_observer();
     if (is_grad_enabled()) {  // create_graph: keep the gradient's own history
       m.grad = m.grad.defined() ? m.grad + g : g;
-      if (obs) obs->on_grad_set(variable, m.grad);
+      if (observed()) notify_grad_set(variable, m.grad);
       return {};
     }
     if (!m.grad.defined()) {
@@ -40,10 +39,10 @@ struct AccumulateGrad : Node {
       const bool unique = g.impl()->refs.load() == 1 && g.impl()->storage->refs.load() == 1 &&
                           g.is_contiguous() && !g.requires_grad();
       m.grad = unique ? g : g.clone();
-      if (obs) obs->on_grad_set(variable, m.grad);
+      if (observed()) notify_grad_set(variable, m.grad);
     } else if (m.grad.requires_grad()) {
       m.grad = m.grad + g;
-      if (obs) obs->on_grad_set(variable, m.grad);
+      if (observed()) notify_grad_set(variable, m.grad);
     } else {
       m.grad.add_(g);  // in place: the observer sees the write to the grad tensor itself
     }

@@ -31,14 +31,13 @@ bool can_cast(DType from, DType to);
 // tracer: to the outside, the composite is one op.
 class InternalScope {
  public:
-  InternalScope() : no_grad_(), previous_(set_dispatch_observer(nullptr)) {}
-  ~InternalScope() { set_dispatch_observer(previous_); }
+  InternalScope() = default;
   InternalScope(const InternalScope&) = delete;
   InternalScope& operator=(const InternalScope&) = delete;
 
  private:
   NoGradGuard no_grad_;
-  DispatchObserver* previous_;
+  ObserversHidden hidden_;
 };
 
 // The output of a kernel: out[0] when the call is in place (checked against

@@ -15,9 +15,11 @@ LayerStats layer_stats(const std::string& name, const std::string& type, const T
   LayerStats s{name, type, output.sizes(), 0, 0, 0, 0, 0, 0};
   // Unrecorded and unseen by a tracer: watching must not change the model's graph.
   NoGradGuard no_grad;
-  DispatchObserver* previous = set_dispatch_observer(nullptr);
-  const std::vector<double> v = output.to_vector<double>();
-  set_dispatch_observer(previous);
+  std::vector<double> v;
+  {
+    ObserversHidden hidden;
+    v = output.to_vector<double>();
+  }
   double sum = 0, sq = 0;
   int64_t finite = 0;
   s.min = std::numeric_limits<double>::infinity();

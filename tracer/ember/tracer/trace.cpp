@@ -210,16 +210,6 @@ class Recorder : public DispatchObserver {
   std::vector<Tensor> keep_alive_;
 };
 
-// Installs the recorder for the duration of the call.
-class ObserverScope {
- public:
-  explicit ObserverScope(DispatchObserver* o) : previous_(set_dispatch_observer(o)) {}
-  ~ObserverScope() { set_dispatch_observer(previous_); }
-
- private:
-  DispatchObserver* previous_;
-};
-
 }  // namespace
 
 TraceResult trace(const TracedFn& fn, const std::vector<Tensor>& inputs) {
