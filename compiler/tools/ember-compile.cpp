@@ -4,7 +4,7 @@
 //   ember-compile model.mlir -emit=ember     # parsed and verified
 //   ember-compile model.mlir -emit=linalg    # lowered to linalg on tensors, fused
 //   ember-compile model.mlir -emit=buffers   # bufferized, BLAS calls, one workspace
-//   ember-compile model.mlir -emit=llvm      # LLVM IR, optimized for this CPU
+//   ember-compile model.mlir -emit=llvm      # LLVM IR, optimized for the host CPU
 //   ember-compile model.mlir -emit=jit       # compiled and run on seeded inputs:
 //                                            # each result's shape and first values,
 //                                            # and the median time of --runs calls

@@ -332,5 +332,22 @@ TEST(CompiledGraph, WrongInputsAreAClearError) {
   EXPECT_THROW(compiled->run({}), Error);
 }
 
+// compiler/test/matmul_workspace_views.mlir's graph: two hidden activations
+// live at once, so the matmuls read and write workspace views at nonzero
+// offsets, whose addresses --ember-matmul-to-blas computes by hand.
+TEST(CompiledGraph, WorkspaceViewsFeedBlas) {
+  manual_seed(6);
+  auto fn = [](const std::vector<Tensor>& in) {
+    const Tensor a = in[0].matmul(in[1]).relu(), b = in[0].matmul(in[2]).tanh();
+    return std::vector<Tensor>{a.matmul(in[3]) + b.matmul(in[3])};
+  };
+  const std::vector<Tensor> inputs{randn({8, 16}), randn({16, 32}), randn({16, 32}), randn({32, 4})};
+  auto traced = tracer::trace(fn, inputs);
+  auto compiled = CompiledGraph::compile(traced.graph);
+  EXPECT_NE(compiled->stage(Stage::Buffers).find("memref.view %arg5[%c1024]"), std::string::npos)
+      << compiled->stage(Stage::Buffers);
+  expect_close(compiled->run(inputs)[0], traced.outputs[0], 1e-5, 1e-5);
+}
+
 }  // namespace
 }  // namespace ember::compiler

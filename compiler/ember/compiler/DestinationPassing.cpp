@@ -6,6 +6,7 @@
 
 #include "ember/compiler/DestinationPassing.h"
 
+#include "ember/compiler/Passes.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -110,5 +111,38 @@ void erase_self_copies(mlir::func::FuncOp func) {
     if (copy.getSource() == copy.getTarget()) copy.erase();
   });
 }
+
+#define GEN_PASS_DEF_EMBERDESTINATIONPASSING
+#define GEN_PASS_DEF_EMBERERASESELFCOPIES
+#include "ember/compiler/Passes.h.inc"
+
+namespace {
+
+struct DestinationPassingPass : impl::EmberDestinationPassingBase<DestinationPassingPass> {
+  using EmberDestinationPassingBase::EmberDestinationPassingBase;
+  void runOnOperation() override {
+    mlir::ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
+    if (!func) {
+      module.emitError() << "ember-destination-passing: no function @" << function;
+      return signalPassFailure();
+    }
+    if (!inPlace) drop_in_place_marks(func);
+    llvm::SmallVector<mlir::func::FuncOp> entries{func};
+    if (auto checks = split_checks(func)) entries.push_back(checks);
+    for (auto f : entries) {
+      to_destination_passing(f);
+      f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(module.getContext()));
+    }
+  }
+};
+
+struct EraseSelfCopiesPass : impl::EmberEraseSelfCopiesBase<EraseSelfCopiesPass> {
+  void runOnOperation() override {
+    getOperation().walk([](mlir::func::FuncOp f) { erase_self_copies(f); });
+  }
+};
+
+}  // namespace
 
 }  // namespace ember::compiler

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -83,16 +84,10 @@ Value advance(OpBuilder& b, mlir::Location l, Value ptr, Value index, int64_t el
   return b.create<mlir::LLVM::IntToPtrOp>(l, ptr.getType(), address);
 }
 
-// `func.func private @cblas_sgemm(...)` (or dgemm), declared once.
+// `func.func private @cblas_sgemm(...)` (or dgemm), from the registry of
+// external calls (Note [External calls]).
 mlir::func::FuncOp gemm_declaration(mlir::ModuleOp module, mlir::Type element) {
-  const std::string name = element.isF32() ? "cblas_sgemm" : "cblas_dgemm";
-  if (auto f = module.lookupSymbol<mlir::func::FuncOp>(name)) return f;
-  OpBuilder b(module.getBodyRegion());
-  mlir::Type i32 = b.getI32Type(), ptr = mlir::LLVM::LLVMPointerType::get(b.getContext());
-  auto type = b.getFunctionType({i32, i32, i32, i32, i32, i32, element, ptr, i32, ptr, i32, element, ptr, i32}, {});
-  auto f = b.create<mlir::func::FuncOp>(module.getLoc(), name, type);
-  f.setPrivate();
-  return f;
+  return declare_external(module, element.isF32() ? "cblas_sgemm" : "cblas_dgemm");
 }
 
 bool is_zero_fill(mlir::Operation* op, Value out) {

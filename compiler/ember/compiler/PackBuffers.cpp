@@ -1,7 +1,7 @@
 //===- PackBuffers.cpp - temporaries become views of one reused workspace --===//
 //
 // After bufferization each temporary is a malloc and a free per call. On
-// this machine (a VM) a fresh 512 KiB block costs a page fault per 4 KiB
+// the AMD Zen 5 VM it was measured on, a fresh 512 KiB block costs a page fault per 4 KiB
 // page on every call: mlp_infer compiled spent more time faulting than in
 // BLAS. So the function's static temporaries become views into one
 // workspace argument that the runtime allocates once and passes on every

@@ -11,18 +11,25 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertEmberToLinalg : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
-  let summary = "Lower ember elementwise ops and reductions to linalg.generic on tensors";
+  let summary = "Lower every ember op (after ember-decompose) to linalg, tensor and arith on tensors";
   let description = [{
     Every elementwise ember op (the Unary, Binary and Compare families,
     `where`, and `constant`) becomes one `linalg.generic` over the result's
-    shape, with NumPy broadcasting expressed in the operands' indexing maps
-    (a broadcast dimension reads index 0) and PyTorch's type promotion as
-    `arith` casts in the body. Chains of such ops are then one fusion away
-    from a single loop nest. sum, mean, amax and amin become a generic with
-    reduction iterators into a `linalg.fill`ed accumulator (mean then divides
-    by the count; keepdim re-expands). permute becomes linalg.transpose and
-    a 2-D float matmul linalg.matmul into a zero-filled accumulator. Other
-    ops are left unchanged.
+    shape, with the scalar body its schema row names (ops.yaml `body`),
+    NumPy broadcasting expressed in the operands' indexing maps (a broadcast
+    dimension reads index 0) and PyTorch's type promotion as `arith` casts
+    in the body. Chains of such ops are then one fusion away from a single
+    loop nest. sum, mean, amax and amin become a generic with reduction
+    iterators into a `linalg.fill`ed accumulator (mean then divides by the
+    count; keepdim re-expands); max/min/argmax/argmin along a dim a generic
+    carrying value and index. permute becomes linalg.transpose; matmul
+    linalg.matmul / matmul_transpose_a/b / batch_matmul into a zero-filled
+    accumulator; views tensor reshapes and slices (ShapeOps.cpp); cat,
+    creation ops (random ones as calls of the runtime's generator, Note
+    [External calls]); conv2d and pooling linalg's named ops with their
+    gradients (ConvPool.cpp); embedding and the losses' gathers, with
+    ember.check ops for their index ranges (Gather.cpp). An op with no
+    lowering is left as it is (the JIT then names it).
 
     ```mlir
     %y = ember.add %a, %b : tensor<4x3xf32>, tensor<3xf32> -> tensor<4x3xf32>
@@ -183,9 +190,12 @@ def EmberParallelLoops : Pass<"ember-parallel-loops", "::mlir::ModuleOp"> {
 def EmberInlineAllocaScopes : Pass<"ember-inline-alloca-scopes", "::mlir::ModuleOp"> {
   let summary = "Inline the memref.alloca_scope ops --convert-scf-to-openmp puts around parallel bodies";
   let description = [{
-    Applies only memref.alloca_scope's inlining pattern, only to those ops,
-    so that the later scf-to-cf lowering does not put several blocks into a
-    single-block scope.
+    Applies only memref.alloca_scope's inlining pattern, only to those ops
+    (the bodies allocate nothing on the stack), so that the later scf-to-cf
+    lowering does not put several blocks into a single-block scope. A full
+    canonicalization at this point changed what compiled training steps
+    computed (session 2; Note in ParallelLoops.cpp): this pass does only the
+    one rewrite the pipeline needs.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
@@ -196,7 +206,7 @@ def EmberTransfersInBounds : Pass<"ember-transfers-in-bounds", "::mlir::ModuleOp
     The affine super-vectorizer leaves its vector.transfer_read/write ops
     without `in_bounds`, so they lower to masked loads and stores even where
     the loop's last vector ends exactly at the end of the dimension
-    (784 = 49 x 16). On this machine (AMD Zen 4) a masked 512-bit store is
+    (784 = 49 x 16). On an AMD Zen 5 a masked 512-bit store is
     several times slower than a plain one: an SGD update over [1024, 1024]
     took longer compiled than eager. A dim is in bounds when its index is a
     constant or the induction variable of an affine.for with constant bounds
@@ -232,6 +242,48 @@ def EmberFuseMultiUse : Pass<"ember-fuse-multi-use", "::mlir::ModuleOp"> {
     ```
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def EmberDestinationPassing : Pass<"ember-destination-passing", "::mlir::ModuleOp"> {
+  let summary = "Make a function's results buffers its caller passes, or its own arguments";
+  let description = [{
+    Note [Destination passing]: every result of `function` becomes a memref
+    argument appended after the others, written through
+    `bufferization.materialize_in_destination`, so that one-shot
+    bufferization writes the last loop of each result into the caller's
+    buffer. A result marked `ember.in_place = j` (a write-back: new
+    parameters, momentum buffers) is instead materialized in argument j
+    (Note [In-place write-backs]) and stays a result until
+    drop-equivalent-buffer-results; with `in-place=false` the marks are
+    dropped first and every result is an out-parameter. Arguments not
+    written in place are marked read-only. A function that has checks and
+    writes in place gets a twin `<function>_checks` computing only the
+    failure counts (Note [Checks before in-place writes]). Both get
+    `llvm.emit_c_interface`.
+
+    ```mlir
+    func.func @forward(%x: tensor<4xf32>) -> tensor<4xf32> { ... return %y }
+    // becomes
+    func.func @forward(%x: tensor<4xf32>, %out: memref<4xf32>) {
+      bufferization.materialize_in_destination %y in restrict writable %out
+      return
+    }
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", "\"forward\"", "the function whose results to pass">,
+    Option<"inPlace", "in-place", "bool", "true", "write ember.in_place results into their arguments">,
+  ];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect", "::mlir::memref::MemRefDialect"];
+}
+
+def EmberEraseSelfCopies : Pass<"ember-erase-self-copies", "::mlir::ModuleOp"> {
+  let summary = "Erase memref.copy ops whose source is their target";
+  let description = [{
+    One-shot bufferization leaves a copy of an in-place result into its own
+    buffer where the materialization already wrote it there: a pass over
+    memory for nothing.
+  }];
 }
 
 #endif  // EMBER_COMPILER_PASSES

@@ -9,9 +9,8 @@
 #include "ember/compiler/Pipeline.h"
 
 #include "ember/compiler/DestinationPassing.h"
-#include "ember/compiler/OpenMPShim.h"
+#include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/Passes.h"
-#include "ember/kernels/sgemm.h"
 #include "ember/random.h"
 #include "ember/tracer/graph.h"
 #include "ember/ir/Dialect.h"
@@ -52,6 +51,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
@@ -90,9 +90,9 @@ std::unique_ptr<mlir::MLIRContext> make_context() {
 
 namespace {
 
-void run_passes(mlir::ModuleOp module, const std::function<void(mlir::PassManager&)>& add, const std::string& what,
-                const Loc& loc) {
-  std::string diagnostics;
+// Runs the passes `add` puts in a pass manager; on failure, MLIR's
+// diagnostics (what failed and where) in `diagnostics`.
+bool run_passes(mlir::ModuleOp module, const std::function<void(mlir::OpPassManager&)>& add, std::string& diagnostics) {
   mlir::ScopedDiagnosticHandler handler(module.getContext(), [&](mlir::Diagnostic& d) {
     llvm::raw_string_ostream os(diagnostics);
     os << d.getLocation() << ": " << d << "\n";
@@ -100,82 +100,180 @@ void run_passes(mlir::ModuleOp module, const std::function<void(mlir::PassManage
   });
   mlir::PassManager pm(module.getContext());
   add(pm);
-  if (mlir::failed(pm.run(module))) throw_error("compile: " + what + " failed:\n" + diagnostics, loc);
+  return mlir::succeeded(pm.run(module));
+}
+
+void run_passes_or_throw(mlir::ModuleOp module, const std::function<void(mlir::OpPassManager&)>& add,
+                         const std::string& what, const Loc& loc) {
+  std::string diagnostics;
+  if (!run_passes(module, add, diagnostics)) throw_error("compile: " + what + " failed:\n" + diagnostics, loc);
 }
 
 }  // namespace
 
+void build_linalg_pipeline(mlir::OpPassManager& pm) {
+  pm.addPass(createEmberDecompose());
+  pm.addPass(createConvertEmberToLinalg());
+  pm.addPass(createEmberLowerChecks());  // after: lowerings make checks too (embedding)
+  pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
+  pm.addPass(createEmberFuseMultiUse());
+  // No CSE here: it merges the `tensor.empty` inits of independent results,
+  // and empty-tensor elimination then points them all at one destination
+  // buffer (a wrong answer, found by the multi-output test; reduced in
+  // compiler/test/mlir_defects.mlir).
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(createEmberFuseRows());
+  pm.addPass(mlir::createCanonicalizerPass());
+}
+
+void build_bufferize_pipeline(mlir::OpPassManager& pm, const std::string& function, bool in_place) {
+  EmberDestinationPassingOptions destination;
+  destination.function = function;
+  destination.inPlace = in_place;
+  pm.addPass(createEmberDestinationPassing(destination));
+  pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
+  mlir::bufferization::OneShotBufferizationOptions options;
+  options.bufferizeFunctionBoundaries = true;
+  options.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(mlir::bufferization::createOneShotBufferizePass(options));
+  pm.addPass(mlir::bufferization::createDropEquivalentBufferResultsPass());
+  mlir::bufferization::BufferDeallocationPipelineOptions dealloc;
+  mlir::bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  // Packing first: it sees the matmuls' reads, which the BLAS calls hide
+  // behind raw pointers.
+  pm.addPass(createEmberPackBuffers());
+  pm.addPass(createEmberMatmulToBlas());
+  pm.addPass(createEmberEraseSelfCopies());
+}
+
+void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops) {
+  // Loops, vectorized by MLIR (16 lanes of the innermost contiguous loop:
+  // one AVX-512 register, or two AVX2 ones after LLVM legalizes them);
+  // the polynomial math then runs on vectors (ew_chain: 25 ms -> 4.3 ms).
+  pm.addPass(createEmberReductionsToLoops());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::createConvertLinalgToAffineLoopsPass());
+  static const int64_t kVectorSize[] = {16};
+  mlir::affine::AffineVectorizeOptions vectorize;
+  vectorize.vectorSizes = kVectorSize;
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::affine::createAffineVectorize(vectorize));
+  pm.addPass(createEmberTransfersInBounds());  // plain loads and stores where the lanes stay inside
+  if (parallel_loops) pm.addPass(createEmberParallelLoops());
+  pm.addPass(mlir::createLowerAffinePass());  // affine.parallel becomes scf.parallel
+  if (parallel_loops) {
+    pm.addPass(mlir::createConvertSCFToOpenMPPass());
+    pm.addPass(createEmberInlineAllocaScopes());
+  }
+  pm.addPass(createApproximateMath());
+  pm.addNestedPass<mlir::func::FuncOp>(
+      mlir::vector::createLowerVectorMultiReductionPass(mlir::vector::VectorMultiReductionLowering::InnerReduction));
+  // Fully unrolled: the loop form stages each 2-D transfer through a
+  // memref.alloca inside the row loop, which grows the stack every row
+  // (a stack overflow at 4096 rows of softmax).
+  pm.addPass(mlir::createConvertVectorToSCFPass(mlir::VectorTransferToSCFOptions().enableFullUnroll()));
+  pm.addPass(mlir::createLowerAffinePass());  // vector-to-scf indexes masked transfers with affine.apply
+  pm.addPass(mlir::createConvertSCFToCFPass());
+  // Row reductions (ember-fuse-rows) are vector.reduction ops: reassociating
+  // them lets LLVM reduce a row in a tree of vector adds instead of one
+  // add at a time (a rounding difference the parity tests allow for).
+  mlir::ConvertVectorToLLVMPassOptions vector_to_llvm;
+  vector_to_llvm.reassociateFPReductions = true;
+  pm.addPass(mlir::createConvertVectorToLLVMPass(vector_to_llvm));
+  pm.addPass(mlir::createConvertMathToLLVMPass());
+  pm.addPass(mlir::memref::createExpandStridedMetadataPass());
+  pm.addPass(mlir::createLowerAffinePass());  // subview offsets come out as affine.apply
+  pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(mlir::createArithToLLVMConversionPass());
+  pm.addPass(mlir::createConvertIndexToLLVMPass());
+  pm.addPass(mlir::createConvertFuncToLLVMPass());
+  if (parallel_loops) pm.addPass(mlir::createConvertOpenMPToLLVMPass());
+  pm.addPass(mlir::createConvertControlFlowToLLVMPass());
+  pm.addPass(mlir::createReconcileUnrealizedCastsPass());
+}
+
+namespace {
+struct JitPipelineOptions : mlir::PassPipelineOptions<JitPipelineOptions> {
+  Option<std::string> function{*this, "function", llvm::cl::desc("the entry function"), llvm::cl::init("forward")};
+  Option<bool> in_place{*this, "in-place", llvm::cl::desc("compute write-backs into their arguments"),
+                        llvm::cl::init(true)};
+  Option<bool> parallel_loops{*this, "parallel-loops", llvm::cl::desc("large loop nests on the OpenMP pool"),
+                              llvm::cl::init(false)};
+};
+}  // namespace
+
+void register_pipelines() {
+  static const bool registered = [] {
+    mlir::PassPipelineRegistration<>("ember-jit-linalg", "ember -> fused linalg on tensors (the JIT's first stage)",
+                                     [](mlir::OpPassManager& pm) { build_linalg_pipeline(pm); });
+    mlir::PassPipelineRegistration<JitPipelineOptions>(
+        "ember-jit-bufferize", "destination passing, bufferization, workspace packing, BLAS calls (the second stage)",
+        [](mlir::OpPassManager& pm, const JitPipelineOptions& o) { build_bufferize_pipeline(pm, o.function, o.in_place); });
+    mlir::PassPipelineRegistration<JitPipelineOptions>(
+        "ember-jit-llvm", "loops, vectors, polynomial math, the LLVM dialect (the third stage)",
+        [](mlir::OpPassManager& pm, const JitPipelineOptions& o) { build_llvm_pipeline(pm, o.parallel_loops); });
+    mlir::PassPipelineRegistration<JitPipelineOptions>(
+        "ember-jit-pipeline", "every stage the JIT runs, ember to the LLVM dialect",
+        [](mlir::OpPassManager& pm, const JitPipelineOptions& o) {
+          build_linalg_pipeline(pm);
+          build_bufferize_pipeline(pm, o.function, o.in_place);
+          build_llvm_pipeline(pm, o.parallel_loops);
+        });
+    return true;
+  }();
+  (void)registered;
+}
+
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
-  run_passes(module, [](mlir::PassManager& pm) {
-    pm.addPass(createEmberDecompose());
-    pm.addPass(createConvertEmberToLinalg());
-    pm.addPass(createEmberLowerChecks());  // after: lowerings make checks too (embedding)
-    pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
-    pm.addPass(createEmberFuseMultiUse());
-    // No CSE here: it merges the `tensor.empty` inits of independent results,
-    // and empty-tensor elimination then points them all at one destination
-    // buffer (a wrong answer, found by the multi-output test).
-    pm.addPass(mlir::createCanonicalizerPass());
-    pm.addPass(createEmberFuseRows());
-    pm.addPass(mlir::createCanonicalizerPass());
-  }, "lowering to linalg", loc);
+  run_passes_or_throw(module, build_linalg_pipeline, "lowering to linalg", loc);
   module.walk([&](mlir::Operation* op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
-      throw_error(std::string("compile: ") + op->getName().getStringRef().str() +
-                      " has no lowering yet (so far: elementwise ops, sum/mean/amax/amin, softmax, log_softmax, "
-                      "layer_norm, cross_entropy, nll_loss, var, logsumexp, views, slices, cat, creation ops but random ones, "
-                      "max/min/argmax/argmin along a dim, embedding, conv2d and pooling, matmul without batch "
-                      "broadcasting)",
-                  loc);
+      throw_error(std::string("compile: ") + op->getName().getStringRef().str() + " has no lowering yet", loc);
   });
 }
 
 namespace {
-
-void bufferize_once(mlir::ModuleOp module, const std::string& function, const Loc& loc) {
-  auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
-  llvm::SmallVector<mlir::func::FuncOp> entries{func};
-  if (auto checks = split_checks(func)) entries.push_back(checks);
-  for (auto f : entries) {
-    to_destination_passing(f);
-    f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(module.getContext()));
+// The bufferized function has no results left: every one went into a
+// buffer the caller passes, or into the argument it writes back.
+bool results_passed(mlir::ModuleOp module, const std::string& function, std::string& why) {
+  for (const std::string& name : {function, checks_function_name(function)}) {
+    auto f = module.lookupSymbol<mlir::func::FuncOp>(name);
+    if (f && f.getNumResults() != 0) {
+      why = "a write-back of @" + name + " did not bufferize into its argument";
+      return false;
+    }
   }
-  run_passes(module, [](mlir::PassManager& pm) {
-    pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
-    mlir::bufferization::OneShotBufferizationOptions options;
-    options.bufferizeFunctionBoundaries = true;
-    options.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
-    pm.addPass(mlir::bufferization::createOneShotBufferizePass(options));
-    pm.addPass(mlir::bufferization::createDropEquivalentBufferResultsPass());
-    mlir::bufferization::BufferDeallocationPipelineOptions dealloc;
-    mlir::bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-    // Packing first: it sees the matmuls' reads, which the BLAS calls hide
-    // behind raw pointers.
-    pm.addPass(createEmberPackBuffers());
-    pm.addPass(createEmberMatmulToBlas());
-  }, "bufferization", loc);
-  for (auto f : entries) {
-    erase_self_copies(f);
-    EMBER_CHECK(f.getNumResults() == 0, loc, "compile: a write-back of @", function, " did not bufferize into its argument");
-  }
+  return true;
 }
-
 }  // namespace
 
+// Note [In-place write-backs]: one-shot bufferization decides whether each
+// write-back can be computed in its argument; when it cannot prove that
+// safe for one of them (a loop reading old rows while it writes new ones),
+// every result becomes an out-parameter instead. The decision is made on a
+// copy of the module and recorded in `ember.in_place` on the function:
+// "computed in place", or why not.
 void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& loc) {
   auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
   EMBER_CHECK(static_cast<bool>(func), loc, "compile: the module has no function @", function);
-  if (!has_in_place_results(func)) return bufferize_once(module, function, loc);
-  // Note [In-place write-backs]: when one-shot bufferization cannot prove
-  // them safe, all results become out-parameters.
-  mlir::OwningOpRef<mlir::ModuleOp> backup(module.clone());
-  try {
-    bufferize_once(module, function, loc);
-  } catch (const Error&) {
-    module.getBodyRegion().takeBody(backup->getBodyRegion());
-    drop_in_place_marks(module.lookupSymbol<mlir::func::FuncOp>(function));
-    bufferize_once(module, function, loc);
+  std::string why;
+  if (has_in_place_results(func)) {
+    mlir::OwningOpRef<mlir::ModuleOp> trial(module.clone());
+    std::string diagnostics;
+    const bool ok = run_passes(*trial, [&](mlir::OpPassManager& pm) { build_bufferize_pipeline(pm, function, true); },
+                               diagnostics);
+    if (ok && results_passed(*trial, function, why)) {
+      module.getBodyRegion().takeBody(trial->getBodyRegion());
+      module.lookupSymbol(function)->setAttr("ember.in_place", mlir::StringAttr::get(module.getContext(),
+                                                                                     "computed in place"));
+      return;
+    }
+    if (!ok) why = "one-shot bufferization: " + diagnostics.substr(0, diagnostics.find('\n'));
   }
+  run_passes_or_throw(module, [&](mlir::OpPassManager& pm) { build_bufferize_pipeline(pm, function, false); },
+                      "bufferization", loc);
+  EMBER_CHECK(results_passed(module, function, why), loc, "compile: ", why);
+  if (!why.empty())
+    module.lookupSymbol(function)->setAttr("ember.in_place", mlir::StringAttr::get(module.getContext(),
+                                                                                   "not in place: " + why));
 }
 
 std::vector<int64_t> in_place_results(mlir::ModuleOp module, const std::string& function) {
@@ -190,49 +288,8 @@ std::string checks_function(mlir::ModuleOp module, const std::string& function) 
 }
 
 void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops) {
-  run_passes(module, [parallel_loops](mlir::PassManager& pm) {
-    // Loops, vectorized by MLIR (16 lanes of the innermost contiguous loop:
-    // one AVX-512 register, or two AVX2 ones after LLVM legalizes them);
-    // the polynomial math then runs on vectors (ew_chain: 25 ms -> 4.3 ms).
-    pm.addPass(createEmberReductionsToLoops());
-    pm.addNestedPass<mlir::func::FuncOp>(mlir::createConvertLinalgToAffineLoopsPass());
-    static const int64_t kVectorSize[] = {16};
-    mlir::affine::AffineVectorizeOptions vectorize;
-    vectorize.vectorSizes = kVectorSize;
-    pm.addNestedPass<mlir::func::FuncOp>(mlir::affine::createAffineVectorize(vectorize));
-    pm.addPass(createEmberTransfersInBounds());  // plain loads and stores where the lanes stay inside
-    if (parallel_loops) pm.addPass(createEmberParallelLoops());
-    pm.addPass(mlir::createLowerAffinePass());  // affine.parallel becomes scf.parallel
-    if (parallel_loops) {
-      pm.addPass(mlir::createConvertSCFToOpenMPPass());
-      pm.addPass(createEmberInlineAllocaScopes());
-    }
-    pm.addPass(createApproximateMath());
-    pm.addNestedPass<mlir::func::FuncOp>(
-        mlir::vector::createLowerVectorMultiReductionPass(mlir::vector::VectorMultiReductionLowering::InnerReduction));
-    // Fully unrolled: the loop form stages each 2-D transfer through a
-    // memref.alloca inside the row loop, which grows the stack every row
-    // (a stack overflow at 4096 rows of softmax).
-    pm.addPass(mlir::createConvertVectorToSCFPass(mlir::VectorTransferToSCFOptions().enableFullUnroll()));
-    pm.addPass(mlir::createLowerAffinePass());  // vector-to-scf indexes masked transfers with affine.apply
-    pm.addPass(mlir::createConvertSCFToCFPass());
-    // Row reductions (ember-fuse-rows) are vector.reduction ops: reassociating
-    // them lets LLVM reduce a row in a tree of vector adds instead of one
-    // add at a time (a rounding difference the parity tests allow for).
-    mlir::ConvertVectorToLLVMPassOptions vector_to_llvm;
-    vector_to_llvm.reassociateFPReductions = true;
-    pm.addPass(mlir::createConvertVectorToLLVMPass(vector_to_llvm));
-    pm.addPass(mlir::createConvertMathToLLVMPass());
-    pm.addPass(mlir::memref::createExpandStridedMetadataPass());
-    pm.addPass(mlir::createLowerAffinePass());  // subview offsets come out as affine.apply
-    pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
-    pm.addPass(mlir::createArithToLLVMConversionPass());
-    pm.addPass(mlir::createConvertIndexToLLVMPass());
-    pm.addPass(mlir::createConvertFuncToLLVMPass());
-    if (parallel_loops) pm.addPass(mlir::createConvertOpenMPToLLVMPass());
-    pm.addPass(mlir::createConvertControlFlowToLLVMPass());
-    pm.addPass(mlir::createReconcileUnrealizedCastsPass());
-  }, "lowering to LLVM", loc);
+  run_passes_or_throw(module, [&](mlir::OpPassManager& pm) { build_llvm_pipeline(pm, parallel_loops); },
+                      "lowering to LLVM", loc);
 }
 
 std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc, bool position_independent) {
@@ -287,13 +344,13 @@ std::string object_code(mlir::ModuleOp module, const Loc& loc) {
   llvm::raw_svector_ostream os(bytes);
   llvm::legacy::PassManager passes;
   EMBER_CHECK(!machine->addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile), loc,
-              "export: LLVM cannot emit an object file for this CPU");
+              "export: LLVM cannot emit an object file for the host CPU");
   passes.run(*ir);
   return std::string(bytes.str());
 }
 
 std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc) {
-  // -O3 for this CPU: without the host's target machine LLVM's vectorizers
+  // -O3 for the host CPU: without the host's target machine LLVM's vectorizers
   // do not know the vector width and leave the loops scalar.
   auto machine = host_target_machine(loc);
   mlir::ExecutionEngineOptions options;
@@ -307,16 +364,11 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
   }
   // The runtime functions generated code calls: linked into the program, not
   // exported from it, so the JIT is told where they are.
+  // Note [External calls]: every registered function at its address.
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    symbols[interner("ember_random_draw")] = {llvm::orc::ExecutorAddr::fromPtr(&ember_random_draw),
-                                              llvm::JITSymbolFlags::Exported};
-    // Float matmuls go where eager's go (Note [oneDNN for sgemm]); an export
-    // links OpenBLAS's cblas_sgemm instead.
-    symbols[interner("cblas_sgemm")] = {llvm::orc::ExecutorAddr::fromPtr(&ember_cblas_sgemm),
-                                        llvm::JITSymbolFlags::Exported};
-    for (const auto& [name, address] : openmp_shim_symbols())
-      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported};
+    for (const ExternalFunction& f : external_functions())
+      symbols[interner(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.jit_address), llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   return std::move(*engine);
@@ -337,45 +389,6 @@ void raise_failed_checks(const std::vector<Tensor>& counts, const std::vector<st
                          const std::string& what, const Loc& loc) {
   for (size_t i = 0; i < counts.size(); ++i)
     EMBER_CHECK(counts[i].item<int64_t>() == 0, loc, what, ": ", messages[i % messages.size()]);
-}
-
-void PackedArgs::clear() {
-  words_.clear();
-  starts_.clear();
-}
-
-// A memref descriptor: allocated, aligned, offset, sizes, strides.
-void PackedArgs::add_descriptor(const void* data, const Shape& sizes, const Shape& strides) {
-  starts_.push_back(words_.size());
-  const auto base = reinterpret_cast<int64_t>(data);
-  words_.insert(words_.end(), {base, base, 0});
-  words_.insert(words_.end(), sizes.begin(), sizes.end());
-  words_.insert(words_.end(), strides.begin(), strides.end());
-}
-
-void PackedArgs::add(const Tensor& t) { add_descriptor(t.data_ptr(), t.sizes(), t.strides()); }
-
-void PackedArgs::add_rows(const Tensor& t, int64_t begin, int64_t end) {
-  Shape sizes = t.sizes();
-  sizes[0] = end - begin;
-  add_descriptor(static_cast<const char*>(t.data_ptr()) + begin * t.strides()[0] * int64_t(t.itemsize()), sizes,
-                 t.strides());
-}
-
-void PackedArgs::add_workspace(const Tensor& workspace, int64_t bytes) {
-  add_descriptor(workspace.data_ptr(), Shape{bytes}, Shape{1});  // memref<?xi8>
-}
-
-void PackedArgs::call(void (*entry)(void**)) {
-  // Descriptor pointers, then pointers to them: the packed interface takes
-  // a pointer to each argument, and each argument is a descriptor pointer.
-  const size_t n = starts_.size();
-  pointers_.resize(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    pointers_[i] = words_.data() + starts_[i];
-    pointers_[n + i] = &pointers_[i];
-  }
-  entry(pointers_.data() + n);
 }
 
 std::vector<std::string> check_messages(mlir::ModuleOp module, const std::string& function) {

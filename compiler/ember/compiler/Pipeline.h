@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ember/error.h"
+#include "ember/compiler/CallingConvention.h"
 #include "ember/tensor.h"
 
 namespace llvm {
@@ -26,6 +27,7 @@ class DialectRegistry;
 class ExecutionEngine;
 class MLIRContext;
 class ModuleOp;
+class OpPassManager;
 }  // namespace mlir
 
 namespace ember::compiler {
@@ -34,6 +36,16 @@ namespace ember::compiler {
 void register_dialects(mlir::DialectRegistry& registry);
 // A context with all of them loaded.
 std::unique_ptr<mlir::MLIRContext> make_context();
+
+// The stages as pass pipelines, registered (register_pipelines) for
+// ember-opt as ember-jit-linalg, ember-jit-bufferize{function=... in-place=...},
+// ember-jit-llvm{parallel-loops=...} and ember-jit-pipeline (all three), so
+// that a dumped module (EMBER_JIT_DUMP) is lowered by hand exactly as the
+// JIT lowered it. The functions below run the same builders.
+void build_linalg_pipeline(mlir::OpPassManager& pm);
+void build_bufferize_pipeline(mlir::OpPassManager& pm, const std::string& function, bool in_place);
+void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops);
+void register_pipelines();
 
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc);
 // Note [Destination passing]: `function`'s results become memref arguments,
@@ -62,26 +74,6 @@ std::string llvm_ir(mlir::ModuleOp module, const Loc& loc);
 // The module compiled by ORC at -O3 for the host CPU.
 std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc);
 
-// The arguments of a call of a function compiled by jit(), through its
-// packed C interface (`_mlir_ciface_<name>`): one memref descriptor per
-// tensor, in the function's order, then the workspace of ember-pack-buffers.
-// Kept by the caller and refilled for each call, so that a call allocates
-// nothing once its buffers have grown (Note [Per-call state]).
-class PackedArgs {
- public:
-  void clear();
-  // A descriptor of `t` (contiguous), or of rows [begin, end) of its dim 0.
-  void add(const Tensor& t);
-  void add_rows(const Tensor& t, int64_t begin, int64_t end);
-  void add_workspace(const Tensor& workspace, int64_t bytes);
-  void call(void (*entry)(void**));
-
- private:
-  void add_descriptor(const void* data, const Shape& sizes, const Shape& strides);
-  std::vector<int64_t> words_;
-  std::vector<size_t> starts_;
-  std::vector<void*> pointers_;
-};
 
 // Appends to `out` the inputs of a compiled call, each checked against its
 // type ("<what>: input i must be f32[128, 784]") and made contiguous.

@@ -9,6 +9,18 @@
 // ember::parallel_for (the OpenMP pool the eager kernels and BLAS use), each
 // on its slice of the inputs and outputs and with its own workspace. With one
 // thread the chunks run one after the other, at the same cost.
+//
+// Why on the traced graph and not as a pass of the MLIR pipeline: a chunk is
+// a property of the call, not of the code. The runtime cuts each argument
+// and result to a chunk's rows (a descriptor with another base and row
+// count: PackedArgs::add_rows), gives each chunk its own workspace and
+// failure counts, and runs the chunks on the pool every eager kernel uses,
+// serially when the caller is itself inside a parallel region. The compiled
+// function is the unchanged graph at a smaller batch, so every pass and
+// every FileCheck test of a stage applies to it as is; a pass doing the
+// same would need scf.forall over chunks with per-chunk workspace views and
+// the OpenMP lowering, whose regions cost the one-thread MLP step 20%
+// (ParallelLoops.cpp). tests/compiler/row_parallel_test.cpp tests the split.
 #pragma once
 
 #include <optional>

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/LoweringUtils.h"
 #include "ember/ir/Dialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -252,11 +253,7 @@ template <typename Op> struct RandomLowering : mlir::OpRewritePattern<Op> {
 void declare_random_draw(mlir::ModuleOp module) {
   bool uses = false;
   module.walk([&](mlir::Operation* op) { uses = uses || mlir::isa<ir::RandOp, ir::RandnOp, ir::RandintOp>(op); });
-  if (!uses || module.lookupSymbol(kRandomDraw)) return;
-  OpBuilder b(module.getBodyRegion());
-  mlir::Type f64 = b.getF64Type(), i32 = b.getI32Type();
-  auto f = b.create<mlir::func::FuncOp>(module.getLoc(), kRandomDraw, b.getFunctionType({i32, i32, f64, f64}, {f64}));
-  f.setPrivate();
+  if (uses) declare_external(module, kRandomDraw);  // Note [External calls]
 }
 
 void populate_shape_lowerings(mlir::RewritePatternSet& patterns) {

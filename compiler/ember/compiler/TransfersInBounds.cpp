@@ -1,7 +1,7 @@
 //===- TransfersInBounds.cpp - in_bounds for provably inside transfers -----===//
 //
 // See EmberTransfersInBounds in Passes.td: masked transfers become masked
-// loads and stores, which are slow on this machine, so every transfer dim
+// loads and stores, several times slower on an AMD Zen 5, so every transfer dim
 // whose lanes provably stay inside the buffer is marked in bounds (but for
 // buffers of i1, see below).
 //

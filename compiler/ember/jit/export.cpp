@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/Pipeline.h"
 #include "ember/ember.h"
 #include "ember/ir/GraphToMLIR.h"
@@ -66,24 +67,6 @@ json describe(const std::vector<ArgumentSpec>& ts) {
   json a = json::array();
   for (const auto& t : ts) a.push_back({{"name", t.name}, {"shape", t.shape.vec()}, {"dtype", dtype_name(t.dtype)}});
   return a;
-}
-
-// The memref descriptor fields of a contiguous tensor at `base`:
-// allocated, aligned, offset, sizes, strides.
-void push_descriptor(mlir::OpBuilder& b, mlir::Location l, mlir::Value base, const Shape& shape,
-                     llvm::SmallVectorImpl<mlir::Value>& args) {
-  auto i64 = [&](int64_t v) { return b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(v)); };
-  args.push_back(base);
-  args.push_back(base);
-  args.push_back(i64(0));
-  for (int64_t s : shape.vec()) args.push_back(i64(s));
-  int64_t stride = 1;
-  std::vector<int64_t> strides(shape.ndim());
-  for (int64_t d = shape.ndim() - 1; d >= 0; --d) {
-    strides[d] = stride;
-    stride *= shape[d];
-  }
-  for (int64_t s : strides) args.push_back(i64(s));
 }
 
 // <name>_run(inputs..., outputs...) -> i32 around <name>_forward, with the
@@ -144,17 +127,17 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
   b.create<mlir::LLVM::ReturnOp>(l, mlir::ValueRange{i32(-1)});
   b.setInsertionPointToStart(body);
   llvm::SmallVector<mlir::Value> args;
-  for (size_t i = 0; i < inputs.size(); ++i) push_descriptor(b, l, entry->getArgument(1 + i), inputs[i].shape, args);
+  for (size_t i = 0; i < inputs.size(); ++i) compiler::push_descriptor(b, l, entry->getArgument(1 + i), inputs[i].shape, args);
   for (size_t k = 0; k < weights.size(); ++k)
-    push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, weight_globals[k]), weights[k].sizes(), args);
+    compiler::push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, weight_globals[k]), weights[k].sizes(), args);
   for (size_t i = 0; i < outputs.size(); ++i)
-    push_descriptor(b, l, entry->getArgument(1 + inputs.size() + i), outputs[i].shape, args);
+    compiler::push_descriptor(b, l, entry->getArgument(1 + inputs.size() + i), outputs[i].shape, args);
   std::vector<mlir::Value> counts;
   for (size_t c = 0; c < checks; ++c) {
     counts.push_back(b.create<mlir::LLVM::AllocaOp>(l, ptr, b.getI64Type(), i64(1), 8));
-    push_descriptor(b, l, counts.back(), Shape{}, args);
+    compiler::push_descriptor(b, l, counts.back(), Shape{}, args);
   }
-  push_descriptor(b, l, ws_arg, Shape{ws}, args);
+  compiler::push_descriptor(b, l, ws_arg, Shape{ws}, args);
   b.create<mlir::LLVM::CallOp>(l, forward, args);
   // 0, or 1 + the index of the first check that failed.
   mlir::Value result = i32(0);
@@ -311,10 +294,6 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   EMBER_CHECK(graph.writebacks.empty() && graph.grad_writes.empty(), loc,
               "export_graph: the function writes into tensors (", graph.writebacks.size(), " write-backs, ",
               graph.grad_writes.size(), " .grad updates), as a training step does; export a function without side effects");
-  for (const tracer::Node& n : graph.nodes)
-    EMBER_CHECK(n.op != OpId::rand && n.op != OpId::randn && n.op != OpId::randint, loc, "export_graph: the function calls ",
-                op_name(n.op), ", which draws from ember's random generator; an export has no ember runtime to draw from "
-                "(pass the random tensor as an input instead)");
   const std::string& name = options.name;
   const std::string function = name + "_forward";
   std::error_code error;
@@ -345,6 +324,9 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   const int64_t workspace_bytes = compiler::workspace_bytes(*module, function);
   const std::vector<std::string> checks = compiler::check_messages(*module, function);
   compiler::lower_to_llvm(*module, loc, /*parallel_loops=*/false);  // no OpenMP runtime in an export
+  // Note [External calls]: what the code calls must be linkable without ember.
+  const std::vector<std::string> unexportable = compiler::unexportable_calls(*module);
+  EMBER_CHECK(unexportable.empty(), loc, "export_graph: the compiled function calls ", unexportable.empty() ? "" : unexportable.front());
   add_c_entry(*module, name, inputs, graph.captured, outputs, checks.size(), workspace_bytes, loc);
   const std::string object = compiler::object_code(*module, loc);
 

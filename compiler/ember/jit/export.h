@@ -8,7 +8,7 @@
 //
 // For the guard key of `example_inputs`:
 //   model.mlir         the graph in the ember dialect (parses with ember-opt);
-//   model.o, model.h   native code for this CPU with a plain C entry point,
+//   model.o, model.h   native code for the host CPU with a plain C entry point,
 //                      int model_run(const float* in0, ..., float* out0, ...),
 //                      weights embedded; it needs only OpenBLAS, libm and libc;
 //   model.json         the signature (names, shapes, dtypes), the guard key,

@@ -1,7 +1,7 @@
 // sgemm.h - the single-precision GEMM of every matmul, eager or compiled.
 //
 // Note [oneDNN for sgemm]
-// Debian's OpenBLAS 0.3.21 runs its AVX2 (Haswell) kernels on this AMD Zen 5,
+// Debian's OpenBLAS 0.3.21 runs its AVX2 (Haswell) kernels on an AMD Zen 5,
 // whose AVX-512 units do twice the work per cycle; oneDNN's matmul primitive
 // (brgemm, AVX-512) ran the MLP's GEMMs in half the time at one thread
 // (784x1024 by 128: 2.16 -> 1.07 ms). So float GEMMs above a small size go

@@ -1,7 +1,11 @@
-// ember-opt - mlir-opt with the ember dialect, the dialects it lowers to and
-// every ember pass registered, so that each pass can be run by FileCheck tests.
+// ember-opt - mlir-opt with the ember dialect, the dialects it lowers to,
+// every ember pass and the JIT's stages as pipelines registered, so that
+// each pass can be run by FileCheck tests and a dumped module lowered by hand
+// exactly as the JIT lowers it.
 //
 //   ember-opt --convert-ember-to-linalg model.mlir
+//   ember-opt --ember-jit-pipeline jit-123-1.ember.mlir    # what the JIT ran (EMBER_JIT_DUMP)
+//   ember-opt '--ember-jit-bufferize=function=model_forward in-place=false' m.mlir
 //
 //   ember-opt model.mlir                       # parse, verify, print
 //   ember-opt --verify-diagnostics bad.mlir    # expected errors
@@ -24,6 +28,7 @@ int main(int argc, char** argv) {
   mlir::DialectRegistry registry;
   ember::compiler::register_dialects(registry);
   ember::compiler::registerEmberCompilerPasses();
+  ember::compiler::register_pipelines();
   // The upstream passes of the pipeline, to run any part of it by hand.
   mlir::registerTransformsPasses();
   mlir::registerConversionPasses();

@@ -1,0 +1,91 @@
+//===- ExternalCalls.cpp - the registry of functions compiled code calls ---===//
+//
+// See Note [External calls] in ExternalCalls.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/compiler/ExternalCalls.h"
+
+#include "ember/compiler/OpenMPShim.h"
+#include "ember/kernels/sgemm.h"
+#include "ember/random.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+extern "C" void cblas_dgemm(int, int, int, int, int, int, double, const double*, int, const double*, int, double,
+                            double*, int);
+
+namespace ember::compiler {
+
+namespace {
+
+// cblas_?gemm(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+template <bool kDouble> mlir::FunctionType gemm_type(mlir::MLIRContext* ctx) {
+  mlir::Builder b(ctx);
+  mlir::Type i32 = b.getI32Type(), ptr = mlir::LLVM::LLVMPointerType::get(ctx);
+  mlir::Type element = kDouble ? mlir::Type(b.getF64Type()) : mlir::Type(b.getF32Type());
+  return b.getFunctionType({i32, i32, i32, i32, i32, i32, element, ptr, i32, ptr, i32, element, ptr, i32}, {});
+}
+
+// ember_random_draw(kind, float32, low, high) -> f64
+mlir::FunctionType random_draw_type(mlir::MLIRContext* ctx) {
+  mlir::Builder b(ctx);
+  return b.getFunctionType({b.getI32Type(), b.getI32Type(), b.getF64Type(), b.getF64Type()}, {b.getF64Type()});
+}
+
+std::vector<ExternalFunction> make_registry() {
+  std::vector<ExternalFunction> all = {
+      // Float GEMMs go where eager's go (Note [oneDNN for sgemm]); an export
+      // links OpenBLAS's cblas_sgemm instead.
+      {"cblas_sgemm", &gemm_type<false>, reinterpret_cast<const void*>(&ember_cblas_sgemm), "libopenblas", nullptr},
+      {"cblas_dgemm", &gemm_type<true>, reinterpret_cast<const void*>(&cblas_dgemm), "libopenblas", nullptr},
+      {"ember_random_draw", &random_draw_type, reinterpret_cast<const void*>(&ember_random_draw), nullptr,
+       "draws from ember's random generator; an export has no ember runtime to draw from (pass the random tensor "
+       "as an input instead)"},
+  };
+  for (const auto& [name, address] : openmp_shim_symbols())
+    all.push_back({name, nullptr, address, nullptr,
+                   "is an OpenMP entry point; exports are compiled without parallel loops"});
+  return all;
+}
+
+}  // namespace
+
+const std::vector<ExternalFunction>& external_functions() {
+  static const std::vector<ExternalFunction> all = make_registry();
+  return all;
+}
+
+const ExternalFunction* find_external(llvm::StringRef name) {
+  for (const ExternalFunction& f : external_functions())
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+mlir::func::FuncOp declare_external(mlir::ModuleOp module, llvm::StringRef name) {
+  if (auto f = module.lookupSymbol<mlir::func::FuncOp>(name)) return f;
+  const ExternalFunction* entry = find_external(name);
+  if (!entry || !entry->type) {
+    module.emitError() << "ember: no external function @" << name << " in the registry (ExternalCalls.cpp)";
+    return {};
+  }
+  mlir::OpBuilder b(module.getBodyRegion());
+  auto f = b.create<mlir::func::FuncOp>(module.getLoc(), name, entry->type(module.getContext()));
+  f.setPrivate();
+  return f;
+}
+
+std::vector<std::string> unexportable_calls(mlir::ModuleOp module) {
+  std::vector<std::string> problems;
+  const auto check = [&](llvm::StringRef name) {
+    if (const ExternalFunction* f = find_external(name); f && !f->export_library)
+      problems.push_back(name.str() + ": " + f->unexportable);
+  };
+  for (auto f : module.getOps<mlir::func::FuncOp>())
+    if (f.isExternal()) check(f.getName());
+  for (auto f : module.getOps<mlir::LLVM::LLVMFuncOp>())
+    if (f.isExternal()) check(f.getName());
+  return problems;
+}
+
+}  // namespace ember::compiler

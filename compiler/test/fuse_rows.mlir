@@ -1,0 +1,25 @@
+// --ember-fuse-rows on its own: softmax's chain (max, exp, sum, divide over
+// the last dim, as --ember-decompose and elementwise fusion leave it)
+// becomes one loop over rows, each row read once into a vector, its max and
+// sum vector reductions, one reciprocal per row, and one write; the chain's
+// generics are left for the canonicalizer to drop (they are dead).
+// RUN: ember-opt --ember-decompose --convert-ember-to-linalg --linalg-fuse-elementwise-ops --canonicalize %s \
+// RUN:   | ember-opt --ember-fuse-rows | FileCheck %s
+
+// CHECK-LABEL: func.func @softmax
+// CHECK: %[[ROWS:.*]] = scf.for %[[ROW:.*]] = %{{.*}} to %c8 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<8x32xf32>)
+// CHECK:   tensor.extract_slice %arg0[%[[ROW]], 0] [1, 32] [1, 1]
+// CHECK:   %[[X:.*]] = vector.transfer_read {{.*}} : tensor<1x32xf32>, vector<1x32xf32>
+// CHECK:   vector.multi_reduction <maximumf>, %[[X]]
+// CHECK:   math.exp
+// CHECK:   vector.multi_reduction <add>
+// CHECK:   arith.divf %{{.*}}, %{{.*}} : vector<1xf32>
+// CHECK-NOT: arith.divf
+// CHECK:   arith.mulf
+// CHECK:   vector.transfer_write
+// CHECK:   tensor.insert_slice {{.*}} into %[[ACC]][%[[ROW]], 0]
+// CHECK: return %[[ROWS]]
+func.func @softmax(%x: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %y = ember.softmax %x {dim = 1 : i64} : tensor<8x32xf32> -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
+}

@@ -1,0 +1,25 @@
+// --ember-parallel-loops on its own: an outer loop over 1024 rows of 32
+// vectors each (32768 vector iterations, above the 16384 threshold) becomes
+// affine.parallel, which scf-to-openmp then runs on the OpenMP pool; a
+// nest of 64 rows of one vector stays serial (starting the pool costs more).
+// RUN: ember-opt --split-input-file --ember-jit-linalg --ember-jit-bufferize --ember-reductions-to-loops \
+// RUN:     --convert-linalg-to-affine-loops '--affine-super-vectorize=virtual-vector-size=16' %s \
+// RUN:   | ember-opt --split-input-file --ember-parallel-loops | FileCheck %s
+
+// CHECK-LABEL: func.func @forward(%{{.*}}: memref<1024x512xf32>
+// CHECK: affine.parallel (%{{.*}}) = (0) to (1024)
+// CHECK:   affine.for %{{.*}} = 0 to 512 step 16
+func.func @forward(%x: tensor<1024x512xf32>) -> tensor<1024x512xf32> {
+  %y = ember.tanh %x : tensor<1024x512xf32> -> tensor<1024x512xf32>
+  return %y : tensor<1024x512xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @forward(%{{.*}}: memref<64x16xf32>
+// CHECK-NOT: affine.parallel
+// CHECK: affine.for %{{.*}} = 0 to 64
+func.func @forward(%x: tensor<64x16xf32>) -> tensor<64x16xf32> {
+  %y = ember.tanh %x : tensor<64x16xf32> -> tensor<64x16xf32>
+  return %y : tensor<64x16xf32>
+}
