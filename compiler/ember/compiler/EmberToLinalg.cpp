@@ -225,7 +225,10 @@ struct ReductionToGeneric : mlir::RewritePattern {
     auto dims = op->getAttrOfType<mlir::DenseI64ArrayAttr>("dims").asArrayRef();
     llvm::SmallVector<bool> reduced(rank, dims.empty());
     for (int64_t d : dims) reduced[d < 0 ? d + rank : d] = true;
-    if (rank == 0) return mlir::failure();  // a 0-d reduction is an identity the eager path handles
+    if (rank == 0) {  // a reduction of one element is that element, in the result's type
+      rewriter.replaceOpWithNewOp<ir::CopyOp>(op, result, op->getOperand(0), mlir::TypeAttr::get(acc_type));
+      return mlir::success();
+    }
     mlir::MLIRContext* ctx = op->getContext();
     const mlir::Location loc = op->getLoc();
 
