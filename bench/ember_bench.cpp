@@ -20,13 +20,13 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "bench/report.h"
 #include "bench/workloads.h"
-#include "ember/serialize/atomic_file.h"
 #include "ember/ember.h"
+#include "ember/serialize/atomic_file.h"
 
 using nlohmann::json;
 
@@ -59,9 +59,9 @@ json run_one(const ember::bench::Workload& w, const std::string& mode, int threa
   auto times = ember::bench::time_iterations(prepared.run, warmup, iters);
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
-  json line = {{"workload", w.name}, {"mode", mode},         {"threads", threads},
-               {"median_ms", median}, {"min_ms", times.front()}, {"max_ms", times.back()},
-               {"iters", iters}};
+  json line = {
+      {"workload", w.name},      {"mode", mode},           {"threads", threads}, {"median_ms", median},
+      {"min_ms", times.front()}, {"max_ms", times.back()}, {"iters", iters}};
   if (prepared.compile_ms >= 0) line["compile_ms"] = prepared.compile_ms;
   if (w.extra) w.extra(line, median, iters);
   line["peak_rss_mb"] = peak_rss_mb();
@@ -71,10 +71,10 @@ json run_one(const ember::bench::Workload& w, const std::string& mode, int threa
 // Runs one (workload, mode, threads) in a child process (its own peak RSS);
 // nothing when the mode cannot run the workload (said on stderr) or it failed
 // (counted in `failures`).
-std::optional<json> run_in_child(const ember::bench::Workload& w, const std::string& mode, int threads, int warmup,
-                                 int iters, int& failures) {
-  std::cerr << "running " << w.name << " (" << mode << ", " << threads << " thread" << (threads > 1 ? "s" : "")
-            << ")...\n";
+std::optional<json> run_in_child(const ember::bench::Workload& w, const std::string& mode, int threads,
+                                 int warmup, int iters, int& failures) {
+  std::cerr << "running " << w.name << " (" << mode << ", " << threads << " thread"
+            << (threads > 1 ? "s" : "") << ")...\n";
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) {
     ++failures;
@@ -181,16 +181,19 @@ int main(int argc, char** argv) {
     for (int t : threads) {
       std::map<std::string, std::vector<json>> runs;
       for (int round = 0; round < rounds; ++round) {
-        std::vector<std::string> order = modes;  // every other round in reverse: neither mode always goes first
+        std::vector<std::string> order =
+            modes;  // every other round in reverse: neither mode always goes first
         if (round % 2 == 1) std::reverse(order.begin(), order.end());
         for (const auto& mode : order)
-          if (auto line = run_in_child(*w, mode, t, warmup, iters, failures)) runs[mode].push_back(std::move(*line));
+          if (auto line = run_in_child(*w, mode, t, warmup, iters, failures))
+            runs[mode].push_back(std::move(*line));
       }
       for (const auto& mode : modes) {
         std::vector<json>& lines = runs[mode];
         if (lines.empty()) continue;
-        std::sort(lines.begin(), lines.end(),
-                  [](const json& a, const json& b) { return a["median_ms"].get<double>() < b["median_ms"].get<double>(); });
+        std::sort(lines.begin(), lines.end(), [](const json& a, const json& b) {
+          return a["median_ms"].get<double>() < b["median_ms"].get<double>();
+        });
         json line = lines[lines.size() / 2];
         line["rounds"] = static_cast<int>(lines.size());
         std::cout << line.dump() << "\n" << std::flush;
@@ -199,14 +202,15 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::fprintf(stderr, "\n%-14s %-8s %7s %11s %11s %9s  %s\n", "workload", "mode", "threads", "median ms", "min ms",
-               "rss MB", "notes");
+  std::fprintf(stderr, "\n%-14s %-8s %7s %11s %11s %9s  %s\n", "workload", "mode", "threads", "median ms",
+               "min ms", "rss MB", "notes");
   for (const auto& r : results) {
     std::string notes;
     if (r.contains("us_per_op")) notes = "us/op " + std::to_string(r["us_per_op"].get<double>());
     if (r.contains("us_per_op_grad_mode"))
       notes += " (grad mode " + std::to_string(r["us_per_op_grad_mode"].get<double>()) + ")";
-    if (r.contains("compile_ms")) notes += " compile " + std::to_string(r["compile_ms"].get<double>()) + " ms";
+    if (r.contains("compile_ms"))
+      notes += " compile " + std::to_string(r["compile_ms"].get<double>()) + " ms";
     if (r.contains("gb_per_s")) notes = "GB/s " + std::to_string(r["gb_per_s"].get<double>());
     if (r.contains("fraction_of_blas"))
       notes = "GFLOP/s " + std::to_string(r["gflops"].get<double>()) + ", " +
@@ -219,8 +223,8 @@ int main(int argc, char** argv) {
   std::cerr << "\ndynamic (eager) against static (compiled):\n" << ember::bench::table(rows, other_name);
   if (!svg_path.empty()) {
     try {
-      ember::write_file_atomically(svg_path, [&](std::ostream& o) { o << ember::bench::svg(rows, other_name); },
-                                   "ember-bench --svg");
+      ember::write_file_atomically(
+          svg_path, [&](std::ostream& o) { o << ember::bench::svg(rows, other_name); }, "ember-bench --svg");
       std::cerr << "chart written to " << svg_path << "\n";
     } catch (const ember::Error& e) {
       std::cerr << e.what() << "\n";

@@ -77,21 +77,25 @@ std::string table(const std::vector<Row>& rows, const std::string& other_name) {
   o << "\n";
   for (const Row& r : rows) {
     const double be = break_even_calls(r);
-    const std::string speedup = r.eager_ms > 0 && r.compiled_ms > 0 ? number(r.eager_ms / r.compiled_ms, "%.2fx") : "-";
-    const std::string even = be >= 0 ? number(be, "%.0f calls") : (r.compiled_ms > 0 && r.eager_ms > 0 ? "never" : "-");
-    std::snprintf(line, sizeof line, "%-13s %3d %10s %11s %8s %11s %10s %8s %8s", r.workload.c_str(), r.threads,
-                  number(r.eager_ms).c_str(), number(r.compiled_ms).c_str(), speedup.c_str(),
+    const std::string speedup =
+        r.eager_ms > 0 && r.compiled_ms > 0 ? number(r.eager_ms / r.compiled_ms, "%.2fx") : "-";
+    const std::string even =
+        be >= 0 ? number(be, "%.0f calls") : (r.compiled_ms > 0 && r.eager_ms > 0 ? "never" : "-");
+    std::snprintf(line, sizeof line, "%-13s %3d %10s %11s %8s %11s %10s %8s %8s", r.workload.c_str(),
+                  r.threads, number(r.eager_ms).c_str(), number(r.compiled_ms).c_str(), speedup.c_str(),
                   number(r.compile_ms, "%.0f").c_str(), even.c_str(), number(r.eager_rss_mb, "%.0f").c_str(),
                   number(r.compiled_rss_mb, "%.0f").c_str());
     o << line;
     if (!other_name.empty()) {
-      const std::string ratio = r.other_ms > 0 && best_ember(r) > 0 ? number(best_ember(r) / r.other_ms, "%.2f") : "-";
+      const std::string ratio =
+          r.other_ms > 0 && best_ember(r) > 0 ? number(best_ember(r) / r.other_ms, "%.2f") : "-";
       std::snprintf(line, sizeof line, " %12s %10s", number(r.other_ms).c_str(), ratio.c_str());
       o << line;
     }
     o << "\n";
   }
-  o << "speed-up: eager / compiled; break-even: compile ms / ms saved per call; ember/them: ember's best mode over "
+  o << "speed-up: eager / compiled; break-even: compile ms / ms saved per call; ember/them: ember's best "
+       "mode over "
        "theirs (below 1: ember is faster)\n";
   return o.str();
 }
@@ -106,26 +110,27 @@ std::string svg(const std::vector<Row>& rows, const std::string& other_name) {
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
     << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
     << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    << "<text x=\"10\" y=\"20\" font-size=\"14\">ember-bench: median ms per iteration (shorter is faster; each "
+    << "<text x=\"10\" y=\"20\" font-size=\"14\">ember-bench: median ms per iteration (shorter is faster; "
+       "each "
        "group scaled to its slowest bar)</text>\n";
   const char* colors[] = {"#d95f02", "#1b9e77", "#7570b3"};
   const std::string names[] = {"eager", "compiled", other_name};
   for (int k = 0; k < bars; ++k)
-    o << "<rect x=\"" << 10 + k * 130 << "\" y=\"32\" width=\"12\" height=\"12\" fill=\"" << colors[k] << "\"/><text x=\""
-      << 26 + k * 130 << "\" y=\"43\">" << names[k] << "</text>\n";
+    o << "<rect x=\"" << 10 + k * 130 << "\" y=\"32\" width=\"12\" height=\"12\" fill=\"" << colors[k]
+      << "\"/><text x=\"" << 26 + k * 130 << "\" y=\"43\">" << names[k] << "</text>\n";
   int y = 56;
   for (const Row& r : rows) {
     const double values[] = {r.eager_ms, r.compiled_ms, r.other_ms};
     double top = 0;
     for (int k = 0; k < bars; ++k) top = std::max(top, values[k]);
-    o << "<text x=\"10\" y=\"" << y + bars * bar / 2 + 4 << "\">" << r.workload << " (" << r.threads << " thread"
-      << (r.threads > 1 ? "s" : "") << ")</text>\n";
+    o << "<text x=\"10\" y=\"" << y + bars * bar / 2 + 4 << "\">" << r.workload << " (" << r.threads
+      << " thread" << (r.threads > 1 ? "s" : "") << ")</text>\n";
     for (int k = 0; k < bars; ++k) {
       if (values[k] <= 0 || top <= 0) continue;
       const int w = std::max(1, static_cast<int>(plot * values[k] / top));
-      o << "<rect x=\"" << label << "\" y=\"" << y + k * bar << "\" width=\"" << w << "\" height=\"" << bar - 2
-        << "\" fill=\"" << colors[k] << "\"/><text x=\"" << label + w + 4 << "\" y=\"" << y + k * bar + bar - 5 << "\">"
-        << number(values[k], "%.2f") << " ms</text>\n";
+      o << "<rect x=\"" << label << "\" y=\"" << y + k * bar << "\" width=\"" << w << "\" height=\""
+        << bar - 2 << "\" fill=\"" << colors[k] << "\"/><text x=\"" << label + w + 4 << "\" y=\""
+        << y + k * bar + bar - 5 << "\">" << number(values[k], "%.2f") << " ms</text>\n";
     }
     y += group;
   }

@@ -22,7 +22,8 @@ struct Row {
 
 // Rows in the order the results came, with `other` lines (any mode; the
 // fastest counts) matched by workload and threads.
-std::vector<Row> make_rows(const std::vector<nlohmann::json>& results, const std::vector<nlohmann::json>& other);
+std::vector<Row> make_rows(const std::vector<nlohmann::json>& results,
+                           const std::vector<nlohmann::json>& other);
 
 // The break-even number of calls: compile time over the time a compiled call
 // saves; negative when compiling never pays off (compiled is not faster).

@@ -12,9 +12,9 @@
 #include <optional>
 #include <thread>
 
+#include "ember/ember.h"
 #include "ember/jit/jit.h"
 #include "ember/kernels/sgemm.h"
-#include "ember/ember.h"
 #include "ember/tracer/trace.h"
 
 namespace ember::bench {
@@ -35,7 +35,8 @@ constexpr int kDispatchOps = 100000;
 // that stayed eager is an error rather than an "eager" figure in the
 // compiled column.
 // Inference workloads run under no_grad; a training step needs grad mode.
-Prepared compiled(const tracer::TracedFn& fn, const std::vector<Tensor>& inputs, int calls = 1, bool grad = false) {
+Prepared compiled(const tracer::TracedFn& fn, const std::vector<Tensor>& inputs, int calls = 1,
+                  bool grad = false) {
   std::optional<NoGradGuard> no_grad;
   if (!grad) no_grad.emplace();
   auto f = std::make_shared<jit::CompiledFunction>(jit::compile(fn));
@@ -66,19 +67,22 @@ Prepared in_mode(const std::string& mode, const tracer::TracedFn& fn, const std:
 Workload dispatch_workload() {
   return {"dispatch", "y = x + x on a [16] tensor, 100,000 times (no_grad scope)",
           [](const std::string& mode) {
-            return in_mode(mode, [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + in[0]}; },
-                           {uniform_input({16})}, kDispatchOps);
+            return in_mode(
+                mode, [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + in[0]}; },
+                {uniform_input({16})}, kDispatchOps);
           },
           [](nlohmann::json& line, double median_ms, int iters) {
             line["us_per_op"] = median_ms * 1000.0 / kDispatchOps;
             if (line["mode"] != "eager") return;
             // The same in grad mode, with inputs that do not require grad.
             Tensor x = uniform_input({16});
-            const auto times = time_iterations([x] {
-              for (int i = 0; i < kDispatchOps; ++i) {
-                Tensor y = x + x;
-              }
-            }, 1, std::max(iters, 3));
+            const auto times = time_iterations(
+                [x] {
+                  for (int i = 0; i < kDispatchOps; ++i) {
+                    Tensor y = x + x;
+                  }
+                },
+                1, std::max(iters, 3));
             line["us_per_op_grad_mode"] = median(times) * 1000.0 / kDispatchOps;
           }};
 }
@@ -88,10 +92,12 @@ constexpr double kMiB = 1024.0 * 1024.0;
 Workload ew_chain_workload() {
   return {"ew_chain", "y = tanh(x * 1.5 + 0.5) * sigmoid(x) + x, x: [4194304]",
           [](const std::string& mode) {
-            return in_mode(mode, [](const std::vector<Tensor>& in) {
-              const Tensor& x = in[0];
-              return std::vector<Tensor>{(x * 1.5 + 0.5).tanh() * x.sigmoid() + x};
-            }, {uniform_input({4194304})});
+            return in_mode(mode,
+                           [](const std::vector<Tensor>& in) {
+                             const Tensor& x = in[0];
+                             return std::vector<Tensor>{(x * 1.5 + 0.5).tanh() * x.sigmoid() + x};
+                           },
+                           {uniform_input({4194304})});
           },
           [](nlohmann::json& line, double median_ms, int) {
             line["gb_per_s"] = 2 * 16 * kMiB / (median_ms * 1e6);  // read x, write y
@@ -102,9 +108,11 @@ Workload norm_softmax_workload() {
   return {"norm_softmax", "y = softmax(layer_norm(x, weight, bias), -1), x: [4096, 1024]",
           [](const std::string& mode) {
             Tensor w = uniform_input({1024}), b = uniform_input({1024});
-            return in_mode(mode, [w, b](const std::vector<Tensor>& in) {
-              return std::vector<Tensor>{layer_norm(in[0], {1024}, w, b).softmax(-1)};
-            }, {uniform_input({4096, 1024})});
+            return in_mode(mode,
+                           [w, b](const std::vector<Tensor>& in) {
+                             return std::vector<Tensor>{layer_norm(in[0], {1024}, w, b).softmax(-1)};
+                           },
+                           {uniform_input({4096, 1024})});
           },
           [](nlohmann::json& line, double median_ms, int) {
             line["gb_per_s"] = 2 * 16 * kMiB / (median_ms * 1e6);
@@ -116,19 +124,23 @@ constexpr int64_t kMatmulN = 1024;
 Workload matmul_workload() {
   return {"matmul", "C = A @ B, A and B: [1024, 1024]",
           [](const std::string& mode) {
-            return in_mode(mode, [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
-                           {uniform_input({kMatmulN, kMatmulN}), uniform_input({kMatmulN, kMatmulN})});
+            return in_mode(
+                mode, [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
+                {uniform_input({kMatmulN, kMatmulN}), uniform_input({kMatmulN, kMatmulN})});
           },
           [](nlohmann::json& line, double median_ms, int iters) {
             const double flops = 2.0 * kMatmulN * kMatmulN * kMatmulN;
             line["gflops"] = flops / (median_ms * 1e6);
             // The ceiling: the GEMM ember calls (oneDNN, Note [oneDNN for sgemm])
             // alone on buffers of the same size, in the same run.
-            std::vector<float> a(kMatmulN * kMatmulN, 0.5f), b(kMatmulN * kMatmulN, 0.25f), c(kMatmulN * kMatmulN);
-            const auto times = time_iterations([&] {
-              kernels::sgemm(false, false, kMatmulN, kMatmulN, kMatmulN, 1.0f, a.data(), kMatmulN, b.data(), kMatmulN,
-                             0.0f, c.data(), kMatmulN);
-            }, 3, std::max(iters, 3));
+            std::vector<float> a(kMatmulN * kMatmulN, 0.5f), b(kMatmulN * kMatmulN, 0.25f),
+                c(kMatmulN * kMatmulN);
+            const auto times = time_iterations(
+                [&] {
+                  kernels::sgemm(false, false, kMatmulN, kMatmulN, kMatmulN, 1.0f, a.data(), kMatmulN,
+                                 b.data(), kMatmulN, 0.0f, c.data(), kMatmulN);
+                },
+                3, std::max(iters, 3));
             line["blas_median_ms"] = median(times);
             line["blas_gflops"] = flops / (median(times) * 1e6);
             line["fraction_of_blas"] = median(times) / median_ms;
@@ -138,27 +150,32 @@ Workload matmul_workload() {
 // WORKLOADS.md's MLP: Linear(784,1024)-ReLU-Linear(1024,1024)-ReLU-Linear(1024,10).
 // nn::Linear's default init is uniform in +-1/sqrt(fan_in), as the workloads ask.
 std::shared_ptr<nn::Sequential> make_mlp() {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 1024), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(1024, 1024), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(1024, 10));
+  return std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Linear>(784, 1024), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(1024, 1024), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(1024, 10));
 }
 constexpr int64_t kBatch = 128;
 
 Workload mlp_infer_workload() {
-  return {"mlp_infer", "forward of the 784-1024-1024-10 MLP, batch 128",
+  return {"mlp_infer",
+          "forward of the 784-1024-1024-10 MLP, batch 128",
           [](const std::string& mode) {
             auto model = make_mlp();
-            return in_mode(mode, [model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; },
-                           {uniform_input({kBatch, 784})});
+            return in_mode(
+                mode, [model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; },
+                {uniform_input({kBatch, 784})});
           },
           {}};
 }
 
 Workload mlp_train_workload() {
-  return {"mlp_train", "forward, cross-entropy, backward and SGD step (lr 0.01, momentum 0.9), batch 128",
+  return {"mlp_train",
+          "forward, cross-entropy, backward and SGD step (lr 0.01, momentum 0.9), batch 128",
           [](const std::string& mode) -> Prepared {
             auto model = make_mlp();
-            auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
+            auto opt = std::make_shared<optim::SGD>(model->parameters(),
+                                                    optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
             tracer::TracedFn step = [model, opt](const std::vector<Tensor>& in) {
               opt->zero_grad();
               Tensor loss = nn::cross_entropy((*model)(in[0]), in[1]);
@@ -181,7 +198,8 @@ constexpr int kServeCalls = 100;
 
 class Clients {
  public:
-  Clients(int count, std::function<void()> call) : call_(std::move(call)), start_(count + 1), done_(count + 1) {
+  Clients(int count, std::function<void()> call)
+      : call_(std::move(call)), start_(count + 1), done_(count + 1) {
     for (int c = 0; c < count; ++c)
       threads_.emplace_back([this] {
         NoGradGuard no_grad;
@@ -239,15 +257,16 @@ std::vector<double> time_iterations(const std::function<void()>& iteration, int 
   for (int i = 0; i < iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
     iteration();
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   return times;
 }
 
 const std::vector<Workload>& workloads() {
-  static const std::vector<Workload> all = {dispatch_workload(), ew_chain_workload(), norm_softmax_workload(),
-                                            matmul_workload(), mlp_infer_workload(), mlp_train_workload(),
-                                            serve_workload()};
+  static const std::vector<Workload> all = {
+      dispatch_workload(),  ew_chain_workload(),  norm_softmax_workload(), matmul_workload(),
+      mlp_infer_workload(), mlp_train_workload(), serve_workload()};
   return all;
 }
 

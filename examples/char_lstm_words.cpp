@@ -74,15 +74,15 @@ int main(int argc, char** argv) {
       smoothed = 0.95 * smoothed + 0.05 * loss.item<double>();
       chars += b.target.ne(kIgnoreIndex).sum().item<int64_t>();
       if (step % 10 == 0 || step == steps)
-        progress.update("step %4d/%d  loss %.3f nats/char  batch length %2lld  %.0f chars/s", step, steps, smoothed,
-                        (long long)b.data.size(0), double(chars) / progress.seconds());
+        progress.update("step %4d/%d  loss %.3f nats/char  batch length %2lld  %.0f chars/s", step, steps,
+                        smoothed, (long long)b.data.size(0), double(chars) / progress.seconds());
     }
   }
   progress.done();
   std::mt19937_64 gen(0);
   std::printf("samples:");
   for (int i = 0; i < samples; ++i) std::printf(" %s", sample_word(model, gen).c_str());
-  std::printf("\nchar_lstm_words: loss %.3f nats/char after %d steps (uniform %.3f), %.1f s\n", smoothed, steps,
-              std::log(double(data::kVocabSize)), progress.seconds());
+  std::printf("\nchar_lstm_words: loss %.3f nats/char after %d steps (uniform %.3f), %.1f s\n", smoothed,
+              steps, std::log(double(data::kVocabSize)), progress.seconds());
   return smoothed < 2.5 ? 0 : 1;
 }

@@ -17,9 +17,10 @@ int main(int argc, char** argv) {
   const examples::DigitsSplit split = examples::load_digits_split({1, 8, 8});
 
   auto model = std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Conv2d>(1, 16, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-      std::make_shared<nn::Conv2d>(16, 32, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(32 * 2 * 2, 10));
+      std::make_shared<nn::Conv2d>(1, 16, 3, 1, 1), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Conv2d>(16, 32, 3, 1, 1),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(32 * 2 * 2, 10));
   std::cout << *model << "\n";
   optim::Adam opt(model->parameters(), {.lr = 3e-3});
   std::printf("cnn_digits: ");

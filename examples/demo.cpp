@@ -41,13 +41,15 @@ tracer::TracedFn training_step(std::shared_ptr<nn::Sequential> model, std::share
 }
 
 double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // Trains for `epochs` through `step` (eager or compiled); returns the time
 // spent in steps, excluding the first `untimed` calls (warm-up, compile).
-double train(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& step, nn::Sequential& model,
-             const examples::DigitsSplit& split, int epochs, const char* label, int untimed) {
+double train(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& step,
+             nn::Sequential& model, const examples::DigitsSplit& split, int epochs, const char* label,
+             int untimed) {
   data::DataLoader loader(split.train, {.batch_size = 32, .shuffle = true, .seed = 0, .drop_last = true});
   examples::Progress progress;
   double step_ms = 0;
@@ -64,8 +66,8 @@ double train(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)
     }
     NoGradGuard no_grad;
     const double acc = examples::accuracy(model(split.test_x), split.test_y);
-    progress.update("%-9s epoch %2d/%d  loss %.4f  test accuracy %.2f%%", label, epoch, epochs, loss_sum / batches,
-                    100 * acc);
+    progress.update("%-9s epoch %2d/%d  loss %.4f  test accuracy %.2f%%", label, epoch, epochs,
+                    loss_sum / batches, 100 * acc);
   }
   progress.done();
   return step_ms;
@@ -92,29 +94,34 @@ int main(int argc, char** argv) {
   // 1. Eager.
   std::printf("1. eager training (define-by-run: every op runs as it is called)\n");
   std::fflush(stdout);  // progress lines go to stderr
-  const double eager_ms = train(training_step(eager_model, eager_opt), *eager_model, split, epochs, "eager", 2);
+  const double eager_ms =
+      train(training_step(eager_model, eager_opt), *eager_model, split, epochs, "eager", 2);
 
   // 2. The same step, compiled.
   std::printf("2. the same training step through jit::compile (traced once, fused native code after)\n");
   std::fflush(stdout);
-  auto step = std::make_shared<jit::CompiledFunction>(jit::compile(training_step(compiled_model, compiled_opt)));
-  const double compiled_ms = train([step](const std::vector<Tensor>& in) { return (*step)(in); }, *compiled_model,
-                                   split, epochs, "compiled", 2);
+  auto step =
+      std::make_shared<jit::CompiledFunction>(jit::compile(training_step(compiled_model, compiled_opt)));
+  const double compiled_ms = train([step](const std::vector<Tensor>& in) { return (*step)(in); },
+                                   *compiled_model, split, epochs, "compiled", 2);
   const jit::Stats& stats = step->stats();
   double max_diff = 0;
   {
     auto a = eager_model->parameters(), b = compiled_model->parameters();
-    for (size_t i = 0; i < a.size(); ++i) max_diff = std::max(max_diff, (a[i] - b[i]).abs().max().item<double>());
+    for (size_t i = 0; i < a.size(); ++i)
+      max_diff = std::max(max_diff, (a[i] - b[i]).abs().max().item<double>());
   }
   NoGradGuard no_grad;
   const double eager_acc = examples::accuracy((*eager_model)(split.test_x), split.test_y);
   const double compiled_acc = examples::accuracy((*compiled_model)(split.test_x), split.test_y);
-  std::printf("   test accuracy: eager %.2f%%, compiled %.2f%%; largest parameter difference %.2g\n", 100 * eager_acc,
-              100 * compiled_acc, max_diff);
-  std::printf("   training steps: eager %.3f ms, compiled %.3f ms per step (%.2fx); compiled once in %.0f ms; %lld of "
-              "%lld calls native\n",
-              eager_ms / double(stats.calls - 2), compiled_ms / double(stats.calls - 2), eager_ms / compiled_ms,
-              stats.compile_ms, (long long)stats.hits, (long long)stats.calls);
+  std::printf("   test accuracy: eager %.2f%%, compiled %.2f%%; largest parameter difference %.2g\n",
+              100 * eager_acc, 100 * compiled_acc, max_diff);
+  std::printf(
+      "   training steps: eager %.3f ms, compiled %.3f ms per step (%.2fx); compiled once in %.0f ms; %lld "
+      "of "
+      "%lld calls native\n",
+      eager_ms / double(stats.calls - 2), compiled_ms / double(stats.calls - 2), eager_ms / compiled_ms,
+      stats.compile_ms, (long long)stats.hits, (long long)stats.calls);
 
   // 3. Inference, compiled: the whole test set in one call, and one image
   // at a time (what a server does), each against eager.
@@ -138,9 +145,10 @@ int main(int argc, char** argv) {
     const double compiled_infer = time_calls([&] { infer({x}); });
     const double diff = (infer({x})[0] - (*compiled_model)(x)).abs().max().item<double>();
     infer_diff = std::max(infer_diff, diff);
-    std::printf("   %lld image%s per call: eager %.2f us, compiled %.2f us (%.2fx); largest difference %.2g\n",
-                (long long)x.size(0), x.size(0) == 1 ? "" : "s", 1000 * eager_infer, 1000 * compiled_infer,
-                eager_infer / compiled_infer, diff);
+    std::printf(
+        "   %lld image%s per call: eager %.2f us, compiled %.2f us (%.2fx); largest difference %.2g\n",
+        (long long)x.size(0), x.size(0) == 1 ? "" : "s", 1000 * eager_infer, 1000 * compiled_infer,
+        eager_infer / compiled_infer, diff);
   }
 
   // 4. Export one image's classification as native code with a C entry point.
@@ -154,7 +162,8 @@ int main(int argc, char** argv) {
   {
     std::ofstream(dir + "/digit.bin", std::ios::binary)
         .write(static_cast<const char*>(image.data_ptr()), static_cast<std::streamsize>(image.numel() * 4));
-    std::ofstream(dir + "/main.c") << R"(// main.c - classify one 8x8 digit (64 floats in a file) with the exported model.
+    std::ofstream(dir + "/main.c")
+        << R"(// main.c - classify one 8x8 digit (64 floats in a file) with the exported model.
 #include <stdio.h>
 #include "model.h"
 int main(int argc, char** argv) {
@@ -171,11 +180,12 @@ int main(int argc, char** argv) {
 )";
   }
   const int64_t predicted = (*compiled_model)(image).argmax(1).item<int64_t>();
-  std::printf("   ember predicts %lld for %s/digit.bin (label %lld). Build and run the C program:\n", (long long)predicted,
-              dir.c_str(), (long long)split.test_y[0].item<int64_t>());
-  std::printf("   cc -O2 -o %s/classify %s/main.c %s/model.o %s -lm -Wl,-rpath,%s && %s/classify %s/digit.bin\n",
-              dir.c_str(), dir.c_str(), dir.c_str(), EMBER_OPENBLAS_LIBRARY, EMBER_OPENBLAS_DIR, dir.c_str(),
-              dir.c_str());
+  std::printf("   ember predicts %lld for %s/digit.bin (label %lld). Build and run the C program:\n",
+              (long long)predicted, dir.c_str(), (long long)split.test_y[0].item<int64_t>());
+  std::printf(
+      "   cc -O2 -o %s/classify %s/main.c %s/model.o %s -lm -Wl,-rpath,%s && %s/classify %s/digit.bin\n",
+      dir.c_str(), dir.c_str(), dir.c_str(), EMBER_OPENBLAS_LIBRARY, EMBER_OPENBLAS_DIR, dir.c_str(),
+      dir.c_str());
   const bool same = std::abs(eager_acc - compiled_acc) < 0.01 && max_diff < 1e-3 && infer_diff < 1e-4;
   if (!same) std::printf("the compiled run does not reproduce the eager one\n");
   return same ? 0 : 1;

@@ -20,8 +20,9 @@ int main(int argc, char** argv) {
   manual_seed(0);
   const examples::DigitsSplit split = examples::load_digits_split({64});
 
-  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(64, 128), std::make_shared<nn::ReLU>(),
-                                                std::make_shared<nn::Linear>(128, 10));
+  auto model =
+      std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(64, 128), std::make_shared<nn::ReLU>(),
+                                       std::make_shared<nn::Linear>(128, 10));
   std::cout << *model << "\n";
   if (examples::has_flag(argc, argv, "--watch")) {
     auto watch = nn::watch_layers(*model, std::cout);

@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
   std::vector<Tensor> velocity;
   for (Tensor* p : params) velocity.push_back(zeros_like(*p));
 
-  std::printf("two_layer_net: %lld samples, %lld -> %lld -> 1, SGD lr %.2f momentum %.1f\n",
-              (long long)n, (long long)features, (long long)hidden, lr, momentum);
+  std::printf("two_layer_net: %lld samples, %lld -> %lld -> 1, SGD lr %.2f momentum %.1f\n", (long long)n,
+              (long long)features, (long long)hidden, lr, momentum);
   const auto start = std::chrono::steady_clock::now();
   double first = 0, last = 0;
   for (int step = 0; step <= steps; ++step) {

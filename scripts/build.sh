@@ -2,8 +2,8 @@
 # Configures and builds ember into build/ (or build-asan/ with --sanitize,
 # build-tsan/ with --tsan, build-fuzz/ with --fuzz).
 # Usage: scripts/build.sh [--sanitize | --tsan | --fuzz] [extra cmake args...]
-# With --sanitize only the tests of the layers below MLIR are built (the
-# MLIR layers link Debian's uninstrumented libMLIR); with --tsan, the
+# With --sanitize the tests of every layer are built (ember's own compiler
+# code instrumented; Debian's libMLIR/libLLVM are not); with --tsan, the
 # concurrency tests (ember's own code instrumented, libMLIR not); with
 # --fuzz, the libFuzzer harnesses, built by clang.
 set -euo pipefail
@@ -25,7 +25,8 @@ elif [ "${1:-}" = "--fuzz" ]; then
 fi
 cmake -S . -B "$dir" -G Ninja "${args[@]}" "$@" >/dev/null
 if [ "$dir" = build-asan ]; then
-  cmake --build "$dir" --target runtime_tests nn_tests tracer_tests num_threads_env_test
+  cmake --build "$dir" --target runtime_tests nn_tests tracer_tests num_threads_env_test compiler_tests ember-opt \
+    ember-compile fuzz_regression_tests
 elif [ "$dir" = build-tsan ]; then
   cmake --build "$dir" --target concurrency_tests
 elif [ "$dir" = build-fuzz ]; then

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ gcc ccache pkg-config
   python3-yaml             # tools/opgen reads the op schema (runtime/ember/ops.yaml)
+  clang-format             # scripts/check_format.sh: every C++ file as .clang-format makes it
   libopenblas-openmp-dev   # BLAS, OpenMP build: one thread pool shared with our kernels
   libdnnl-dev              # oneDNN: float GEMMs with AVX-512 kernels (2x OpenBLAS here)
   libgtest-dev

@@ -40,7 +40,8 @@ DType dtype_for(mlir::Type t) {
 // uniform [-1, 1) inputs, printing what came out and how long it took.
 // written_into[r]: the argument result r is a write-back of (ember.in_place),
 // or -1; such results are printed from their argument when computed in place.
-void run(mlir::ModuleOp module, const std::string& function, const std::vector<int64_t>& written_into, int runs) {
+void run(mlir::ModuleOp module, const std::string& function, const std::vector<int64_t>& written_into,
+         int runs) {
   auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
   std::vector<bool> in_place(written_into.size(), false);
   for (int64_t r : compiler::in_place_results(module, function)) in_place[r] = true;
@@ -49,7 +50,8 @@ void run(mlir::ModuleOp module, const std::string& function, const std::vector<i
   const auto types = func.getArgumentTypes().drop_back();  // the last is the workspace
   for (mlir::Type t : types) {
     auto type = mlir::cast<mlir::ShapedType>(t);
-    args.push_back((rand(std::vector<int64_t>(type.getShape().begin(), type.getShape().end())) * 2 - 1).to(dtype_for(type.getElementType())));
+    args.push_back((rand(std::vector<int64_t>(type.getShape().begin(), type.getShape().end())) * 2 - 1)
+                       .to(dtype_for(type.getElementType())));
   }
   const auto out_params = static_cast<int64_t>(std::count(in_place.begin(), in_place.end(), false));
   std::vector<Tensor> outs;
@@ -70,14 +72,16 @@ void run(mlir::ModuleOp module, const std::string& function, const std::vector<i
   for (int r = 0; r < std::max(runs, 1); ++r) {
     const auto start = std::chrono::steady_clock::now();
     packed.call(*entry);
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(times.begin(), times.end());
   for (size_t i = 0; i < outs.size(); ++i) {
     std::cout << "result " << i << ": " << outs[i].sizes() << " " << dtype_name(outs[i].dtype()) << "\n";
     const Tensor flat = outs[i].reshape({-1}).to(DType::Float64);
     std::cout << "  first values:";
-    for (int64_t k = 0; k < std::min<int64_t>(flat.numel(), 8); ++k) std::cout << " " << flat[k].item<double>();
+    for (int64_t k = 0; k < std::min<int64_t>(flat.numel(), 8); ++k)
+      std::cout << " " << flat[k].item<double>();
     std::cout << "\n";
   }
   std::cout << "median " << times[times.size() / 2] << " ms over " << times.size() << " calls\n";
@@ -109,7 +113,8 @@ int main(int argc, char** argv) {
   try {
     const auto context = ember::compiler::make_context();
     llvm::SourceMgr sources;
-    mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(path, sources, context.get());
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        mlir::parseSourceFile<mlir::ModuleOp>(path, sources, context.get());
     if (!module) {
       std::cerr << "ember-compile: " << path << " does not parse as an MLIR module (see above)\n";
       return 1;
@@ -119,7 +124,8 @@ int main(int argc, char** argv) {
       for (auto f : module->getOps<mlir::func::FuncOp>())
         if (f.isPublic()) names.push_back(f.getName().str());
       if (names.size() != 1) {
-        std::cerr << "ember-compile: " << path << " has " << names.size() << " public functions; name one with -f\n";
+        std::cerr << "ember-compile: " << path << " has " << names.size()
+                  << " public functions; name one with -f\n";
         return 1;
       }
       function = names.front();

@@ -38,7 +38,8 @@ class Progress {
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
-  template <typename... Args> void update(const char* fmt, Args... args) {
+  template <typename... Args>
+  void update(const char* fmt, Args... args) {
     char line[256];
     std::snprintf(line, sizeof line, fmt, args...);
     std::fprintf(stderr, tty_ ? "\r%-100s" : "%s\n", line);

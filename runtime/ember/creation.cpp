@@ -34,13 +34,15 @@ Tensor full(IntArrayRef shape, Scalar value, DType dtype, const Loc& loc) {
 }
 Tensor zeros_like(const Tensor& t, const Loc& loc) { return zeros(t.sizes(), t.dtype(), loc); }
 Tensor ones_like(const Tensor& t, const Loc& loc) { return ones(t.sizes(), t.dtype(), loc); }
-Tensor full_like(const Tensor& t, Scalar value, const Loc& loc) { return full(t.sizes(), value, t.dtype(), loc); }
+Tensor full_like(const Tensor& t, Scalar value, const Loc& loc) {
+  return full(t.sizes(), value, t.dtype(), loc);
+}
 
 Tensor arange(Scalar end, const Loc& loc) { return arange(0, end, 1, loc); }
 
 Tensor arange(Scalar start, Scalar end, Scalar step, const Loc& loc) {
-  const bool floating = start.kind() == DType::Float64 || end.kind() == DType::Float64 ||
-                        step.kind() == DType::Float64;
+  const bool floating =
+      start.kind() == DType::Float64 || end.kind() == DType::Float64 || step.kind() == DType::Float64;
   return arange(start, end, step, floating ? DType::Float32 : DType::Int64, loc);
 }
 
@@ -63,8 +65,12 @@ Tensor eye(int64_t n, int64_t m, DType dtype, const Loc& loc) {
   return create(OpId::eye, {n, m < 0 ? n : m}, dtype, 0, 0, loc);
 }
 
-Tensor rand(IntArrayRef shape, DType dtype, const Loc& loc) { return create(OpId::rand, shape, dtype, 0, 0, loc); }
-Tensor randn(IntArrayRef shape, DType dtype, const Loc& loc) { return create(OpId::randn, shape, dtype, 0, 0, loc); }
+Tensor rand(IntArrayRef shape, DType dtype, const Loc& loc) {
+  return create(OpId::rand, shape, dtype, 0, 0, loc);
+}
+Tensor randn(IntArrayRef shape, DType dtype, const Loc& loc) {
+  return create(OpId::randn, shape, dtype, 0, 0, loc);
+}
 Tensor randint(int64_t low, int64_t high, IntArrayRef shape, DType dtype, const Loc& loc) {
   return create(OpId::randint, shape, dtype, double(low), double(high), loc);
 }
@@ -81,7 +87,8 @@ Tensor scalar_tensor(Scalar value, const Loc& loc) {
   return t;
 }
 
-template <typename T> Tensor tensor(const std::vector<T>& values, IntArrayRef shape, const Loc& loc) {
+template <typename T>
+Tensor tensor(const std::vector<T>& values, IntArrayRef shape, const Loc& loc) {
   Shape s = shape.empty() ? Shape{static_cast<int64_t>(values.size())} : Shape(shape, loc);
   EMBER_CHECK(s.numel() == static_cast<int64_t>(values.size()), loc, "tensor: ", values.size(),
               " values do not fill shape ", s);

@@ -69,7 +69,8 @@ UserLocScope::UserLocScope(const Loc& loc) : previous_(tl_user_loc), loc_(loc) {
 UserLocScope::~UserLocScope() { tl_user_loc = previous_; }
 
 const Loc& effective_loc(const Loc& loc) {
-  if (tl_user_loc && inside_ember(loc)) [[unlikely]] return *tl_user_loc;
+  if (tl_user_loc && inside_ember(loc)) [[unlikely]]
+    return *tl_user_loc;
   return loc;
 }
 
@@ -100,15 +101,14 @@ Tensor dispatch(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& at
 }
 
 Tensor dispatch(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Loc& loc) {
-  for (const Tensor& t : inputs)
-    EMBER_CHECK(t.defined(), loc, op_name(op), ": an input tensor is undefined");
+  for (const Tensor& t : inputs) EMBER_CHECK(t.defined(), loc, op_name(op), ": an input tensor is undefined");
   Tensor out;
   run(op, inputs.data(), static_cast<int>(inputs.size()), attrs, &out, 1, loc);
   return out;
 }
 
-std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> inputs,
-                                    const OpAttrs& attrs, const Loc& loc) {
+std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& attrs,
+                                    const Loc& loc) {
   Tensor out[2];
   run(op, inputs.begin(), static_cast<int>(inputs.size()), attrs, out, 2, loc);
   return {out[0], out[1]};
@@ -122,14 +122,14 @@ std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> input
 // the version bump, so a backward that needs their old values fails clearly.
 // A leaf that requires grad and views of tensors that require grad cannot be
 // written in place under autograd, as in PyTorch.
-void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> inputs,
-                      const OpAttrs& attrs, const Loc& call_loc) {
+void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> inputs, const OpAttrs& attrs,
+                      const Loc& call_loc) {
   const Loc& loc = effective_loc(call_loc);
   const OpInfo& info = op_info(op);
   EMBER_CHECK(self.defined(), loc, info.name, "_: the tensor is undefined");
-  const bool record = is_grad_enabled() && info.differentiable &&
-                      (self.requires_grad() ||
-                       autograd::any_requires_grad(inputs.begin(), static_cast<int>(inputs.size())));
+  const bool record =
+      is_grad_enabled() && info.differentiable &&
+      (self.requires_grad() || autograd::any_requires_grad(inputs.begin(), static_cast<int>(inputs.size())));
   if (!record && tl_observed && op != OpId::copy) [[unlikely]] {
     // Note [In-place under an observer]
     // The observer (the tracer) sees an in-place op as its out-of-place op
@@ -139,8 +139,8 @@ void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> input
     OpAttrs copy_attrs;
     copy_attrs.dtype = self.dtype();
     EMBER_CHECK(kernels::can_cast(result.dtype(), self.dtype()), loc, info.name, "_: the result is ",
-                dtype_name(result.dtype()), " and cannot be written in place into a ", dtype_name(self.dtype()),
-                " tensor");
+                dtype_name(result.dtype()), " and cannot be written in place into a ",
+                dtype_name(self.dtype()), " tensor");
     dispatch_inplace(OpId::copy, self, {result}, copy_attrs, loc);
     return;
   }
@@ -171,8 +171,8 @@ void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> input
     if (a.is_same(self)) a = self.clone(loc);
   Tensor result = dispatch(op, args, attrs, loc);
   if (result.dtype() != self.dtype()) result = result.to(self.dtype(), loc);
-  EMBER_CHECK(result.sizes() == self.sizes(), loc, info.name, "_: the result has shape ",
-              result.sizes(), " and cannot be written in place into a tensor of shape ", self.sizes());
+  EMBER_CHECK(result.sizes() == self.sizes(), loc, info.name, "_: the result has shape ", result.sizes(),
+              " and cannot be written in place into a tensor of shape ", self.sizes());
   {
     kernels::InternalScope scope;
     kernels::copy_convert(self, result);

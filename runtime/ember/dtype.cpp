@@ -5,11 +5,16 @@ namespace ember {
 
 const char* dtype_name(DType t) {
   switch (t) {
-    case DType::Bool: return "bool";
-    case DType::Int32: return "int32";
-    case DType::Int64: return "int64";
-    case DType::Float32: return "float32";
-    case DType::Float64: return "float64";
+    case DType::Bool:
+      return "bool";
+    case DType::Int32:
+      return "int32";
+    case DType::Int64:
+      return "int64";
+    case DType::Float32:
+      return "float32";
+    case DType::Float64:
+      return "float64";
   }
   return "?";
 }
@@ -28,13 +33,9 @@ std::optional<DType> combine(std::optional<DType> higher, std::optional<DType> l
 }
 }  // namespace
 
-void TypePromotion::add_tensor(DType t, int64_t ndim) {
-  merge(ndim > 0 ? dim_result : zero_dim_result, t);
-}
+void TypePromotion::add_tensor(DType t, int64_t ndim) { merge(ndim > 0 ? dim_result : zero_dim_result, t); }
 
-void TypePromotion::add_number(DType t) {
-  merge(wrapped_result, is_floating(t) ? DType::Float32 : t);
-}
+void TypePromotion::add_number(DType t) { merge(wrapped_result, is_floating(t) ? DType::Float32 : t); }
 
 DType TypePromotion::result() const {
   auto r = combine(dim_result, combine(zero_dim_result, wrapped_result));

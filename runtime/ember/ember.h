@@ -13,7 +13,8 @@
 //     NoGradGuard no_grad;                  // the update is not recorded
 //     w.sub_(w.grad() * 0.1);
 //   }
-//   std::cout << loss << "\n";              // tensor(0.8123, shape=[], dtype=float32, grad_fn=<mean_backward>)
+//   std::cout << loss << "\n";              // tensor(0.8123, shape=[], dtype=float32,
+//   grad_fn=<mean_backward>)
 //
 // Bad arguments throw ember::Error naming the op, the shapes/dtypes and the
 // caller's file:line. The op table (ops.def) lists every op.

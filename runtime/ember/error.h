@@ -37,7 +37,8 @@ std::string format_loc(const Loc& loc);
 [[noreturn]] void throw_error(const std::string& message, const Loc& loc);
 
 namespace detail {
-template <typename... Parts> std::string concat(const Parts&... parts) {
+template <typename... Parts>
+std::string concat(const Parts&... parts) {
   std::ostringstream out;
   (out << ... << parts);
   return out.str();
@@ -46,9 +47,9 @@ template <typename... Parts> std::string concat(const Parts&... parts) {
 
 // EMBER_CHECK(cond, loc, "matmul: shapes ", a, " and ", b, " cannot be multiplied")
 // The message parts are only formatted when the check fails.
-#define EMBER_CHECK(cond, loc, ...)                                   \
-  do {                                                                \
-    if (!(cond)) [[unlikely]]                                         \
+#define EMBER_CHECK(cond, loc, ...)                                    \
+  do {                                                                 \
+    if (!(cond)) [[unlikely]]                                          \
       ::ember::throw_error(::ember::detail::concat(__VA_ARGS__), loc); \
   } while (0)
 

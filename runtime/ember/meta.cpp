@@ -9,14 +9,15 @@ namespace ember {
 
 namespace {
 
-template <typename... Parts> [[noreturn]] void refuse(const Parts&... parts) {
+template <typename... Parts>
+[[noreturn]] void refuse(const Parts&... parts) {
   throw ShapeError(detail::concat(parts...));
 }
 
-#define META_CHECK(cond, ...)            \
-  do {                                   \
-    if (!(cond)) [[unlikely]]            \
-      refuse(__VA_ARGS__);               \
+#define META_CHECK(cond, ...) \
+  do {                        \
+    if (!(cond)) [[unlikely]] \
+      refuse(__VA_ARGS__);    \
   } while (0)
 
 bool is_dynamic(int64_t d) { return d == kDynamic; }
@@ -45,8 +46,8 @@ namespace meta {
 
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
   const int64_t n = ndim > 0 ? ndim : 1;  // a 0-d tensor accepts dim 0 and -1
-  META_CHECK(dim >= -n && dim < n, op, ": dimension ", dim, " is out of range for a ", ndim, "-d tensor (expected [", -n,
-             ", ", n - 1, "])");
+  META_CHECK(dim >= -n && dim < n, op, ": dimension ", dim, " is out of range for a ", ndim,
+             "-d tensor (expected [", -n, ", ", n - 1, "])");
   return dim < 0 ? dim + n : dim;
 }
 
@@ -63,8 +64,8 @@ Shape broadcast(const Shape& a, const Shape& b, const char* op) {
       out[i] = da == 1 ? db : db == 1 ? da : is_dynamic(da) ? db : da;
       continue;
     }
-    META_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", a, " and ", b, " cannot be broadcast (dimension ", i,
-               ": ", da, " vs ", db, ")");
+    META_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", a, " and ", b,
+               " cannot be broadcast (dimension ", i, ": ", da, " vs ", db, ")");
     out[i] = da == 1 ? db : da;
   }
   return out;
@@ -85,8 +86,7 @@ Elementwise unary(OpId op, const TensorMeta& x, const OpAttrs& attrs) {
   const OpInfo& info = op_info(op);
   DType dtype = x.dtype;
   if (op == OpId::copy) return {x.sizes, attrs.dtype, attrs.dtype};
-  if (op == OpId::clamp)
-    META_CHECK(attrs.has(kHasMin | kHasMax), "clamp: give at least one of min and max");
+  if (op == OpId::clamp) META_CHECK(attrs.has(kHasMin | kHasMax), "clamp: give at least one of min and max");
   switch (info.rule) {
     case OpRule::FloatDomain:  // integers compute in float32, as PyTorch's exp does
       if (!is_floating(dtype)) dtype = DType::Float32;
@@ -94,15 +94,18 @@ Elementwise unary(OpId op, const TensorMeta& x, const OpAttrs& attrs) {
     case OpRule::NumericDomain:
       META_CHECK(dtype != DType::Bool, info.name, ": not supported for bool tensors");
       break;
-    default: break;
+    default:
+      break;
   }
   return {x.sizes, dtype, dtype};
 }
 
 namespace {
 void add_operand(TypePromotion& promo, const TensorMeta& t) {
-  if (t.wrapped_number) promo.add_number(t.dtype);
-  else promo.add_tensor(t.dtype, t.sizes.ndim());
+  if (t.wrapped_number)
+    promo.add_number(t.dtype);
+  else
+    promo.add_tensor(t.dtype, t.sizes.ndim());
 }
 }  // namespace
 
@@ -180,12 +183,14 @@ Shape index_reduce(OpId op, const TensorMeta& x, const OpAttrs& attrs) {
   META_CHECK(x.dtype != DType::Bool || info.num_outputs == 1, info.name, ": not supported for bool tensors");
   const int64_t dim = wrap_dim(attrs.dim, x.sizes.ndim(), info.name);
   const int64_t len = x.sizes.ndim() ? x.sizes[dim] : 1;
-  META_CHECK(len != 0, info.name, ": cannot reduce over dimension ", attrs.dim, " of size 0 (input shape ", x.sizes,
-             ")");
+  META_CHECK(len != 0, info.name, ": cannot reduce over dimension ", attrs.dim, " of size 0 (input shape ",
+             x.sizes, ")");
   Shape shape;
   for (int64_t d = 0; d < x.sizes.ndim(); ++d) {
-    if (d != dim) shape.push_back(x.sizes[d]);
-    else if (attrs.has(kKeepdim)) shape.push_back(1);
+    if (d != dim)
+      shape.push_back(x.sizes[d]);
+    else if (attrs.has(kKeepdim))
+      shape.push_back(1);
   }
   return shape;
 }
@@ -195,8 +200,8 @@ Shape index_reduce(OpId op, const TensorMeta& x, const OpAttrs& attrs) {
 Matmul matmul(const TensorMeta& lhs, const TensorMeta& rhs) {
   const Shape& a = lhs.sizes;
   const Shape& b = rhs.sizes;
-  META_CHECK(a.ndim() >= 1 && b.ndim() >= 1, "matmul: both operands need at least 1 dimension, got shapes ", a,
-             " and ", b);
+  META_CHECK(a.ndim() >= 1 && b.ndim() >= 1, "matmul: both operands need at least 1 dimension, got shapes ",
+             a, " and ", b);
   META_CHECK(lhs.dtype == rhs.dtype, "matmul: operands must have the same dtype, got ", dtype_name(lhs.dtype),
              " and ", dtype_name(rhs.dtype));
   META_CHECK(lhs.dtype != DType::Bool, "matmul: not supported for bool tensors");
@@ -235,14 +240,14 @@ Slice slice(const Shape& x, int64_t dim, int64_t start, int64_t end, int64_t ste
 
 Shape view_shape(const TensorMeta& x, const Shape& shape) {
   for (int64_t d : shape) META_CHECK(d >= 0, "view: invalid dimension ", d, " in ", shape);
-  META_CHECK(numel(shape) == numel(x.sizes), "view: shape ", shape, " is invalid for a tensor of ", numel(x.sizes),
-             " elements (shape ", x.sizes, ")");
+  META_CHECK(numel(shape) == numel(x.sizes), "view: shape ", shape, " is invalid for a tensor of ",
+             numel(x.sizes), " elements (shape ", x.sizes, ")");
   return shape;
 }
 
 Shape permute_shape(const TensorMeta& x, const Shape& perm) {
-  META_CHECK(perm.ndim() == x.sizes.ndim(), "permute: ", perm, " has ", perm.ndim(), " dims but the input has ",
-             x.sizes.ndim(), " (shape ", x.sizes, ")");
+  META_CHECK(perm.ndim() == x.sizes.ndim(), "permute: ", perm, " has ", perm.ndim(),
+             " dims but the input has ", x.sizes.ndim(), " (shape ", x.sizes, ")");
   bool seen[kMaxDims] = {};
   Shape shape;
   for (int64_t i = 0; i < perm.ndim(); ++i) {
@@ -271,7 +276,8 @@ Shape expand_shape(const TensorMeta& x, const Shape& target) {
   Shape shape = target;
   for (int64_t i = 0; i < target.ndim(); ++i) {
     if (i < lead) {
-      META_CHECK(target[i] >= 0, "expand: -1 is not allowed for a new leading dimension (target ", target, ")");
+      META_CHECK(target[i] >= 0, "expand: -1 is not allowed for a new leading dimension (target ", target,
+                 ")");
       continue;
     }
     const int64_t have = x.sizes[i - lead], want = target[i] == -1 ? have : target[i];
@@ -333,7 +339,8 @@ ConvGeometry conv2d(const Shape& x, const Shape& wt, const Shape& g, const char*
   META_CHECK(x.ndim() == 4, op, ": expected input [N, C, H, W], got ", x);
   META_CHECK(wt.ndim() == 4, op, ": expected weight [O, C, kh, kw], got ", wt);
   META_CHECK(g.ndim() == 6, op, ": geometry must be [stride h, w, padding h, w, dilation h, w], got ", g);
-  META_CHECK(x[1] == wt[1], op, ": input ", x, " has ", x[1], " channels but weight ", wt, " expects ", wt[1]);
+  META_CHECK(x[1] == wt[1], op, ": input ", x, " has ", x[1], " channels but weight ", wt, " expects ",
+             wt[1]);
   ConvGeometry q{x[0], x[1], x[2], x[3], wt[0], wt[2], wt[3], g[0], g[1], g[2], g[3], g[4], g[5], 0, 0};
   META_CHECK(q.sh > 0 && q.sw > 0 && q.dh > 0 && q.dw > 0 && q.ph >= 0 && q.pw >= 0, op,
              ": stride and dilation must be positive and padding non-negative, got ", g);
@@ -347,7 +354,8 @@ ConvGeometry pool2d(const Shape& x, const Shape& g, const char* op) {
   META_CHECK(x.ndim() == 4, op, ": expected input [N, C, H, W], got ", x);
   META_CHECK(g.ndim() == 6, op, ": geometry must be [kernel h, w, stride h, w, padding h, w], got ", g);
   ConvGeometry q{x[0], x[1], x[2], x[3], x[1], g[0], g[1], g[2], g[3], g[4], g[5], 1, 1, 0, 0};
-  META_CHECK(q.kh > 0 && q.kw > 0 && q.sh > 0 && q.sw > 0, op, ": kernel and stride must be positive, got ", g);
+  META_CHECK(q.kh > 0 && q.kw > 0 && q.sh > 0 && q.sw > 0, op, ": kernel and stride must be positive, got ",
+             g);
   META_CHECK(q.ph >= 0 && q.pw >= 0 && 2 * q.ph <= q.kh && 2 * q.pw <= q.kw, op,
              ": padding must be at most half the kernel size, got ", g);
   q.oh = (q.h + 2 * q.ph - q.kh) / q.sh + 1;
@@ -378,10 +386,10 @@ TensorMeta layer_norm(const TensorMeta* in, int n, int64_t nd) {
   for (int64_t d = x.sizes.ndim() - nd; d < x.sizes.ndim(); ++d) norm.push_back(x.sizes[d]);
   for (int i = 1; i < n; ++i) {
     const char* what = i == 1 ? "weight" : "bias";
-    META_CHECK(in[i].sizes == norm, "layer_norm: ", what, " has shape ", in[i].sizes, " but the normalized shape is ",
-               norm);
-    META_CHECK(in[i].dtype == x.dtype, "layer_norm: ", what, " is ", dtype_name(in[i].dtype), " but the input is ",
-               dtype_name(x.dtype));
+    META_CHECK(in[i].sizes == norm, "layer_norm: ", what, " has shape ", in[i].sizes,
+               " but the normalized shape is ", norm);
+    META_CHECK(in[i].dtype == x.dtype, "layer_norm: ", what, " is ", dtype_name(in[i].dtype),
+               " but the input is ", dtype_name(x.dtype));
   }
   return {x.sizes, x.dtype};
 }
@@ -394,14 +402,14 @@ TensorMeta loss(OpId op, const TensorMeta& x, const TensorMeta& t, int64_t reduc
              ": targets must be int64 or int32 class indices, not ", dtype_name(t.dtype));
   META_CHECK(t.sizes.ndim() == 1 && t.sizes[0] == x.sizes[0], name, ": targets of shape ", t.sizes,
              " do not match the input of shape ", x.sizes, " (expected [", x.sizes[0], "])");
-  META_CHECK(reduction >= 0 && reduction <= 2, name, ": reduction must be 0 (none), 1 (mean) or 2 (sum), got ",
-             reduction);
+  META_CHECK(reduction >= 0 && reduction <= 2, name,
+             ": reduction must be 0 (none), 1 (mean) or 2 (sum), got ", reduction);
   return {reduction == 0 ? Shape{x.sizes[0]} : Shape(), x.dtype};
 }
 
 void check_indices(OpId op, const TensorMeta& idx) {
-  META_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, op_name(op), ": indices must be int64 or int32, not ",
-             dtype_name(idx.dtype));
+  META_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, op_name(op),
+             ": indices must be int64 or int32, not ", dtype_name(idx.dtype));
 }
 
 TensorMeta cat(const TensorMeta* in, int n, int64_t dim) {
@@ -414,11 +422,11 @@ TensorMeta cat(const TensorMeta* in, int n, int64_t dim) {
   shape[d] = 0;
   for (int i = 0; i < n; ++i) {
     const Shape& s = in[i].sizes;
-    META_CHECK(s.ndim() == first.ndim(), "cat: tensor ", i, " has shape ", s, " but tensor 0 has shape ", first,
-               " (same number of dims needed)");
+    META_CHECK(s.ndim() == first.ndim(), "cat: tensor ", i, " has shape ", s, " but tensor 0 has shape ",
+               first, " (same number of dims needed)");
     for (int64_t k = 0; k < s.ndim(); ++k)
-      META_CHECK(k == d || s[k] == first[k], "cat: tensor ", i, " has shape ", s, " but tensor 0 has shape ", first,
-                 "; they may differ only in dimension ", d);
+      META_CHECK(k == d || s[k] == first[k], "cat: tensor ", i, " has shape ", s, " but tensor 0 has shape ",
+                 first, "; they may differ only in dimension ", d);
     shape[d] = is_dynamic(shape[d]) || is_dynamic(s[d]) ? kDynamic : shape[d] + s[d];
     promo.add_tensor(in[i].dtype, s.ndim());
   }
@@ -426,7 +434,8 @@ TensorMeta cat(const TensorMeta* in, int n, int64_t dim) {
 }
 
 void same_float_dtype(OpId op, const TensorMeta* in, int n) {
-  META_CHECK(is_floating(in[0].dtype), op_name(op), ": needs floating-point tensors, not ", dtype_name(in[0].dtype));
+  META_CHECK(is_floating(in[0].dtype), op_name(op), ": needs floating-point tensors, not ",
+             dtype_name(in[0].dtype));
   for (int i = 1; i < n; ++i)
     META_CHECK(in[i].dtype == in[0].dtype, op_name(op), ": input ", i, " is ", dtype_name(in[i].dtype),
                " but input 0 is ", dtype_name(in[0].dtype));
@@ -435,14 +444,19 @@ void same_float_dtype(OpId op, const TensorMeta* in, int n) {
 TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
   switch (op) {
     case OpId::softmax:
-    case OpId::log_softmax: return along(op, in[0], attrs.dim);
-    case OpId::layer_norm: return layer_norm(in, n, attrs.index);
+    case OpId::log_softmax:
+      return along(op, in[0], attrs.dim);
+    case OpId::layer_norm:
+      return layer_norm(in, n, attrs.index);
     case OpId::cross_entropy:
-    case OpId::nll_loss: return loss(op, in[0], in[1], attrs.dim);
+    case OpId::nll_loss:
+      return loss(op, in[0], in[1], attrs.dim);
     case OpId::embedding: {
-      META_CHECK(in[0].sizes.ndim() == 2, "embedding: the weight must be [num_embeddings, dim], got ", in[0].sizes);
+      META_CHECK(in[0].sizes.ndim() == 2, "embedding: the weight must be [num_embeddings, dim], got ",
+                 in[0].sizes);
       check_indices(op, in[1]);
-      META_CHECK(in[1].sizes.ndim() < kMaxDims, "embedding: indices ", in[1].sizes, " have too many dimensions");
+      META_CHECK(in[1].sizes.ndim() < kMaxDims, "embedding: indices ", in[1].sizes,
+                 " have too many dimensions");
       Shape shape = in[1].sizes;
       shape.push_back(in[0].sizes[1]);
       return {shape, in[0].dtype};
@@ -453,11 +467,12 @@ TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
       const Shape& g = in[0].sizes;
       const int64_t d = g.ndim() ? g[g.ndim() - 1] : 1;
       const int64_t ng = meta::numel(g), ni = meta::numel(in[1].sizes);
-      META_CHECK(ng == kDynamic || ni == kDynamic || ng == ni * d,
-                 "embedding_backward: gradient of shape ", g, " does not match indices of shape ", in[1].sizes);
+      META_CHECK(ng == kDynamic || ni == kDynamic || ng == ni * d, "embedding_backward: gradient of shape ",
+                 g, " does not match indices of shape ", in[1].sizes);
       return {Shape{attrs.index, d}, in[0].dtype};
     }
-    case OpId::cat: return cat(in, n, attrs.dim);
+    case OpId::cat:
+      return cat(in, n, attrs.dim);
     case OpId::conv2d: {
       META_CHECK(n == 2 || n == 3, "conv2d: takes x, weight and optionally bias");
       same_float_dtype(op, in, n);
@@ -473,8 +488,8 @@ TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
       const Shape& result = attrs.ints2;
       const meta::ConvGeometry q = input ? meta::conv2d(result, in[1].sizes, attrs.ints, op_name(op))
                                          : meta::conv2d(in[1].sizes, result, attrs.ints, op_name(op));
-      META_CHECK(in[0].sizes == Shape({q.n, q.o, q.oh, q.ow}), op_name(op), ": the gradient has shape ", in[0].sizes,
-                 " but the convolution gives [", q.n, ", ", q.o, ", ", q.oh, ", ", q.ow, "]");
+      META_CHECK(in[0].sizes == Shape({q.n, q.o, q.oh, q.ow}), op_name(op), ": the gradient has shape ",
+                 in[0].sizes, " but the convolution gives [", q.n, ", ", q.o, ", ", q.oh, ", ", q.ow, "]");
       return {result, in[0].dtype};
     }
     case OpId::max_pool2d:
@@ -488,11 +503,12 @@ TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
       same_float_dtype(op, in, n);
       const Shape& result = op == OpId::max_pool2d_backward ? in[1].sizes : attrs.ints2;
       const meta::ConvGeometry q = meta::pool2d(result, attrs.ints, op_name(op));
-      META_CHECK(in[0].sizes == Shape({q.n, q.c, q.oh, q.ow}), op_name(op), ": the gradient has shape ", in[0].sizes,
-                 " but the pooling gives [", q.n, ", ", q.c, ", ", q.oh, ", ", q.ow, "]");
+      META_CHECK(in[0].sizes == Shape({q.n, q.c, q.oh, q.ow}), op_name(op), ": the gradient has shape ",
+                 in[0].sizes, " but the pooling gives [", q.n, ", ", q.c, ", ", q.oh, ", ", q.ow, "]");
       return {result, in[0].dtype};
     }
-    default: refuse(op_name(op), ": no shape rule");
+    default:
+      refuse(op_name(op), ": no shape rule");
   }
 }
 
@@ -503,16 +519,20 @@ TensorMeta create(OpId op, const OpAttrs& attrs) {
     case OpId::linspace:
       META_CHECK(attrs.ints.ndim() == 1, op_name(op), ": the shape must be [n], got ", attrs.ints);
       break;
-    case OpId::eye: META_CHECK(attrs.ints.ndim() == 2, "eye: the shape must be [n, m], got ", attrs.ints); break;
+    case OpId::eye:
+      META_CHECK(attrs.ints.ndim() == 2, "eye: the shape must be [n, m], got ", attrs.ints);
+      break;
     case OpId::rand:
     case OpId::randn:
-      META_CHECK(is_floating(attrs.dtype), op_name(op), ": needs a floating-point dtype, not ", dtype_name(attrs.dtype));
+      META_CHECK(is_floating(attrs.dtype), op_name(op), ": needs a floating-point dtype, not ",
+                 dtype_name(attrs.dtype));
       break;
     case OpId::randint:
-      META_CHECK(attrs.scalar2 > attrs.scalar, "randint: high (", attrs.scalar2, ") must be greater than low (",
-                 attrs.scalar, ")");
+      META_CHECK(attrs.scalar2 > attrs.scalar, "randint: high (", attrs.scalar2,
+                 ") must be greater than low (", attrs.scalar, ")");
       break;
-    default: break;
+    default:
+      break;
   }
   return {attrs.ints, attrs.dtype};
 }
@@ -542,38 +562,62 @@ void infer_meta(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs, Tens
       out[0] = {e.shape, e.result};
       return;
     }
-    case OpKind::Reduce: out[0] = meta::reduce(op, in[0], attrs); return;
+    case OpKind::Reduce:
+      out[0] = meta::reduce(op, in[0], attrs);
+      return;
     case OpKind::ReduceIndex: {
       const Shape shape = meta::index_reduce(op, in[0], attrs);
       if (info.num_outputs == 2) out[0] = {shape, in[0].dtype};
       out[info.num_outputs - 1] = {shape, DType::Int64};
       return;
     }
-    case OpKind::Matmul: out[0] = {meta::matmul(in[0], in[1]).shape, in[0].dtype}; return;
+    case OpKind::Matmul:
+      out[0] = {meta::matmul(in[0], in[1]).shape, in[0].dtype};
+      return;
     case OpKind::View: {
       Shape shape;
       switch (op) {
-        case OpId::view: shape = meta::view_shape(in[0], attrs.ints); break;
-        case OpId::permute: shape = meta::permute_shape(in[0], attrs.ints); break;
+        case OpId::view:
+          shape = meta::view_shape(in[0], attrs.ints);
+          break;
+        case OpId::permute:
+          shape = meta::permute_shape(in[0], attrs.ints);
+          break;
         case OpId::slice: {
           META_CHECK(attrs.ints.ndim() == 3, "slice: needs [start, end, step]");
-          const meta::Slice s = meta::slice(in[0].sizes, attrs.dim, attrs.ints[0], attrs.ints[1], attrs.ints[2]);
+          const meta::Slice s =
+              meta::slice(in[0].sizes, attrs.dim, attrs.ints[0], attrs.ints[1], attrs.ints[2]);
           shape = in[0].sizes;
           shape[s.dim] = s.length;
           break;
         }
-        case OpId::select: shape = meta::select_shape(in[0], attrs.dim, attrs.index); break;
-        case OpId::expand: shape = meta::expand_shape(in[0], attrs.ints); break;
-        case OpId::squeeze: shape = meta::squeeze_shape(in[0], attrs.ints); break;
-        case OpId::unsqueeze: shape = meta::unsqueeze_shape(in[0], attrs.dim); break;
-        default: refuse(info.name, ": no shape rule");
+        case OpId::select:
+          shape = meta::select_shape(in[0], attrs.dim, attrs.index);
+          break;
+        case OpId::expand:
+          shape = meta::expand_shape(in[0], attrs.ints);
+          break;
+        case OpId::squeeze:
+          shape = meta::squeeze_shape(in[0], attrs.ints);
+          break;
+        case OpId::unsqueeze:
+          shape = meta::unsqueeze_shape(in[0], attrs.dim);
+          break;
+        default:
+          refuse(info.name, ": no shape rule");
       }
       out[0] = {shape, in[0].dtype};
       return;
     }
-    case OpKind::Scatter: out[0] = {meta::scatter_shape(op, in[0], attrs), in[0].dtype}; return;
-    case OpKind::NN: out[0] = nn(op, in, n, attrs); return;
-    case OpKind::Creation: out[0] = create(op, attrs); return;
+    case OpKind::Scatter:
+      out[0] = {meta::scatter_shape(op, in[0], attrs), in[0].dtype};
+      return;
+    case OpKind::NN:
+      out[0] = nn(op, in, n, attrs);
+      return;
+    case OpKind::Creation:
+      out[0] = create(op, attrs);
+      return;
   }
   refuse(info.name, ": no shape rule");
 }

@@ -26,14 +26,14 @@ struct Table {
   Table() {
     int i = 0;
 #define EMBER_OP(name_, kind_, in_, out_, grad_, saves_, effect_, rule_) \
-  rows[i].name = #name_;                                                \
-  rows[i].kind = OpKind::kind_;                                         \
-  rows[i].num_inputs = in_;                                             \
-  rows[i].num_outputs = out_;                                           \
-  rows[i].differentiable = std::string_view(#grad_) == "Diff";          \
-  rows[i].saves = OpSaves::saves_;                                      \
-  rows[i].effect = OpEffect::effect_;                                   \
-  rows[i].rule = OpRule::rule_;                                         \
+  rows[i].name = #name_;                                                 \
+  rows[i].kind = OpKind::kind_;                                          \
+  rows[i].num_inputs = in_;                                              \
+  rows[i].num_outputs = out_;                                            \
+  rows[i].differentiable = std::string_view(#grad_) == "Diff";           \
+  rows[i].saves = OpSaves::saves_;                                       \
+  rows[i].effect = OpEffect::effect_;                                    \
+  rows[i].rule = OpRule::rule_;                                          \
   ++i;
 #include "ember/ops.def"
 #undef EMBER_OP

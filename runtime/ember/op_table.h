@@ -25,7 +25,17 @@ inline constexpr int kNumOps = 0
     ;
 
 enum class OpKind : uint8_t {
-  Unary, Binary, Compare, Ternary, Reduce, ReduceIndex, Matmul, View, Scatter, NN, Creation
+  Unary,
+  Binary,
+  Compare,
+  Ternary,
+  Reduce,
+  ReduceIndex,
+  Matmul,
+  View,
+  Scatter,
+  NN,
+  Creation
 };
 enum class OpSaves : uint8_t { None, Inputs, Output, Both };
 // Note [Effects]: what an op does besides computing its outputs. The tracer,
@@ -35,7 +45,16 @@ enum class OpEffect : uint8_t { Pure, Random, ReadsCaptured, WritesCaptured, Com
 // The dtype rule of the shape rules (meta.h): a unary op's domain, a binary
 // op's or a reduction's result type.
 enum class OpRule : uint8_t {
-  None, FloatDomain, NumericDomain, AnyDomain, Arith, Div, Compare, SumType, FloatType, SameType
+  None,
+  FloatDomain,
+  NumericDomain,
+  AnyDomain,
+  Arith,
+  Div,
+  Compare,
+  SumType,
+  FloatType,
+  SameType
 };
 enum class Reduction : int64_t { None = 0, Mean = 1, Sum = 2 };
 
@@ -52,12 +71,12 @@ enum : uint8_t {
 // holds which attribute is declared once, in the op's schema row; the typed
 // structs of op_attrs.h (attrs::Softmax{dim}) read and write them by name.
 struct OpAttrs {
-  Shape ints;                       // dims, a shape, or conv/pool geometry
-  Shape ints2;                      // a second list where an op needs one
-  int64_t dim = 0;                  // a single dimension
-  int64_t index = 0;                // an index, a count, or an int parameter
-  double scalar = 0, scalar2 = 0;   // scalar operands or parameters
-  DType dtype = DType::Float32;     // result dtype, or the kind of `scalar`
+  Shape ints;                      // dims, a shape, or conv/pool geometry
+  Shape ints2;                     // a second list where an op needs one
+  int64_t dim = 0;                 // a single dimension
+  int64_t index = 0;               // an index, a count, or an int parameter
+  double scalar = 0, scalar2 = 0;  // scalar operands or parameters
+  DType dtype = DType::Float32;    // result dtype, or the kind of `scalar`
   uint8_t flags = 0;
   bool has(uint8_t f) const { return (flags & f) != 0; }
 };

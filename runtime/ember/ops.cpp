@@ -32,7 +32,6 @@ void check_defined(const Tensor& t, const char* op, const Loc& loc) {
 
 // --- elementwise ----------------------------------------------------------------
 
-
 Tensor binary_scalar(OpId op, const Tensor& a, Scalar b, bool scalar_first, const Loc& loc) {
   check_defined(a, op_name(op), loc);
   OpAttrs attrs;
@@ -79,8 +78,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const L
   return bias.defined() ? y.add(bias, loc) : y;
 }
 
-Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& weight,
-                  const Tensor& bias, double eps, const Loc& loc) {
+Tensor layer_norm(const Tensor& x, IntArrayRef normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps, const Loc& loc) {
   check_defined(x, "layer_norm", loc);
   const int64_t nd = static_cast<int64_t>(normalized_shape.size());
   EMBER_CHECK(nd >= 1 && nd <= x.dim(), loc, "layer_norm: normalized shape ", normalized_shape,
@@ -108,13 +107,13 @@ Tensor loss(OpId op, const Tensor& x, const Tensor& t, Reduction r, int64_t igno
 }
 }  // namespace
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction,
-                     int64_t ignore_index, const Loc& loc) {
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction, int64_t ignore_index,
+                     const Loc& loc) {
   return loss(OpId::cross_entropy, logits, targets, reduction, ignore_index, loc);
 }
 
-Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction,
-                int64_t ignore_index, const Loc& loc) {
+Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction, int64_t ignore_index,
+                const Loc& loc) {
   return loss(OpId::nll_loss, log_probs, targets, reduction, ignore_index, loc);
 }
 
@@ -157,8 +156,9 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim, const Lo
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions o, const Loc& loc) {
   check_defined(x, "conv2d", loc);
   check_defined(weight, "conv2d", loc);
-  OpAttrs a = with_ints({o.stride.first, o.stride.second, o.padding.first, o.padding.second,
-                         o.dilation.first, o.dilation.second}, loc);
+  OpAttrs a = with_ints({o.stride.first, o.stride.second, o.padding.first, o.padding.second, o.dilation.first,
+                         o.dilation.second},
+                        loc);
   if (bias.defined()) return dispatch(OpId::conv2d, {x, weight, bias}, a, loc);
   return dispatch(OpId::conv2d, {x, weight}, a, loc);
 }
@@ -166,8 +166,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
 namespace {
 OpAttrs pool_attrs(const Pool2dOptions& o, const Loc& loc) {
   const auto stride = o.stride.value_or(o.kernel);
-  return with_ints({o.kernel.first, o.kernel.second, stride.first, stride.second, o.padding.first,
-                    o.padding.second}, loc);
+  return with_ints(
+      {o.kernel.first, o.kernel.second, stride.first, stride.second, o.padding.first, o.padding.second}, loc);
 }
 }  // namespace
 
@@ -194,7 +194,9 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes, const Loc& loc) {
   check_defined(indices, "one_hot", loc);
   EMBER_CHECK(indices.dtype() == DType::Int64 || indices.dtype() == DType::Int32, loc,
               "one_hot: indices must be int64 or int32, not ", dtype_name(indices.dtype()));
-  return indices.unsqueeze(-1, loc).eq(arange(0, num_classes, 1, DType::Int64, loc), loc).to(DType::Float32, loc);
+  return indices.unsqueeze(-1, loc)
+      .eq(arange(0, num_classes, 1, DType::Int64, loc), loc)
+      .to(DType::Float32, loc);
 }
 
 // --- Tensor methods ------------------------------------------------------------------------
@@ -230,8 +232,8 @@ Shape resolve_shape(IntArrayRef shape, int64_t numel, const char* op, const Loc&
     }
   }
   if (infer >= 0) {
-    EMBER_CHECK(known != 0 && numel % known == 0, loc, op, ": shape ", shape, " is invalid for a tensor of ", numel,
-                " elements");
+    EMBER_CHECK(known != 0 && numel % known == 0, loc, op, ": shape ", shape, " is invalid for a tensor of ",
+                numel, " elements");
     s[infer] = numel / known;
   }
   return s;
@@ -246,8 +248,8 @@ Tensor Tensor::view(IntArrayRef shape, const Loc& loc) const {
 
 Tensor Tensor::reshape(IntArrayRef shape, const Loc& loc) const {
   const Shape target = resolve_shape(shape, numel(), "reshape", loc);
-  EMBER_CHECK(target.numel() == numel(), loc, "reshape: shape ", shape, " is invalid for a tensor of ", numel(),
-              " elements");
+  EMBER_CHECK(target.numel() == numel(), loc, "reshape: shape ", shape, " is invalid for a tensor of ",
+              numel(), " elements");
   if (!view_strides(sizes(), strides(), target)) return contiguous(loc).view(target, loc);
   return view(target, loc);
 }
@@ -322,9 +324,11 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim, const Loc& loc) const
   return reshape(shape, loc);
 }
 
-#define EMBER_BINARY_METHOD(name)                                                          \
+#define EMBER_BINARY_METHOD(name)                                                                   \
   Tensor Tensor::name(const Tensor& o, const Loc& loc) const { return ember::name(*this, o, loc); } \
-  Tensor Tensor::name(Scalar o, const Loc& loc) const { return binary_scalar(OpId::name, *this, o, false, loc); }
+  Tensor Tensor::name(Scalar o, const Loc& loc) const {                                             \
+    return binary_scalar(OpId::name, *this, o, false, loc);                                         \
+  }
 EMBER_BINARY_METHOD(add)
 EMBER_BINARY_METHOD(sub)
 EMBER_BINARY_METHOD(mul)
@@ -338,24 +342,23 @@ EMBER_BINARY_METHOD(gt)
 EMBER_BINARY_METHOD(ge)
 #undef EMBER_BINARY_METHOD
 
-
 Tensor Tensor::clamp(std::optional<double> min, std::optional<double> max, const Loc& loc) const {
   return ember::clamp(*this, min, max, loc);
 }
 
-#define EMBER_INPLACE_METHOD(name)                                            \
-  Tensor& Tensor::name##_(const Tensor& o, const Loc& loc) {                  \
-    check_defined(o, #name "_", loc);                                         \
-    dispatch_inplace(OpId::name, *this, {*this, o}, OpAttrs{}, loc);          \
-    return *this;                                                             \
-  }                                                                           \
-  Tensor& Tensor::name##_(Scalar o, const Loc& loc) {                         \
-    OpAttrs a;                                                                \
-    a.scalar = o.to_double();                                                 \
-    a.dtype = o.kind();                                                       \
-    a.flags = kScalarRhs;                                                     \
-    dispatch_inplace(OpId::name, *this, {*this}, a, loc);                     \
-    return *this;                                                             \
+#define EMBER_INPLACE_METHOD(name)                                   \
+  Tensor& Tensor::name##_(const Tensor& o, const Loc& loc) {         \
+    check_defined(o, #name "_", loc);                                \
+    dispatch_inplace(OpId::name, *this, {*this, o}, OpAttrs{}, loc); \
+    return *this;                                                    \
+  }                                                                  \
+  Tensor& Tensor::name##_(Scalar o, const Loc& loc) {                \
+    OpAttrs a;                                                       \
+    a.scalar = o.to_double();                                        \
+    a.dtype = o.kind();                                              \
+    a.flags = kScalarRhs;                                            \
+    dispatch_inplace(OpId::name, *this, {*this}, a, loc);            \
+    return *this;                                                    \
   }
 EMBER_INPLACE_METHOD(add)
 EMBER_INPLACE_METHOD(sub)
@@ -380,8 +383,12 @@ Tensor& Tensor::fill_(Scalar value, const Loc& loc) {
 
 Tensor& Tensor::zero_(const Loc& loc) { return fill_(0, loc); }
 
-Tensor Tensor::sum(IntArrayRef dims, bool keepdim, const Loc& loc) const { return ember::sum(*this, dims, keepdim, loc); }
-Tensor Tensor::mean(IntArrayRef dims, bool keepdim, const Loc& loc) const { return ember::mean(*this, dims, keepdim, loc); }
+Tensor Tensor::sum(IntArrayRef dims, bool keepdim, const Loc& loc) const {
+  return ember::sum(*this, dims, keepdim, loc);
+}
+Tensor Tensor::mean(IntArrayRef dims, bool keepdim, const Loc& loc) const {
+  return ember::mean(*this, dims, keepdim, loc);
+}
 
 Tensor Tensor::var(IntArrayRef dims, int64_t correction, bool keepdim, const Loc& loc) const {
   OpAttrs a = reduce_attrs(dims, keepdim, loc);

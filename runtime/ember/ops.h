@@ -21,8 +21,7 @@ namespace ember {
 Tensor empty(IntArrayRef shape, DType dtype = DType::Float32, const Loc& loc = Loc::current());
 Tensor zeros(IntArrayRef shape, DType dtype = DType::Float32, const Loc& loc = Loc::current());
 Tensor ones(IntArrayRef shape, DType dtype = DType::Float32, const Loc& loc = Loc::current());
-Tensor full(IntArrayRef shape, Scalar value, DType dtype = DType::Float32,
-            const Loc& loc = Loc::current());
+Tensor full(IntArrayRef shape, Scalar value, DType dtype = DType::Float32, const Loc& loc = Loc::current());
 Tensor zeros_like(const Tensor& t, const Loc& loc = Loc::current());
 Tensor ones_like(const Tensor& t, const Loc& loc = Loc::current());
 Tensor full_like(const Tensor& t, Scalar value, const Loc& loc = Loc::current());
@@ -45,8 +44,7 @@ Tensor scalar_tensor(Scalar value, const Loc& loc = Loc::current());
 template <typename T>
 Tensor tensor(const std::vector<T>& values, IntArrayRef shape = {}, const Loc& loc = Loc::current());
 template <typename T>
-Tensor tensor(std::initializer_list<T> values, IntArrayRef shape = {},
-              const Loc& loc = Loc::current()) {
+Tensor tensor(std::initializer_list<T> values, IntArrayRef shape = {}, const Loc& loc = Loc::current()) {
   return tensor(std::vector<T>(values), shape, loc);
 }
 // Wraps memory the caller owns (no copy); `on_free` runs when the last tensor
@@ -59,8 +57,7 @@ void manual_seed(uint64_t seed);
 
 // --- elementwise --------------------------------------------------------------
 // A binary op with a C++ number on one side (`scalar_first`: number op tensor).
-Tensor binary_scalar(OpId op, const Tensor& a, Scalar b, bool scalar_first,
-                     const Loc& loc = Loc::current());
+Tensor binary_scalar(OpId op, const Tensor& a, Scalar b, bool scalar_first, const Loc& loc = Loc::current());
 Tensor unary(OpId op, const Tensor& x, const Loc& loc = Loc::current());
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max,
              const Loc& loc = Loc::current());
@@ -85,14 +82,13 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0, const Loc& loc =
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0, const Loc& loc = Loc::current());
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim = 0,
                           const Loc& loc = Loc::current());
-std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim = 0,
-                          const Loc& loc = Loc::current());
+std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim = 0, const Loc& loc = Loc::current());
 struct Conv2dOptions {
   std::pair<int64_t, int64_t> stride{1, 1}, padding{0, 0}, dilation{1, 1};
 };
 // x [N, C, H, W], weight [O, C, kh, kw], bias [O] or undefined.
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
-              Conv2dOptions options = {}, const Loc& loc = Loc::current());
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Conv2dOptions options = {},
+              const Loc& loc = Loc::current());
 struct Pool2dOptions {
   std::pair<int64_t, int64_t> kernel{2, 2};
   std::optional<std::pair<int64_t, int64_t>> stride;  // default: the kernel size

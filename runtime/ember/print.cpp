@@ -15,9 +15,12 @@ constexpr int64_t kSummarizeAbove = 1000;  // elements
 constexpr int64_t kEdgeItems = 3;
 
 void print_element(std::ostream& out, DType dtype, double x) {
-  if (is_floating(dtype)) out << std::fixed << std::setprecision(4) << x;
-  else if (dtype == DType::Bool) out << (x != 0 ? "true" : "false");
-  else out << static_cast<int64_t>(x);
+  if (is_floating(dtype))
+    out << std::fixed << std::setprecision(4) << x;
+  else if (dtype == DType::Bool)
+    out << (x != 0 ? "true" : "false");
+  else
+    out << static_cast<int64_t>(x);
 }
 
 void print_values(std::ostream& out, const Tensor& t, const std::vector<double>& v, int64_t dim,
@@ -59,8 +62,10 @@ std::ostream& operator<<(std::ostream& out, const Tensor& t) {
   }
   print_values(s, t, values, 0, 0, t.numel() > kSummarizeAbove, 7);
   s << ", shape=" << t.sizes() << ", dtype=" << dtype_name(t.dtype());
-  if (auto fn = t.grad_fn()) s << ", grad_fn=<" << fn->name() << ">";
-  else if (t.requires_grad()) s << ", requires_grad=true";
+  if (auto fn = t.grad_fn())
+    s << ", grad_fn=<" << fn->name() << ">";
+  else if (t.requires_grad())
+    s << ", requires_grad=true";
   s << ")";
   return out << s.str();
 }

@@ -15,7 +15,8 @@ struct RefCounted {
   mutable std::atomic<int32_t> refs{0};
 };
 
-template <typename T> class Ref {
+template <typename T>
+class Ref {
  public:
   Ref() = default;
   Ref(T* p) : p_(p) { retain(); }  // NOLINT: adopting a raw pointer is the point
@@ -47,7 +48,8 @@ template <typename T> class Ref {
   T* p_ = nullptr;
 };
 
-template <typename T, typename... Args> Ref<T> make_ref(Args&&... args) {
+template <typename T, typename... Args>
+Ref<T> make_ref(Args&&... args) {
   return Ref<T>(new T(std::forward<Args>(args)...));
 }
 

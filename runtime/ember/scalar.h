@@ -13,8 +13,7 @@ namespace ember {
 class Scalar {
  public:
   template <typename T>
-    requires std::is_arithmetic_v<T>
-  Scalar(T v) {  // NOLINT: implicit, like at::Scalar
+  requires std::is_arithmetic_v<T> Scalar(T v) {  // NOLINT: implicit, like at::Scalar
     if constexpr (std::is_same_v<T, bool>) {
       kind_ = DType::Bool;
       d_ = v;
@@ -32,10 +31,14 @@ class Scalar {
   DType kind() const { return kind_; }
   double to_double() const { return d_; }
   int64_t to_int() const { return i_; }
-  template <typename T> T to() const {
-    if constexpr (std::is_floating_point_v<T>) return static_cast<T>(d_);
-    else if constexpr (std::is_same_v<T, bool>) return d_ != 0;
-    else return static_cast<T>(kind_ == DType::Float64 ? saturating_int(d_) : i_);
+  template <typename T>
+  T to() const {
+    if constexpr (std::is_floating_point_v<T>)
+      return static_cast<T>(d_);
+    else if constexpr (std::is_same_v<T, bool>)
+      return d_ != 0;
+    else
+      return static_cast<T>(kind_ == DType::Float64 ? saturating_int(d_) : i_);
   }
 
  private:

@@ -16,8 +16,7 @@ Shape::Shape(IntArrayRef dims, const Loc& loc) {
 void Shape::push_back(int64_t v, const Loc& loc) { insert(n_, v, loc); }
 
 void Shape::insert(int64_t pos, int64_t v, const Loc& loc) {
-  EMBER_CHECK(n_ < kMaxDims, loc, "cannot add a dimension to ", *this, ": ember supports at most ",
-              kMaxDims);
+  EMBER_CHECK(n_ < kMaxDims, loc, "cannot add a dimension to ", *this, ": ember supports at most ", kMaxDims);
   for (int64_t i = n_; i > pos; --i) d_[i] = d_[i - 1];
   d_[pos] = v;
   ++n_;
@@ -64,8 +63,7 @@ Shape contiguous_strides(const Shape& sizes) {
   return strides;
 }
 
-std::optional<Shape> view_strides(const Shape& old_sizes, const Shape& old_strides,
-                                 const Shape& new_sizes) {
+std::optional<Shape> view_strides(const Shape& old_sizes, const Shape& old_strides, const Shape& new_sizes) {
   Shape new_strides = new_sizes;
   if (old_sizes.ndim() == 0) {
     for (int64_t i = 0; i < new_sizes.ndim(); ++i) new_strides[i] = 1;
@@ -78,8 +76,7 @@ std::optional<Shape> view_strides(const Shape& old_sizes, const Shape& old_strid
   for (int64_t d = old_sizes.ndim() - 1; d >= 0; --d) {
     tensor_numel *= old_sizes[d];
     // A chunk ends where the next dim is not contiguous with this one.
-    if (d == 0 ||
-        (old_sizes[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk_base_stride)) {
+    if (d == 0 || (old_sizes[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk_base_stride)) {
       while (view_d >= 0 && (view_numel < tensor_numel || new_sizes[view_d] == 1)) {
         new_strides[view_d] = view_numel * chunk_base_stride;
         view_numel *= new_sizes[view_d];

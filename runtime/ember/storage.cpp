@@ -18,8 +18,10 @@ Storage::Storage(void* d, size_t n, std::function<void()> f)
     : data(d), nbytes(n), id(next_storage_id()), owned(false), on_free(std::move(f)) {}
 
 Storage::~Storage() {
-  if (owned) deallocate(data, nbytes);
-  else if (on_free) on_free();
+  if (owned)
+    deallocate(data, nbytes);
+  else if (on_free)
+    on_free();
 }
 
 }  // namespace ember

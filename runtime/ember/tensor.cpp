@@ -40,7 +40,12 @@ int64_t checked_numel(const Shape& sizes, DType dtype) {
 }  // namespace
 
 TensorImpl::TensorImpl(Ref<Storage> s, const Shape& sz, const Shape& st, int64_t off, DType dt)
-    : storage(std::move(s)), sizes(sz), strides(st), offset(off), numel(checked_numel(sz, dt)), dtype(dt),
+    : storage(std::move(s)),
+      sizes(sz),
+      strides(st),
+      offset(off),
+      numel(checked_numel(sz, dt)),
+      dtype(dt),
       serial(g_tensor_serial.fetch_add(1, std::memory_order_relaxed)) {
   refresh_contiguous();
 }
@@ -87,7 +92,8 @@ int64_t Tensor::stride(int64_t d, const Loc& loc) const {
   return impl_->strides[wrap_dim(d, dim(), "stride", loc)];
 }
 
-template <typename T> T Tensor::item(const Loc& loc) const {
+template <typename T>
+T Tensor::item(const Loc& loc) const {
   EMBER_CHECK(defined(), loc, "item: the tensor is undefined");
   EMBER_CHECK(numel() == 1, loc, "item: only a tensor with one element has an item; this one has shape ",
               sizes(), " (", numel(), " elements)");
@@ -98,7 +104,8 @@ template <typename T> T Tensor::item(const Loc& loc) const {
   });
 }
 
-template <typename T> std::vector<T> Tensor::to_vector(const Loc& loc) const {
+template <typename T>
+std::vector<T> Tensor::to_vector(const Loc& loc) const {
   EMBER_CHECK(defined(), loc, "to_vector: the tensor is undefined");
   if (observed()) notify_data_read(*this, loc);
   Tensor c = kernels::contiguous(kernels::cast_if_needed(*this, dtype_of<T>::value));
@@ -106,8 +113,8 @@ template <typename T> std::vector<T> Tensor::to_vector(const Loc& loc) const {
   return std::vector<T>(p, p + numel());
 }
 
-#define EMBER_INSTANTIATE(T)                                         \
-  template T Tensor::item<T>(const Loc&) const;                      \
+#define EMBER_INSTANTIATE(T)                    \
+  template T Tensor::item<T>(const Loc&) const; \
   template std::vector<T> Tensor::to_vector<T>(const Loc&) const;
 EMBER_INSTANTIATE(bool)
 EMBER_INSTANTIATE(int32_t)
@@ -125,8 +132,7 @@ bool Tensor::requires_grad() const {
 
 Tensor& Tensor::requires_grad_(bool requires_grad, const Loc& loc) {
   EMBER_CHECK(!requires_grad || is_floating(dtype()), loc,
-              "requires_grad_: only floating-point tensors can require gradients, not ",
-              dtype_name(dtype()));
+              "requires_grad_: only floating-point tensors can require gradients, not ", dtype_name(dtype()));
   EMBER_CHECK(requires_grad || is_leaf(), loc,
               "requires_grad_: cannot turn off requires_grad of a non-leaf tensor; use detach()");
   autograd::meta(*this).requires_grad = requires_grad;
@@ -163,8 +169,10 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_gra
               ") does not require grad and has no grad_fn; call requires_grad_() on an input first");
   Tensor g = gradient;
   if (!g.defined()) {
-    EMBER_CHECK(numel() == 1, loc, "backward: a gradient can be created implicitly only for a "
-                "one-element output; this one has shape ", sizes(), ": pass a gradient");
+    EMBER_CHECK(numel() == 1, loc,
+                "backward: a gradient can be created implicitly only for a "
+                "one-element output; this one has shape ",
+                sizes(), ": pass a gradient");
     g = ones(sizes(), dtype(), loc);
   }
   EMBER_CHECK(g.sizes() == sizes(), loc, "backward: the gradient has shape ", g.sizes(),
@@ -173,7 +181,8 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_gra
 }
 
 void Tensor::register_hook(TensorHook hook, const Loc& loc) const {
-  EMBER_CHECK(requires_grad(), loc, "register_hook: the tensor does not require grad, so no "
+  EMBER_CHECK(requires_grad(), loc,
+              "register_hook: the tensor does not require grad, so no "
               "gradient will reach the hook");
   auto& m = autograd::meta(*this);
   if (!m.grad_fn) {
@@ -188,7 +197,8 @@ void Tensor::register_hook(TensorHook hook, const Loc& loc) const {
 void Tensor::set_data(const Tensor& data, const Loc& loc) {
   EMBER_CHECK(defined() && data.defined(), loc, "set_data: both tensors must be defined");
   EMBER_CHECK(!requires_grad() || is_floating(data.dtype()), loc,
-              "set_data: a tensor that requires grad needs floating-point data, not ", dtype_name(data.dtype()));
+              "set_data: a tensor that requires grad needs floating-point data, not ",
+              dtype_name(data.dtype()));
   TensorImpl& self = *impl_;
   const TensorImpl& other = *data.impl();
   self.storage = other.storage;
@@ -203,8 +213,6 @@ void Tensor::set_data(const Tensor& data, const Loc& loc) {
 
 void Tensor::set_name(const std::string& name) const { impl_->name = std::make_unique<std::string>(name); }
 
-Tensor Tensor::detach() const {
-  return make_view(*this, sizes(), strides(), storage_offset());
-}
+Tensor Tensor::detach() const { return make_view(*this, sizes(), strides(), storage_offset()); }
 
 }  // namespace ember

@@ -35,8 +35,7 @@ struct Node;
 }  // namespace autograd
 
 struct TensorImpl : RefCounted {
-  TensorImpl(Ref<Storage> storage, const Shape& sizes, const Shape& strides, int64_t offset,
-             DType dtype);
+  TensorImpl(Ref<Storage> storage, const Shape& sizes, const Shape& strides, int64_t offset, DType dtype);
   ~TensorImpl();
   void refresh_contiguous();
 
@@ -46,9 +45,9 @@ struct TensorImpl : RefCounted {
   int64_t offset = 0;    // in elements, from storage->data
   int64_t numel = 0;     // product of sizes
   DType dtype;
-  bool contiguous = true;       // row-major dense, so kernels may loop flat
-  bool wrapped_number = false;  // made from a C++ number (Note [Type promotion])
-  bool is_view = false;         // made by a view op: shares another tensor's buffer
+  bool contiguous = true;                            // row-major dense, so kernels may loop flat
+  bool wrapped_number = false;                       // made from a C++ number (Note [Type promotion])
+  bool is_view = false;                              // made by a view op: shares another tensor's buffer
   std::unique_ptr<autograd::AutogradMeta> autograd;  // null until autograd needs it
   std::unique_ptr<std::string> name;  // "fc1.weight" once a Module registers it; null otherwise
   uint64_t serial;  // creation order: the tracer tells tensors made before a call from those made in it
@@ -89,19 +88,20 @@ class Tensor {
   void set_name(const std::string& name) const;
 
   // --- data ---------------------------------------------------------------
-  void* data_ptr() const {
-    return static_cast<char*>(impl_->storage->data) + impl_->offset * itemsize();
-  }
-  template <typename T> T* data_ptr(const Loc& loc = Loc::current()) const {
-    EMBER_CHECK(dtype_of<T>::value == dtype(), loc, "data_ptr: tensor is ", dtype_name(dtype()),
-                ", not ", dtype_name(dtype_of<T>::value));
+  void* data_ptr() const { return static_cast<char*>(impl_->storage->data) + impl_->offset * itemsize(); }
+  template <typename T>
+  T* data_ptr(const Loc& loc = Loc::current()) const {
+    EMBER_CHECK(dtype_of<T>::value == dtype(), loc, "data_ptr: tensor is ", dtype_name(dtype()), ", not ",
+                dtype_name(dtype_of<T>::value));
     return static_cast<T*>(data_ptr());
   }
   // The value of a one-element tensor. During tracing this marks the trace as
   // data-dependent (the value cannot be known ahead of a replay).
-  template <typename T> T item(const Loc& loc = Loc::current()) const;
+  template <typename T>
+  T item(const Loc& loc = Loc::current()) const;
   // A contiguous copy of the values, converted to T.
-  template <typename T> std::vector<T> to_vector(const Loc& loc = Loc::current()) const;
+  template <typename T>
+  std::vector<T> to_vector(const Loc& loc = Loc::current()) const;
 
   // --- autograd -----------------------------------------------------------
   bool requires_grad() const;
@@ -174,8 +174,7 @@ class Tensor {
   // The ops whose method is generated from the op schema (neg, exp, ...,
   // maximum, softmax, ...): declared here by tools/opgen.
 #include "ember/tensor_methods.inc"
-  Tensor clamp(std::optional<double> min, std::optional<double> max,
-               const Loc& loc = Loc::current()) const;
+  Tensor clamp(std::optional<double> min, std::optional<double> max, const Loc& loc = Loc::current()) const;
 
   // --- in place (bump the version counter) --------------------------------
   Tensor& add_(const Tensor& o, const Loc& loc = Loc::current());
@@ -213,8 +212,7 @@ class Tensor {
   Tensor min(const Loc& loc = Loc::current()) const;
   std::pair<Tensor, Tensor> max(int64_t dim, bool keepdim = false,
                                 const Loc& loc = Loc::current()) const;  // values, indices
-  std::pair<Tensor, Tensor> min(int64_t dim, bool keepdim = false,
-                                const Loc& loc = Loc::current()) const;
+  std::pair<Tensor, Tensor> min(int64_t dim, bool keepdim = false, const Loc& loc = Loc::current()) const;
   Tensor argmax(int64_t dim, bool keepdim = false, const Loc& loc = Loc::current()) const;
   Tensor argmin(int64_t dim, bool keepdim = false, const Loc& loc = Loc::current()) const;
 

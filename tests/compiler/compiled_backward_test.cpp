@@ -13,14 +13,17 @@ void expect_close(const Tensor& got, const Tensor& want, const std::string& what
   ASSERT_TRUE(got.defined()) << what;
   const auto g = got.to_vector<double>(), w = want.to_vector<double>();
   ASSERT_EQ(g.size(), w.size()) << what;
-  for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], 1e-5 + 1e-5 * std::abs(w[i])) << what << " element " << i;
+  for (size_t i = 0; i < g.size(); ++i)
+    ASSERT_NEAR(g[i], w[i], 1e-5 + 1e-5 * std::abs(w[i])) << what << " element " << i;
 }
 
 TEST(CompiledBackward, GradientsReachParametersAndTheInputsHistory) {
   manual_seed(31);
-  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(6, 16), std::make_shared<nn::Tanh>(),
-                                                std::make_shared<nn::Linear>(16, 3));
-  auto forward = [model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).softmax(-1)}; };
+  auto model = std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Linear>(6, 16), std::make_shared<nn::Tanh>(), std::make_shared<nn::Linear>(16, 3));
+  auto forward = [model](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{(*model)(in[0]).softmax(-1)};
+  };
   auto f = compile(forward);
   const Tensor data = randn({5, 6});
   for (int call = 0; call < 4; ++call) {
@@ -40,7 +43,8 @@ TEST(CompiledBackward, GradientsReachParametersAndTheInputsHistory) {
     expect_close(got_a, b.grad(), "input gradient, call " + std::to_string(call));
     auto params = model->parameters();
     for (size_t i = 0; i < params.size(); ++i)
-      expect_close(got[i], params[i].grad(), "parameter " + std::to_string(i) + ", call " + std::to_string(call));
+      expect_close(got[i], params[i].grad(),
+                   "parameter " + std::to_string(i) + ", call " + std::to_string(call));
   }
   const Stats& s = f.stats();
   EXPECT_EQ(s.compiles, 1);

@@ -41,13 +41,15 @@ TEST(CompiledGraph, EwChainMatchesEagerAndFusesIntoOneLoopNest) {
     expect_close(out[0], traced.outputs[0], 1e-6, 1e-5);
     const std::string linalg = compiled->stage(Stage::Linalg);
     size_t generics = 0;
-    for (size_t p = linalg.find("linalg.generic"); p != std::string::npos; p = linalg.find("linalg.generic", p + 1))
+    for (size_t p = linalg.find("linalg.generic"); p != std::string::npos;
+         p = linalg.find("linalg.generic", p + 1))
       ++generics;
     EXPECT_EQ(generics, 1u) << "six elementwise ops fuse into one loop nest:\n" << linalg;
     EXPECT_EQ(linalg.find("math.tanh") != std::string::npos, true) << linalg;
     const std::string llvm = compiled->stage(Stage::LLVM);
     EXPECT_EQ(llvm.find("math.tanh"), std::string::npos) << "tanh is a polynomial by then";
-    EXPECT_EQ(llvm.find("@malloc"), std::string::npos) << "outputs are written into runtime buffers:\n" << llvm;
+    EXPECT_EQ(llvm.find("@malloc"), std::string::npos) << "outputs are written into runtime buffers:\n"
+                                                       << llvm;
     EXPECT_EQ(compiled->stage(Stage::Buffers).find("memref.alloc"), std::string::npos);
     EXPECT_GT(compiled->compile_ms(), 0);
   }
@@ -59,9 +61,11 @@ TEST(CompiledGraph, BroadcastingPromotionAndSeveralOutputs) {
     const Tensor& a = in[0];  // [4, 3] f32
     const Tensor& b = in[1];  // [3] f64
     const Tensor& i = in[2];  // [4, 1] int32
-    return std::vector<Tensor>{(a + b).exp(), i.gt(a), where(a.gt(0), a, b), i / 2, (a - b).relu().clamp(0.1, 0.5)};
+    return std::vector<Tensor>{(a + b).exp(), i.gt(a), where(a.gt(0), a, b), i / 2,
+                               (a - b).relu().clamp(0.1, 0.5)};
   };
-  const std::vector<Tensor> in = {randn({4, 3}), randn({3}, DType::Float64), randint(-3, 3, {4, 1}, DType::Int32)};
+  const std::vector<Tensor> in = {randn({4, 3}), randn({3}, DType::Float64),
+                                  randint(-3, 3, {4, 1}, DType::Int32)};
   auto traced = tracer::trace(fn, in);
   auto compiled = CompiledGraph::compile(traced.graph);
   const auto out = compiled->run(in);
@@ -98,13 +102,15 @@ TEST(CompiledGraph, WriteBacksAreComputedInPlaceUnlessTheTargetIsAliased) {
     return std::vector<Tensor>{in[0] * 2};
   };
   auto compiled = CompiledGraph::compile(tracer::trace(fn, {ones({4})}).graph);
-  EXPECT_EQ(compiled->stage(Stage::Buffers).find("memref.copy"), std::string::npos) << compiled->stage(Stage::Buffers);
+  EXPECT_EQ(compiled->stage(Stage::Buffers).find("memref.copy"), std::string::npos)
+      << compiled->stage(Stage::Buffers);
   const void* buffer = state.data_ptr();
   const uint32_t version = state.version();
   compiled->run({full({4}, 3.0)});
   EXPECT_EQ(state.data_ptr(), buffer);
   EXPECT_GT(state.version(), version) << "an in-place write, as eager's";
-  EXPECT_EQ(state.to_vector<float>(), (std::vector<float>{3.5, 3.5, 3.5, 3.5})) << "1 from the trace, halved, plus 3";
+  EXPECT_EQ(state.to_vector<float>(), (std::vector<float>{3.5, 3.5, 3.5, 3.5}))
+      << "1 from the trace, halved, plus 3";
   EXPECT_EQ(view_of_state.to_vector<float>(), (std::vector<float>{3.5, 3.5, 3.5, 3.5}));
 
   // The state passed as the input too: the code reads in[0] while it writes
@@ -154,7 +160,8 @@ TEST(CompiledGraph, UnchangedWeightsArePrePackedAndChangesAreSeen) {
   };
   step_eager({x});
   auto compiled_step = CompiledGraph::compile(tracer::trace(step, {x}).graph);
-  for (int call = 0; call < 3; ++call) expect_close(compiled_step->run({x})[0], step_eager({x})[0], 1e-5, 1e-5);
+  for (int call = 0; call < 3; ++call)
+    expect_close(compiled_step->run({x})[0], step_eager({x})[0], 1e-5, 1e-5);
   EXPECT_EQ(compiled_step->packed_weights(), 0);
 }
 
@@ -162,8 +169,8 @@ TEST(CompiledGraph, ReductionsMatchEager) {
   manual_seed(2);
   auto fn = [](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];  // [5, 4, 3] f32
-    return std::vector<Tensor>{x.sum({1, 2}),        x.mean({0, 2}, true), x.amax(),         x.amin({1}, true),
-                               x.exp().sum(-1),      in[1].sum(),          in[2].amax({0}),  (x * 2).mean()};
+    return std::vector<Tensor>{x.sum({1, 2}),   x.mean({0, 2}, true), x.amax(),        x.amin({1}, true),
+                               x.exp().sum(-1), in[1].sum(),          in[2].amax({0}), (x * 2).mean()};
   };
   const std::vector<Tensor> in = {randn({5, 4, 3}), rand({7}).gt(0.5), randint(-50, 50, {6, 2})};
   auto traced = tracer::trace(fn, in);
@@ -193,12 +200,13 @@ TEST(CompiledGraph, SoftmaxAndLayerNormDecomposeAndMatchEager) {
 
 TEST(CompiledGraph, AnMlpForwardMatchesEager) {
   manual_seed(5);
-  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(20, 32), std::make_shared<nn::ReLU>(),
-                                                std::make_shared<nn::Linear>(32, 10));
+  auto model =
+      std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(20, 32), std::make_shared<nn::ReLU>(),
+                                       std::make_shared<nn::Linear>(32, 10));
   const Tensor x = randn({16, 20});
   NoGradGuard no_grad;
-  auto traced = tracer::trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).softmax(-1)}; },
-                              {x});
+  auto traced = tracer::trace(
+      [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).softmax(-1)}; }, {x});
   auto compiled = CompiledGraph::compile(traced.graph);
   expect_close(compiled->run({x})[0], traced.outputs[0], 1e-6, 1e-5);
   // Linear's x @ W.t() is one transposed matmul (no copy of W), run by BLAS.
@@ -212,10 +220,13 @@ TEST(CompiledGraph, ConvolutionAndPoolingMatchEager) {
   const Tensor w = randn({4, 3, 3, 3}), b = randn({4}), w2 = randn({2, 3, 2, 2});
   auto fn = [&](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];  // [2, 3, 9, 9]
-    return std::vector<Tensor>{conv2d(x, w, b, {.stride = {2, 2}, .padding = {1, 1}}),
-                               conv2d(x, w2, Tensor(), {.stride = {1, 1}, .padding = {0, 0}, .dilation = {2, 2}}),
-                               max_pool2d(x, {.kernel = {3, 3}, .stride = std::make_pair(int64_t{2}, int64_t{2}), .padding = {1, 1}}),
-                               avg_pool2d(x, {.kernel = {2, 2}, .stride = std::make_pair(int64_t{2}, int64_t{2}), .padding = {1, 1}})};
+    return std::vector<Tensor>{
+        conv2d(x, w, b, {.stride = {2, 2}, .padding = {1, 1}}),
+        conv2d(x, w2, Tensor(), {.stride = {1, 1}, .padding = {0, 0}, .dilation = {2, 2}}),
+        max_pool2d(x,
+                   {.kernel = {3, 3}, .stride = std::make_pair(int64_t{2}, int64_t{2}), .padding = {1, 1}}),
+        avg_pool2d(x,
+                   {.kernel = {2, 2}, .stride = std::make_pair(int64_t{2}, int64_t{2}), .padding = {1, 1}})};
   };
   const std::vector<Tensor> in = {randn({2, 3, 9, 9})};
   auto traced = tracer::trace(fn, in);
@@ -241,8 +252,10 @@ TEST(CompiledGraph, IndexReductionsKeepEagersRulesForNaNAndTies) {
     const auto got = out[k].to_vector<double>(), want = traced.outputs[k].to_vector<double>();
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < got.size(); ++i) {
-      if (std::isnan(want[i])) EXPECT_TRUE(std::isnan(got[i])) << "output " << k << " element " << i;
-      else EXPECT_EQ(got[i], want[i]) << "output " << k << " element " << i;
+      if (std::isnan(want[i]))
+        EXPECT_TRUE(std::isnan(got[i])) << "output " << k << " element " << i;
+      else
+        EXPECT_EQ(got[i], want[i]) << "output " << k << " element " << i;
     }
   }
 }
@@ -258,7 +271,8 @@ TEST(CompiledGraph, AnEmbeddingIndexOutOfRangeIsAnError) {
     compiled->run({tensor<int64_t>({0, 5, 1}, {3})});
     FAIL() << "index 5 of 5 rows was read";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("embedding: an index is outside [0, 5)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("embedding: an index is outside [0, 5)"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -292,7 +306,7 @@ TEST(CompiledGraph, RowParallelGraphsRunInChunksAndMatchEager) {
 TEST(CompiledGraph, LargeLoopsRunOnThePoolAndMatchEager) {
   manual_seed(8);
   auto fn = [](const std::vector<Tensor>& in) {
-    const Tensor& x = in[0];  // [1024, 512]
+    const Tensor& x = in[0];                  // [1024, 512]
     const Tensor y = (x.t() * 2 + 1).tanh();  // [512, 1024]
     return std::vector<Tensor>{y, y.sum(0), x * x.sum(0)};
   };
@@ -315,8 +329,9 @@ TEST(CompiledGraph, LargeLoopsRunOnThePoolAndMatchEager) {
 }
 
 TEST(CompiledGraph, OpsWithoutALoweringAreAClearError) {
-  auto traced = tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
-                              {ones({3, 3}), ones({2, 3, 3})});
+  auto traced =
+      tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
+                    {ones({3, 3}), ones({2, 3, 3})});
   try {
     CompiledGraph::compile(traced.graph);
     FAIL() << "a matrix times a batch has no lowering yet";

@@ -29,13 +29,15 @@ std::string slurp(const fs::path& p) {
 
 void write_raw(const fs::path& p, const Tensor& t) {
   std::ofstream out(p, std::ios::binary);
-  out.write(static_cast<const char*>(t.contiguous().data_ptr()), static_cast<std::streamsize>(t.numel() * t.itemsize()));
+  out.write(static_cast<const char*>(t.contiguous().data_ptr()),
+            static_cast<std::streamsize>(t.numel() * t.itemsize()));
 }
 
 int run(const std::string& command) { return std::system((command + " > /dev/null 2>&1").c_str()); }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("ember-export-" + name + "-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("ember-export-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   return dir;
 }
@@ -69,14 +71,16 @@ std::string main_source(int64_t in, int64_t out) {
 }
 
 // Exports `f` for `x`, builds the C program and returns its output.
-Tensor run_exported_c(const CompiledFunction& f, const Tensor& x, const Shape& out_shape, const fs::path& dir) {
+Tensor run_exported_c(const CompiledFunction& f, const Tensor& x, const Shape& out_shape,
+                      const fs::path& dir) {
   const auto files = export_graph(f, {x}, dir.string());
   EXPECT_EQ(files.size(), 5u);
   for (const auto& file : files) EXPECT_TRUE(fs::exists(file)) << file;
   std::ofstream(dir / "main.c") << main_source(x.numel(), out_shape.numel());
   const std::string exe = (dir / "main").string();
-  const std::string build = "cc -O2 -o " + exe + " " + (dir / "main.c").string() + " " + (dir / "model.o").string() +
-                            " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," + fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
+  const std::string build = "cc -O2 -o " + exe + " " + (dir / "main.c").string() + " " +
+                            (dir / "model.o").string() + " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," +
+                            fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
   EXPECT_EQ(run(build), 0) << build;
   write_raw(dir / "in.bin", x);
   EXPECT_EQ(run(exe + " " + (dir / "in.bin").string() + " " + (dir / "out.bin").string()), 0);
@@ -90,14 +94,16 @@ Tensor run_exported_c(const CompiledFunction& f, const Tensor& x, const Shape& o
 void expect_close(const Tensor& got, const Tensor& want, double tol) {
   const auto g = got.to_vector<double>(), w = want.to_vector<double>();
   ASSERT_EQ(g.size(), w.size());
-  for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], tol * (1 + std::abs(w[i]))) << "element " << i;
+  for (size_t i = 0; i < g.size(); ++i)
+    ASSERT_NEAR(g[i], w[i], tol * (1 + std::abs(w[i]))) << "element " << i;
 }
 
 TEST(Export, AnMlpRunsAsAPlainCProgramAndMatchesEager) {
   manual_seed(21);
   auto model = small_mlp();
   NoGradGuard no_grad;
-  auto f = compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).softmax(-1)}; });
+  auto f = compile(
+      [model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).softmax(-1)}; });
   const Tensor x = randn({16, 20});
   const Tensor want = (*model)(x).softmax(-1);
   const fs::path dir = fresh_dir("mlp");
@@ -107,7 +113,8 @@ TEST(Export, AnMlpRunsAsAPlainCProgramAndMatchesEager) {
   EXPECT_NE(header.find("int model_run(const float* in0, float* out0);"), std::string::npos) << header;
   EXPECT_NE(header.find("in0  float [16, 20]"), std::string::npos) << header;
   const std::string json = slurp(dir / "model.json");
-  EXPECT_NE(json.find("\"ember_version\": \"" + std::string(EMBER_VERSION) + "\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"ember_version\": \"" + std::string(EMBER_VERSION) + "\""), std::string::npos)
+      << json;
   EXPECT_NE(json.find("\"guard_key\""), std::string::npos);
   // model.mlir parses back with ember-opt.
   EXPECT_EQ(run(std::string(EMBER_OPT_PATH) + " " + (dir / "model.mlir").string()), 0);
@@ -166,15 +173,18 @@ TEST(Export, TheReentrantEntryRunsFromFourCThreads) {
   manual_seed(24);
   auto model = small_mlp();
   NoGradGuard no_grad;
-  auto f = compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).tanh()}; });
+  auto f =
+      compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).tanh()}; });
   const Tensor example = randn({3, 20});
   const fs::path dir = fresh_dir("threads");
   export_graph(f, {example}, dir.string());
   const std::string header = slurp(dir / "model.h");
-  EXPECT_NE(header.find("int model_run_ws(void* workspace, const float* in0, float* out0);"), std::string::npos)
+  EXPECT_NE(header.find("int model_run_ws(void* workspace, const float* in0, float* out0);"),
+            std::string::npos)
       << header;
   EXPECT_NE(header.find("int64_t model_workspace_size(void);"), std::string::npos) << header;
-  EXPECT_NE(header.find("is\n// reentrant"), std::string::npos) << "the header says which entry is thread-safe";
+  EXPECT_NE(header.find("is\n// reentrant"), std::string::npos)
+      << "the header says which entry is thread-safe";
   std::string source = kThreadsMain;
   source.replace(source.find("%IN%"), 4, std::to_string(example.numel()));
   source.replace(source.find("%OUT%"), 5, "30");
@@ -200,9 +210,10 @@ TEST(Export, TheDigitsCnnRunsAsAPlainCProgramAndMatchesEager) {
   manual_seed(23);
   // examples/cnn_digits.cpp's model, on 8x8 images.
   auto model = std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Conv2d>(1, 16, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-      std::make_shared<nn::Conv2d>(16, 32, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(32 * 2 * 2, 10));
+      std::make_shared<nn::Conv2d>(1, 16, 3, 1, 1), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Conv2d>(16, 32, 3, 1, 1),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(32 * 2 * 2, 10));
   NoGradGuard no_grad;
   auto f = compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; });
   const Tensor x = rand({4, 1, 8, 8}) * 16;  // pixel values as in the data set
@@ -227,7 +238,8 @@ TEST(Export, BadExportsAreErrorsNamingTheFile) {
       EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
     }
   };
-  const std::string json = slurp(dir / "model.json"), mlir = slurp(dir / "model.mlir"), weights = slurp(dir / "model.safetensors");
+  const std::string json = slurp(dir / "model.json"), mlir = slurp(dir / "model.mlir"),
+                    weights = slurp(dir / "model.safetensors");
   fs::remove(dir / "model.json");
   expect_error((dir / "model.json").string() + " is missing");
   std::ofstream(dir / "model.json") << json.substr(0, json.size() / 2);
@@ -253,7 +265,8 @@ TEST(Export, RandomOpsDoNotExport) {
     export_graph(f, {ones({4})}, fresh_dir("random").string());
     FAIL() << "a function drawing random numbers exported";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("calls ember_random_draw: draws from ember's random generator"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("calls ember_random_draw: draws from ember's random generator"),
+              std::string::npos)
         << e.what();
   }
 }
@@ -272,7 +285,8 @@ TEST(Export, ATrainingStepDoesNotExport) {
     export_graph(step, {randn({4, 20})}, fresh_dir("train").string());
     FAIL() << "a training step exported";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("export a function without side effects"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("export a function without side effects"), std::string::npos)
+        << e.what();
   }
 }
 

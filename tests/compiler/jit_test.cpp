@@ -36,7 +36,8 @@ TEST(Jit, WarmsUpTracesCompilesThenRunsNative) {
   EXPECT_NE(f.stage(compiler::Stage::Linalg).find("linalg.generic"), std::string::npos);
   EXPECT_NE(f.stage(compiler::Stage::Buffers).find("memref"), std::string::npos);
   EXPECT_NE(f.stage(compiler::Stage::LLVM).find("define void @_mlir_ciface_forward"), std::string::npos);
-  EXPECT_NE(f.explain().find("4 calls: 2 native, 1 eager; 1 traces, 1 compiles"), std::string::npos) << f.explain();
+  EXPECT_NE(f.explain().find("4 calls: 2 native, 1 eager; 1 traces, 1 compiles"), std::string::npos)
+      << f.explain();
 }
 
 TEST(Jit, ANewSignatureRecompilesAndSaysWhy) {
@@ -50,13 +51,14 @@ TEST(Jit, ANewSignatureRecompilesAndSaysWhy) {
 }
 
 TEST(Jit, TheRecompileBudgetKeepsTheFunctionEager) {
-  auto f = compile(chain, {.recompile_budget = 2});
+  auto f = compile(chain, {.recompile_budget = 2, .training = {}});
   for (int64_t n : {10, 11, 12})
     for (int i = 0; i < 3; ++i) f({randn({n})});
   const Stats& s = f.stats();
   EXPECT_EQ(s.compiles, 2);
   ASSERT_FALSE(s.eager_reasons.empty());
-  EXPECT_NE(s.eager_reasons.back().find("recompile budget of 2"), std::string::npos) << s.eager_reasons.back();
+  EXPECT_NE(s.eager_reasons.back().find("recompile budget of 2"), std::string::npos)
+      << s.eager_reasons.back();
   const Tensor x = randn({12});
   expect_near_tensors(f({x})[0], chain({x})[0]);  // still right, eagerly
 }
@@ -71,7 +73,8 @@ TEST(Jit, DataDependentTracesStayEagerNamingTheLine) {
   EXPECT_EQ(s.compiles, 0);
   EXPECT_EQ(s.hits, 0);
   ASSERT_EQ(s.eager_reasons.size(), 1u) << "said once";
-  EXPECT_NE(s.eager_reasons[0].find("jit_test.cpp:" + std::to_string(line)), std::string::npos) << s.eager_reasons[0];
+  EXPECT_NE(s.eager_reasons[0].find("jit_test.cpp:" + std::to_string(line)), std::string::npos)
+      << s.eager_reasons[0];
   EXPECT_EQ(f({ones({3})})[0].to_vector<float>(), (std::vector<float>{2, 2, 2}));
 }
 
@@ -166,9 +169,11 @@ TEST(JitCapturedGuard, ADtypeChangeRecompilesSayingWhichTensor) {
   const Stats s = f.stats();
   EXPECT_EQ(s.compiles, 2);
   ASSERT_EQ(s.recompile_reasons.size(), 1u) << f.explain();
-  EXPECT_NE(s.recompile_reasons[0].find("captured fc1.weight: float32[16, 8] -> float64[16, 8]"), std::string::npos)
+  EXPECT_NE(s.recompile_reasons[0].find("captured fc1.weight: float32[16, 8] -> float64[16, 8]"),
+            std::string::npos)
       << f.explain();
-  EXPECT_NE(f.explain().find("recompile 1: captured fc1.weight: float32[16, 8] -> float64[16, 8]"), std::string::npos)
+  EXPECT_NE(f.explain().find("recompile 1: captured fc1.weight: float32[16, 8] -> float64[16, 8]"),
+            std::string::npos)
       << f.explain();
 }
 
@@ -223,7 +228,8 @@ TEST(JitCapturedGuard, NewValuesAndNewBuffersOfTheSameTypeNeedNoRecompile) {
   auto forward = [net](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*net)(in[0])}; };
   auto f = compile(forward);
   const Tensor x = randn({5, 8});
-  for (int i = 0; i < 4; ++i) f({x});  // native twice: the second packs fc1.weight (Note [Pre-packed weights])
+  for (int i = 0; i < 4; ++i)
+    f({x});  // native twice: the second packs fc1.weight (Note [Pre-packed weights])
   const auto expect_eager = [&] {
     const auto got = f({x})[0].to_vector<float>(), want = forward({x})[0].to_vector<float>();
     for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5 * (1 + std::abs(want[i])));
@@ -242,14 +248,16 @@ TEST(JitCapturedGuard, NewValuesAndNewBuffersOfTheSameTypeNeedNoRecompile) {
 TEST(JitCapturedGuard, ACompiledGraphRefusesChangedCapturedTensors) {
   Tensor w = ones({3});
   w.set_name("w");
-  auto traced = tracer::trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + w}; }, {ones({3})});
+  auto traced = tracer::trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + w}; },
+                              {ones({3})});
   auto graph = compiler::CompiledGraph::compile(traced.graph);
   w.set_data(ones({3}, DType::Float64));
   try {
     graph->run({ones({3})});
     FAIL() << "ran on a float64 tensor compiled as float32";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("captured w: float32[3] -> float64[3]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("captured w: float32[3] -> float64[3]"), std::string::npos)
+        << e.what();
   }
 }
 

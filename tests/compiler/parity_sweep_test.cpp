@@ -32,15 +32,36 @@ std::pair<double, double> tolerance(OpId op) {
     case OpKind::Scatter:
     case OpKind::Compare:
     case OpKind::Ternary:
-    case OpKind::Creation: return {0, 0};
-    default: break;
+    case OpKind::Creation:
+      return {0, 0};
+    default:
+      break;
   }
   switch (op) {
-    case OpId::neg: case OpId::abs: case OpId::sign: case OpId::relu: case OpId::clamp: case OpId::copy:
-    case OpId::full_like: case OpId::add: case OpId::sub: case OpId::mul: case OpId::div: case OpId::maximum:
-    case OpId::minimum: case OpId::amax: case OpId::amin: case OpId::cat: case OpId::max_pool2d: return {0, 0};
-    case OpId::pow: case OpId::gelu: case OpId::erf: return {2e-5, 2e-6};
-    default: return {1e-5, 1e-6};
+    case OpId::neg:
+    case OpId::abs:
+    case OpId::sign:
+    case OpId::relu:
+    case OpId::clamp:
+    case OpId::copy:
+    case OpId::full_like:
+    case OpId::add:
+    case OpId::sub:
+    case OpId::mul:
+    case OpId::div:
+    case OpId::maximum:
+    case OpId::minimum:
+    case OpId::amax:
+    case OpId::amin:
+    case OpId::cat:
+    case OpId::max_pool2d:
+      return {0, 0};
+    case OpId::pow:
+    case OpId::gelu:
+    case OpId::erf:
+      return {2e-5, 2e-6};
+    default:
+      return {1e-5, 1e-6};
   }
 }
 
@@ -53,8 +74,8 @@ Tensor non_contiguous(const Tensor& t) {
   return t.permute(reversed).contiguous().permute(reversed);
 }
 
-void expect_matches(OpId op, const std::vector<Tensor>& got, const std::vector<Tensor>& want, const char* what,
-                    double extra_atol = 0) {
+void expect_matches(OpId op, const std::vector<Tensor>& got, const std::vector<Tensor>& want,
+                    const char* what, double extra_atol = 0) {
   ASSERT_EQ(got.size(), want.size());
   auto [rtol, atol] = tolerance(op);
   atol += extra_atol;
@@ -115,52 +136,78 @@ TEST_P(ParitySweep, CompiledMatchesEager) {
   }
 }
 
-// Sizes that reach the code paths small samples do not: loop nests of
-// 16384+ vector iterations (parallel loops at 2 threads), rows too long
-// for one vector with a remainder (517 = 32 x 16 + 5), row fusion and
-// row-parallel chunks (softmax, layer_norm over 1024 rows), and GEMMs above
-// oneDNN's threshold. Families whose shapes these sizes fit; other ops'
+// Samples of [rows, cols] for the families whose shapes fit; other ops'
 // samples are already at their interesting sizes.
-std::optional<testing::OpSample> large_sample(OpId op) {
+std::optional<testing::OpSample> sample_at(OpId op, int64_t rows, int64_t cols) {
   const auto x = [](IntArrayRef s) { return testing::sample_uniform(s); };
   const auto pos = [](IntArrayRef s) { return testing::sample_uniform(s, 0.5, 2.0); };
   OpAttrs a;
   switch (op_info(op).kind) {
     case OpKind::Unary:
       if (op == OpId::copy || op == OpId::full_like || op == OpId::clamp) return std::nullopt;
-      return testing::OpSample{{op == OpId::log || op == OpId::sqrt || op == OpId::rsqrt ? pos({1024, 517}) : x({1024, 517})}, a};
+      return testing::OpSample{
+          {op == OpId::log || op == OpId::sqrt || op == OpId::rsqrt ? pos({rows, cols}) : x({rows, cols})},
+          a};
     case OpKind::Binary:
-    case OpKind::Compare: return testing::OpSample{{op == OpId::pow ? pos({1024, 517}) : x({1024, 517}), pos({517})}, a};
-    case OpKind::Ternary: return testing::OpSample{{x({1024, 517}).gt(0), x({1024, 517}), x({517})}, a};
+    case OpKind::Compare:
+      return testing::OpSample{{op == OpId::pow ? pos({rows, cols}) : x({rows, cols}), pos({cols})}, a};
+    case OpKind::Ternary:
+      return testing::OpSample{{x({rows, cols}).gt(0), x({rows, cols}), x({cols})}, a};
     case OpKind::Reduce:
       a.ints = Shape{1};
       a.flags = kKeepdim;
       if (op == OpId::var) a.index = 1;
-      return testing::OpSample{{x({1024, 517})}, a};
-    case OpKind::ReduceIndex: a.dim = 1; return testing::OpSample{{x({1024, 517})}, a};
-    case OpKind::Matmul: return testing::OpSample{{x({4, 96, 80}), x({80, 72})}, a};
-    default: break;
+      return testing::OpSample{{x({rows, cols})}, a};
+    case OpKind::ReduceIndex:
+      a.dim = 1;
+      return testing::OpSample{{x({rows, cols})}, a};
+    case OpKind::Matmul:
+      return testing::OpSample{{x({4, 96, 80}), x({80, 72})}, a};
+    default:
+      break;
   }
   switch (op) {
     case OpId::softmax:
-    case OpId::log_softmax: a.dim = -1; return testing::OpSample{{x({1024, 517})}, a};
+    case OpId::log_softmax:
+      a.dim = -1;
+      return testing::OpSample{{x({rows, cols})}, a};
     case OpId::layer_norm:
       a.index = 1, a.scalar = 1e-5;
-      return testing::OpSample{{x({1024, 517}), x({517}), x({517})}, a};
+      return testing::OpSample{{x({rows, cols}), x({cols}), x({cols})}, a};
     case OpId::cross_entropy:
     case OpId::nll_loss:
       a.dim = static_cast<int64_t>(Reduction::Mean), a.index = kIgnoreIndex;
-      return testing::OpSample{{x({1024, 37}), randint(0, 37, {1024})}, a};
-    default: return std::nullopt;
+      return testing::OpSample{{x({rows, cols}), randint(0, cols, {rows})}, a};
+    default:
+      return std::nullopt;
   }
 }
 
-class LargeParitySweep : public ::testing::TestWithParam<int> {};
+struct SweepSize {
+  const char* name;
+  int64_t rows, cols;
+};
 
-TEST_P(LargeParitySweep, CompiledMatchesEagerAtSizesThatTakeOtherPaths) {
-  const auto op = static_cast<OpId>(GetParam());
-  manual_seed(300 + GetParam());
-  const auto sample = large_sample(op);
+// [1024, 517] reaches the code paths small samples do not: loop nests of
+// 16384+ vector iterations (parallel loops at 2 threads), rows too long for
+// one vector with a remainder (517 = 32 x 16 + 5), row fusion and
+// row-parallel chunks (softmax, layer_norm over 1024 rows). [16, 16] is
+// whole vectors at constant offsets, where every transfer is provably in
+// bounds: the size at which compiled comparisons once stored their 16
+// booleans as 16 packed bits (compiler/test/bool_transfers.mlir).
+void PrintTo(const SweepSize& s, std::ostream* os) {
+  *os << s.name << " [" << s.rows << ", " << s.cols << "]";
+}
+
+const SweepSize kSweepSizes[] = {{"Large", 1024, 517}, {"WholeVectors", 16, 16}};
+
+class SizedParitySweep : public ::testing::TestWithParam<std::tuple<SweepSize, int>> {};
+
+TEST_P(SizedParitySweep, CompiledMatchesEager) {
+  const auto [size, index] = GetParam();
+  const auto op = static_cast<OpId>(index);
+  manual_seed(300 + index);
+  const auto sample = sample_at(op, size.rows, size.cols);
   ASSERT_TRUE(sample.has_value());
   set_num_threads(2);  // parallel loops and row chunks are compiled only above one thread
   auto traced = trace_sample(op, *sample);
@@ -168,21 +215,24 @@ TEST_P(LargeParitySweep, CompiledMatchesEagerAtSizesThatTakeOtherPaths) {
   // sum and matmul add k terms of magnitude up to 1 in float32 where eager
   // adds in float64 (README, Known limits): the float32 sum's error bound,
   // 2 k eps, where the result itself may be near 0 by cancellation.
-  const int64_t k = op == OpId::sum ? 517 : op == OpId::matmul ? 80 : 0;
-  expect_matches(op, compiled->run(sample->inputs), traced.outputs, "large inputs",
+  const int64_t k = op == OpId::sum ? size.cols : op == OpId::matmul ? 80 : 0;
+  expect_matches(op, compiled->run(sample->inputs), traced.outputs, size.name,
                  2.0 * double(k) * std::numeric_limits<float>::epsilon());
 }
 
-std::vector<int> ops_with_large_samples() {
+std::vector<int> ops_with_sized_samples() {
   std::vector<int> ops;
   for (int i = 0; i < kNumOps; ++i)
-    if (large_sample(static_cast<OpId>(i))) ops.push_back(i);
+    if (sample_at(static_cast<OpId>(i), 2, 2)) ops.push_back(i);
   return ops;
 }
 
-INSTANTIATE_TEST_SUITE_P(Large, LargeParitySweep, ::testing::ValuesIn(ops_with_large_samples()),
-                         [](const ::testing::TestParamInfo<int>& info) {
-                           return std::string(op_name(static_cast<OpId>(info.param)));
+INSTANTIATE_TEST_SUITE_P(Sizes, SizedParitySweep,
+                         ::testing::Combine(::testing::ValuesIn(kSweepSizes),
+                                            ::testing::ValuesIn(ops_with_sized_samples())),
+                         [](const ::testing::TestParamInfo<std::tuple<SweepSize, int>>& info) {
+                           return std::string(std::get<0>(info.param).name) + "_" +
+                                  op_name(static_cast<OpId>(std::get<1>(info.param)));
                          });
 
 INSTANTIATE_TEST_SUITE_P(AllOps, ParitySweep, ::testing::Range(0, kNumOps),
@@ -220,10 +270,13 @@ TEST_P(GradientParity, CompiledBackwardMatchesEager) {
   };
   const auto leaves = [&] {
     std::vector<Tensor> in;
-    for (const Tensor& t : sample->inputs) in.push_back(t.is_floating_point() ? t.detach().clone().requires_grad_() : t);
+    for (const Tensor& t : sample->inputs)
+      in.push_back(t.is_floating_point() ? t.detach().clone().requires_grad_() : t);
     return in;
   };
-  const auto fn = [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{loss_of(testing::run_op(op, in, sample->attrs))}; };
+  const auto fn = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{loss_of(testing::run_op(op, in, sample->attrs))};
+  };
   std::vector<Tensor> eager_in = leaves();
   fn(eager_in)[0].backward();
   auto f = jit::compile(fn);
@@ -238,7 +291,8 @@ TEST_P(GradientParity, CompiledBackwardMatchesEager) {
     ASSERT_TRUE(compiled_in[i].grad().defined()) << op_name(op) << ": no gradient for input " << i;
     const auto g = compiled_in[i].grad().to_vector<double>(), w = eager_in[i].grad().to_vector<double>();
     for (size_t j = 0; j < g.size(); ++j)
-      ASSERT_NEAR(g[j], w[j], 1e-5 + 1e-4 * std::abs(w[j])) << op_name(op) << " input " << i << " element " << j;
+      ASSERT_NEAR(g[j], w[j], 1e-5 + 1e-4 * std::abs(w[j]))
+          << op_name(op) << " input " << i << " element " << j;
   }
 }
 

@@ -24,20 +24,27 @@ TEST(RowParallel, RowWiseGraphsSplitAndOthersDoNot) {
   EXPECT_TRUE(split([&](auto& in) { return std::vector<Tensor>{(in[0] * w).softmax(1)}; }, {x}))
       << "a per-feature operand broadcasts over the rows";
   EXPECT_TRUE(split([](auto& in) { return std::vector<Tensor>{in[0].sum(1, true) * in[0]}; }, {x}));
-  EXPECT_FALSE(split([](auto& in) { return std::vector<Tensor>{in[0].softmax(0)}; }, {x})) << "softmax over the rows";
+  EXPECT_FALSE(split([](auto& in) { return std::vector<Tensor>{in[0].softmax(0)}; }, {x}))
+      << "softmax over the rows";
   EXPECT_FALSE(split([](auto& in) { return std::vector<Tensor>{in[0] - in[0].mean(0, true)}; }, {x}))
       << "a reduction over the rows";
-  EXPECT_FALSE(split([](auto& in) { return std::vector<Tensor>{in[0].matmul(in[0].t())}; }, {x})) << "a matmul";
-  EXPECT_FALSE(row_split(traced([](auto& in) { return std::vector<Tensor>{in[0] + 1}; }, {randn({16, 8})}), 2, 1024))
+  EXPECT_FALSE(split([](auto& in) { return std::vector<Tensor>{in[0].matmul(in[0].t())}; }, {x}))
+      << "a matmul";
+  EXPECT_FALSE(
+      row_split(traced([](auto& in) { return std::vector<Tensor>{in[0] + 1}; }, {randn({16, 8})}), 2, 1024))
       << "too small to be worth the pool";
-  EXPECT_FALSE(row_split(traced([](auto& in) { return std::vector<Tensor>{in[0] + 1}; }, {randn({4095, 64})}), 2, 1024))
+  EXPECT_FALSE(row_split(traced([](auto& in) { return std::vector<Tensor>{in[0] + 1}; }, {randn({4095, 64})}),
+                         2, 1024))
       << "rows not divisible by the chunks";
   Tensor state = zeros({4096, 64});
-  EXPECT_FALSE(split([&](auto& in) {
-    NoGradGuard no_grad;
-    state.add_(in[0]);
-    return std::vector<Tensor>{state * 1};
-  }, {x})) << "a graph with write-backs";
+  EXPECT_FALSE(split(
+      [&](auto& in) {
+        NoGradGuard no_grad;
+        state.add_(in[0]);
+        return std::vector<Tensor>{state * 1};
+      },
+      {x}))
+      << "a graph with write-backs";
 }
 
 TEST(RowParallel, AChunksGraphIsTheGraphAtAFractionOfTheRows) {
@@ -56,7 +63,9 @@ TEST(RowParallel, AChunksGraphIsTheGraphAtAFractionOfTheRows) {
 TEST(RowParallel, ChunkedCallsGiveTheUnchunkedAnswer) {
   set_num_threads(2);
   const Tensor x = randn({4096, 64}), w = randn({64});
-  auto fn = [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{(in[0] * w).softmax(1) + in[0].tanh()}; };
+  auto fn = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{(in[0] * w).softmax(1) + in[0].tanh()};
+  };
   auto t = tracer::trace(fn, {x});
   auto compiled = CompiledGraph::compile(t.graph);
   EXPECT_EQ(compiled->row_chunks(), 2);

@@ -25,7 +25,8 @@ tracer::TracedFn sgd_step(std::shared_ptr<nn::Sequential> model, std::shared_ptr
 }
 
 // Two models with the same weights: one trained eagerly, one compiled.
-template <typename Make> std::pair<std::shared_ptr<nn::Sequential>, std::shared_ptr<nn::Sequential>> twins(Make make) {
+template <typename Make>
+std::pair<std::shared_ptr<nn::Sequential>, std::shared_ptr<nn::Sequential>> twins(Make make) {
   auto eager = make(), compiled = make();
   NoGradGuard no_grad;
   auto from = eager->parameters(), to = compiled->parameters();
@@ -38,7 +39,8 @@ void expect_same_parameters(const nn::Module& eager, const nn::Module& compiled,
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     const auto p = a[i].to_vector<double>(), q = b[i].to_vector<double>();
-    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], tolerance) << "parameter " << i << " element " << k;
+    for (size_t k = 0; k < p.size(); ++k)
+      ASSERT_NEAR(q[k], p[k], tolerance) << "parameter " << i << " element " << k;
   }
 }
 
@@ -63,7 +65,8 @@ TEST(CompiledTraining, TwentyStepsFollowTheEagerLossCurveAndParameters) {
   EXPECT_EQ(compiled_step.stats().hits, 18) << "steps 3..20 ran native code";
   expect_same_parameters(*eager_model, *compiled_model, 1e-5);
   for (size_t i = 0; i < buffers.size(); ++i)
-    EXPECT_EQ(compiled_model->parameters()[i].data_ptr(), buffers[i]) << "parameter " << i << " updated in place";
+    EXPECT_EQ(compiled_model->parameters()[i].data_ptr(), buffers[i])
+        << "parameter " << i << " updated in place";
   auto a = eager_model->parameters(), b = compiled_model->parameters();
   for (size_t i = 0; i < a.size(); ++i) {
     const auto g = a[i].grad().to_vector<double>(), h = b[i].grad().to_vector<double>();
@@ -80,7 +83,8 @@ TEST(CompiledTraining, AdamWithAScheduleFollowsEager) {
   auto [eager_model, compiled_model] = twins(small_mlp);
   const optim::AdamOptions options{.lr = 0.01, .weight_decay = 0.01};
   auto eager_opt = std::make_shared<optim::Adam>(eager_model->parameters(), options, /*decoupled=*/true);
-  auto compiled_opt = std::make_shared<optim::Adam>(compiled_model->parameters(), options, /*decoupled=*/true);
+  auto compiled_opt =
+      std::make_shared<optim::Adam>(compiled_model->parameters(), options, /*decoupled=*/true);
   optim::CosineAnnealingLR eager_schedule(*eager_opt, 12), compiled_schedule(*compiled_opt, 12);
   auto eager_step = sgd_step(eager_model, eager_opt);
   auto compiled_step = compile(sgd_step(compiled_model, compiled_opt));
@@ -104,9 +108,10 @@ TEST(CompiledTraining, TheDigitsCnnFollowsEager) {
   manual_seed(14);
   auto make = [] {
     return std::make_shared<nn::Sequential>(
-        std::make_shared<nn::Conv2d>(1, 4, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-        std::make_shared<nn::Conv2d>(4, 8, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::AvgPool2d>(2),
-        std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(8 * 2 * 2, 10));
+        std::make_shared<nn::Conv2d>(1, 4, 3, 1, 1), std::make_shared<nn::ReLU>(),
+        std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Conv2d>(4, 8, 3, 1, 1),
+        std::make_shared<nn::ReLU>(), std::make_shared<nn::AvgPool2d>(2), std::make_shared<nn::Flatten>(),
+        std::make_shared<nn::Linear>(8 * 2 * 2, 10));
   };
   auto [eager_model, compiled_model] = twins(make);
   const optim::SGDOptions options{.lr = 0.05, .momentum = 0.9};

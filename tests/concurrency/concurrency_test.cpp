@@ -44,7 +44,8 @@ double worst(const Tensor& got, const Tensor& want, double atol, double rtol) {
 }
 
 std::shared_ptr<nn::Sequential> mlp(int64_t in, int64_t hidden, int64_t out) {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(in, hidden), std::make_shared<nn::ReLU>(),
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(in, hidden),
+                                          std::make_shared<nn::ReLU>(),
                                           std::make_shared<nn::Linear>(hidden, out));
 }
 
@@ -57,7 +58,8 @@ TEST(Concurrency, OneCompiledFunctionFromFourThreadsMixedSignatures) {
   manual_seed(11);
   auto model = mlp(784, 256, 10);
   NoGradGuard no_grad;
-  auto f = jit::compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; });
+  auto f =
+      jit::compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; });
   std::vector<Tensor> xs, want;
   for (int64_t rows : {1, 7, 32, 33}) {
     xs.push_back(rand({rows, 784}) * 2 - 1);
@@ -127,20 +129,24 @@ TEST(Concurrency, DifferentCompiledFunctionsAndOneGraphDirectly) {
   manual_seed(13);
   auto a = mlp(32, 64, 8), b = mlp(32, 48, 8);
   NoGradGuard no_grad;
-  auto fa = jit::compile([a](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*a)(in[0]).softmax(1)}; });
-  auto fb = jit::compile([b](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*b)(in[0]).sigmoid()}; });
+  auto fa = jit::compile(
+      [a](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*a)(in[0]).softmax(1)}; });
+  auto fb =
+      jit::compile([b](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*b)(in[0]).sigmoid()}; });
   const Tensor x = randn({64, 32});
   const Tensor want_a = (*a)(x).softmax(1), want_b = (*b)(x).sigmoid();
-  auto traced = tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{(in[0] * 3).exp() + 1}; },
-                              {x});
+  auto traced = tracer::trace(
+      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{(in[0] * 3).exp() + 1}; }, {x});
   auto graph = compiler::CompiledGraph::compile(traced.graph);
   std::atomic<int> wrong{0};
   on_threads(4, [&](int t) {
     NoGradGuard no_grad;
     for (int i = 0; i < 300; ++i) {
       bool ok = true;
-      if (t % 2 == 0) ok = worst(fa({x})[0], want_a, 1e-6, 1e-4) <= 1 && worst(fb({x})[0], want_b, 1e-6, 1e-4) <= 1;
-      else ok = worst(graph->run({x})[0], traced.outputs[0], 1e-5, 1e-5) <= 1;
+      if (t % 2 == 0)
+        ok = worst(fa({x})[0], want_a, 1e-6, 1e-4) <= 1 && worst(fb({x})[0], want_b, 1e-6, 1e-4) <= 1;
+      else
+        ok = worst(graph->run({x})[0], traced.outputs[0], 1e-5, 1e-5) <= 1;
       if (!ok) wrong.fetch_add(1);
     }
   });
@@ -189,9 +195,9 @@ TEST(Concurrency, EagerTrainingOfSeparateModelsMatchesOneThread) {
 TEST(Concurrency, OneModelInferenceFromSeveralThreads) {
   set_num_threads(1);
   manual_seed(14);
-  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(48, 96), std::make_shared<nn::GELU>(),
-                                                std::make_shared<nn::LayerNorm>(std::vector<int64_t>{96}),
-                                                std::make_shared<nn::Linear>(96, 12));
+  auto model = std::make_shared<nn::Sequential>(
+      std::make_shared<nn::Linear>(48, 96), std::make_shared<nn::GELU>(),
+      std::make_shared<nn::LayerNorm>(std::vector<int64_t>{96}), std::make_shared<nn::Linear>(96, 12));
   model->eval();
   NoGradGuard no_grad;
   std::vector<Tensor> xs, want;
@@ -241,7 +247,8 @@ TEST(Concurrency, RandomDrawsFromSeveralThreadsAreTheSeedsDraws) {
 TEST(Concurrency, CompiledBackwardFromSeveralThreads) {
   manual_seed(16);
   const Tensor w = randn({24, 16});  // captured, no grad: gradients go to the inputs only
-  auto f = jit::compile([w](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(w).tanh()}; });
+  auto f = jit::compile(
+      [w](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(w).tanh()}; });
   const Tensor x0 = randn({8, 24});
   const auto grad_of = [&](const Tensor& x, bool compiled) {
     Tensor xi = x.detach().requires_grad_();

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../tracer/op_samples.h"
 #include "ember/compiler/Pipeline.h"
 #include "ember/ember.h"
 #include "ember/ir/GraphToMLIR.h"
@@ -15,7 +16,6 @@
 #include "ember/jit/export.h"
 #include "ember/serialize/safetensors.h"
 #include "mlir/IR/MLIRContext.h"
-#include "../tracer/op_samples.h"
 
 namespace ember::fuzz {
 
@@ -77,7 +77,8 @@ std::string safetensors_bytes(const nn::NamedTensors& tensors) {
 }
 
 // One export of `fn` for `inputs`, its three files joined by kSplit.
-std::string export_bytes(const jit::CompiledFunction& f, const std::vector<Tensor>& inputs, const std::string& name) {
+std::string export_bytes(const jit::CompiledFunction& f, const std::vector<Tensor>& inputs,
+                         const std::string& name) {
   const std::string dir = "/tmp/ember-fuzz-seed-" + std::to_string(::getpid()) + "-" + name;
   jit::export_graph(f, inputs, dir);
   std::string joined;
@@ -107,19 +108,22 @@ std::vector<std::pair<std::string, std::string>> seeds(const std::string& target
     out.emplace_back("empty_tensor", safetensors_bytes({{"e", empty({0, 5})}}));
     out.emplace_back("no_tensors", safetensors_bytes({}));
   } else if (target == "export") {
-    auto mlp = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(6, 8), std::make_shared<nn::ReLU>(),
-                                                std::make_shared<nn::Linear>(8, 3));
-    auto f = jit::compile([mlp](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*mlp)(in[0]).softmax(1)}; });
+    auto mlp = std::make_shared<nn::Sequential>(
+        std::make_shared<nn::Linear>(6, 8), std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(8, 3));
+    auto f = jit::compile(
+        [mlp](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*mlp)(in[0]).softmax(1)}; });
     out.emplace_back("mlp", export_bytes(f, {randn({2, 6})}, "mlp"));
     auto emb = std::make_shared<nn::Embedding>(10, 4);
-    auto g = jit::compile([emb](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*emb)(in[0]).sum(1)}; });
+    auto g = jit::compile(
+        [emb](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*emb)(in[0]).sum(1)}; });
     out.emplace_back("embedding_with_check", export_bytes(g, {randint(0, 10, {3, 2})}, "embedding"));
   } else if (target == "ember_text") {
     for (int i = 0; i < kNumOps; ++i) {
       const OpId op = static_cast<OpId>(i);
       const auto sample = testing::op_sample(op);
       if (!sample) continue;
-      out.emplace_back(op_name(op), ir::graph_to_mlir_text(testing::trace_sample(op, *sample).graph, "forward"));
+      out.emplace_back(op_name(op),
+                       ir::graph_to_mlir_text(testing::trace_sample(op, *sample).graph, "forward"));
     }
   }
   return out;

@@ -4,6 +4,7 @@
 // back to the same text.
 #include <gtest/gtest.h>
 
+#include "../tracer/op_samples.h"
 #include "ember/dispatch.h"
 #include "ember/ir/Dialect.h"
 #include "ember/ir/GraphToMLIR.h"
@@ -12,7 +13,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Parser/Parser.h"
-#include "../tracer/op_samples.h"
 
 namespace ember::ir {
 namespace {
@@ -22,7 +22,8 @@ TEST(Dialect, EveryOpOfTheTableHasADialectOp) {
   load_dialects(context);
   for (int i = 0; i < kNumOps; ++i) {
     const std::string name = std::string("ember.") + op_name(static_cast<OpId>(i));
-    EXPECT_TRUE(mlir::RegisteredOperationName::lookup(name, &context).has_value()) << name << " is not in EmberOps.td";
+    EXPECT_TRUE(mlir::RegisteredOperationName::lookup(name, &context).has_value())
+        << name << " is not in EmberOps.td";
   }
 }
 
@@ -54,32 +55,44 @@ INSTANTIATE_TEST_SUITE_P(AllOps, DialectSweep, ::testing::Range(0, kNumOps),
                          });
 
 TEST(Dialect, ScalarsBecomeConstantsOfTheComputeType) {
-  const tracer::Graph g = tracer::trace([](const std::vector<Tensor>& in) {
-    return std::vector<Tensor>{in[0] * 2.5, in[1] + 1, in[1] > 0.5};
-  }, {ones({3}), ones({3}, DType::Int32)}).graph;
+  const tracer::Graph g = tracer::trace(
+                              [](const std::vector<Tensor>& in) {
+                                return std::vector<Tensor>{in[0] * 2.5, in[1] + 1, in[1] > 0.5};
+                              },
+                              {ones({3}), ones({3}, DType::Int32)})
+                              .graph;
   const std::string text = graph_to_mlir_text(g);
   EXPECT_NE(text.find("ember.constant dense<2.500000e+00> : tensor<f32>"), std::string::npos) << text;
   EXPECT_NE(text.find("ember.constant dense<1> : tensor<i32>"), std::string::npos) << text;
-  EXPECT_NE(text.find("tensor<3xi32>, tensor<f32> -> tensor<3xi1>"), std::string::npos) << "int > 0.5 compares in f32: " << text;
+  EXPECT_NE(text.find("tensor<3xi32>, tensor<f32> -> tensor<3xi1>"), std::string::npos)
+      << "int > 0.5 compares in f32: " << text;
 }
 
 TEST(Dialect, FunctionSignatureNamesInputsCapturedAndWriteBacks) {
   Tensor state = zeros({2});
-  const tracer::Graph g = tracer::trace([&](const std::vector<Tensor>& in) {
-    state.add_(in[0]);
-    return std::vector<Tensor>{in[0].exp()};
-  }, {ones({2})}).graph;
+  const tracer::Graph g = tracer::trace(
+                              [&](const std::vector<Tensor>& in) {
+                                state.add_(in[0]);
+                                return std::vector<Tensor>{in[0].exp()};
+                              },
+                              {ones({2})})
+                              .graph;
   mlir::MLIRContext context;
   auto module = graph_to_mlir(context, g, "step");
   const std::string text = to_text(*module);
   // The write-back is computed into captured 0 (argument 1).
-  EXPECT_NE(text.find("func.func @step(%arg0: tensor<2xf32>, %arg1: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32> "
-                      "{ember.in_place = 1 : i64})"),
-            std::string::npos) << text;
+  EXPECT_NE(
+      text.find(
+          "func.func @step(%arg0: tensor<2xf32>, %arg1: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32> "
+          "{ember.in_place = 1 : i64})"),
+      std::string::npos)
+      << text;
   EXPECT_NE(text.find("ember.arguments = [\"input 0\", \"captured 0\"]"), std::string::npos) << text;
   EXPECT_NE(text.find("ember.results = [\"output 0\", \"write captured 0\"]"), std::string::npos) << text;
 }
 
+// The test asserts source lines: clang-format must not move calls from where __LINE__ counts them.
+// clang-format off
 TEST(Dialect, LocationsNameTheUsersLine) {
   const tracer::Graph g = tracer::trace([](const std::vector<Tensor>& in) {
     return std::vector<Tensor>{in[0].relu()};
@@ -88,6 +101,7 @@ TEST(Dialect, LocationsNameTheUsersLine) {
   const std::string text = graph_to_mlir_text(g, "f", /*with_locations=*/true);
   EXPECT_NE(text.find("loc(\"dialect_test.cpp\":" + std::to_string(line)), std::string::npos) << text;
 }
+// clang-format on
 
 }  // namespace
 }  // namespace ember::ir

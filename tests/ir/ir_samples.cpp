@@ -4,11 +4,11 @@
 #include <cstring>
 #include <iostream>
 
+#include "../tracer/op_samples.h"
 #include "ember/dispatch.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "ember/tracer/trace.h"
 #include "mlir/IR/MLIRContext.h"
-#include "../tracer/op_samples.h"
 
 using namespace ember;
 
@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc > 1 && std::strcmp(argv[1], "--mlp") == 0) {
-    auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 32), std::make_shared<nn::ReLU>(),
-                                                  std::make_shared<nn::Linear>(32, 10));
+    auto model =
+        std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 32), std::make_shared<nn::ReLU>(),
+                                         std::make_shared<nn::Linear>(32, 10));
     optim::SGD opt(model->parameters(), {.lr = 0.01, .momentum = 0.9});
     const Tensor x = rand({16, 784}), y = randint(0, 10, {16});
     auto step = [&](const std::vector<Tensor>& in) {
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
       return std::vector<Tensor>{loss};
     };
     step({x, y});  // the momentum buffers exist before the traced step
-    std::cout << ir::graph_to_mlir_text(tracer::trace(step, {x, y}).graph, "train_step", /*with_locations=*/true);
+    std::cout << ir::graph_to_mlir_text(tracer::trace(step, {x, y}).graph, "train_step",
+                                        /*with_locations=*/true);
     return 0;
   }
   std::cerr << "usage: ember-ir-samples --every-op | --mlp\n";

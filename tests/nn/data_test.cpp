@@ -37,7 +37,8 @@ TEST(Data, BatchesInOrderWithAndWithoutDropLast) {
 
 TEST(Data, ShufflingIsSeededAndChangesEachEpoch) {
   auto ds = std::make_shared<TensorDataset>(zeros({50, 1}), arange(50));
-  DataLoader a(ds, {.batch_size = 8, .shuffle = true, .seed = 3}), b(ds, {.batch_size = 8, .shuffle = true, .seed = 3});
+  DataLoader a(ds, {.batch_size = 8, .shuffle = true, .seed = 3}),
+      b(ds, {.batch_size = 8, .shuffle = true, .seed = 3});
   DataLoader c(ds, {.batch_size = 8, .shuffle = true, .seed = 4});
   const auto a1 = targets_of(a), b1 = targets_of(b), c1 = targets_of(c), a2 = targets_of(a);
   EXPECT_EQ(a1, b1) << "same seed, same order";
@@ -99,10 +100,11 @@ TEST(Data, WordBatchesArePaddedToTheirLongestWord) {
   WordDataset ds({"ab", "hello", "xyz"});
   const Batch b = ds.get_batch({0, 2});  // lengths 2 and 3: T = 4
   EXPECT_EQ(b.data.sizes(), (Shape{4, 2}));
-  EXPECT_EQ(b.data.to_vector<int64_t>(),
-            (std::vector<int64_t>{0, 0, char_id('a'), char_id('x'), char_id('b'), char_id('y'), 0, char_id('z')}));
-  EXPECT_EQ(b.target.to_vector<int64_t>(), (std::vector<int64_t>{char_id('a'), char_id('x'), char_id('b'), char_id('y'),
-                                                                 kBoundary, char_id('z'), kIgnoreIndex, kBoundary}));
+  EXPECT_EQ(b.data.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, char_id('a'), char_id('x'), char_id('b'),
+                                                               char_id('y'), 0, char_id('z')}));
+  EXPECT_EQ(b.target.to_vector<int64_t>(),
+            (std::vector<int64_t>{char_id('a'), char_id('x'), char_id('b'), char_id('y'), kBoundary,
+                                  char_id('z'), kIgnoreIndex, kBoundary}));
   EXPECT_EQ(ds.get_batch({1}).data.size(0), 6) << "another batch, another length";
   EXPECT_THROW(WordDataset({"Hello"}), Error);
 }

@@ -33,7 +33,8 @@ TEST(Layers, LinearMatchesMatmulAndHasPyTorchInit) {
   EXPECT_EQ(fc(randn({2, 3, 20})).sizes(), (Shape{2, 3, 30})) << "leading dims pass through";
   EXPECT_THROW(fc(randn({4, 21})), Error);
   Linear small(3, 2);
-  check_layer_gradients(small, [&](const Tensor& t) { return small(t); }, randn({2, 3}));
+  check_layer_gradients(
+      small, [&](const Tensor& t) { return small(t); }, randn({2, 3}));
 }
 
 TEST(Layers, Conv2dPoolFlatten) {
@@ -47,7 +48,8 @@ TEST(Layers, Conv2dPoolFlatten) {
   EXPECT_EQ(AvgPool2d(3, 1, 1)(x).sizes(), (Shape{2, 2, 6, 6}));
   EXPECT_EQ(Flatten()(x).sizes(), (Shape{2, 72}));
   Conv2d small(2, 2, 2, 1, 1);
-  check_layer_gradients(small, [&](const Tensor& t) { return MaxPool2d(2)(small(t).tanh()); }, randn({1, 2, 3, 3}));
+  check_layer_gradients(
+      small, [&](const Tensor& t) { return MaxPool2d(2)(small(t).tanh()); }, randn({1, 2, 3, 3}));
 }
 
 TEST(Layers, EmbeddingLooksUpRowsWithNormalInit) {
@@ -63,7 +65,11 @@ TEST(Layers, EmbeddingLooksUpRowsWithNormalInit) {
   Embedding small(5, 3);
   small.to(DType::Float64);
   Tensor w = small.weight;
-  EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>&) { return small(tensor<int64_t>({4, 0, 4})).pow(2); }, {w}));
+  EXPECT_TRUE(gradcheck(
+      [&](const std::vector<Tensor>&) {
+        return small(tensor<int64_t>({4, 0, 4})).pow(2);
+      },
+      {w}));
 }
 
 TEST(Layers, LayerNormNormalizesTheLastDims) {
@@ -79,7 +85,8 @@ TEST(Layers, LayerNormNormalizesTheLastDims) {
     small.weight.copy_(tensor<float>({0.5, 1.5, 2}));
     small.bias.copy_(tensor<float>({0.1, -0.2, 0.3}));
   }
-  check_layer_gradients(small, [&](const Tensor& t) { return small(t); }, randn({2, 3}));
+  check_layer_gradients(
+      small, [&](const Tensor& t) { return small(t); }, randn({2, 3}));
 }
 
 TEST(Layers, BatchNormUsesBatchStatsInTrainingAndRunningStatsInEval) {
@@ -100,10 +107,12 @@ TEST(Layers, BatchNormUsesBatchStatsInTrainingAndRunningStatsInEval) {
   BatchNorm2d bn2(3);
   EXPECT_EQ(bn2(randn({2, 3, 4, 4})).sizes(), (Shape{2, 3, 4, 4}));
   BatchNorm1d small(2);
-  check_layer_gradients(small, [&](const Tensor& t) { return small(t).pow(2); }, randn({4, 2}));
+  check_layer_gradients(
+      small, [&](const Tensor& t) { return small(t).pow(2); }, randn({4, 2}));
   BatchNorm2d small2(2);
   small2.eval();
-  check_layer_gradients(small2, [&](const Tensor& t) { return small2(t); }, randn({2, 2, 2, 2}));
+  check_layer_gradients(
+      small2, [&](const Tensor& t) { return small2(t); }, randn({2, 2, 2, 2}));
 }
 
 TEST(Layers, DropoutOnlyInTraining) {
@@ -134,8 +143,9 @@ TEST(Layers, LSTMCellFollowsPyTorchsGateLayout) {
   Tensor x = randn({1, 3}), h = randn({1, 2}), c = randn({1, 2});
   LSTMState s = cell(x, {h, c});
   // By hand, gates i, f, g, o.
-  const auto gates = (x.matmul(cell.weight_ih.t()) + cell.bias_ih + h.matmul(cell.weight_hh.t()) + cell.bias_hh)
-                         .to_vector<double>();
+  const auto gates =
+      (x.matmul(cell.weight_ih.t()) + cell.bias_ih + h.matmul(cell.weight_hh.t()) + cell.bias_hh)
+          .to_vector<double>();
   const auto cv = c.to_vector<double>();
   auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
   for (int j = 0; j < 2; ++j) {
@@ -144,7 +154,8 @@ TEST(Layers, LSTMCellFollowsPyTorchsGateLayout) {
     EXPECT_NEAR(s.h.to_vector<double>()[j], sig(gates[6 + j]) * std::tanh(next_c), 1e-5);
   }
   LSTMCell small(2, 2);
-  check_layer_gradients(small, [&](const Tensor& t) { return small(t).h + small(t, small(t)).c; }, randn({2, 2}));
+  check_layer_gradients(
+      small, [&](const Tensor& t) { return small(t).h + small(t, small(t)).c; }, randn({2, 2}));
 }
 
 TEST(Layers, LSTMRunsSequencesOfAnyLengthWithSeveralLayers) {
@@ -154,7 +165,8 @@ TEST(Layers, LSTMRunsSequencesOfAnyLengthWithSeveralLayers) {
     auto [out, state] = lstm.forward(randn({t, 2, 3}));
     EXPECT_EQ(out.sizes(), (Shape{t, 2, 4}));
     EXPECT_EQ(state.h.sizes(), (Shape{2, 2, 4}));
-    EXPECT_EQ(out[t - 1].to_vector<float>(), state.h[1].to_vector<float>()) << "last output is the top layer's h";
+    EXPECT_EQ(out[t - 1].to_vector<float>(), state.h[1].to_vector<float>())
+        << "last output is the top layer's h";
   }
   // Step by step with the cells gives the same as the whole sequence.
   Tensor x = randn({3, 1, 3});
@@ -166,7 +178,8 @@ TEST(Layers, LSTMRunsSequencesOfAnyLengthWithSeveralLayers) {
   }
   EXPECT_EQ(s1.h.to_vector<float>(), state.h[1].to_vector<float>());
   LSTM small(2, 2, 2);
-  check_layer_gradients(small, [&](const Tensor& t) { return small.forward(t).first; }, randn({3, 1, 2}));
+  check_layer_gradients(
+      small, [&](const Tensor& t) { return small.forward(t).first; }, randn({3, 1, 2}));
 }
 
 TEST(Layers, GRUCellMatchesTheFormula) {
@@ -184,7 +197,8 @@ TEST(Layers, GRUCellMatchesTheFormula) {
     EXPECT_NEAR(got[j], (1 - z) * n + z * hv[j], 1e-5);
   }
   GRUCell small(2, 2);
-  check_layer_gradients(small, [&](const Tensor& t) { return small(t, small(t)); }, randn({2, 2}));
+  check_layer_gradients(
+      small, [&](const Tensor& t) { return small(t, small(t)); }, randn({2, 2}));
 }
 
 TEST(Layers, SequentialAndModuleList) {
@@ -243,12 +257,18 @@ TEST(Losses, MatchHandComputationsAndGradcheck) {
     bce -= (yv[i] * std::log(p) + (1 - yv[i]) * std::log(1 - p)) / 6;
   }
   EXPECT_NEAR(binary_cross_entropy_with_logits(x, y).item<double>(), bce, 1e-12);
-  EXPECT_NEAR(binary_cross_entropy_with_logits(tensor<double>({-800.0}), tensor<double>({1.0})).item<double>(), 800,
-              1e-9) << "stable for large logits";
+  EXPECT_NEAR(
+      binary_cross_entropy_with_logits(tensor<double>({-800.0}), tensor<double>({1.0})).item<double>(), 800,
+      1e-9)
+      << "stable for large logits";
   Tensor xg = x.clone().requires_grad_();
-  EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& in) { return nn::cross_entropy(in[0], t, {.label_smoothing = 0.1}); }, {xg}));
-  EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& in) { return binary_cross_entropy_with_logits(in[0], y); }, {xg}));
-  EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& in) { return mse_loss(in[0], y, Reduction::Sum); }, {xg}));
+  EXPECT_TRUE(gradcheck(
+      [&](const std::vector<Tensor>& in) { return nn::cross_entropy(in[0], t, {.label_smoothing = 0.1}); },
+      {xg}));
+  EXPECT_TRUE(gradcheck(
+      [&](const std::vector<Tensor>& in) { return binary_cross_entropy_with_logits(in[0], y); }, {xg}));
+  EXPECT_TRUE(
+      gradcheck([&](const std::vector<Tensor>& in) { return mse_loss(in[0], y, Reduction::Sum); }, {xg}));
   EXPECT_THROW(mse_loss(x, zeros({3})), Error);
 }
 

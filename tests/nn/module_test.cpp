@@ -30,7 +30,8 @@ TEST(Module, RegistersParametersBuffersAndChildrenByDottedName) {
   TwoLayer m;
   EXPECT_EQ(names(m.named_parameters()),
             (std::vector<std::string>{"fc1.weight", "fc1.bias", "bn.weight", "bn.bias", "fc2.weight"}));
-  EXPECT_EQ(names(m.named_buffers()), (std::vector<std::string>{"bn.running_mean", "bn.running_var", "bn.num_batches_tracked"}));
+  EXPECT_EQ(names(m.named_buffers()),
+            (std::vector<std::string>{"bn.running_mean", "bn.running_var", "bn.num_batches_tracked"}));
   EXPECT_EQ(m.num_parameters(), 4 * 3 + 3 + 3 + 3 + 3 * 2);
   EXPECT_EQ(m.parameters().size(), 5u);
   for (const Tensor& p : m.parameters()) EXPECT_TRUE(p.requires_grad());
@@ -67,9 +68,11 @@ TEST(Module, PrintsTheTreeWithParameterCounts) {
   TwoLayer m;
   const std::string s = m.repr();
   EXPECT_NE(s.find("TwoLayer(\n  (fc1): Linear(in_features=4, out_features=3, bias=true)  [15 params]"),
-            std::string::npos) << s;
+            std::string::npos)
+      << s;
   EXPECT_NE(s.find("(bn): BatchNorm1d(3, eps=1e-05, momentum=0.1)  [6 params]"), std::string::npos) << s;
-  EXPECT_NE(s.find("(fc2): Linear(in_features=3, out_features=2, bias=false)  [6 params]"), std::string::npos) << s;
+  EXPECT_NE(s.find("(fc2): Linear(in_features=3, out_features=2, bias=false)  [6 params]"), std::string::npos)
+      << s;
   EXPECT_NE(s.find("Total parameters: 27"), std::string::npos) << s;
   std::ostringstream out;
   out << Sequential(std::make_shared<Linear>(1000, 1000));
@@ -82,9 +85,10 @@ TEST(Module, ForwardHooksSeeInputsAndOutputsAndCanBeRemoved) {
   const int pre = m.fc1->register_forward_pre_hook([&](Module& mod, const std::vector<Tensor>& in) {
     calls.push_back("pre " + mod.type_name() + " " + to_string(in[0].sizes()));
   });
-  const int post = m.fc2->register_forward_hook([&](Module& mod, const std::vector<Tensor>& in, const Tensor& out) {
-    calls.push_back("post " + mod.type_name() + " " + to_string(out.sizes()));
-  });
+  const int post =
+      m.fc2->register_forward_hook([&](Module& mod, const std::vector<Tensor>& in, const Tensor& out) {
+        calls.push_back("post " + mod.type_name() + " " + to_string(out.sizes()));
+      });
   m(randn({5, 4}));
   EXPECT_EQ(calls, (std::vector<std::string>{"pre Linear [5, 4]", "post Linear [5, 2]"}));
   m.fc1->remove_hook(pre);
@@ -101,7 +105,7 @@ TEST(Module, WatchLayersPrintsEveryLayersStatistics) {
   {
     auto watch = watch_layers(*model, out);
     (*model)(x);
-    ASSERT_EQ(watch->rows().size(), 4u);  // three layers and the model
+    ASSERT_EQ(watch->rows().size(), 4u);       // three layers and the model
     const LayerStats relu = watch->rows()[1];  // a copy: the next forward adds rows
     EXPECT_EQ(relu.type, "ReLU");
     EXPECT_EQ(relu.shape, (Shape{2, 4}));

@@ -69,8 +69,10 @@ void adam_two_steps(bool decoupled) {
   Fixture f;
   const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
   std::unique_ptr<Optimizer> opt;
-  if (decoupled) opt = std::make_unique<AdamW>(std::vector<Tensor>{f.a, f.b}, AdamOptions{.lr = lr, .weight_decay = wd});
-  else opt = std::make_unique<Adam>(std::vector<Tensor>{f.a, f.b}, AdamOptions{.lr = lr, .weight_decay = wd});
+  if (decoupled)
+    opt = std::make_unique<AdamW>(std::vector<Tensor>{f.a, f.b}, AdamOptions{.lr = lr, .weight_decay = wd});
+  else
+    opt = std::make_unique<Adam>(std::vector<Tensor>{f.a, f.b}, AdamOptions{.lr = lr, .weight_decay = wd});
   double p[2] = {1.0, -2.0}, m[2] = {0, 0}, v[2] = {0, 0};
   const double g[2][2] = {{0.5, 1.0}, {0.2, -0.4}};
   for (int s = 1; s <= 2; ++s) {
@@ -78,8 +80,10 @@ void adam_two_steps(bool decoupled) {
     opt->step();
     for (int i = 0; i < 2; ++i) {
       double gi = g[s - 1][i];
-      if (decoupled) p[i] *= 1 - lr * wd;
-      else gi += wd * p[i];
+      if (decoupled)
+        p[i] *= 1 - lr * wd;
+      else
+        gi += wd * p[i];
       m[i] = b1 * m[i] + (1 - b1) * gi;
       v[i] = b2 * v[i] + (1 - b2) * gi * gi;
       const double mhat = m[i] / (1 - std::pow(b1, s));

@@ -122,7 +122,9 @@ TEST(Safetensors, CorruptFilesAreClearErrors) {
   auto load_error = [&] { return error_of([&] { load_safetensors(path); }); };
   const std::string good = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
 
-  EXPECT_NE(error_of([] { load_safetensors("/nonexistent/x.safetensors"); }).find("cannot open /nonexistent/x.safetensors"),
+  EXPECT_NE(error_of([] {
+              load_safetensors("/nonexistent/x.safetensors");
+            }).find("cannot open /nonexistent/x.safetensors"),
             std::string::npos);
   std::ofstream(path) << "abc";
   EXPECT_NE(load_error().find("truncated: 3 bytes"), std::string::npos) << load_error();
@@ -131,13 +133,15 @@ TEST(Safetensors, CorruptFilesAreClearErrors) {
   write_raw(path, "{not json", "");
   EXPECT_NE(load_error().find("not valid JSON"), std::string::npos) << load_error();
   write_raw(path, R"({"w":{"dtype":"F32"}})", "");
-  EXPECT_NE(load_error().find("entry 'w' needs dtype, shape and data_offsets"), std::string::npos) << load_error();
+  EXPECT_NE(load_error().find("entry 'w' needs dtype, shape and data_offsets"), std::string::npos)
+      << load_error();
   write_raw(path, R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", std::string(4, '\0'));
   EXPECT_NE(load_error().find("\"F16\" is not one ember reads"), std::string::npos) << load_error();
   write_raw(path, R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", std::string(8, '\0'));
   EXPECT_NE(load_error().find("needs 12"), std::string::npos) << load_error();
   write_raw(path, good, std::string(5, '\0'));  // the data is cut short
-  EXPECT_NE(load_error().find("truncated: entry 'w' needs bytes [0, 8) but the file has only 5"), std::string::npos)
+  EXPECT_NE(load_error().find("truncated: entry 'w' needs bytes [0, 8) but the file has only 5"),
+            std::string::npos)
       << load_error();
   write_raw(path, R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", std::string(8, '\0'));
   EXPECT_NE(load_error().find("invalid size"), std::string::npos) << load_error();
@@ -150,7 +154,8 @@ TEST(Safetensors, CorruptFilesAreClearErrors) {
 TEST(Safetensors, AbsurdHeadersAreClearErrors) {
   const std::string path = temp_path("absurd.safetensors");
   auto load_error = [&] { return error_of([&] { load_safetensors(path); }); };
-  write_raw(path, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", std::string(8, '\0'), uint64_t{1} << 63);
+  write_raw(path, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", std::string(8, '\0'),
+            uint64_t{1} << 63);
   EXPECT_NE(load_error().find("header claims 9223372036854775808 bytes"), std::string::npos) << load_error();
   write_raw(path, R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", "");
   EXPECT_NE(load_error().find("more bytes than a 64-bit count holds"), std::string::npos) << load_error();
@@ -160,7 +165,8 @@ TEST(Safetensors, AbsurdHeadersAreClearErrors) {
   EXPECT_NE(load_error().find("invalid size"), std::string::npos) << load_error();
   write_raw(path, R"({"w":{"dtype":"F32","shape":[1,2,3,4,5,6,7,8,9],"data_offsets":[0,0]}})", "");
   EXPECT_NE(load_error().find("at most 8 sizes"), std::string::npos) << load_error();
-  write_raw(path, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551615,7]}})", std::string(8, '\0'));
+  write_raw(path, R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551615,7]}})",
+            std::string(8, '\0'));
   EXPECT_NE(load_error().find("data_offsets"), std::string::npos) << load_error();
   fs::remove(path);
 }
@@ -202,7 +208,8 @@ TEST(Safetensors, AKillInTheMiddleOfASaveLeavesThePreviousFile) {
   EXPECT_EQ(loaded.w.max().item<float>(), 1.0f);
   EXPECT_EQ(loaded.w.min().item<float>(), 1.0f) << "the previous file, whole";
   for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path()))
-    if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove(entry.path());  // the child's leftover
+    if (entry.path().filename().string().rfind(prefix, 0) == 0)
+      fs::remove(entry.path());  // the child's leftover
   fs::remove(path);
 }
 
@@ -215,7 +222,8 @@ TEST(Safetensors, MismatchedWeightsNameEveryProblemAndLeaveTheModuleUnchanged) {
                     {"extra", zeros({1})}},                   // not in the module
                    path);
   const std::string msg = error_of([&] { nn::load(target, path); });
-  EXPECT_NE(msg.find("entry 'fc.weight' has shape [2, 4] but the module's is [2, 3]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("entry 'fc.weight' has shape [2, 4] but the module's is [2, 3]"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("entry 'fc.bias' is float64 but the module's is float32"), std::string::npos) << msg;
   EXPECT_NE(msg.find("missing entry 'bn.weight'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("unexpected entry 'extra'"), std::string::npos) << msg;
@@ -232,7 +240,8 @@ TEST(Safetensors, WritesAreAtomic) {
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].first, "b");
   for (const auto& entry : fs::directory_iterator(::testing::TempDir()))
-    EXPECT_EQ(entry.path().string().find("atomic.safetensors.tmp"), std::string::npos) << "temporary left behind";
+    EXPECT_EQ(entry.path().string().find("atomic.safetensors.tmp"), std::string::npos)
+        << "temporary left behind";
   EXPECT_THROW(save_safetensors({{"a", ones({2})}}, "/nonexistent-dir/x.safetensors"), Error);
   EXPECT_THROW(save_safetensors({{"a", ones({2})}, {"a", ones({2})}}, path), Error) << "duplicate names";
   EXPECT_EQ(load_safetensors(path)[0].first, "b") << "a failed save leaves the old file";

@@ -88,8 +88,8 @@ TEST(Autograd, SecondDerivativeThroughSoftmaxAndMatmul) {
   manual_seed(3);
   Tensor x = randn({2, 3}, DType::Float64).requires_grad_();
   Tensor w = randn({3, 3}, DType::Float64).requires_grad_();
-  EXPECT_TRUE(gradcheck([](const std::vector<Tensor>& in) { return in[0].matmul(in[1]).softmax(1).pow(2); }, {x, w},
-                        {.check_second_order = true}));
+  EXPECT_TRUE(gradcheck([](const std::vector<Tensor>& in) { return in[0].matmul(in[1]).softmax(1).pow(2); },
+                        {x, w}, {.check_second_order = true}));
 }
 
 TEST(Autograd, NoGradRecordsNothing) {
@@ -143,7 +143,7 @@ TEST(Autograd, GradFnNamesTheOp) {
 TEST(Autograd, InPlaceOnNonLeafKeepsGradientsCorrect) {
   Tensor x = tensor<double>({1, 2, 3}).requires_grad_();
   Tensor y = x * 2;
-  y.mul_(x);   // y = 2x * x: the old y is needed, and is cloned for the formula
+  y.mul_(x);  // y = 2x * x: the old y is needed, and is cloned for the formula
   y.add_(1);
   EXPECT_GT(y.version(), 0u);
   y.sum().backward();
@@ -212,9 +212,7 @@ TEST(Autograd, BackwardNeedsAScalarOrAGradient) {
   EXPECT_THROW(ones({1}).backward(), Error);  // no grad required anywhere
 }
 
-TEST(Autograd, IntegerTensorsCannotRequireGrad) {
-  EXPECT_THROW(arange(3).requires_grad_(), Error);
-}
+TEST(Autograd, IntegerTensorsCannotRequireGrad) { EXPECT_THROW(arange(3).requires_grad_(), Error); }
 
 TEST(Autograd, GradientsFlowThroughViewsAndBroadcasting) {
   Tensor x = arange(0.0, 6.0, 1.0, DType::Float64).requires_grad_();
@@ -270,7 +268,8 @@ TEST(Autograd, GradcheckCatchesAWrongFormula) {
     }
   };
   Tensor x = tensor<double>({0.5, 1.5}).requires_grad_();
-  EXPECT_THROW(gradcheck([](const std::vector<Tensor>& in) { return WrongSquare::apply(in[0]); }, {x}), Error);
+  EXPECT_THROW(gradcheck([](const std::vector<Tensor>& in) { return WrongSquare::apply(in[0]); }, {x}),
+               Error);
 }
 
 TEST(Autograd, MaxGradientGoesToTheArgmax) {

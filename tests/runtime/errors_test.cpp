@@ -7,6 +7,10 @@
 namespace ember {
 namespace {
 
+// These tests assert the line each error names: clang-format must not move
+// a call away from the __LINE__ beside it.
+// clang-format off
+
 // Runs fn, expects an ember::Error whose message contains every fragment and
 // names this file at `line`.
 template <typename Fn>
@@ -133,6 +137,8 @@ TEST(AbsurdRequests, NegativeSizesAreErrors) {
   expect_error([&] { ones({6}).reshape({-5}); }, __LINE__, {"reshape"});
   expect_error([&] { ones({3}).expand({-3}); }, __LINE__, {"expand"});
 }
+
+// clang-format on
 
 }  // namespace
 }  // namespace ember

@@ -47,8 +47,11 @@ TEST(Observers, SeveralSeeEveryOpInTheOrderTheyWereInstalled) {
   EXPECT_EQ(outer.grads, inner.grads);
   EXPECT_GE(inner.grads, 1) << "backward set x.grad";
   // Each op went to the outer observer first, then the inner one.
-  for (size_t i = 0; i + 1 < log.size(); ++i)
-    if (log[i + 1].rfind("inner:", 0) == 0) EXPECT_EQ(log[i].substr(log[i].find(':')), log[i + 1].substr(log[i + 1].find(':')));
+  for (size_t i = 0; i + 1 < log.size(); ++i) {
+    if (log[i + 1].rfind("inner:", 0) != 0) continue;
+    EXPECT_EQ(log[i].rfind("outer:", 0), 0u) << log[i];
+    EXPECT_EQ(log[i].substr(log[i].find(':')), log[i + 1].substr(log[i + 1].find(':')));
+  }
 }
 
 TEST(Observers, CompositeKernelsHideTheirOpsFromEveryObserver) {

@@ -33,8 +33,9 @@ std::vector<Tensor> unary_inputs(double lo, double hi, DType dtype) {
 // non-contiguous, and one large pair.
 std::vector<std::pair<Tensor, Tensor>> binary_inputs(double lo, double hi, DType dtype) {
   auto u = [&](IntArrayRef s) { return uniform(s, lo, hi, dtype); };
-  return {{u({3, 4}), u({3, 4})}, {u({3, 4}), u({4})},       {u({3, 1}), u({1, 4})},
-          {u({}), u({3})},        {u({2, 0, 3}), u({3})},    {u({2, 3}), u({})},
+  return {{u({3, 4}), u({3, 4})},     {u({3, 4}), u({4})},
+          {u({3, 1}), u({1, 4})},     {u({}), u({3})},
+          {u({2, 0, 3}), u({3})},     {u({2, 3}), u({})},
           {u({4, 3}).t(), u({3, 4})}, {u({2, 3, 4}).permute({2, 0, 1}), u({2, 1})},
           {u({300, 200}), u({200})}};
 }
@@ -64,34 +65,44 @@ SweepCase unary_case(OpId op, std::function<double(double)> ref, double lo, doub
           }};
 }
 
-SweepCase binary_case(OpId op, std::function<double(double, double)> ref, double lo, double hi,
-                      double atol, double rtol, bool differentiable = true) {
+SweepCase binary_case(OpId op, std::function<double(double, double)> ref, double lo, double hi, double atol,
+                      double rtol, bool differentiable = true) {
   SweepCase c;
   c.forward = [=] {
     for (auto [a, b] : binary_inputs(lo, hi, DType::Float32)) {
-      const std::string what = std::string(op_name(op)) + " " + to_string(a.sizes()) + " " + to_string(b.sizes());
-      const Ref want = zip({to_ref(a), to_ref(b)}, [&](const std::vector<double>& v) { return ref(v[0], v[1]); });
+      const std::string what =
+          std::string(op_name(op)) + " " + to_string(a.sizes()) + " " + to_string(b.sizes());
+      const Ref want =
+          zip({to_ref(a), to_ref(b)}, [&](const std::vector<double>& v) { return ref(v[0], v[1]); });
       const Tensor got = dispatch(op, {a, b}, OpAttrs{}, Loc::current());
       expect_close(got, want, atol, rtol, what + " float32");
-      const Tensor got64 = dispatch(op, {a.to(DType::Float64), b.to(DType::Float64)}, OpAttrs{}, Loc::current());
+      const Tensor got64 =
+          dispatch(op, {a.to(DType::Float64), b.to(DType::Float64)}, OpAttrs{}, Loc::current());
       expect_close(got64, want, 1e-12, 1e-12, what + " float64");
       // The C++-number forms: tensor op number, number op tensor.
       const double s = lo + 0.37 * (hi - lo);
-      expect_close(binary_scalar(op, a, s, false), map(to_ref(a), [&](double x) { return ref(x, double(float(s))); }),
-                   atol, rtol, what + " with scalar rhs");
-      expect_close(binary_scalar(op, b, s, true), map(to_ref(b), [&](double x) { return ref(double(float(s)), x); }),
-                   atol, rtol, what + " with scalar lhs");
+      expect_close(binary_scalar(op, a, s, false),
+                   map(to_ref(a), [&](double x) { return ref(x, double(float(s))); }), atol, rtol,
+                   what + " with scalar rhs");
+      expect_close(binary_scalar(op, b, s, true),
+                   map(to_ref(b), [&](double x) { return ref(double(float(s)), x); }), atol, rtol,
+                   what + " with scalar lhs");
     }
   };
   if (differentiable) {
     c.gradient = [=] {
       Tensor a = uniform({2, 3}, lo, hi, DType::Float64).requires_grad_();
       Tensor b = uniform({3}, lo, hi, DType::Float64).requires_grad_();  // broadcast
-      auto f = [op](const std::vector<Tensor>& in) { return dispatch(op, {in[0], in[1]}, OpAttrs{}, Loc::current()); };
+      auto f = [op](const std::vector<Tensor>& in) {
+        return dispatch(op, {in[0], in[1]}, OpAttrs{}, Loc::current());
+      };
       gradcheck(f, {a, b}, {.check_second_order = true});
       Tensor x = uniform({2, 3}, lo, hi, DType::Float64).requires_grad_();
-      gradcheck([op, lo, hi](const std::vector<Tensor>& in) { return binary_scalar(op, in[0], lo + 0.37 * (hi - lo), true); },
-                {x});
+      gradcheck(
+          [op, lo, hi](const std::vector<Tensor>& in) {
+            return binary_scalar(op, in[0], lo + 0.37 * (hi - lo), true);
+          },
+          {x});
     };
   }
   return c;
@@ -106,13 +117,14 @@ struct ReduceConfig {
   std::vector<int64_t> dims;
   bool keepdim;
 };
-const std::vector<ReduceConfig> kReduceConfigs = {{{}, false}, {{0}, false}, {{1}, true},
+const std::vector<ReduceConfig> kReduceConfigs = {{{}, false},   {{0}, false},   {{1}, true},
                                                   {{-1}, false}, {{0, 2}, true}, {{2, 0}, false}};
 
 SweepCase reduce_case(OpId op, std::function<Tensor(const Tensor&, IntArrayRef, bool)> run,
                       std::function<double(const std::vector<double>&)> ref, double atol, double rtol) {
   return {[=] {
-            std::vector<Tensor> inputs = {uniform({3, 4, 5}, -2, 2), uniform({5, 4, 3}, -2, 2).permute({2, 1, 0}),
+            std::vector<Tensor> inputs = {uniform({3, 4, 5}, -2, 2),
+                                          uniform({5, 4, 3}, -2, 2).permute({2, 1, 0}),
                                           uniform({2, 1, 3}, -2, 2), uniform({70, 600, 1}, -2, 2)};
             for (const Tensor& x : inputs)
               for (const auto& cfg : kReduceConfigs) {
@@ -141,36 +153,40 @@ double sum_of(const std::vector<double>& v) {
 double mean_of(const std::vector<double>& v) { return sum_of(v) / double(v.size()); }
 
 SweepCase index_reduce_case(OpId op, bool is_max, bool values) {
-  return {[=] {
-            for (const Tensor& x : {uniform({3, 4, 5}, -2, 2), uniform({5, 4}, -2, 2).t(), uniform({6}, -2, 2)})
-              for (int64_t dim = -1; dim < x.dim(); ++dim)
-                for (bool keepdim : {false, true}) {
-                  const Ref want_v = reduce(to_ref(x), {dim}, keepdim, [&](const std::vector<double>& v) {
-                    return is_max ? *std::max_element(v.begin(), v.end()) : *std::min_element(v.begin(), v.end());
-                  });
-                  const Ref want_i = reduce(to_ref(x), {dim}, keepdim, [&](const std::vector<double>& v) {
-                    return double((is_max ? std::max_element(v.begin(), v.end()) : std::min_element(v.begin(), v.end())) -
-                                  v.begin());
-                  });
-                  const std::string what = std::string(op_name(op)) + " dim " + std::to_string(dim);
-                  if (values) {
-                    auto [v, i] = is_max ? x.max(dim, keepdim) : x.min(dim, keepdim);
-                    expect_close(v, want_v, 0, 0, what + " values");
-                    expect_close(i, want_i, 0, 0, what + " indices");
-                    EXPECT_EQ(i.dtype(), DType::Int64);
-                  } else {
-                    expect_close(is_max ? x.argmax(dim, keepdim) : x.argmin(dim, keepdim), want_i, 0, 0, what);
-                  }
-                }
-          },
-          values ? std::function<void()>([=] {
-            Tensor x = uniform({3, 4}, -2, 2, DType::Float64).requires_grad_();
-            for (int64_t dim : {0, 1})
-              gradcheck([&](const std::vector<Tensor>& in) {
+  return {
+      [=] {
+        for (const Tensor& x : {uniform({3, 4, 5}, -2, 2), uniform({5, 4}, -2, 2).t(), uniform({6}, -2, 2)})
+          for (int64_t dim = -1; dim < x.dim(); ++dim)
+            for (bool keepdim : {false, true}) {
+              const Ref want_v = reduce(to_ref(x), {dim}, keepdim, [&](const std::vector<double>& v) {
+                return is_max ? *std::max_element(v.begin(), v.end()) : *std::min_element(v.begin(), v.end());
+              });
+              const Ref want_i = reduce(to_ref(x), {dim}, keepdim, [&](const std::vector<double>& v) {
+                return double(
+                    (is_max ? std::max_element(v.begin(), v.end()) : std::min_element(v.begin(), v.end())) -
+                    v.begin());
+              });
+              const std::string what = std::string(op_name(op)) + " dim " + std::to_string(dim);
+              if (values) {
+                auto [v, i] = is_max ? x.max(dim, keepdim) : x.min(dim, keepdim);
+                expect_close(v, want_v, 0, 0, what + " values");
+                expect_close(i, want_i, 0, 0, what + " indices");
+                EXPECT_EQ(i.dtype(), DType::Int64);
+              } else {
+                expect_close(is_max ? x.argmax(dim, keepdim) : x.argmin(dim, keepdim), want_i, 0, 0, what);
+              }
+            }
+      },
+      values ? std::function<void()>([=] {
+        Tensor x = uniform({3, 4}, -2, 2, DType::Float64).requires_grad_();
+        for (int64_t dim : {0, 1})
+          gradcheck(
+              [&](const std::vector<Tensor>& in) {
                 return is_max ? in[0].max(dim).first : in[0].min(dim, true).first;
-              }, {x});
-          })
-                 : std::function<void()>()};
+              },
+              {x});
+      })
+             : std::function<void()>()};
 }
 
 // --- matmul ------------------------------------------------------------------------------
@@ -192,8 +208,10 @@ Ref ref_matmul(const Ref& a0, const Ref& b0) {
   for (int64_t t = 0; t < batches; ++t) {
     const auto idx = unravel(t, batch);
     int64_t ao = 0, bo = 0;
-    for (size_t d = 0; d < ab.size(); ++d) if (ab[d] != 1) ao += idx[d + batch.size() - ab.size()] * ast[d];
-    for (size_t d = 0; d < bb.size(); ++d) if (bb[d] != 1) bo += idx[d + batch.size() - bb.size()] * bst[d];
+    for (size_t d = 0; d < ab.size(); ++d)
+      if (ab[d] != 1) ao += idx[d + batch.size() - ab.size()] * ast[d];
+    for (size_t d = 0; d < bb.size(); ++d)
+      if (bb[d] != 1) bo += idx[d + batch.size() - bb.size()] * bst[d];
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         double acc = 0;
@@ -210,16 +228,25 @@ SweepCase matmul_case() {
   return {[] {
             auto u = [](IntArrayRef s) { return uniform(s, -1, 1); };
             const std::vector<std::pair<Tensor, Tensor>> pairs = {
-                {u({3}), u({3})},          {u({2, 3}), u({3})},          {u({3}), u({3, 4})},
-                {u({2, 3}), u({3, 4})},    {u({2, 2, 3}), u({3, 4})},    {u({2, 1, 2, 3}), u({3, 3, 2})},
-                {u({4, 3}).t(), u({4, 5})}, {u({2, 3}), u({5, 3}).t()},   {u({3, 2, 4}).permute({1, 0, 2}), u({4, 2})},
-                {u({2, 0}), u({0, 3})},    {u({0, 3}), u({3, 2})},       {u({64, 100}), u({100, 80})},
+                {u({3}), u({3})},
+                {u({2, 3}), u({3})},
+                {u({3}), u({3, 4})},
+                {u({2, 3}), u({3, 4})},
+                {u({2, 2, 3}), u({3, 4})},
+                {u({2, 1, 2, 3}), u({3, 3, 2})},
+                {u({4, 3}).t(), u({4, 5})},
+                {u({2, 3}), u({5, 3}).t()},
+                {u({3, 2, 4}).permute({1, 0, 2}), u({4, 2})},
+                {u({2, 0}), u({0, 3})},
+                {u({0, 3}), u({3, 2})},
+                {u({64, 100}), u({100, 80})},
                 {u({6, 8}).slice(1, 0, 8, 2), u({4, 3})}};
             for (auto [a, b] : pairs) {
               const std::string what = "matmul " + to_string(a.sizes()) + " @ " + to_string(b.sizes());
               const Ref want = ref_matmul(to_ref(a), to_ref(b));
               expect_close(a.matmul(b), want, 1e-5, 1e-5, what + " float32");
-              expect_close(a.to(DType::Float64).matmul(b.to(DType::Float64)), want, 1e-12, 1e-12, what + " float64");
+              expect_close(a.to(DType::Float64).matmul(b.to(DType::Float64)), want, 1e-12, 1e-12,
+                           what + " float64");
             }
             Tensor ai = randint(-5, 5, {3, 4}), bi = randint(-5, 5, {4, 2});
             expect_close(ai.matmul(bi), ref_matmul(to_ref(ai), to_ref(bi)), 0, 0, "int64 matmul");
@@ -227,8 +254,8 @@ SweepCase matmul_case() {
           [] {
             auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
             const std::vector<std::pair<Tensor, Tensor>> pairs = {
-                {u({3}), u({3})}, {u({2, 3}), u({3})}, {u({3}), u({3, 2})}, {u({2, 3}), u({3, 2})},
-                {u({2, 2, 3}), u({3, 2})}, {u({2, 1, 2, 3}), u({2, 3, 2})}};
+                {u({3}), u({3})},       {u({2, 3}), u({3})},       {u({3}), u({3, 2})},
+                {u({2, 3}), u({3, 2})}, {u({2, 2, 3}), u({3, 2})}, {u({2, 1, 2, 3}), u({2, 3, 2})}};
             for (auto& [a, b] : pairs)
               gradcheck([](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); }, {a, b},
                         {.check_second_order = true});
@@ -238,21 +265,25 @@ SweepCase matmul_case() {
 // --- views ---------------------------------------------------------------------------------
 
 // A view op case: the result must equal `ref` of the input and share its storage.
-SweepCase view_case(const char* name, std::function<Tensor(const Tensor&)> run, std::function<Ref(const Ref&)> ref,
-                    std::vector<int64_t> shape, bool strided_input = true) {
+SweepCase view_case(const char* name, std::function<Tensor(const Tensor&)> run,
+                    std::function<Ref(const Ref&)> ref, std::vector<int64_t> shape,
+                    bool strided_input = true) {
   return {[=] {
             for (bool transposed : {false, true}) {
               if (transposed && !strided_input) continue;
               Tensor x = uniform(shape, -1, 1);
-              if (transposed && x.dim() >= 2) x = x.transpose(0, x.dim() - 1).contiguous().transpose(0, x.dim() - 1);
+              if (transposed && x.dim() >= 2)
+                x = x.transpose(0, x.dim() - 1).contiguous().transpose(0, x.dim() - 1);
               const Tensor y = run(x);
-              expect_close(y, ref(to_ref(x)), 0, 0, std::string(name) + (transposed ? " (strided input)" : ""));
+              expect_close(y, ref(to_ref(x)), 0, 0,
+                           std::string(name) + (transposed ? " (strided input)" : ""));
               EXPECT_EQ(y.impl()->storage.get(), x.impl()->storage.get()) << name << " must not copy";
             }
           },
           [=] {
             Tensor x = uniform(shape, -1, 1, DType::Float64).requires_grad_();
-            gradcheck([&](const std::vector<Tensor>& in) { return run(in[0]); }, {x}, {.check_second_order = true});
+            gradcheck([&](const std::vector<Tensor>& in) { return run(in[0]); }, {x},
+                      {.check_second_order = true});
           }};
 }
 
@@ -292,29 +323,34 @@ SweepCase scatter_case(bool is_select) {
     OpAttrs a;
     a.dim = 1;
     a.ints = Shape{3, 7};
-    if (is_select) a.index = -2;
-    else a.ints2 = Shape{1, 6, 2};
+    if (is_select)
+      a.index = -2;
+    else
+      a.ints2 = Shape{1, 6, 2};
     return dispatch(is_select ? OpId::select_backward : OpId::slice_backward, {g}, a, Loc::current());
   };
-  return {[=] {
-            const Tensor g = uniform(is_select ? IntArrayRef{3} : IntArrayRef{3, 3}, -1, 1);
-            const Ref rg = to_ref(g);
-            Ref want{{3, 7}, std::vector<double>(21, 0.0)};
-            for (int64_t r = 0; r < 3; ++r)
-              for (int64_t k = 0; k < (is_select ? 1 : 3); ++k)
-                want.v[r * 7 + (is_select ? 5 : 1 + 2 * k)] = is_select ? rg.v[r] : rg.v[r * 3 + k];
-            expect_close(run(g), want, 0, 0, is_select ? "select_backward" : "slice_backward");
-          },
-          [=] {
-            Tensor g = uniform(is_select ? IntArrayRef{3} : IntArrayRef{3, 3}, -1, 1, DType::Float64).requires_grad_();
-            gradcheck([&](const std::vector<Tensor>& in) { return run(in[0]); }, {g});
-          }};
+  return {
+      [=] {
+        const Tensor g = uniform(is_select ? IntArrayRef{3} : IntArrayRef{3, 3}, -1, 1);
+        const Ref rg = to_ref(g);
+        Ref want{{3, 7}, std::vector<double>(21, 0.0)};
+        for (int64_t r = 0; r < 3; ++r)
+          for (int64_t k = 0; k < (is_select ? 1 : 3); ++k)
+            want.v[r * 7 + (is_select ? 5 : 1 + 2 * k)] = is_select ? rg.v[r] : rg.v[r * 3 + k];
+        expect_close(run(g), want, 0, 0, is_select ? "select_backward" : "slice_backward");
+      },
+      [=] {
+        Tensor g =
+            uniform(is_select ? IntArrayRef{3} : IntArrayRef{3, 3}, -1, 1, DType::Float64).requires_grad_();
+        gradcheck([&](const std::vector<Tensor>& in) { return run(in[0]); }, {g});
+      }};
 }
 
 // --- nn --------------------------------------------------------------------------------------
 
 // Applies f to each 1-D line of x along dim.
-Ref along(const Ref& x, int64_t dim, const std::function<std::vector<double>(const std::vector<double>&)>& f) {
+Ref along(const Ref& x, int64_t dim,
+          const std::function<std::vector<double>(const std::vector<double>&)>& f) {
   Ref out = x;
   const int64_t nd = int64_t(x.shape.size());
   dim = dim < 0 ? dim + nd : dim;
@@ -340,22 +376,25 @@ std::vector<double> ref_softmax(const std::vector<double>& v, bool log) {
 
 SweepCase softmax_case(bool log) {
   auto run = [log](const Tensor& x, int64_t dim) { return log ? x.log_softmax(dim) : x.softmax(dim); };
-  return {[=] {
-            for (const Tensor& x : {uniform({3, 5}, -3, 3), uniform({2, 3, 4}, -3, 3), uniform({4, 6}, -3, 3).t(),
-                                    uniform({5}, -3, 3), uniform({64, 1024}, -3, 3), uniform({0, 4}, -3, 3)})
-              for (int64_t dim = -1; dim < x.dim(); ++dim)
-                check_both([&](const Tensor& t) { return run(t, dim); }, x,
-                           along(to_ref(x), dim, [&](const std::vector<double>& v) { return ref_softmax(v, log); }),
-                           1e-6, 1e-5, std::string(log ? "log_softmax " : "softmax ") + to_string(x.sizes()));
-            // Stability: huge logits do not overflow.
-            const Tensor big = tensor<float>({1000, 1001, 999});
-            expect_close(run(big, 0), Ref{{3}, ref_softmax({1000, 1001, 999}, log)}, 1e-6, 1e-5, "large logits");
-          },
-          [=] {
-            Tensor x = uniform({2, 3, 2}, -2, 2, DType::Float64).requires_grad_();
-            for (int64_t dim : {0, 1, 2})
-              gradcheck([&](const std::vector<Tensor>& in) { return run(in[0], dim); }, {x}, {.check_second_order = true});
-          }};
+  return {
+      [=] {
+        for (const Tensor& x : {uniform({3, 5}, -3, 3), uniform({2, 3, 4}, -3, 3), uniform({4, 6}, -3, 3).t(),
+                                uniform({5}, -3, 3), uniform({64, 1024}, -3, 3), uniform({0, 4}, -3, 3)})
+          for (int64_t dim = -1; dim < x.dim(); ++dim)
+            check_both(
+                [&](const Tensor& t) { return run(t, dim); }, x,
+                along(to_ref(x), dim, [&](const std::vector<double>& v) { return ref_softmax(v, log); }),
+                1e-6, 1e-5, std::string(log ? "log_softmax " : "softmax ") + to_string(x.sizes()));
+        // Stability: huge logits do not overflow.
+        const Tensor big = tensor<float>({1000, 1001, 999});
+        expect_close(run(big, 0), Ref{{3}, ref_softmax({1000, 1001, 999}, log)}, 1e-6, 1e-5, "large logits");
+      },
+      [=] {
+        Tensor x = uniform({2, 3, 2}, -2, 2, DType::Float64).requires_grad_();
+        for (int64_t dim : {0, 1, 2})
+          gradcheck([&](const std::vector<Tensor>& in) { return run(in[0], dim); }, {x},
+                    {.check_second_order = true});
+      }};
 }
 
 Ref ref_layer_norm(const Ref& x, int64_t nd, const Ref* w, const Ref* b, double eps) {
@@ -365,7 +404,8 @@ Ref ref_layer_norm(const Ref& x, int64_t nd, const Ref* w, const Ref* b, double 
   for (int64_t r = 0; r * len < x.numel(); ++r) {
     double mean = 0, var = 0;
     for (int64_t i = 0; i < len; ++i) mean += x.v[r * len + i] / double(len);
-    for (int64_t i = 0; i < len; ++i) var += (x.v[r * len + i] - mean) * (x.v[r * len + i] - mean) / double(len);
+    for (int64_t i = 0; i < len; ++i)
+      var += (x.v[r * len + i] - mean) * (x.v[r * len + i] - mean) / double(len);
     for (int64_t i = 0; i < len; ++i) {
       double y = (x.v[r * len + i] - mean) / std::sqrt(var + eps);
       if (w) y *= w->v[i];
@@ -377,33 +417,36 @@ Ref ref_layer_norm(const Ref& x, int64_t nd, const Ref* w, const Ref* b, double 
 }
 
 SweepCase layer_norm_case() {
-  return {[] {
-            for (auto [shape, norm] : std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{
-                     {{4, 6}, {6}}, {{2, 3, 4}, {3, 4}}, {{5}, {5}}, {{64, 1024}, {1024}}}) {
-              const Tensor x = uniform(shape, -2, 3);
-              const Tensor w = uniform(norm, 0.5, 1.5), b = uniform(norm, -1, 1);
-              const Ref rx = to_ref(x), rw = to_ref(w), rb = to_ref(b);
-              const int64_t nd = int64_t(norm.size());
-              const std::string what = "layer_norm " + to_string(IntArrayRef(shape));
-              check_both([&](const Tensor& t) { return layer_norm(t, norm, w.to(t.dtype()), b.to(t.dtype())); }, x,
-                         ref_layer_norm(rx, nd, &rw, &rb, 1e-5), 1e-5, 1e-5, what);
-              check_both([&](const Tensor& t) { return layer_norm(t, norm, w.to(t.dtype())); }, x,
-                         ref_layer_norm(rx, nd, &rw, nullptr, 1e-5), 1e-5, 1e-5, what + " no bias");
-              check_both([&](const Tensor& t) { return layer_norm(t, norm); }, x,
-                         ref_layer_norm(rx, nd, nullptr, nullptr, 1e-5), 1e-5, 1e-5, what + " no affine");
-            }
-            const Tensor xt = uniform({6, 4}, -1, 1).t();
-            expect_close(layer_norm(xt, {6}), ref_layer_norm(to_ref(xt), 1, nullptr, nullptr, 1e-5), 1e-5, 1e-5,
-                         "layer_norm strided");
-          },
-          [] {
-            auto u = [](IntArrayRef s, double lo, double hi) { return uniform(s, lo, hi, DType::Float64).requires_grad_(); };
-            Tensor x = u({2, 3, 4}, -2, 2), w = u({4}, 0.5, 1.5), b = u({4}, -1, 1);
-            gradcheck([](const std::vector<Tensor>& in) { return layer_norm(in[0], {4}, in[1], in[2]); }, {x, w, b},
-                      {.check_second_order = true});
-            Tensor w2 = u({3, 4}, 0.5, 1.5);
-            gradcheck([](const std::vector<Tensor>& in) { return layer_norm(in[0], {3, 4}, in[1]); }, {x, w2});
-          }};
+  return {
+      [] {
+        for (auto [shape, norm] : std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>{
+                 {{4, 6}, {6}}, {{2, 3, 4}, {3, 4}}, {{5}, {5}}, {{64, 1024}, {1024}}}) {
+          const Tensor x = uniform(shape, -2, 3);
+          const Tensor w = uniform(norm, 0.5, 1.5), b = uniform(norm, -1, 1);
+          const Ref rx = to_ref(x), rw = to_ref(w), rb = to_ref(b);
+          const int64_t nd = int64_t(norm.size());
+          const std::string what = "layer_norm " + to_string(IntArrayRef(shape));
+          check_both([&](const Tensor& t) { return layer_norm(t, norm, w.to(t.dtype()), b.to(t.dtype())); },
+                     x, ref_layer_norm(rx, nd, &rw, &rb, 1e-5), 1e-5, 1e-5, what);
+          check_both([&](const Tensor& t) { return layer_norm(t, norm, w.to(t.dtype())); }, x,
+                     ref_layer_norm(rx, nd, &rw, nullptr, 1e-5), 1e-5, 1e-5, what + " no bias");
+          check_both([&](const Tensor& t) { return layer_norm(t, norm); }, x,
+                     ref_layer_norm(rx, nd, nullptr, nullptr, 1e-5), 1e-5, 1e-5, what + " no affine");
+        }
+        const Tensor xt = uniform({6, 4}, -1, 1).t();
+        expect_close(layer_norm(xt, {6}), ref_layer_norm(to_ref(xt), 1, nullptr, nullptr, 1e-5), 1e-5, 1e-5,
+                     "layer_norm strided");
+      },
+      [] {
+        auto u = [](IntArrayRef s, double lo, double hi) {
+          return uniform(s, lo, hi, DType::Float64).requires_grad_();
+        };
+        Tensor x = u({2, 3, 4}, -2, 2), w = u({4}, 0.5, 1.5), b = u({4}, -1, 1);
+        gradcheck([](const std::vector<Tensor>& in) { return layer_norm(in[0], {4}, in[1], in[2]); },
+                  {x, w, b}, {.check_second_order = true});
+        Tensor w2 = u({3, 4}, 0.5, 1.5);
+        gradcheck([](const std::vector<Tensor>& in) { return layer_norm(in[0], {3, 4}, in[1]); }, {x, w2});
+      }};
 }
 
 SweepCase loss_case(bool is_ce) {
@@ -436,8 +479,8 @@ SweepCase loss_case(bool is_ce) {
               for (int64_t ignore : {kIgnoreIndex, int64_t{2}}) {
                 const std::string what = std::string(is_ce ? "cross_entropy" : "nll_loss") + " reduction " +
                                          std::to_string(int(r)) + " ignore " + std::to_string(ignore);
-                check_both([&](const Tensor& xx) { return run(xx, t, r, ignore); }, x, ref(to_ref(x), tv, r, ignore),
-                           1e-5, 1e-5, what);
+                check_both([&](const Tensor& xx) { return run(xx, t, r, ignore); }, x,
+                           ref(to_ref(x), tv, r, ignore), 1e-5, 1e-5, what);
               }
             expect_close(run(x, t.to(DType::Int32), Reduction::Mean, kIgnoreIndex),
                          ref(to_ref(x), tv, Reduction::Mean, kIgnoreIndex), 1e-5, 1e-5, "int32 targets");
@@ -462,7 +505,8 @@ SweepCase embedding_case(bool backward) {
               for (int64_t i : iv)
                 for (int64_t j = 0; j < 3; ++j) want.v.push_back(rw.v[i * 3 + j]);
               expect_close(embedding(w, idx), want, 0, 0, "embedding");
-              expect_close(embedding(w.t().contiguous().t(), idx.to(DType::Int32)), want, 0, 0, "embedding strided/int32");
+              expect_close(embedding(w.t().contiguous().t(), idx.to(DType::Int32)), want, 0, 0,
+                           "embedding strided/int32");
             } else {
               const Tensor g = uniform({2, 3, 3}, -1, 1);
               const Ref rg = to_ref(g);
@@ -485,44 +529,51 @@ SweepCase embedding_case(bool backward) {
               Tensor g = uniform({4, 2}, -1, 1, DType::Float64).requires_grad_();
               OpAttrs a;
               a.index = 4;
-              gradcheck([&](const std::vector<Tensor>& in) {
-                return dispatch(OpId::embedding_backward, {in[0], idx}, a, Loc::current());
-              }, {g});
+              gradcheck(
+                  [&](const std::vector<Tensor>& in) {
+                    return dispatch(OpId::embedding_backward, {in[0], idx}, a, Loc::current());
+                  },
+                  {g});
             }
           }};
 }
 
 SweepCase cat_case() {
-  return {[] {
-            const Tensor a = uniform({2, 3}, -1, 1), b = uniform({2, 1}, -1, 1), c = uniform({4, 2}, -1, 1).t();
-            const Tensor empty_part = uniform({2, 0}, -1, 1);
-            const Ref ra = to_ref(a), rb = to_ref(b), rc = to_ref(c);
-            Ref want{{2, 6}, {}};
-            for (int64_t r = 0; r < 2; ++r) {
-              for (int64_t j = 0; j < 3; ++j) want.v.push_back(ra.v[r * 3 + j]);
-              want.v.push_back(rb.v[r]);
-              for (int64_t j = 0; j < 2; ++j) want.v.push_back(rc.v[r * 4 + j]);
-            }
-            expect_close(cat({a, b, empty_part, c.slice(1, 0, 2)}, 1), want, 0, 0, "cat dim 1");
-            Ref want0{{4, 3}, ra.v};
-            for (double v : ra.v) want0.v.push_back(v);
-            expect_close(cat({a, a}, 0), want0, 0, 0, "cat dim 0");
-            const Tensor mixed = cat({a, a.to(DType::Float64)}, 0);
-            EXPECT_EQ(mixed.dtype(), DType::Float64);
-          },
-          [] {
-            auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
-            Tensor a = u({2, 3}), b = u({2, 2});
-            gradcheck([](const std::vector<Tensor>& in) { return cat({in[0], in[1], in[0]}, -1); }, {a, b},
-                      {.check_second_order = true});
-          }};
+  return {
+      [] {
+        const Tensor a = uniform({2, 3}, -1, 1), b = uniform({2, 1}, -1, 1), c = uniform({4, 2}, -1, 1).t();
+        const Tensor empty_part = uniform({2, 0}, -1, 1);
+        const Ref ra = to_ref(a), rb = to_ref(b), rc = to_ref(c);
+        Ref want{{2, 6}, {}};
+        for (int64_t r = 0; r < 2; ++r) {
+          for (int64_t j = 0; j < 3; ++j) want.v.push_back(ra.v[r * 3 + j]);
+          want.v.push_back(rb.v[r]);
+          for (int64_t j = 0; j < 2; ++j) want.v.push_back(rc.v[r * 4 + j]);
+        }
+        expect_close(cat({a, b, empty_part, c.slice(1, 0, 2)}, 1), want, 0, 0, "cat dim 1");
+        Ref want0{{4, 3}, ra.v};
+        for (double v : ra.v) want0.v.push_back(v);
+        expect_close(cat({a, a}, 0), want0, 0, 0, "cat dim 0");
+        const Tensor mixed = cat({a, a.to(DType::Float64)}, 0);
+        EXPECT_EQ(mixed.dtype(), DType::Float64);
+      },
+      [] {
+        auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
+        Tensor a = u({2, 3}), b = u({2, 2});
+        gradcheck(
+            [](const std::vector<Tensor>& in) {
+              return cat({in[0], in[1], in[0]}, -1);
+            },
+            {a, b}, {.check_second_order = true});
+      }};
 }
 
 Ref ref_conv2d(const Ref& x, const Ref& w, const Ref* b, std::array<int64_t, 6> g) {
   const auto [sh, sw, ph, pw, dh, dw] = g;
   const int64_t n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
   const int64_t o = w.shape[0], kh = w.shape[2], kw = w.shape[3];
-  const int64_t oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (wd + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+  const int64_t oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1,
+                ow = (wd + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
   Ref out{{n, o, oh, ow}, {}};
   for (int64_t a = 0; a < n; ++a)
     for (int64_t q = 0; q < o; ++q)
@@ -545,55 +596,58 @@ const std::vector<std::array<int64_t, 6>> kConvGeometries = {
     {1, 1, 0, 0, 1, 1}, {2, 1, 1, 0, 1, 1}, {1, 2, 1, 2, 2, 1}};
 
 SweepCase conv2d_case() {
-  return {[] {
-            const Tensor x = uniform({2, 3, 7, 6}, -1, 1), w = uniform({4, 3, 3, 2}, -1, 1), b = uniform({4}, -1, 1);
-            const Ref rx = to_ref(x), rw = to_ref(w), rb = to_ref(b);
-            for (const auto& g : kConvGeometries) {
-              const Conv2dOptions o{{g[0], g[1]}, {g[2], g[3]}, {g[4], g[5]}};
-              check_both([&](const Tensor& t) { return conv2d(t, w.to(t.dtype()), b.to(t.dtype()), o); }, x,
-                         ref_conv2d(rx, rw, &rb, g), 1e-5, 1e-5, "conv2d");
-              check_both([&](const Tensor& t) { return conv2d(t, w.to(t.dtype()), {}, o); }, x,
-                         ref_conv2d(rx, rw, nullptr, g), 1e-5, 1e-5, "conv2d without bias");
-            }
-          },
-          [] {
-            auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
-            Tensor x = u({2, 2, 5, 4}), w = u({3, 2, 2, 2}), b = u({3});
-            for (const auto& g : kConvGeometries) {
-              const Conv2dOptions o{{g[0], g[1]}, {g[2], g[3]}, {g[4], g[5]}};
-              gradcheck([&](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2], o); }, {x, w, b});
-            }
-          }};
+  return {
+      [] {
+        const Tensor x = uniform({2, 3, 7, 6}, -1, 1), w = uniform({4, 3, 3, 2}, -1, 1),
+                     b = uniform({4}, -1, 1);
+        const Ref rx = to_ref(x), rw = to_ref(w), rb = to_ref(b);
+        for (const auto& g : kConvGeometries) {
+          const Conv2dOptions o{{g[0], g[1]}, {g[2], g[3]}, {g[4], g[5]}};
+          check_both([&](const Tensor& t) { return conv2d(t, w.to(t.dtype()), b.to(t.dtype()), o); }, x,
+                     ref_conv2d(rx, rw, &rb, g), 1e-5, 1e-5, "conv2d");
+          check_both([&](const Tensor& t) { return conv2d(t, w.to(t.dtype()), {}, o); }, x,
+                     ref_conv2d(rx, rw, nullptr, g), 1e-5, 1e-5, "conv2d without bias");
+        }
+      },
+      [] {
+        auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
+        Tensor x = u({2, 2, 5, 4}), w = u({3, 2, 2, 2}), b = u({3});
+        for (const auto& g : kConvGeometries) {
+          const Conv2dOptions o{{g[0], g[1]}, {g[2], g[3]}, {g[4], g[5]}};
+          gradcheck([&](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2], o); }, {x, w, b});
+        }
+      }};
 }
 
 // The gradients of conv2d as ops of their own: compared with the float64
 // gradient of the naive reference obtained by linearity (d/dx of <g, conv(x, w)>).
 SweepCase conv2d_grad_case(bool wrt_input) {
-  return {[=] {
-            const std::array<int64_t, 6> g{2, 1, 1, 0, 1, 1};
-            const Tensor x = uniform({2, 3, 6, 5}, -1, 1), w = uniform({4, 3, 3, 2}, -1, 1);
-            const Tensor out = conv2d(x, w, {}, {{2, 1}, {1, 0}, {1, 1}});
-            const Tensor grad = uniform(out.sizes(), -1, 1);
-            OpAttrs a;
-            a.ints = Shape{g[0], g[1], g[2], g[3], g[4], g[5]};
-            a.ints2 = wrt_input ? x.sizes() : w.sizes();
-            const Tensor got = dispatch(wrt_input ? OpId::conv2d_backward_input : OpId::conv2d_backward_weight,
-                                        {grad, wrt_input ? w : x}, a, Loc::current());
-            // Reference: each element of the gradient is <grad, conv(e_i)> for a unit input e_i.
-            const Ref rgrad = to_ref(grad), rx = to_ref(x), rw = to_ref(w);
-            Ref want{wrt_input ? rx.shape : rw.shape, {}};
-            Ref unit = wrt_input ? rx : rw;
-            for (int64_t i = 0; i < unit.numel(); ++i) {
-              std::fill(unit.v.begin(), unit.v.end(), 0.0);
-              unit.v[i] = 1.0;
-              const Ref y = wrt_input ? ref_conv2d(unit, rw, nullptr, g) : ref_conv2d(rx, unit, nullptr, g);
-              double dot = 0;
-              for (int64_t k = 0; k < y.numel(); ++k) dot += y.v[k] * rgrad.v[k];
-              want.v.push_back(dot);
-            }
-            expect_close(got, want, 1e-5, 1e-5, wrt_input ? "conv2d_backward_input" : "conv2d_backward_weight");
-          },
-          {}};
+  return {
+      [=] {
+        const std::array<int64_t, 6> g{2, 1, 1, 0, 1, 1};
+        const Tensor x = uniform({2, 3, 6, 5}, -1, 1), w = uniform({4, 3, 3, 2}, -1, 1);
+        const Tensor out = conv2d(x, w, {}, {{2, 1}, {1, 0}, {1, 1}});
+        const Tensor grad = uniform(out.sizes(), -1, 1);
+        OpAttrs a;
+        a.ints = Shape{g[0], g[1], g[2], g[3], g[4], g[5]};
+        a.ints2 = wrt_input ? x.sizes() : w.sizes();
+        const Tensor got = dispatch(wrt_input ? OpId::conv2d_backward_input : OpId::conv2d_backward_weight,
+                                    {grad, wrt_input ? w : x}, a, Loc::current());
+        // Reference: each element of the gradient is <grad, conv(e_i)> for a unit input e_i.
+        const Ref rgrad = to_ref(grad), rx = to_ref(x), rw = to_ref(w);
+        Ref want{wrt_input ? rx.shape : rw.shape, {}};
+        Ref unit = wrt_input ? rx : rw;
+        for (int64_t i = 0; i < unit.numel(); ++i) {
+          std::fill(unit.v.begin(), unit.v.end(), 0.0);
+          unit.v[i] = 1.0;
+          const Ref y = wrt_input ? ref_conv2d(unit, rw, nullptr, g) : ref_conv2d(rx, unit, nullptr, g);
+          double dot = 0;
+          for (int64_t k = 0; k < y.numel(); ++k) dot += y.v[k] * rgrad.v[k];
+          want.v.push_back(dot);
+        }
+        expect_close(got, want, 1e-5, 1e-5, wrt_input ? "conv2d_backward_input" : "conv2d_backward_weight");
+      },
+      {}};
 }
 
 Ref ref_pool(const Ref& x, std::array<int64_t, 6> g, bool is_max) {
@@ -624,12 +678,14 @@ Pool2dOptions pool_options(const std::array<int64_t, 6>& g) {
 }
 
 SweepCase pool_case(bool is_max) {
-  auto run = [is_max](const Tensor& x, const Pool2dOptions& o) { return is_max ? max_pool2d(x, o) : avg_pool2d(x, o); };
+  auto run = [is_max](const Tensor& x, const Pool2dOptions& o) {
+    return is_max ? max_pool2d(x, o) : avg_pool2d(x, o);
+  };
   return {[=] {
             const Tensor x = uniform({2, 3, 6, 5}, -1, 1);
             for (const auto& g : kPoolGeometries)
-              check_both([&](const Tensor& t) { return run(t, pool_options(g)); }, x, ref_pool(to_ref(x), g, is_max),
-                         1e-6, 1e-6, is_max ? "max_pool2d" : "avg_pool2d");
+              check_both([&](const Tensor& t) { return run(t, pool_options(g)); }, x,
+                         ref_pool(to_ref(x), g, is_max), 1e-6, 1e-6, is_max ? "max_pool2d" : "avg_pool2d");
           },
           [=] {
             Tensor x = uniform({1, 2, 5, 4}, -1, 1, DType::Float64).requires_grad_();
@@ -661,7 +717,8 @@ SweepCase pool_grad_case(bool is_max) {
               probe.v[i] += h;
               const Ref py = ref_pool(probe, g, is_max);
               double d = 0;
-              for (int64_t k = 0; k < py.numel(); ++k) d += (py.v[k] - (is_max ? base.v[k] : 0.0)) / h * rg.v[k];
+              for (int64_t k = 0; k < py.numel(); ++k)
+                d += (py.v[k] - (is_max ? base.v[k] : 0.0)) / h * rg.v[k];
               want.v.push_back(d);
             }
             expect_close(got, want, 1e-6, 1e-6, is_max ? "max_pool2d_backward" : "avg_pool2d_backward");
@@ -688,7 +745,8 @@ SweepCase creation_case(OpId op) {
                 expect_close(arange(5, 0, -2), Ref{{3}, {5, 3, 1}}, 0, 0, "arange down");
                 break;
               case OpId::linspace:
-                expect_close(linspace(0, 1, 5, DType::Float64), Ref{{5}, {0, 0.25, 0.5, 0.75, 1}}, 1e-15, 0, "linspace");
+                expect_close(linspace(0, 1, 5, DType::Float64), Ref{{5}, {0, 0.25, 0.5, 0.75, 1}}, 1e-15, 0,
+                             "linspace");
                 EXPECT_EQ(linspace(0, 1, 0).numel(), 0);
                 break;
               case OpId::eye:
@@ -733,57 +791,76 @@ const std::map<OpId, SweepCase>& sweep_cases() {
     // Unary: reference, input range, float32 tolerance (atol, rtol). The
     // vectorized exp/tanh/sigmoid of Note [Vectorizable math] stay within a
     // few ulp; libm-based ops within 1 ulp.
-    m[OpId::neg] = unary_case(OpId::neg, [](double x) { return -x; }, -3, 3, 0, 0);
-    m[OpId::exp] = unary_case(OpId::exp, [](double x) { return std::exp(x); }, -10, 10, 1e-30, 3e-7);
-    m[OpId::log] = unary_case(OpId::log, [](double x) { return std::log(x); }, 0.01, 10, 1e-7, 2e-7);
-    m[OpId::sqrt] = unary_case(OpId::sqrt, [](double x) { return std::sqrt(x); }, 0.01, 10, 0, 2e-7);
-    m[OpId::rsqrt] = unary_case(OpId::rsqrt, [](double x) { return 1 / std::sqrt(x); }, 0.01, 10, 0, 3e-7);
-    m[OpId::abs] = unary_case(OpId::abs, [](double x) { return std::abs(x); }, -3, 3, 0, 0);
-    m[OpId::sign] = unary_case(OpId::sign, [](double x) { return double((x > 0) - (x < 0)); }, -3, 3, 0, 0);
+    m[OpId::neg] = unary_case(
+        OpId::neg, [](double x) { return -x; }, -3, 3, 0, 0);
+    m[OpId::exp] = unary_case(
+        OpId::exp, [](double x) { return std::exp(x); }, -10, 10, 1e-30, 3e-7);
+    m[OpId::log] = unary_case(
+        OpId::log, [](double x) { return std::log(x); }, 0.01, 10, 1e-7, 2e-7);
+    m[OpId::sqrt] = unary_case(
+        OpId::sqrt, [](double x) { return std::sqrt(x); }, 0.01, 10, 0, 2e-7);
+    m[OpId::rsqrt] = unary_case(
+        OpId::rsqrt, [](double x) { return 1 / std::sqrt(x); }, 0.01, 10, 0, 3e-7);
+    m[OpId::abs] = unary_case(
+        OpId::abs, [](double x) { return std::abs(x); }, -3, 3, 0, 0);
+    m[OpId::sign] = unary_case(
+        OpId::sign, [](double x) { return double((x > 0) - (x < 0)); }, -3, 3, 0, 0);
     m[OpId::sign].gradient = {};
-    m[OpId::sin] = unary_case(OpId::sin, [](double x) { return std::sin(x); }, -4, 4, 1e-7, 2e-7);
-    m[OpId::cos] = unary_case(OpId::cos, [](double x) { return std::cos(x); }, -4, 4, 1e-7, 2e-7);
-    m[OpId::tanh] = unary_case(OpId::tanh, [](double x) { return std::tanh(x); }, -6, 6, 1e-7, 3e-7);
+    m[OpId::sin] = unary_case(
+        OpId::sin, [](double x) { return std::sin(x); }, -4, 4, 1e-7, 2e-7);
+    m[OpId::cos] = unary_case(
+        OpId::cos, [](double x) { return std::cos(x); }, -4, 4, 1e-7, 2e-7);
+    m[OpId::tanh] = unary_case(
+        OpId::tanh, [](double x) { return std::tanh(x); }, -6, 6, 1e-7, 3e-7);
     m[OpId::sigmoid] = unary_case(OpId::sigmoid, sigmoid_ref, -12, 12, 1e-7, 3e-7);
-    m[OpId::relu] = unary_case(OpId::relu, [](double x) { return x < 0 ? 0 : x; }, -3, 3, 0, 0, false);
+    m[OpId::relu] = unary_case(
+        OpId::relu, [](double x) { return x < 0 ? 0 : x; }, -3, 3, 0, 0, false);
     m[OpId::gelu] = unary_case(OpId::gelu, gelu_ref, -5, 5, 1e-7, 3e-7);
-    m[OpId::silu] = unary_case(OpId::silu, [](double x) { return x * sigmoid_ref(x); }, -12, 12, 1e-7, 3e-7);
-    m[OpId::erf] = unary_case(OpId::erf, [](double x) { return std::erf(x); }, -3, 3, 1e-7, 2e-7);
+    m[OpId::silu] = unary_case(
+        OpId::silu, [](double x) { return x * sigmoid_ref(x); }, -12, 12, 1e-7, 3e-7);
+    m[OpId::erf] = unary_case(
+        OpId::erf, [](double x) { return std::erf(x); }, -3, 3, 1e-7, 2e-7);
     // Over [-30, 30]: both the log1p(exp(x)) end and the x end.
-    m[OpId::softplus] = unary_case(OpId::softplus, [](double x) { return std::log1p(std::exp(-std::abs(x))) + std::max(x, 0.0); },
-                                   -30, 30, 1e-7, 3e-7);
-    m[OpId::clamp] = {[] {
-                        for (const Tensor& x : unary_inputs(-2, 2, DType::Float32)) {
-                          check_both([](const Tensor& t) { return t.clamp(-0.5, 0.75); }, x,
-                                     map(to_ref(x), [](double v) { return std::clamp(v, -0.5, 0.75); }), 0, 0, "clamp");
-                          check_both([](const Tensor& t) { return t.clamp(std::nullopt, 0.25); }, x,
-                                     map(to_ref(x), [](double v) { return std::min(v, 0.25); }), 0, 0, "clamp max");
-                        }
-                      },
-                      [] {
-                        Tensor x = uniform({3, 4}, -2, 2, DType::Float64).requires_grad_();
-                        gradcheck([](const std::vector<Tensor>& in) { return in[0].clamp(-0.5, 0.75); }, {x});
-                      }};
-    m[OpId::copy] = {[] {
-                       for (const Tensor& x : unary_inputs(-100, 100, DType::Float32)) {
-                         expect_close(x.clone(), to_ref(x), 0, 0, "clone");
-                         expect_close(x.contiguous(), to_ref(x), 0, 0, "contiguous");
-                         EXPECT_TRUE(x.contiguous().is_contiguous());
-                         expect_close(x.to(DType::Float64), to_ref(x), 0, 0, "to float64");
-                         expect_close(x.to(DType::Int32), map(to_ref(x), [](double v) { return std::trunc(v); }), 0, 0,
-                                      "to int32 truncates");
-                         expect_close(x.to(DType::Bool), map(to_ref(x), [](double v) { return double(v != 0); }), 0, 0,
-                                      "to bool");
-                       }
-                       Tensor dst = zeros({2, 3}, DType::Float64);
-                       dst.copy_(tensor<int32_t>({1, 2, 3}));  // broadcast and convert
-                       expect_close(dst, Ref{{2, 3}, {1, 2, 3, 1, 2, 3}}, 0, 0, "copy_");
-                     },
-                     [] {
-                       Tensor x = uniform({2, 3}, -1, 1, DType::Float64).requires_grad_();
-                       gradcheck([](const std::vector<Tensor>& in) { return in[0].t().contiguous().to(DType::Float32).to(DType::Float64); },
-                                 {x}, {.eps = 1e-3, .atol = 1e-4, .rtol = 1e-3});
-                     }};
+    m[OpId::softplus] = unary_case(
+        OpId::softplus, [](double x) { return std::log1p(std::exp(-std::abs(x))) + std::max(x, 0.0); }, -30,
+        30, 1e-7, 3e-7);
+    m[OpId::clamp] = {
+        [] {
+          for (const Tensor& x : unary_inputs(-2, 2, DType::Float32)) {
+            check_both([](const Tensor& t) { return t.clamp(-0.5, 0.75); }, x,
+                       map(to_ref(x), [](double v) { return std::clamp(v, -0.5, 0.75); }), 0, 0, "clamp");
+            check_both([](const Tensor& t) { return t.clamp(std::nullopt, 0.25); }, x,
+                       map(to_ref(x), [](double v) { return std::min(v, 0.25); }), 0, 0, "clamp max");
+          }
+        },
+        [] {
+          Tensor x = uniform({3, 4}, -2, 2, DType::Float64).requires_grad_();
+          gradcheck([](const std::vector<Tensor>& in) { return in[0].clamp(-0.5, 0.75); }, {x});
+        }};
+    m[OpId::copy] = {
+        [] {
+          for (const Tensor& x : unary_inputs(-100, 100, DType::Float32)) {
+            expect_close(x.clone(), to_ref(x), 0, 0, "clone");
+            expect_close(x.contiguous(), to_ref(x), 0, 0, "contiguous");
+            EXPECT_TRUE(x.contiguous().is_contiguous());
+            expect_close(x.to(DType::Float64), to_ref(x), 0, 0, "to float64");
+            expect_close(x.to(DType::Int32), map(to_ref(x), [](double v) { return std::trunc(v); }), 0, 0,
+                         "to int32 truncates");
+            expect_close(x.to(DType::Bool), map(to_ref(x), [](double v) { return double(v != 0); }), 0, 0,
+                         "to bool");
+          }
+          Tensor dst = zeros({2, 3}, DType::Float64);
+          dst.copy_(tensor<int32_t>({1, 2, 3}));  // broadcast and convert
+          expect_close(dst, Ref{{2, 3}, {1, 2, 3, 1, 2, 3}}, 0, 0, "copy_");
+        },
+        [] {
+          Tensor x = uniform({2, 3}, -1, 1, DType::Float64).requires_grad_();
+          gradcheck(
+              [](const std::vector<Tensor>& in) {
+                return in[0].t().contiguous().to(DType::Float32).to(DType::Float64);
+              },
+              {x}, {.eps = 1e-3, .atol = 1e-4, .rtol = 1e-3});
+        }};
     m[OpId::full_like] = {[] {
                             for (const Tensor& x0 : unary_inputs(-1, 1, DType::Float32)) {
                               Tensor x = x0.clone();
@@ -795,26 +872,38 @@ const std::map<OpId, SweepCase>& sweep_cases() {
                           },
                           {}};
 
-    m[OpId::add] = binary_case(OpId::add, [](double a, double b) { return a + b; }, -3, 3, 1e-6, 1e-6);
-    m[OpId::sub] = binary_case(OpId::sub, [](double a, double b) { return a - b; }, -3, 3, 1e-6, 1e-6);
-    m[OpId::mul] = binary_case(OpId::mul, [](double a, double b) { return a * b; }, -3, 3, 1e-6, 1e-6);
-    m[OpId::div] = binary_case(OpId::div, [](double a, double b) { return a / b; }, 0.5, 3, 1e-6, 1e-6);
-    m[OpId::pow] = binary_case(OpId::pow, [](double a, double b) { return std::pow(a, b); }, 0.5, 2, 1e-6, 1e-6);
-    m[OpId::maximum] = binary_case(OpId::maximum, [](double a, double b) { return std::max(a, b); }, -3, 3, 0, 0);
-    m[OpId::minimum] = binary_case(OpId::minimum, [](double a, double b) { return std::min(a, b); }, -3, 3, 0, 0);
+    m[OpId::add] = binary_case(
+        OpId::add, [](double a, double b) { return a + b; }, -3, 3, 1e-6, 1e-6);
+    m[OpId::sub] = binary_case(
+        OpId::sub, [](double a, double b) { return a - b; }, -3, 3, 1e-6, 1e-6);
+    m[OpId::mul] = binary_case(
+        OpId::mul, [](double a, double b) { return a * b; }, -3, 3, 1e-6, 1e-6);
+    m[OpId::div] = binary_case(
+        OpId::div, [](double a, double b) { return a / b; }, 0.5, 3, 1e-6, 1e-6);
+    m[OpId::pow] = binary_case(
+        OpId::pow, [](double a, double b) { return std::pow(a, b); }, 0.5, 2, 1e-6, 1e-6);
+    m[OpId::maximum] = binary_case(
+        OpId::maximum, [](double a, double b) { return std::max(a, b); }, -3, 3, 0, 0);
+    m[OpId::minimum] = binary_case(
+        OpId::minimum, [](double a, double b) { return std::min(a, b); }, -3, 3, 0, 0);
     // Comparisons: inputs from a few integers, so that ties occur.
     auto compare = [](OpId op, std::function<bool(double, double)> f) {
       SweepCase c;
       c.forward = [op, f] {
-        const Tensor ia = randint(-2, 3, {4, 5}).to(DType::Float32), ib = randint(-2, 3, {5}).to(DType::Float32);
+        const Tensor ia = randint(-2, 3, {4, 5}).to(DType::Float32),
+                     ib = randint(-2, 3, {5}).to(DType::Float32);
         const Tensor got = dispatch(op, {ia, ib}, OpAttrs{}, Loc::current());
         EXPECT_EQ(got.dtype(), DType::Bool);
-        expect_close(got, zip({to_ref(ia), to_ref(ib)}, [&](const std::vector<double>& v) { return double(f(v[0], v[1])); }),
+        expect_close(got,
+                     zip({to_ref(ia), to_ref(ib)},
+                         [&](const std::vector<double>& v) { return double(f(v[0], v[1])); }),
                      0, 0, op_name(op));
-        expect_close(binary_scalar(op, ia, 1, false), map(to_ref(ia), [&](double v) { return double(f(v, 1)); }), 0, 0,
-                     "with scalar");
+        expect_close(binary_scalar(op, ia, 1, false),
+                     map(to_ref(ia), [&](double v) { return double(f(v, 1)); }), 0, 0, "with scalar");
         const Tensor mixed = dispatch(op, {ia.to(DType::Int64), ib}, OpAttrs{}, Loc::current());
-        expect_close(mixed, zip({to_ref(ia), to_ref(ib)}, [&](const std::vector<double>& v) { return double(f(v[0], v[1])); }),
+        expect_close(mixed,
+                     zip({to_ref(ia), to_ref(ib)},
+                         [&](const std::vector<double>& v) { return double(f(v[0], v[1])); }),
                      0, 0, "int64 vs float32");
       };
       return c;
@@ -825,57 +914,60 @@ const std::map<OpId, SweepCase>& sweep_cases() {
     m[OpId::le] = compare(OpId::le, [](double a, double b) { return a <= b; });
     m[OpId::gt] = compare(OpId::gt, [](double a, double b) { return a > b; });
     m[OpId::ge] = compare(OpId::ge, [](double a, double b) { return a >= b; });
-    m[OpId::where] = {[] {
-                        const Tensor c = uniform({3, 1}, -1, 1).gt(0), a = uniform({3, 4}, -1, 1), b = uniform({4}, -1, 1);
-                        expect_close(where(c, a, b),
-                                     zip({to_ref(c), to_ref(a), to_ref(b)},
-                                         [](const std::vector<double>& v) { return v[0] != 0 ? v[1] : v[2]; }),
-                                     0, 0, "where");
-                        EXPECT_EQ(where(c, a, b.to(DType::Float64)).dtype(), DType::Float64);
-                      },
-                      [] {
-                        const Tensor c = tensor<bool>({true, false, true});
-                        Tensor a = uniform({2, 3}, -1, 1, DType::Float64).requires_grad_();
-                        Tensor b = uniform({3}, -1, 1, DType::Float64).requires_grad_();
-                        gradcheck([&](const std::vector<Tensor>& in) { return where(c, in[0], in[1]); }, {a, b},
-                                  {.check_second_order = true});
-                      }};
+    m[OpId::where] = {
+        [] {
+          const Tensor c = uniform({3, 1}, -1, 1).gt(0), a = uniform({3, 4}, -1, 1), b = uniform({4}, -1, 1);
+          expect_close(where(c, a, b),
+                       zip({to_ref(c), to_ref(a), to_ref(b)},
+                           [](const std::vector<double>& v) { return v[0] != 0 ? v[1] : v[2]; }),
+                       0, 0, "where");
+          EXPECT_EQ(where(c, a, b.to(DType::Float64)).dtype(), DType::Float64);
+        },
+        [] {
+          const Tensor c = tensor<bool>({true, false, true});
+          Tensor a = uniform({2, 3}, -1, 1, DType::Float64).requires_grad_();
+          Tensor b = uniform({3}, -1, 1, DType::Float64).requires_grad_();
+          gradcheck([&](const std::vector<Tensor>& in) { return where(c, in[0], in[1]); }, {a, b},
+                    {.check_second_order = true});
+        }};
 
-    m[OpId::sum] = reduce_case(OpId::sum, [](const Tensor& x, IntArrayRef d, bool k) { return x.sum(d, k); }, sum_of,
-                               1e-5, 1e-5);
-    m[OpId::mean] = reduce_case(OpId::mean, [](const Tensor& x, IntArrayRef d, bool k) { return x.mean(d, k); }, mean_of,
-                                1e-6, 1e-5);
-    m[OpId::var] = reduce_case(OpId::var, [](const Tensor& x, IntArrayRef d, bool k) { return x.var(d, 1, k); },
-                               [](const std::vector<double>& v) {
-                                 const double m = mean_of(v);
-                                 double s = 0;
-                                 for (double x : v) s += (x - m) * (x - m);
-                                 return v.size() > 1 ? s / double(v.size() - 1) : NAN;
-                               },
-                               1e-5, 1e-5);
+    m[OpId::sum] = reduce_case(
+        OpId::sum, [](const Tensor& x, IntArrayRef d, bool k) { return x.sum(d, k); }, sum_of, 1e-5, 1e-5);
+    m[OpId::mean] = reduce_case(
+        OpId::mean, [](const Tensor& x, IntArrayRef d, bool k) { return x.mean(d, k); }, mean_of, 1e-6, 1e-5);
+    m[OpId::var] = reduce_case(
+        OpId::var, [](const Tensor& x, IntArrayRef d, bool k) { return x.var(d, 1, k); },
+        [](const std::vector<double>& v) {
+          const double m = mean_of(v);
+          double s = 0;
+          for (double x : v) s += (x - m) * (x - m);
+          return v.size() > 1 ? s / double(v.size() - 1) : NAN;
+        },
+        1e-5, 1e-5);
     m[OpId::var].gradient = [] {
       Tensor x = uniform({2, 3, 2}, -2, 2, DType::Float64).requires_grad_();
       for (const auto& cfg : kReduceConfigs)
         gradcheck([&](const std::vector<Tensor>& in) { return in[0].var(cfg.dims, 0, cfg.keepdim); }, {x},
                   {.check_second_order = true});
     };
-    m[OpId::logsumexp] = reduce_case(OpId::logsumexp,
-                                     [](const Tensor& x, IntArrayRef d, bool k) { return x.logsumexp(d, k); },
-                                     [](const std::vector<double>& v) {
-                                       double m = *std::max_element(v.begin(), v.end()), s = 0;
-                                       for (double x : v) s += std::exp(x - m);
-                                       return m + std::log(s);
-                                     },
-                                     1e-6, 1e-6);
+    m[OpId::logsumexp] = reduce_case(
+        OpId::logsumexp, [](const Tensor& x, IntArrayRef d, bool k) { return x.logsumexp(d, k); },
+        [](const std::vector<double>& v) {
+          double m = *std::max_element(v.begin(), v.end()), s = 0;
+          for (double x : v) s += std::exp(x - m);
+          return m + std::log(s);
+        },
+        1e-6, 1e-6);
     auto extreme = [](bool mx) {
       return [mx](const std::vector<double>& v) {
         return mx ? *std::max_element(v.begin(), v.end()) : *std::min_element(v.begin(), v.end());
       };
     };
-    m[OpId::amax] = reduce_case(OpId::amax, [](const Tensor& x, IntArrayRef d, bool k) { return x.amax(d, k); },
-                                extreme(true), 0, 0);
-    m[OpId::amin] = reduce_case(OpId::amin, [](const Tensor& x, IntArrayRef d, bool k) { return x.amin(d, k); },
-                                extreme(false), 0, 0);
+    m[OpId::amax] = reduce_case(
+        OpId::amax, [](const Tensor& x, IntArrayRef d, bool k) { return x.amax(d, k); }, extreme(true), 0, 0);
+    m[OpId::amin] = reduce_case(
+        OpId::amin, [](const Tensor& x, IntArrayRef d, bool k) { return x.amin(d, k); }, extreme(false), 0,
+        0);
     m[OpId::max_dim] = index_reduce_case(OpId::max_dim, true, true);
     m[OpId::min_dim] = index_reduce_case(OpId::min_dim, false, true);
     m[OpId::argmax] = index_reduce_case(OpId::argmax, true, false);
@@ -883,8 +975,15 @@ const std::map<OpId, SweepCase>& sweep_cases() {
 
     m[OpId::matmul] = matmul_case();
 
-    m[OpId::view] = view_case("view", [](const Tensor& x) { return x.view({3, -1}); },
-                              [](const Ref& r) { return reshaped(r, {3, 8}); }, {2, 3, 4}, false);
+    m[OpId::view] = view_case(
+        "view",
+        [](const Tensor& x) {
+          return x.view({3, -1});
+        },
+        [](const Ref& r) {
+          return reshaped(r, {3, 8});
+        },
+        {2, 3, 4}, false);
     m[OpId::view].forward = [base = m[OpId::view].forward] {
       base();
       // A non-contiguous input whose merged dims are contiguous still views.
@@ -893,20 +992,43 @@ const std::map<OpId, SweepCase>& sweep_cases() {
       expect_close(x.view({2, 2, 3}), reshaped(to_ref(x), {2, 2, 3}), 0, 0, "view of a slice");
       expect_close(x.reshape({12}), reshaped(to_ref(x), {12}), 0, 0, "reshape copies when it must");
     };
-    m[OpId::permute] = view_case("permute", [](const Tensor& x) { return x.permute({2, 0, 1}); },
-                                 [](const Ref& r) { return ref_permute(r, {2, 0, 1}); }, {2, 3, 4});
-    m[OpId::slice] = view_case("slice", [](const Tensor& x) { return x.slice(1, 1, 5, 2); },
-                               [](const Ref& r) { return ref_slice(r, 1, 1, 5, 2); }, {3, 6});
-    m[OpId::select] = view_case("select", [](const Tensor& x) { return x.select(1, -1); },
-                                [](const Ref& r) { return ref_slice(r, 1, 2, 3, 1, true); }, {2, 3, 2});
-    m[OpId::expand] = view_case("expand", [](const Tensor& x) { return x.expand({2, 3, 4}); },
-                                [](const Ref& r) { return zip({r, Ref{{2, 3, 4}, std::vector<double>(24, 0.0)}},
-                                                              [](const std::vector<double>& v) { return v[0]; }); },
-                                {3, 1});
-    m[OpId::squeeze] = view_case("squeeze", [](const Tensor& x) { return x.squeeze(); },
-                                 [](const Ref& r) { return reshaped(r, {3, 2}); }, {1, 3, 1, 2});
-    m[OpId::unsqueeze] = view_case("unsqueeze", [](const Tensor& x) { return x.unsqueeze(-1); },
-                                   [](const Ref& r) { return reshaped(r, {2, 3, 1}); }, {2, 3});
+    m[OpId::permute] = view_case(
+        "permute",
+        [](const Tensor& x) {
+          return x.permute({2, 0, 1});
+        },
+        [](const Ref& r) {
+          return ref_permute(r, {2, 0, 1});
+        },
+        {2, 3, 4});
+    m[OpId::slice] = view_case(
+        "slice", [](const Tensor& x) { return x.slice(1, 1, 5, 2); },
+        [](const Ref& r) { return ref_slice(r, 1, 1, 5, 2); }, {3, 6});
+    m[OpId::select] = view_case(
+        "select", [](const Tensor& x) { return x.select(1, -1); },
+        [](const Ref& r) { return ref_slice(r, 1, 2, 3, 1, true); }, {2, 3, 2});
+    m[OpId::expand] = view_case(
+        "expand",
+        [](const Tensor& x) {
+          return x.expand({2, 3, 4});
+        },
+        [](const Ref& r) {
+          return zip({r, Ref{{2, 3, 4}, std::vector<double>(24, 0.0)}},
+                     [](const std::vector<double>& v) { return v[0]; });
+        },
+        {3, 1});
+    m[OpId::squeeze] = view_case(
+        "squeeze", [](const Tensor& x) { return x.squeeze(); },
+        [](const Ref& r) {
+          return reshaped(r, {3, 2});
+        },
+        {1, 3, 1, 2});
+    m[OpId::unsqueeze] = view_case(
+        "unsqueeze", [](const Tensor& x) { return x.unsqueeze(-1); },
+        [](const Ref& r) {
+          return reshaped(r, {2, 3, 1});
+        },
+        {2, 3});
     m[OpId::slice_backward] = scatter_case(false);
     m[OpId::select_backward] = scatter_case(true);
 
@@ -925,7 +1047,8 @@ const std::map<OpId, SweepCase>& sweep_cases() {
     m[OpId::max_pool2d_backward] = pool_grad_case(true);
     m[OpId::avg_pool2d] = pool_case(false);
     m[OpId::avg_pool2d_backward] = pool_grad_case(false);
-    for (OpId op : {OpId::full, OpId::arange, OpId::linspace, OpId::eye, OpId::rand, OpId::randn, OpId::randint})
+    for (OpId op :
+         {OpId::full, OpId::arange, OpId::linspace, OpId::eye, OpId::rand, OpId::randn, OpId::randint})
       m[op] = creation_case(op);
     return m;
   }();
@@ -939,8 +1062,10 @@ TEST(OpTable, EveryOpHasKernelFormulaAndSweepCase) {
     const OpId op = static_cast<OpId>(i);
     const OpInfo& info = op_info(op);
     EXPECT_NE(info.forward, nullptr) << info.name << " has no eager kernel";
-    if (info.differentiable) EXPECT_NE(info.backward, nullptr) << info.name << " is Diff but has no formula";
-    else EXPECT_EQ(info.backward, nullptr) << info.name << " is NonDiff but has a formula";
+    if (info.differentiable)
+      EXPECT_NE(info.backward, nullptr) << info.name << " is Diff but has no formula";
+    else
+      EXPECT_EQ(info.backward, nullptr) << info.name << " is NonDiff but has a formula";
     const auto it = sweep_cases().find(op);
     ASSERT_NE(it, sweep_cases().end()) << info.name << " has no case in the op sweep";
     EXPECT_EQ(static_cast<bool>(it->second.gradient), info.differentiable)

@@ -40,7 +40,8 @@ void expect_matches_reference(const Case& c) {
     for (int64_t j = 0; j < c.n; ++j) {
       double sum = 0;
       for (int64_t p = 0; p < c.k; ++p)
-        sum += double(c.trans_a ? a[p * lda + i] : a[i * lda + p]) * double(c.trans_b ? b[j * ldb + p] : b[p * ldb + j]);
+        sum += double(c.trans_a ? a[p * lda + i] : a[i * lda + p]) *
+               double(c.trans_b ? b[j * ldb + p] : b[p * ldb + j]);
       const double want = c.alpha * sum + c.beta * double(before[i * ldc + j]);
       // float32 products summed over k: |error| <~ k * 2^-24 * sum |a b| <= k * 6e-8 * k.
       ASSERT_NEAR(out[i * ldc + j], want, 1e-6 * double(c.k) + 1e-6) << "row " << i << " col " << j;
@@ -53,9 +54,10 @@ TEST(Sgemm, EveryTransposeAlphaAndBetaMatchesFloat64) {
   for (bool ta : {false, true})
     for (bool tb : {false, true})
       for (auto [alpha, beta] : {std::pair{1.f, 0.f}, {0.5f, 1.f}, {2.f, 0.9f}}) {
-        SCOPED_TRACE(testing::Message() << "trans_a " << ta << " trans_b " << tb << " alpha " << alpha << " beta " << beta);
+        SCOPED_TRACE(testing::Message()
+                     << "trans_a " << ta << " trans_b " << tb << " alpha " << alpha << " beta " << beta);
         expect_matches_reference({ta, tb, 96, 80, 72, alpha, beta});  // oneDNN's side of the threshold
-        expect_matches_reference({ta, tb, 5, 7, 3, alpha, beta});      // OpenBLAS's
+        expect_matches_reference({ta, tb, 5, 7, 3, alpha, beta});     // OpenBLAS's
       }
 }
 
@@ -71,7 +73,8 @@ TEST(Sgemm, EmptyProductsOnlyScaleC) {
 // C^T = b^T a^T, which is how ember_cblas_sgemm computes it.
 TEST(Sgemm, TheCblasEntryPointTakesColumnMajorToo) {
   const int m = 70, n = 66, k = 90;
-  const auto a = random_values(m * k, 4), b = random_values(k * n, 5);  // column-major: a[i + p m], b[p + j k]
+  const auto a = random_values(m * k, 4),
+             b = random_values(k * n, 5);  // column-major: a[i + p m], b[p + j k]
   std::vector<float> c(m * n, 0);
   ember_cblas_sgemm(102, 111, 111, m, n, k, 1.f, a.data(), m, b.data(), k, 0.f, c.data(), m);
   for (int i = 0; i < m; ++i)

@@ -44,7 +44,7 @@ TEST(Tensor, TypePromotionFollowsPyTorch) {
   EXPECT_EQ((f32 * 2.5).dtype(), DType::Float32);
   EXPECT_EQ((b * 2).dtype(), DType::Int64);
   EXPECT_EQ((f32 + scalar_tensor(2.0).to(DType::Float64)).dtype(), DType::Float32);  // 0-d loses to dims
-  EXPECT_EQ((i32 / i32).dtype(), DType::Float32);  // true division
+  EXPECT_EQ((i32 / i32).dtype(), DType::Float32);                                    // true division
   EXPECT_EQ((i32 / i32).to_vector<float>(), (std::vector<float>{1, 1}));
   EXPECT_EQ((i32 > 1.5).dtype(), DType::Bool);
   EXPECT_EQ((i32 > 1.5).to_vector<bool>(), (std::vector<bool>{false, true}));
@@ -153,8 +153,10 @@ TEST(Tensor, DropoutKeepsExpectationAndIsIdentityInEval) {
   const auto v = y.to_vector<float>();
   int64_t zeros_count = 0;
   for (float e : v) {
-    if (e == 0) ++zeros_count;
-    else EXPECT_NEAR(e, 1 / 0.75, 1e-6);
+    if (e == 0)
+      ++zeros_count;
+    else
+      EXPECT_NEAR(e, 1 / 0.75, 1e-6);
   }
   EXPECT_NEAR(double(zeros_count) / v.size(), 0.25, 0.01);
   EXPECT_NEAR(y.mean().item<double>(), 1.0, 0.01);
@@ -163,7 +165,8 @@ TEST(Tensor, DropoutKeepsExpectationAndIsIdentityInEval) {
 }
 
 TEST(Tensor, LinearAndOneHot) {
-  Tensor x = tensor<float>({1, 2}, {1, 2}), w = tensor<float>({1, 0, 0, 1, 1, 1}, {3, 2}), b = tensor<float>({0, 1, 2});
+  Tensor x = tensor<float>({1, 2}, {1, 2}), w = tensor<float>({1, 0, 0, 1, 1, 1}, {3, 2}),
+         b = tensor<float>({0, 1, 2});
   EXPECT_EQ(linear(x, w, b).to_vector<float>(), (std::vector<float>{1, 3, 5}));
   EXPECT_EQ(one_hot(tensor<int64_t>({2, 0}), 3).to_vector<float>(), (std::vector<float>{0, 0, 1, 1, 0, 0}));
 }

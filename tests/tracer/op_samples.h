@@ -40,7 +40,8 @@ inline std::vector<Tensor> run_op(OpId op, const std::vector<Tensor>& inputs, co
 
 // The trace of the op's sample call.
 inline tracer::TraceResult trace_sample(OpId op, const OpSample& sample) {
-  return tracer::trace([&](const std::vector<Tensor>& in) { return run_op(op, in, sample.attrs); }, sample.inputs);
+  return tracer::trace([&](const std::vector<Tensor>& in) { return run_op(op, in, sample.attrs); },
+                       sample.inputs);
 }
 
 }  // namespace ember::testing

@@ -33,7 +33,8 @@ TEST_P(TraceSweep, ReplayMatchesEager) {
   for (size_t i = 0; i < replayed.size(); ++i) {
     EXPECT_EQ(replayed[i].sizes(), t.outputs[i].sizes());
     EXPECT_EQ(replayed[i].dtype(), t.outputs[i].dtype());
-    EXPECT_EQ(replayed[i].to_vector<double>(), t.outputs[i].to_vector<double>()) << op_name(op) << " output " << i;
+    EXPECT_EQ(replayed[i].to_vector<double>(), t.outputs[i].to_vector<double>())
+        << op_name(op) << " output " << i;
   }
 }
 
@@ -87,8 +88,11 @@ TEST(Tracer, ReplayedTrainingStepUpdatesParametersExactlyAsEager) {
   // during a traced call is not state a replay can restore).
   step(*eager, eager_opt, x, y);
   step(*traced, traced_opt, x, y);
-  TraceResult t = trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{step(*traced, traced_opt, in[0], in[1])}; },
-                        {x, y});
+  TraceResult t = trace(
+      [&](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{step(*traced, traced_opt, in[0], in[1])};
+      },
+      {x, y});
   step(*eager, eager_opt, x, y);  // the traced call itself ran eagerly
   ASSERT_TRUE(t.graph.replayable()) << t.graph.to_text();
   for (const Node& n : t.graph.nodes)
@@ -105,13 +109,15 @@ TEST(Tracer, ReplayedTrainingStepUpdatesParametersExactlyAsEager) {
   for (size_t i = 0; i < pe.size(); ++i) {
     EXPECT_EQ(pe[i].second.to_vector<float>(), pt[i].second.to_vector<float>()) << pe[i].first;
     ASSERT_TRUE(pt[i].second.grad().defined()) << pt[i].first;
-    EXPECT_EQ(pe[i].second.grad().to_vector<float>(), pt[i].second.grad().to_vector<float>()) << pe[i].first << ".grad";
+    EXPECT_EQ(pe[i].second.grad().to_vector<float>(), pt[i].second.grad().to_vector<float>())
+        << pe[i].first << ".grad";
   }
 }
 
 TEST(Tracer, CapturedTensorsAreReadByReference) {
   Tensor w = ones({3});
-  TraceResult t = trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] * w}; }, {full({3}, 2.0)});
+  TraceResult t =
+      trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] * w}; }, {full({3}, 2.0)});
   ASSERT_EQ(t.graph.captured.size(), 1u);
   EXPECT_TRUE(t.graph.captured[0].is_same(w));
   w.fill_(5);  // the next replay sees the new values
@@ -119,9 +125,11 @@ TEST(Tracer, CapturedTensorsAreReadByReference) {
 }
 
 TEST(Tracer, ConstantsMadeInsideTheCallAreBaked) {
-  TraceResult t = trace([](const std::vector<Tensor>& in) {
-    return std::vector<Tensor>{in[0] + tensor<float>({1, 2, 3}) * 2.0};
-  }, {zeros({3})});
+  TraceResult t = trace(
+      [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{in[0] + tensor<float>({1, 2, 3}) * 2.0};
+      },
+      {zeros({3})});
   EXPECT_EQ(t.graph.constants.size(), 1u);
   EXPECT_TRUE(t.graph.captured.empty());
   EXPECT_EQ(run_graph(t.graph, {ones({3})})[0].to_vector<float>(), (std::vector<float>{3, 5, 7}));
@@ -129,12 +137,14 @@ TEST(Tracer, ConstantsMadeInsideTheCallAreBaked) {
 
 TEST(Tracer, InPlaceOpsAreFunctionalizedAndWrittenBack) {
   Tensor state = zeros({2});
-  TraceResult t = trace([&](const std::vector<Tensor>& in) {
-    state.add_(in[0]);  // a captured tensor updated in place
-    Tensor arg = in[0];
-    arg.mul_(2);        // an input updated in place
-    return std::vector<Tensor>{state * 1};
-  }, {ones({2})});
+  TraceResult t = trace(
+      [&](const std::vector<Tensor>& in) {
+        state.add_(in[0]);  // a captured tensor updated in place
+        Tensor arg = in[0];
+        arg.mul_(2);  // an input updated in place
+        return std::vector<Tensor>{state * 1};
+      },
+      {ones({2})});
   ASSERT_TRUE(t.graph.replayable()) << t.graph.to_text();
   EXPECT_EQ(t.graph.writebacks.size(), 2u) << t.graph.to_text();
   for (const Node& n : t.graph.nodes) EXPECT_NE(n.op, OpId::full_like);
@@ -148,11 +158,13 @@ TEST(Tracer, InPlaceOpsAreFunctionalizedAndWrittenBack) {
 
 TEST(Tracer, AliasesSeeInPlaceWritesAsInEager) {
   Tensor state = zeros({2});
-  TraceResult t = trace([&](const std::vector<Tensor>& in) {
-    Tensor alias = state.detach();  // a new TensorImpl over the same buffer
-    state.add_(in[0]);
-    return std::vector<Tensor>{alias * 1};  // eager: sees the write
-  }, {ones({2})});
+  TraceResult t = trace(
+      [&](const std::vector<Tensor>& in) {
+        Tensor alias = state.detach();  // a new TensorImpl over the same buffer
+        state.add_(in[0]);
+        return std::vector<Tensor>{alias * 1};  // eager: sees the write
+      },
+      {ones({2})});
   EXPECT_EQ(t.outputs[0].to_vector<float>(), (std::vector<float>{1, 1}));
   ASSERT_TRUE(t.graph.constants.empty()) << "the alias is not baked: " << t.graph.to_text();
   EXPECT_EQ(run_graph(t.graph, {ones({2})})[0].to_vector<float>(), (std::vector<float>{2, 2}));
@@ -160,11 +172,13 @@ TEST(Tracer, AliasesSeeInPlaceWritesAsInEager) {
 
 TEST(Tracer, InPlaceWritesIntoViewsAreReportedNotReplayedWrong) {
   Tensor buffer = zeros({2, 3});
-  TraceResult t = trace([&](const std::vector<Tensor>& in) {
-    Tensor row = buffer[0];
-    row.add_(in[0]);
-    return std::vector<Tensor>{buffer.sum()};
-  }, {ones({3})});
+  TraceResult t = trace(
+      [&](const std::vector<Tensor>& in) {
+        Tensor row = buffer[0];
+        row.add_(in[0]);
+        return std::vector<Tensor>{buffer.sum()};
+      },
+      {ones({3})});
   EXPECT_FALSE(t.graph.replayable());
   EXPECT_NE(t.graph.unsupported.at(0).find("view"), std::string::npos) << t.graph.unsupported[0];
   EXPECT_THROW(run_graph(t.graph, {ones({3})}), Error);
@@ -173,6 +187,8 @@ TEST(Tracer, InPlaceWritesIntoViewsAreReportedNotReplayedWrong) {
 // Note [Writes through one alias, reads through another]: a view made
 // before the call, of a buffer written in place during it, is read after
 // the write: eager sees the new values, a replay would not.
+// The test asserts source lines: clang-format must not move calls from where __LINE__ counts them.
+// clang-format off
 TEST(Tracer, ReadsThroughAnotherViewOfAWrittenBufferAreReported) {
   Tensor base = zeros({4});
   Tensor square = base.view({2, 2});  // another geometry over the same buffer
@@ -199,7 +215,10 @@ TEST(Tracer, ReadsThroughAnotherViewOfAWrittenBufferAreReported) {
   EXPECT_EQ(run_graph(ok.graph, {ones({4})})[0].to_vector<float>(), (std::vector<float>{1, 1, 1, 1}));
   EXPECT_EQ(base.to_vector<float>(), (std::vector<float>{1, 1, 1, 1}));
 }
+// clang-format on
 
+// The test asserts source lines: clang-format must not move calls from where __LINE__ counts them.
+// clang-format off
 TEST(Tracer, DataDependentReadsAreMarkedWithTheLine) {
   TraceResult t = trace([](const std::vector<Tensor>& in) {
     const double m = in[0].max().item<double>();  // a C++ decision on a value
@@ -216,14 +235,18 @@ TEST(Tracer, DataDependentReadsAreMarkedWithTheLine) {
     EXPECT_NE(std::string(e.what()).find("tracer_test.cpp:" + std::to_string(line)), std::string::npos) << e.what();
   }
 }
+// clang-format on
 
 TEST(Tracer, ReplayChecksItsInputs) {
-  TraceResult t = trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].exp()}; }, {ones({3})});
+  TraceResult t =
+      trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].exp()}; }, {ones({3})});
   EXPECT_THROW(run_graph(t.graph, {ones({4})}), Error);
   EXPECT_THROW(run_graph(t.graph, {ones({3}, DType::Float64)}), Error);
   EXPECT_THROW(run_graph(t.graph, {}), Error);
 }
 
+// The test asserts source lines: clang-format must not move calls from where __LINE__ counts them.
+// clang-format off
 TEST(Tracer, TextAndDotDumpsShowOpsShapesAndLines) {
   auto model = make_mlp();
   TraceResult t = trace([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).relu()}; },
@@ -247,6 +270,7 @@ TEST(Tracer, TextAndDotDumpsShowOpsShapesAndLines) {
   EXPECT_EQ(dot.back(), '\n');
   EXPECT_EQ(std::count(dot.begin(), dot.end(), '{'), std::count(dot.begin(), dot.end(), '}'));
 }
+// clang-format on
 
 TEST(Guard, KeysCompareHashAndExplainTheirDifferences) {
   Tensor w = ones({3, 3});

@@ -29,8 +29,8 @@ void PackedArgs::add(const Tensor& t) { add_descriptor(t.data_ptr(), t.sizes(), 
 void PackedArgs::add_rows(const Tensor& t, int64_t begin, int64_t end) {
   Shape sizes = t.sizes();
   sizes[0] = end - begin;
-  add_descriptor(static_cast<const char*>(t.data_ptr()) + begin * t.strides()[0] * int64_t(t.itemsize()), sizes,
-                 t.strides());
+  add_descriptor(static_cast<const char*>(t.data_ptr()) + begin * t.strides()[0] * int64_t(t.itemsize()),
+                 sizes, t.strides());
 }
 
 void PackedArgs::add_workspace(const Tensor& workspace, int64_t bytes) {
@@ -51,7 +51,9 @@ void PackedArgs::call(void (*entry)(void**)) {
 
 void push_descriptor(mlir::OpBuilder& b, mlir::Location l, mlir::Value base, const Shape& shape,
                      llvm::SmallVectorImpl<mlir::Value>& fields) {
-  auto i64 = [&](int64_t v) { return b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(v)); };
+  auto i64 = [&](int64_t v) {
+    return b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(v));
+  };
   fields.push_back(base);
   fields.push_back(base);
   fields.push_back(i64(0));

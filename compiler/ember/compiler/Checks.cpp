@@ -40,18 +40,19 @@ mlir::Value count_false(mlir::OpBuilder& b, mlir::Location l, mlir::Value ok) {
   mlir::Value zero = b.create<mlir::arith::ConstantIntOp>(l, 0, 64);
   mlir::Value init = lowering::filled(b, l, {1}, b.getI64Type(), zero);
   llvm::SmallVector<mlir::utils::IteratorType> reduce(type.getRank(), mlir::utils::IteratorType::reduction);
-  llvm::SmallVector<mlir::AffineMap> maps{b.getMultiDimIdentityMap(type.getRank()),
-                                          mlir::AffineMap::get(type.getRank(), 0, b.getAffineConstantExpr(0))};
-  mlir::Value count = b
-      .create<mlir::linalg::GenericOp>(l, mlir::TypeRange{one}, mlir::ValueRange{ok}, mlir::ValueRange{init}, maps,
-                                       reduce,
-                                       [](mlir::OpBuilder& nb, mlir::Location nl, mlir::ValueRange a) {
-                                         mlir::Value one = nb.create<mlir::arith::ConstantIntOp>(nl, 1, 64);
-                                         mlir::Value zero = nb.create<mlir::arith::ConstantIntOp>(nl, 0, 64);
-                                         mlir::Value bad = nb.create<mlir::arith::SelectOp>(nl, a[0], zero, one);
-                                         nb.create<mlir::linalg::YieldOp>(nl, mlir::Value(nb.create<mlir::arith::AddIOp>(nl, a[1], bad)));
-                                       })
-      .getResult(0);
+  llvm::SmallVector<mlir::AffineMap> maps{
+      b.getMultiDimIdentityMap(type.getRank()),
+      mlir::AffineMap::get(type.getRank(), 0, b.getAffineConstantExpr(0))};
+  mlir::Value count =
+      b.create<mlir::linalg::GenericOp>(
+           l, mlir::TypeRange{one}, mlir::ValueRange{ok}, mlir::ValueRange{init}, maps, reduce,
+           [](mlir::OpBuilder& nb, mlir::Location nl, mlir::ValueRange a) {
+             mlir::Value one = nb.create<mlir::arith::ConstantIntOp>(nl, 1, 64);
+             mlir::Value zero = nb.create<mlir::arith::ConstantIntOp>(nl, 0, 64);
+             mlir::Value bad = nb.create<mlir::arith::SelectOp>(nl, a[0], zero, one);
+             nb.create<mlir::linalg::YieldOp>(nl, mlir::Value(nb.create<mlir::arith::AddIOp>(nl, a[1], bad)));
+           })
+          .getResult(0);
   return lowering::reshape_to(b, l, count, mlir::RankedTensorType::get({}, b.getI64Type()));
 }
 
@@ -69,7 +70,8 @@ struct EmberLowerChecks : impl::EmberLowerChecksBase<EmberLowerChecks> {
         b.setInsertionPoint(c);
         results.push_back(count_false(b, c.getLoc(), c.getOk()));
         const std::string where = source_line(c.getLoc());
-        messages.push_back(b.getStringAttr(c.getMessage().str() + (where.empty() ? "" : " (at " + where + ")")));
+        messages.push_back(
+            b.getStringAttr(c.getMessage().str() + (where.empty() ? "" : " (at " + where + ")")));
         c.erase();
       }
       // insertResult keeps the other results' attributes in step.

@@ -17,11 +17,11 @@
 
 #include "ember/compiler/Pipeline.h"
 #include "ember/compiler/RowParallel.h"
-#include "ember/threading.h"
 #include "ember/grad_mode.h"
-#include "ember/kernels/sgemm.h"
 #include "ember/ir/GraphToMLIR.h"
+#include "ember/kernels/sgemm.h"
 #include "ember/ops.h"
+#include "ember/threading.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -63,10 +63,10 @@ CapturedType captured_type(const Tensor& t);
 // results (from the caching allocator) and the TensorImpls that hold them.
 // The compiled code itself keeps no state: its globals are constants.
 struct CompiledGraph::CallState {
-  std::vector<Tensor> args;        // inputs and captured, contiguous, then result buffers
-  std::vector<Tensor> staged;      // per write-back: a copy computed in place of an aliased target
+  std::vector<Tensor> args;    // inputs and captured, contiguous, then result buffers
+  std::vector<Tensor> staged;  // per write-back: a copy computed in place of an aliased target
   std::vector<std::pair<const void*, uint64_t>> stamps;  // Note [Pre-packed weights]
-  std::vector<Tensor> workspaces;  // one per chunk of rows
+  std::vector<Tensor> workspaces;                        // one per chunk of rows
   std::vector<Tensor> counts;      // failure counts: one set per chunk, then the checks twin's
   std::vector<PackedArgs> packed;  // one per chunk
 };
@@ -75,20 +75,20 @@ struct CompiledGraph::Impl {
   std::unique_ptr<mlir::MLIRContext> context = make_context();
   mlir::OwningOpRef<mlir::ModuleOp> module;  // in the LLVM dialect, for the LLVM IR on request
   std::unique_ptr<mlir::ExecutionEngine> engine;
-  void (*entry)(void**) = nullptr;  // the packed C-interface wrapper, looked up once
+  void (*entry)(void**) = nullptr;         // the packed C-interface wrapper, looked up once
   void (*checks_entry)(void**) = nullptr;  // Note [Checks before in-place writes]
   tracer::Graph graph;
   std::string stages[4];
   std::once_flag llvm_stage;  // the LLVM IR is made on first request
   double compile_ms = 0;
   std::vector<int> result_values;  // graph value of each function result
-  std::vector<bool> in_place;       // per write-back: computed into its target (Note [In-place write-backs])
+  std::vector<bool> in_place;      // per write-back: computed into its target (Note [In-place write-backs])
   bool any_in_place = false;
   std::vector<bool> written_captured;  // per captured tensor: a write-back target
   std::vector<std::pair<Shape, DType>> input_types;
   std::vector<CapturedType> captured_types;  // Note [Captured tensors are guarded]
-  std::vector<std::string> checks;  // ember.checks: a failure count follows the results for each
-  int64_t workspace_bytes = 0;       // the temporaries (ember-pack-buffers)
+  std::vector<std::string> checks;           // ember.checks: a failure count follows the results for each
+  int64_t workspace_bytes = 0;               // the temporaries (ember-pack-buffers)
   // Note [Row-parallel graphs]: the function computes one chunk of rows;
   // which arguments (inputs, captured, results) are cut into chunks.
   std::optional<RowSplit> split;
@@ -116,7 +116,8 @@ CompiledGraph::~CompiledGraph() = default;
 
 std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph, const Loc& loc) {
   EMBER_CHECK(graph.replayable(), loc, "compile: the trace cannot be replayed: ",
-              graph.data_dependent() ? "it read tensor values at " + graph.data_reads.front() : graph.unsupported.front());
+              graph.data_dependent() ? "it read tensor values at " + graph.data_reads.front()
+                                     : graph.unsupported.front());
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<CompiledGraph> result(new CompiledGraph());
   Impl& impl = *result->impl_;
@@ -126,7 +127,8 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   // per thread), if it is big enough to be worth starting the pool.
   impl.split = row_split(graph, std::max(2, get_num_threads()), 2 * kParallelGrain);
   if (!impl.split) impl.split = row_split(graph, 2, 2 * kParallelGrain);
-  impl.module = ir::graph_to_mlir(*impl.context, impl.split ? chunk_graph(graph, *impl.split) : graph, kFunction);
+  impl.module =
+      ir::graph_to_mlir(*impl.context, impl.split ? chunk_graph(graph, *impl.split) : graph, kFunction);
   mlir::ModuleOp module = *impl.module;
   impl.stages[0] = ir::to_text(module);
   lower_to_linalg(module, loc);
@@ -169,7 +171,8 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
     for (int v : graph.captured_values) impl.batched_args.push_back(impl.split->batched[v]);
     for (int v : impl.result_values) impl.batched_args.push_back(impl.split->batched[v]);
   }
-  impl.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  impl.compile_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
@@ -179,8 +182,9 @@ namespace {
 // nothing else passed shares its storage (the code assumes no aliasing);
 // otherwise a copy is (returned, by write-back), and goes back into the
 // target after the call. `staged[i]` is that copy, or undefined.
-void stage_aliased_targets(const tracer::Graph& g, const std::vector<bool>& in_place, const std::vector<Tensor>& inputs,
-                           std::vector<Tensor>& args, std::vector<Tensor>& staged, const Loc& loc) {
+void stage_aliased_targets(const tracer::Graph& g, const std::vector<bool>& in_place,
+                           const std::vector<Tensor>& inputs, std::vector<Tensor>& args,
+                           std::vector<Tensor>& staged, const Loc& loc) {
   staged.assign(g.writebacks.size(), Tensor());
   for (size_t i = 0; i < g.writebacks.size(); ++i) {
     if (!in_place[i]) continue;
@@ -197,7 +201,8 @@ void stage_aliased_targets(const tracer::Graph& g, const std::vector<bool>& in_p
 // Note [Pre-packed weights]: the captured tensors the call only reads, with
 // what says their contents are unchanged.
 void unchanged_operands(const std::vector<Tensor>& args, size_t inputs, const tracer::Graph& g,
-                        const std::vector<bool>& written_captured, std::vector<std::pair<const void*, uint64_t>>& stamps) {
+                        const std::vector<bool>& written_captured,
+                        std::vector<std::pair<const void*, uint64_t>>& stamps) {
   stamps.clear();
   for (size_t c = 0; c < g.captured.size(); ++c) {
     const Tensor& arg = args[inputs + c];
@@ -238,10 +243,15 @@ std::string CompiledGraph::captured_changes() const {
     const CapturedType now = captured_type(t);
     std::ostringstream o;
     o << captured_name(g, c) << ": ";
-    if (now.dtype != was.dtype || now.sizes != was.sizes) o << describe(was) << " -> " << describe(now);
-    else if (now.strides != was.strides) o << "strides " << was.strides << " -> " << now.strides;
-    else o << "requires_grad " << (was.requires_grad ? "true" : "false") << " -> " << (now.requires_grad ? "true" : "false");
-    changes += (changes.empty() ? "" : "\n") + o.str();
+    if (now.dtype != was.dtype || now.sizes != was.sizes)
+      o << describe(was) << " -> " << describe(now);
+    else if (now.strides != was.strides)
+      o << "strides " << was.strides << " -> " << now.strides;
+    else
+      o << "requires_grad " << (was.requires_grad ? "true" : "false") << " -> "
+        << (now.requires_grad ? "true" : "false");
+    if (!changes.empty()) changes += '\n';
+    changes += o.str();
   }
   return changes;
 }
@@ -313,8 +323,8 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
     p.add_workspace(st.workspaces[0], impl.workspace_bytes);
     p.call(impl.checks_entry);
     for (size_t i = 0; i < num_checks; ++i)
-      EMBER_CHECK(*static_cast<const int64_t*>(st.counts[first + i].data_ptr()) == 0, loc, "compiled function: ",
-                  impl.checks[i]);
+      EMBER_CHECK(*static_cast<const int64_t*>(st.counts[first + i].data_ptr()) == 0, loc,
+                  "compiled function: ", impl.checks[i]);
   }
   // One function call per chunk of rows (one chunk unless row-parallel),
   // each with its own descriptors, workspace and failure counts.
@@ -327,20 +337,24 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
     } else {
       const int64_t rows = impl.split->rows / chunks;
       for (size_t a = 0; a < args.size(); ++a)
-        if (impl.batched_args[a]) p.add_rows(args[a], c * rows, (c + 1) * rows);
-        else p.add(args[a]);
+        if (impl.batched_args[a])
+          p.add_rows(args[a], c * rows, (c + 1) * rows);
+        else
+          p.add(args[a]);
     }
     for (size_t i = 0; i < num_checks; ++i) p.add(st.counts[static_cast<size_t>(c) * num_checks + i]);
     p.add_workspace(st.workspaces[static_cast<size_t>(c)], impl.workspace_bytes);
     p.call(impl.entry);
   };
-  if (chunks == 1) call_chunk(0);
-  else parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+  if (chunks == 1)
+    call_chunk(0);
+  else
+    parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; ++c) call_chunk(c);
     });
   for (size_t i = 0; i < num_checks * static_cast<size_t>(chunks); ++i)
-    EMBER_CHECK(*static_cast<const int64_t*>(st.counts[i].data_ptr()) == 0, loc, "compiled function: ",
-                impl.checks[i % num_checks]);
+    EMBER_CHECK(*static_cast<const int64_t*>(st.counts[i].data_ptr()) == 0, loc,
+                "compiled function: ", impl.checks[i % num_checks]);
   // Results: outputs, then write-backs and .grad, in graph_to_mlir's order.
   size_t k = arguments + g.outputs.size();
   NoGradGuard no_grad;
@@ -360,8 +374,10 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
     // result's buffer instead, which is the same to every holder of it.
     const bool sole_owner = !target.impl()->is_view && target.impl()->storage.use_count() == 1 &&
                             target.is_contiguous() && target.dtype() == result.dtype();
-    if (sole_owner) target.set_data(result);
-    else target.copy_(result);
+    if (sole_owner)
+      target.set_data(result);
+    else
+      target.copy_(result);
   }
   for (const auto& gw : g.grad_writes) {
     Tensor leaf = g.captured[gw.captured_index];

@@ -28,8 +28,10 @@ mlir::DenseI64ArrayAttr dims_attr(mlir::PatternRewriter& r, llvm::ArrayRef<int64
 
 // x's element type as a 0-d constant `v`.
 Value scalar(mlir::PatternRewriter& r, mlir::Location loc, Value like, double v) {
-  auto type = mlir::RankedTensorType::get({}, mlir::cast<mlir::RankedTensorType>(like.getType()).getElementType());
-  return r.create<ir::ConstantOp>(loc, mlir::DenseElementsAttr::get(type, r.getFloatAttr(type.getElementType(), v)));
+  auto type =
+      mlir::RankedTensorType::get({}, mlir::cast<mlir::RankedTensorType>(like.getType()).getElementType());
+  return r.create<ir::ConstantOp>(
+      loc, mlir::DenseElementsAttr::get(type, r.getFloatAttr(type.getElementType(), v)));
 }
 
 int64_t wrap(int64_t dim, Value x) {
@@ -37,7 +39,8 @@ int64_t wrap(int64_t dim, Value x) {
   return dim < 0 ? dim + rank : dim;
 }
 
-template <typename Op> struct SoftmaxDecomposition : mlir::OpRewritePattern<Op> {
+template <typename Op>
+struct SoftmaxDecomposition : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
     constexpr bool kLog = std::is_same_v<Op, ir::LogSoftmaxOp>;
@@ -48,8 +51,10 @@ template <typename Op> struct SoftmaxDecomposition : mlir::OpRewritePattern<Op> 
     const Value z = r.create<ir::SubOp>(loc, x, m);
     const Value e = r.create<ir::ExpOp>(loc, z);
     const Value s = r.create<ir::SumOp>(loc, e, dims, r.getBoolAttr(true));
-    if constexpr (kLog) r.replaceOpWithNewOp<ir::SubOp>(op, z, r.create<ir::LogOp>(loc, s));
-    else r.replaceOpWithNewOp<ir::DivOp>(op, e, s);
+    if constexpr (kLog)
+      r.replaceOpWithNewOp<ir::SubOp>(op, z, r.create<ir::LogOp>(loc, s));
+    else
+      r.replaceOpWithNewOp<ir::DivOp>(op, e, s);
     return mlir::success();
   }
 };
@@ -66,9 +71,10 @@ struct LayerNormDecomposition : mlir::OpRewritePattern<ir::LayerNormOp> {
     const auto dims = dims_attr(r, norm);
     const Value mean = r.create<ir::MeanOp>(loc, x, dims, r.getBoolAttr(true));
     const Value centered = r.create<ir::SubOp>(loc, x, mean);
-    const Value var = r.create<ir::MeanOp>(loc, r.create<ir::MulOp>(loc, centered, centered), dims, r.getBoolAttr(true));
-    const Value rstd =
-        r.create<ir::RsqrtOp>(loc, r.create<ir::AddOp>(loc, var, scalar(r, loc, x, op.getEps().convertToDouble())));
+    const Value var =
+        r.create<ir::MeanOp>(loc, r.create<ir::MulOp>(loc, centered, centered), dims, r.getBoolAttr(true));
+    const Value rstd = r.create<ir::RsqrtOp>(
+        loc, r.create<ir::AddOp>(loc, var, scalar(r, loc, x, op.getEps().convertToDouble())));
     Value y = r.create<ir::MulOp>(loc, centered, rstd);
     if (inputs.size() > 1) y = r.create<ir::MulOp>(loc, y, inputs[1]);
     if (inputs.size() > 2) y = r.create<ir::AddOp>(loc, y, inputs[2]);
@@ -85,11 +91,13 @@ struct VarDecomposition : mlir::OpRewritePattern<ir::VarOp> {
     const Value x = op.getX();
     auto type = mlir::cast<mlir::RankedTensorType>(x.getType());
     auto result = mlir::cast<mlir::RankedTensorType>(op.getType());
-    if (!mlir::isa<mlir::FloatType>(type.getElementType())) return mlir::failure();  // left to the eager kernel
+    if (!mlir::isa<mlir::FloatType>(type.getElementType()))
+      return mlir::failure();  // left to the eager kernel
     const int64_t count = type.getNumElements() / std::max<int64_t>(result.getNumElements(), 1);
     const Value mean = r.create<ir::MeanOp>(loc, x, op.getDimsAttr(), r.getBoolAttr(true));
     const Value d = r.create<ir::SubOp>(loc, x, mean);
-    const Value ss = r.create<ir::SumOp>(loc, r.create<ir::MulOp>(loc, d, d), op.getDimsAttr(), op.getKeepdimAttr());
+    const Value ss =
+        r.create<ir::SumOp>(loc, r.create<ir::MulOp>(loc, d, d), op.getDimsAttr(), op.getKeepdimAttr());
     const double dof = double(count) - double(static_cast<int64_t>(op.getCorrection()));
     r.replaceOpWithNewOp<ir::DivOp>(op, ss, scalar(r, loc, ss, dof));  // dof <= 0: inf or NaN, as eager
     return mlir::success();
@@ -106,13 +114,15 @@ struct LogsumexpDecomposition : mlir::OpRewritePattern<ir::LogsumexpOp> {
       return mlir::failure();
     const Value m = r.create<ir::AmaxOp>(loc, x, op.getDimsAttr(), r.getBoolAttr(true));
     // An all -inf slice: shift by 0, not by -inf (which would give NaN).
-    const Value finite = r.create<ir::WhereOp>(loc, r.create<ir::EqOp>(loc, r.create<ir::AbsOp>(loc, m), scalar(r, loc, m, INFINITY)),
-                                               scalar(r, loc, m, 0), m);
-    const Value s = r.create<ir::SumOp>(loc, r.create<ir::ExpOp>(loc, r.create<ir::SubOp>(loc, x, finite)), op.getDimsAttr(),
-                                        op.getKeepdimAttr());
+    const Value finite = r.create<ir::WhereOp>(
+        loc, r.create<ir::EqOp>(loc, r.create<ir::AbsOp>(loc, m), scalar(r, loc, m, INFINITY)),
+        scalar(r, loc, m, 0), m);
+    const Value s = r.create<ir::SumOp>(loc, r.create<ir::ExpOp>(loc, r.create<ir::SubOp>(loc, x, finite)),
+                                        op.getDimsAttr(), op.getKeepdimAttr());
     Value shift = finite;
-    if (!op.getKeepdim()) shift = r.create<ir::ViewOp>(loc, finite, r.getDenseI64ArrayAttr(
-                                                              mlir::cast<mlir::RankedTensorType>(s.getType()).getShape()));
+    if (!op.getKeepdim())
+      shift = r.create<ir::ViewOp>(
+          loc, finite, r.getDenseI64ArrayAttr(mlir::cast<mlir::RankedTensorType>(s.getType()).getShape()));
     r.replaceOpWithNewOp<ir::AddOp>(op, r.create<ir::LogOp>(loc, s), shift);
     return mlir::success();
   }
@@ -122,7 +132,8 @@ struct LogsumexpDecomposition : mlir::OpRewritePattern<ir::LogsumexpOp> {
 // comparing the target with arange(C) (a gather that fuses), then the
 // reduction over the rows whose target is not ignore_index. A target outside
 // [0, C) is an ember.check, as the eager kernel's error.
-template <typename Op> struct LossDecomposition : mlir::OpRewritePattern<Op> {
+template <typename Op>
+struct LossDecomposition : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
     constexpr bool kLogits = std::is_same_v<Op, ir::CrossEntropyOp>;
@@ -135,22 +146,27 @@ template <typename Op> struct LossDecomposition : mlir::OpRewritePattern<Op> {
     const Value logp = kLogits ? Value(r.create<ir::LogSoftmaxOp>(loc, x, r.getI64IntegerAttr(1))) : x;
     const auto target_scalar = [&](int64_t v) {
       auto t0 = mlir::RankedTensorType::get({}, target_type.getElementType());
-      return r.create<ir::ConstantOp>(loc, mlir::DenseElementsAttr::get(t0, r.getIntegerAttr(target_type.getElementType(), v)));
+      return r.create<ir::ConstantOp>(
+          loc, mlir::DenseElementsAttr::get(t0, r.getIntegerAttr(target_type.getElementType(), v)));
     };
     const Value range = r.create<ir::ArangeOp>(loc, r.getDenseI64ArrayAttr({classes}),
-                                               mlir::TypeAttr::get(target_type.getElementType()), r.getF64FloatAttr(0),
-                                               r.getF64FloatAttr(1));
-    const Value hot = r.create<ir::EqOp>(loc, r.create<ir::UnsqueezeOp>(loc, t, r.getI64IntegerAttr(1)), range);
-    const Value picked =
-        r.create<ir::SumOp>(loc, r.create<ir::WhereOp>(loc, hot, logp, scalar(r, loc, x, 0)), dims_attr(r, {1}), r.getBoolAttr(false));
+                                               mlir::TypeAttr::get(target_type.getElementType()),
+                                               r.getF64FloatAttr(0), r.getF64FloatAttr(1));
+    const Value hot =
+        r.create<ir::EqOp>(loc, r.create<ir::UnsqueezeOp>(loc, t, r.getI64IntegerAttr(1)), range);
+    const Value picked = r.create<ir::SumOp>(loc, r.create<ir::WhereOp>(loc, hot, logp, scalar(r, loc, x, 0)),
+                                             dims_attr(r, {1}), r.getBoolAttr(false));
     const Value valid = r.create<ir::NeOp>(loc, t, target_scalar(ignore));
     const Value in_range = r.create<ir::MulOp>(loc, r.create<ir::GeOp>(loc, t, target_scalar(0)),
                                                r.create<ir::LtOp>(loc, t, target_scalar(classes)));
-    const Value ok = r.create<ir::WhereOp>(loc, valid, in_range, r.create<ir::EqOp>(loc, t, target_scalar(ignore)));
-    r.create<ir::CheckOp>(loc, ok, r.getStringAttr(std::string(op->getName().stripDialect()) + ": a target is outside [0, " +
-                                                   std::to_string(classes) + ") and is not ignore_index " +
-                                                   std::to_string(ignore)));
-    const Value rows = r.create<ir::WhereOp>(loc, valid, r.create<ir::NegOp>(loc, picked), scalar(r, loc, x, 0));
+    const Value ok =
+        r.create<ir::WhereOp>(loc, valid, in_range, r.create<ir::EqOp>(loc, t, target_scalar(ignore)));
+    r.create<ir::CheckOp>(
+        loc, ok,
+        r.getStringAttr(std::string(op->getName().stripDialect()) + ": a target is outside [0, " +
+                        std::to_string(classes) + ") and is not ignore_index " + std::to_string(ignore)));
+    const Value rows =
+        r.create<ir::WhereOp>(loc, valid, r.create<ir::NegOp>(loc, picked), scalar(r, loc, x, 0));
     const auto reduction = static_cast<int64_t>(op.getReduction());
     if (reduction == 0) {
       r.replaceOp(op, rows);
@@ -161,8 +177,9 @@ template <typename Op> struct LossDecomposition : mlir::OpRewritePattern<Op> {
       r.replaceOp(op, total);
       return mlir::success();
     }
-    const Value count = r.create<ir::SumOp>(loc, r.create<ir::WhereOp>(loc, valid, scalar(r, loc, x, 1), scalar(r, loc, x, 0)),
-                                            dims_attr(r, {}), r.getBoolAttr(false));
+    const Value count = r.create<ir::SumOp>(
+        loc, r.create<ir::WhereOp>(loc, valid, scalar(r, loc, x, 1), scalar(r, loc, x, 0)), dims_attr(r, {}),
+        r.getBoolAttr(false));
     r.replaceOpWithNewOp<ir::DivOp>(op, total, count);  // no valid row: 0/0 = NaN, as eager and PyTorch
     return mlir::success();
   }
@@ -171,11 +188,11 @@ template <typename Op> struct LossDecomposition : mlir::OpRewritePattern<Op> {
 struct EmberDecompose : impl::EmberDecomposeBase<EmberDecompose> {
   void runOnOperation() override {
     mlir::RewritePatternSet patterns(&getContext());
-    patterns.add<SoftmaxDecomposition<ir::SoftmaxOp>, SoftmaxDecomposition<ir::LogSoftmaxOp>, LayerNormDecomposition,
-                 VarDecomposition, LogsumexpDecomposition, LossDecomposition<ir::CrossEntropyOp>,
-                 LossDecomposition<ir::NllLossOp>>(
-        &getContext());
-    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
+    patterns.add<SoftmaxDecomposition<ir::SoftmaxOp>, SoftmaxDecomposition<ir::LogSoftmaxOp>,
+                 LayerNormDecomposition, VarDecomposition, LogsumexpDecomposition,
+                 LossDecomposition<ir::CrossEntropyOp>, LossDecomposition<ir::NllLossOp>>(&getContext());
+    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
   }
 };
 

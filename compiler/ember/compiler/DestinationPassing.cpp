@@ -48,14 +48,16 @@ void to_destination_passing(mlir::func::FuncOp func) {
       written[arg.getInt()] = true;
       in_place_results.push_back(static_cast<int64_t>(i));
       mlir::Value dest = func.getArgument(static_cast<unsigned>(arg.getInt()));
-      in_place.push_back(b.create<mlir::bufferization::MaterializeInDestinationOp>(ret.getLoc(), v, dest).getResult());
+      in_place.push_back(
+          b.create<mlir::bufferization::MaterializeInDestinationOp>(ret.getLoc(), v, dest).getResult());
       continue;
     }
     auto t = mlir::cast<mlir::RankedTensorType>(v.getType());
     auto memref = mlir::MemRefType::get(t.getShape(), t.getElementType());
     mlir::Value out = func.getBody().front().addArgument(memref, func.getLoc());
     inputs.push_back(memref);
-    auto m = b.create<mlir::bufferization::MaterializeInDestinationOp>(ret.getLoc(), mlir::TypeRange{}, v, out);
+    auto m =
+        b.create<mlir::bufferization::MaterializeInDestinationOp>(ret.getLoc(), mlir::TypeRange{}, v, out);
     m.setWritable(true);
     m.setRestrict(true);
   }
@@ -65,7 +67,8 @@ void to_destination_passing(mlir::func::FuncOp func) {
   for (auto [j, w] : llvm::enumerate(written))
     func.setArgAttr(static_cast<unsigned>(j), mlir::bufferization::BufferizationDialect::kWritableAttrName,
                     b.getBoolAttr(w));
-  if (!in_place_results.empty()) func->setAttr("ember.in_place_results", b.getDenseI64ArrayAttr(in_place_results));
+  if (!in_place_results.empty())
+    func->setAttr("ember.in_place_results", b.getDenseI64ArrayAttr(in_place_results));
 }
 
 bool has_in_place_results(mlir::func::FuncOp func) {
@@ -75,7 +78,8 @@ bool has_in_place_results(mlir::func::FuncOp func) {
 }
 
 void drop_in_place_marks(mlir::func::FuncOp func) {
-  for (unsigned i = 0; i < func.getNumResults(); ++i) func.removeResultAttr(i, mlir::StringAttr::get(func.getContext(), ir::kInPlaceAttr));
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    func.removeResultAttr(i, mlir::StringAttr::get(func.getContext(), ir::kInPlaceAttr));
 }
 
 // Note [Checks before in-place writes]

@@ -9,8 +9,8 @@
 //===----------------------------------------------------------------------===//
 
 #include <cmath>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <unordered_map>
 
 #include "ember/compiler/LoweringUtils.h"
@@ -42,7 +42,8 @@ struct Row {
   Body body;
 };
 
-template <typename FloatOp, typename IntOp, typename BoolOp = IntOp> Body arith_op() {
+template <typename FloatOp, typename IntOp, typename BoolOp = IntOp>
+Body arith_op() {
   return [](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> a, mlir::Operation*) -> Value {
     const Type t = a[0].getType();
     if (is_float(t)) return b.create<FloatOp>(l, a[0], a[1]);
@@ -51,7 +52,8 @@ template <typename FloatOp, typename IntOp, typename BoolOp = IntOp> Body arith_
   };
 }
 
-template <typename MathOp> Body math_op() {
+template <typename MathOp>
+Body math_op() {
   return [](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> a, mlir::Operation*) -> Value {
     return b.create<MathOp>(l, a[0]);
   };
@@ -68,7 +70,8 @@ Body compare(mlir::arith::CmpFPredicate f, mlir::arith::CmpIPredicate i, mlir::a
 Value sigmoid(OpBuilder& b, mlir::Location l, Value x) {
   const Type t = x.getType();
   Value e = b.create<mlir::math::ExpOp>(l, b.create<mlir::arith::NegFOp>(l, x));
-  return b.create<mlir::arith::DivFOp>(l, constant(b, l, t, 1.0), b.create<mlir::arith::AddFOp>(l, constant(b, l, t, 1.0), e));
+  return b.create<mlir::arith::DivFOp>(l, constant(b, l, t, 1.0),
+                                       b.create<mlir::arith::AddFOp>(l, constant(b, l, t, 1.0), e));
 }
 
 Value less_than(OpBuilder& b, mlir::Location l, Value x, Value y) {
@@ -95,8 +98,10 @@ Value abs_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
 Value sign_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
   const Type t = a[0].getType();
   const Value zero = constant(b, l, t, 0);
-  Value pos = cast_to(b, l, less_than(b, l, zero, a[0]), t), neg = cast_to(b, l, less_than(b, l, a[0], zero), t);
-  return is_float(t) ? Value(b.create<mlir::arith::SubFOp>(l, pos, neg)) : Value(b.create<mlir::arith::SubIOp>(l, pos, neg));
+  Value pos = cast_to(b, l, less_than(b, l, zero, a[0]), t),
+        neg = cast_to(b, l, less_than(b, l, a[0], zero), t);
+  return is_float(t) ? Value(b.create<mlir::arith::SubFOp>(l, pos, neg))
+                     : Value(b.create<mlir::arith::SubIOp>(l, pos, neg));
 }
 
 Value sigmoid_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) { return sigmoid(b, l, a[0]); }
@@ -112,7 +117,8 @@ Value relu_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
 
 Value gelu_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
   const Type t = a[0].getType();
-  Value cdf = b.create<mlir::math::ErfOp>(l, b.create<mlir::arith::MulFOp>(l, a[0], constant(b, l, t, M_SQRT1_2)));
+  Value cdf =
+      b.create<mlir::math::ErfOp>(l, b.create<mlir::arith::MulFOp>(l, a[0], constant(b, l, t, M_SQRT1_2)));
   cdf = b.create<mlir::arith::MulFOp>(l, b.create<mlir::arith::AddFOp>(l, cdf, constant(b, l, t, 1.0)),
                                       constant(b, l, t, 0.5));
   return b.create<mlir::arith::MulFOp>(l, a[0], cdf);
@@ -124,7 +130,8 @@ Value softplus_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation*) {
   const Value zero = constant(b, l, t, 0);
   Value positive = b.create<mlir::arith::MaximumFOp>(l, a[0], zero);
   Value minus_abs = b.create<mlir::arith::NegFOp>(l, b.create<mlir::math::AbsFOp>(l, a[0]));
-  return b.create<mlir::arith::AddFOp>(l, positive, b.create<mlir::math::Log1pOp>(l, b.create<mlir::math::ExpOp>(l, minus_abs)));
+  return b.create<mlir::arith::AddFOp>(
+      l, positive, b.create<mlir::math::Log1pOp>(l, b.create<mlir::math::ExpOp>(l, minus_abs)));
 }
 
 Value clamp_body(OpBuilder& b, Location l, ArrayRef<Value> a, Operation* op) {
@@ -190,7 +197,8 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
     }
     const auto loops = without_unit_dims(result);
     maps.push_back(rewriter.getMultiDimIdentityMap(loops.getRank()));
-    llvm::SmallVector<mlir::utils::IteratorType> iterators(loops.getRank(), mlir::utils::IteratorType::parallel);
+    llvm::SmallVector<mlir::utils::IteratorType> iterators(loops.getRank(),
+                                                           mlir::utils::IteratorType::parallel);
     Value init = rewriter.create<mlir::tensor::EmptyOp>(loc, loops.getShape(), result.getElementType());
     auto generic = rewriter.create<mlir::linalg::GenericOp>(
         loc, mlir::TypeRange{loops}, operands, mlir::ValueRange{init}, maps, iterators,
@@ -263,26 +271,33 @@ struct ReductionToGeneric : mlir::RewritePattern {
       init_value = constant(rewriter, loc, acc_type, identity);
     } else {
       const unsigned width = acc_type.getIntOrFloatBitWidth();
-      const llvm::APInt v = is_max ? llvm::APInt::getSignedMinValue(width)
-                            : is_min ? llvm::APInt::getSignedMaxValue(width) : llvm::APInt(width, 0);
+      const llvm::APInt v = is_max   ? llvm::APInt::getSignedMinValue(width)
+                            : is_min ? llvm::APInt::getSignedMaxValue(width)
+                                     : llvm::APInt(width, 0);
       init_value = rewriter.create<mlir::arith::ConstantOp>(loc, rewriter.getIntegerAttr(acc_type, v));
     }
     Value init = filled(rewriter, loc, kept_shape, acc_type, init_value);
     llvm::SmallVector<mlir::AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
                                             mlir::AffineMap::get(rank, 0, out_exprs, ctx)};
     auto generic = rewriter.create<mlir::linalg::GenericOp>(
-        loc, mlir::TypeRange{kept_type}, mlir::ValueRange{op->getOperand(0)}, mlir::ValueRange{init}, maps, iterators,
-        [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
+        loc, mlir::TypeRange{kept_type}, mlir::ValueRange{op->getOperand(0)}, mlir::ValueRange{init}, maps,
+        iterators, [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
           const Value x = cast_to(b, l, args[0], acc_type), acc = args[1];
           Value r;
           if (is_float(acc_type)) {
-            if (is_max) r = b.create<mlir::arith::MaximumFOp>(l, acc, x);
-            else if (is_min) r = b.create<mlir::arith::MinimumFOp>(l, acc, x);
-            else r = b.create<mlir::arith::AddFOp>(l, acc, x);
+            if (is_max)
+              r = b.create<mlir::arith::MaximumFOp>(l, acc, x);
+            else if (is_min)
+              r = b.create<mlir::arith::MinimumFOp>(l, acc, x);
+            else
+              r = b.create<mlir::arith::AddFOp>(l, acc, x);
           } else {
-            if (is_max) r = b.create<mlir::arith::MaxSIOp>(l, acc, x);
-            else if (is_min) r = b.create<mlir::arith::MinSIOp>(l, acc, x);
-            else r = b.create<mlir::arith::AddIOp>(l, acc, x);
+            if (is_max)
+              r = b.create<mlir::arith::MaxSIOp>(l, acc, x);
+            else if (is_min)
+              r = b.create<mlir::arith::MinSIOp>(l, acc, x);
+            else
+              r = b.create<mlir::arith::AddIOp>(l, acc, x);
           }
           b.create<mlir::linalg::YieldOp>(l, r);
         });
@@ -292,14 +307,16 @@ struct ReductionToGeneric : mlir::RewritePattern {
       Value out = rewriter.create<mlir::tensor::EmptyOp>(loc, kept_shape, acc_type);
       llvm::SmallVector<mlir::AffineMap> id(2, rewriter.getMultiDimIdentityMap(kept_rank));
       llvm::SmallVector<mlir::utils::IteratorType> par(kept_rank, mlir::utils::IteratorType::parallel);
-      value = rewriter
-                  .create<mlir::linalg::GenericOp>(
-                      loc, mlir::TypeRange{kept_type}, mlir::ValueRange{value}, mlir::ValueRange{out}, id, par,
-                      [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
-                        b.create<mlir::linalg::YieldOp>(
-                            l, Value(b.create<mlir::arith::DivFOp>(l, args[0], constant(b, l, acc_type, double(count)))));
-                      })
-                  .getResult(0);
+      value =
+          rewriter
+              .create<mlir::linalg::GenericOp>(
+                  loc, mlir::TypeRange{kept_type}, mlir::ValueRange{value}, mlir::ValueRange{out}, id, par,
+                  [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
+                    b.create<mlir::linalg::YieldOp>(
+                        l, Value(b.create<mlir::arith::DivFOp>(l, args[0],
+                                                               constant(b, l, acc_type, double(count)))));
+                  })
+              .getResult(0);
     }
     // keepdim's size-1 dims, or the 0-d result of a full reduction.
     value = reshape_to(rewriter, loc, value, result);
@@ -316,7 +333,8 @@ struct PermuteToTranspose : mlir::OpRewritePattern<ir::PermuteOp> {
     const int64_t rank = result.getRank();
     llvm::SmallVector<int64_t> perm;
     for (int64_t d : op.getDims()) perm.push_back(d < 0 ? d + rank : d);
-    Value init = rewriter.create<mlir::tensor::EmptyOp>(op.getLoc(), result.getShape(), result.getElementType());
+    Value init =
+        rewriter.create<mlir::tensor::EmptyOp>(op.getLoc(), result.getShape(), result.getElementType());
     rewriter.replaceOpWithNewOp<mlir::linalg::TransposeOp>(op, op.getX(), init, perm);
     return mlir::success();
   }
@@ -360,8 +378,10 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
       const int64_t batch = lhs.getNumElements() / (lhs.getDimSize(a - 2) * k), m = lhs.getDimSize(a - 2);
       Value l = reshape_to(rewriter, loc, op.getLhs(), shape({batch, m, k}));
       Value r = reshape_to(rewriter, loc, op.getRhs(), shape({batch, k, n}));
-      Value c = rewriter.create<mlir::linalg::BatchMatmulOp>(loc, mlir::TypeRange{shape({batch, m, n})},
-                                                            mlir::ValueRange{l, r}, mlir::ValueRange{zeros(shape({batch, m, n}))})
+      Value c = rewriter
+                    .create<mlir::linalg::BatchMatmulOp>(loc, mlir::TypeRange{shape({batch, m, n})},
+                                                         mlir::ValueRange{l, r},
+                                                         mlir::ValueRange{zeros(shape({batch, m, n}))})
                     .getResult(0);
       rewriter.replaceOp(op, reshape_to(rewriter, loc, c, result));
       return mlir::success();
@@ -371,19 +391,24 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
     const auto matrix = shape({m, n});
     Value l = op.getLhs(), r = op.getRhs(), c;
     if (a == 2 && b == 2 && transposed_source(l)) {
-      c = rewriter.create<mlir::linalg::MatmulTransposeAOp>(loc, mlir::TypeRange{matrix},
-                                                           mlir::ValueRange{transposed_source(l), r}, mlir::ValueRange{zeros(matrix)})
+      c = rewriter
+              .create<mlir::linalg::MatmulTransposeAOp>(loc, mlir::TypeRange{matrix},
+                                                        mlir::ValueRange{transposed_source(l), r},
+                                                        mlir::ValueRange{zeros(matrix)})
               .getResult(0);
     } else if (a <= 2 && b == 2 && transposed_source(r)) {
       l = reshape_to(rewriter, loc, l, shape({m, k}));
-      c = rewriter.create<mlir::linalg::MatmulTransposeBOp>(loc, mlir::TypeRange{matrix},
-                                                           mlir::ValueRange{l, transposed_source(r)}, mlir::ValueRange{zeros(matrix)})
+      c = rewriter
+              .create<mlir::linalg::MatmulTransposeBOp>(loc, mlir::TypeRange{matrix},
+                                                        mlir::ValueRange{l, transposed_source(r)},
+                                                        mlir::ValueRange{zeros(matrix)})
               .getResult(0);
     } else {
       l = reshape_to(rewriter, loc, l, shape({m, k}));
       r = reshape_to(rewriter, loc, r, shape({k, n}));
-      c = rewriter.create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{matrix}, mlir::ValueRange{l, r},
-                                                  mlir::ValueRange{zeros(matrix)})
+      c = rewriter
+              .create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{matrix}, mlir::ValueRange{l, r},
+                                              mlir::ValueRange{zeros(matrix)})
               .getResult(0);
     }
     rewriter.replaceOp(op, reshape_to(rewriter, loc, c, result));
@@ -403,12 +428,14 @@ struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinal
   void runOnOperation() override {
     declare_random_draw(getOperation());
     mlir::RewritePatternSet patterns(&getContext());
-    patterns.add<ElementwiseToGeneric, ReductionToGeneric, PermuteToTranspose, MatmulToLinalg, ConstantToArith>(
-        &getContext());
+    patterns
+        .add<ElementwiseToGeneric, ReductionToGeneric, PermuteToTranspose, MatmulToLinalg, ConstantToArith>(
+            &getContext());
     populate_shape_lowerings(patterns);
     populate_conv_pool_lowerings(patterns);
     populate_gather_lowerings(patterns);
-    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
+    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
   }
 };
 

@@ -12,35 +12,40 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 
-extern "C" void cblas_dgemm(int, int, int, int, int, int, double, const double*, int, const double*, int, double,
-                            double*, int);
+extern "C" void cblas_dgemm(int, int, int, int, int, int, double, const double*, int, const double*, int,
+                            double, double*, int);
 
 namespace ember::compiler {
 
 namespace {
 
 // cblas_?gemm(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-template <bool kDouble> mlir::FunctionType gemm_type(mlir::MLIRContext* ctx) {
+template <bool kDouble>
+mlir::FunctionType gemm_type(mlir::MLIRContext* ctx) {
   mlir::Builder b(ctx);
   mlir::Type i32 = b.getI32Type(), ptr = mlir::LLVM::LLVMPointerType::get(ctx);
   mlir::Type element = kDouble ? mlir::Type(b.getF64Type()) : mlir::Type(b.getF32Type());
-  return b.getFunctionType({i32, i32, i32, i32, i32, i32, element, ptr, i32, ptr, i32, element, ptr, i32}, {});
+  return b.getFunctionType({i32, i32, i32, i32, i32, i32, element, ptr, i32, ptr, i32, element, ptr, i32},
+                           {});
 }
 
 // ember_random_draw(kind, float32, low, high) -> f64
 mlir::FunctionType random_draw_type(mlir::MLIRContext* ctx) {
   mlir::Builder b(ctx);
-  return b.getFunctionType({b.getI32Type(), b.getI32Type(), b.getF64Type(), b.getF64Type()}, {b.getF64Type()});
+  return b.getFunctionType({b.getI32Type(), b.getI32Type(), b.getF64Type(), b.getF64Type()},
+                           {b.getF64Type()});
 }
 
 std::vector<ExternalFunction> make_registry() {
   std::vector<ExternalFunction> all = {
       // Float GEMMs go where eager's go (Note [oneDNN for sgemm]); an export
       // links OpenBLAS's cblas_sgemm instead.
-      {"cblas_sgemm", &gemm_type<false>, reinterpret_cast<const void*>(&ember_cblas_sgemm), "libopenblas", nullptr},
+      {"cblas_sgemm", &gemm_type<false>, reinterpret_cast<const void*>(&ember_cblas_sgemm), "libopenblas",
+       nullptr},
       {"cblas_dgemm", &gemm_type<true>, reinterpret_cast<const void*>(&cblas_dgemm), "libopenblas", nullptr},
       {"ember_random_draw", &random_draw_type, reinterpret_cast<const void*>(&ember_random_draw), nullptr,
-       "draws from ember's random generator; an export has no ember runtime to draw from (pass the random tensor "
+       "draws from ember's random generator; an export has no ember runtime to draw from (pass the random "
+       "tensor "
        "as an input instead)"},
   };
   for (const auto& [name, address] : openmp_shim_symbols())

@@ -22,7 +22,8 @@ namespace {
 using mlir::OpBuilder;
 using mlir::Value;
 
-template <typename Op, bool kMax> struct IndexReduceLowering : mlir::OpRewritePattern<Op> {
+template <typename Op, bool kMax>
+struct IndexReduceLowering : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
     const auto type = tensor_type(op.getX());
@@ -31,12 +32,13 @@ template <typename Op, bool kMax> struct IndexReduceLowering : mlir::OpRewritePa
     const mlir::Location l = op.getLoc();
     const int64_t rank = type.getRank();
     const int64_t dim = static_cast<int64_t>(op.getDim()) < 0 ? static_cast<int64_t>(op.getDim()) + rank
-                                                               : static_cast<int64_t>(op.getDim());
+                                                              : static_cast<int64_t>(op.getDim());
     llvm::SmallVector<int64_t> kept;
     llvm::SmallVector<mlir::AffineExpr> out_exprs;
     llvm::SmallVector<mlir::utils::IteratorType> iterators;
     for (int64_t d = 0; d < rank; ++d) {
-      iterators.push_back(d == dim ? mlir::utils::IteratorType::reduction : mlir::utils::IteratorType::parallel);
+      iterators.push_back(d == dim ? mlir::utils::IteratorType::reduction
+                                   : mlir::utils::IteratorType::parallel);
       if (d == dim) continue;
       kept.push_back(type.getDimSize(d));
       out_exprs.push_back(r.getAffineDimExpr(d));
@@ -44,11 +46,14 @@ template <typename Op, bool kMax> struct IndexReduceLowering : mlir::OpRewritePa
     // The start: the worst value (so the first element wins at index 0).
     Value worst;
     if (is_float(element)) {
-      worst = constant(r, l, element, kMax ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
+      worst =
+          constant(r, l, element,
+                   kMax ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
     } else {
       const unsigned width = element.getIntOrFloatBitWidth();
       worst = r.create<mlir::arith::ConstantOp>(
-          l, r.getIntegerAttr(element, kMax ? llvm::APInt::getSignedMinValue(width) : llvm::APInt::getSignedMaxValue(width)));
+          l, r.getIntegerAttr(element, kMax ? llvm::APInt::getSignedMinValue(width)
+                                            : llvm::APInt::getSignedMaxValue(width)));
     }
     Value values = filled(r, l, kept, element, worst);
     Value indices = filled(r, l, kept, r.getI64Type(), r.create<mlir::arith::ConstantIntOp>(l, 0, 64));
@@ -56,9 +61,11 @@ template <typename Op, bool kMax> struct IndexReduceLowering : mlir::OpRewritePa
     llvm::SmallVector<mlir::AffineMap> maps{r.getMultiDimIdentityMap(rank), out_map, out_map};
     auto generic = r.create<mlir::linalg::GenericOp>(
         l, mlir::TypeRange{values.getType(), indices.getType()}, mlir::ValueRange{op.getX()},
-        mlir::ValueRange{values, indices}, maps, iterators, [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
+        mlir::ValueRange{values, indices}, maps, iterators,
+        [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
           const Value x = a[0], best = a[1], best_index = a[2];
-          Value i = b.create<mlir::arith::IndexCastOp>(nl, b.getI64Type(), b.create<mlir::linalg::IndexOp>(nl, dim));
+          Value i = b.create<mlir::arith::IndexCastOp>(nl, b.getI64Type(),
+                                                       b.create<mlir::linalg::IndexOp>(nl, dim));
           Value take;
           if (is_float(element)) {
             const auto pred = kMax ? mlir::arith::CmpFPredicate::OGT : mlir::arith::CmpFPredicate::OLT;
@@ -66,18 +73,21 @@ template <typename Op, bool kMax> struct IndexReduceLowering : mlir::OpRewritePa
             Value x_nan = b.create<mlir::arith::CmpFOp>(nl, mlir::arith::CmpFPredicate::UNO, x, x);
             Value best_nan = b.create<mlir::arith::CmpFOp>(nl, mlir::arith::CmpFPredicate::UNO, best, best);
             Value candidate = b.create<mlir::arith::OrIOp>(nl, better, x_nan);
-            Value keep_nan = b.create<mlir::arith::XOrIOp>(nl, best_nan, b.create<mlir::arith::ConstantIntOp>(nl, 1, 1));
+            Value keep_nan =
+                b.create<mlir::arith::XOrIOp>(nl, best_nan, b.create<mlir::arith::ConstantIntOp>(nl, 1, 1));
             take = b.create<mlir::arith::AndIOp>(nl, candidate, keep_nan);  // a NaN already found stays
           } else {
-            take = b.create<mlir::arith::CmpIOp>(nl, kMax ? mlir::arith::CmpIPredicate::sgt : mlir::arith::CmpIPredicate::slt,
-                                                 x, best);
+            take = b.create<mlir::arith::CmpIOp>(
+                nl, kMax ? mlir::arith::CmpIPredicate::sgt : mlir::arith::CmpIPredicate::slt, x, best);
           }
-          b.create<mlir::linalg::YieldOp>(nl, mlir::ValueRange{b.create<mlir::arith::SelectOp>(nl, take, x, best),
-                                                               b.create<mlir::arith::SelectOp>(nl, take, i, best_index)});
+          b.create<mlir::linalg::YieldOp>(
+              nl, mlir::ValueRange{b.create<mlir::arith::SelectOp>(nl, take, x, best),
+                                   b.create<mlir::arith::SelectOp>(nl, take, i, best_index)});
         });
     llvm::SmallVector<Value> results;
     const auto op_results = op->getResults();
-    if (op_results.size() == 2) results.push_back(reshape_to(r, l, generic.getResult(0), tensor_type(op_results[0])));
+    if (op_results.size() == 2)
+      results.push_back(reshape_to(r, l, generic.getResult(0), tensor_type(op_results[0])));
     results.push_back(reshape_to(r, l, generic.getResult(1), tensor_type(op_results.back())));
     r.replaceOp(op, results);
     return mlir::success();
@@ -96,18 +106,20 @@ struct EmbeddingLowering : mlir::OpRewritePattern<ir::EmbeddingOp> {
     llvm::SmallVector<mlir::utils::IteratorType> par_i(it.getRank(), mlir::utils::IteratorType::parallel);
     auto ok_type = mlir::RankedTensorType::get(it.getShape(), r.getI1Type());
     Value ok_init = r.create<mlir::tensor::EmptyOp>(l, it.getShape(), r.getI1Type());
-    Value ok = r.create<mlir::linalg::GenericOp>(
-                    l, mlir::TypeRange{ok_type}, mlir::ValueRange{indices}, mlir::ValueRange{ok_init},
-                    llvm::SmallVector<mlir::AffineMap>(2, r.getMultiDimIdentityMap(it.getRank())), par_i,
-                    [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
-                      Value lo = b.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::sge, a[0],
-                                                               constant(b, nl, index_type, 0));
-                      Value hi = b.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::slt, a[0],
-                                                               constant(b, nl, index_type, double(rows)));
-                      b.create<mlir::linalg::YieldOp>(nl, mlir::Value(b.create<mlir::arith::AndIOp>(nl, lo, hi)));
-                    })
-                   .getResult(0);
-    r.create<ir::CheckOp>(l, ok, r.getStringAttr("embedding: an index is outside [0, " + std::to_string(rows) + ")"));
+    Value ok =
+        r.create<mlir::linalg::GenericOp>(
+             l, mlir::TypeRange{ok_type}, mlir::ValueRange{indices}, mlir::ValueRange{ok_init},
+             llvm::SmallVector<mlir::AffineMap>(2, r.getMultiDimIdentityMap(it.getRank())), par_i,
+             [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
+               Value lo = b.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::sge, a[0],
+                                                        constant(b, nl, index_type, 0));
+               Value hi = b.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::slt, a[0],
+                                                        constant(b, nl, index_type, double(rows)));
+               b.create<mlir::linalg::YieldOp>(nl, mlir::Value(b.create<mlir::arith::AndIOp>(nl, lo, hi)));
+             })
+            .getResult(0);
+    r.create<ir::CheckOp>(
+        l, ok, r.getStringAttr("embedding: an index is outside [0, " + std::to_string(rows) + ")"));
     // result[i..., d] = weight[indices[i...], d]
     llvm::SmallVector<mlir::AffineExpr> index_exprs;
     for (int64_t d = 0; d + 1 < rank; ++d) index_exprs.push_back(r.getAffineDimExpr(d));
@@ -121,10 +133,12 @@ struct EmbeddingLowering : mlir::OpRewritePattern<ir::EmbeddingOp> {
         l, mlir::TypeRange{result}, mlir::ValueRange{indices}, mlir::ValueRange{init}, maps, par,
         [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
           Value row = b.create<mlir::arith::IndexCastOp>(nl, b.getIndexType(), a[0]);
-          Value zero = b.create<mlir::arith::ConstantIndexOp>(nl, 0), last = b.create<mlir::arith::ConstantIndexOp>(nl, rows - 1);
+          Value zero = b.create<mlir::arith::ConstantIndexOp>(nl, 0),
+                last = b.create<mlir::arith::ConstantIndexOp>(nl, rows - 1);
           row = b.create<mlir::arith::MaxSIOp>(nl, b.create<mlir::arith::MinSIOp>(nl, row, last), zero);
           Value d = b.create<mlir::linalg::IndexOp>(nl, rank - 1);
-          b.create<mlir::linalg::YieldOp>(nl, mlir::Value(b.create<mlir::tensor::ExtractOp>(nl, weight, mlir::ValueRange{row, d})));
+          b.create<mlir::linalg::YieldOp>(
+              nl, mlir::Value(b.create<mlir::tensor::ExtractOp>(nl, weight, mlir::ValueRange{row, d})));
         });
     r.replaceOp(op, generic.getResult(0));
     return mlir::success();
@@ -146,19 +160,22 @@ struct EmbeddingBackwardLowering : mlir::OpRewritePattern<ir::EmbeddingBackwardO
     Value out = filled(r, l, mlir::RankedTensorType::get({rows, width}, element), 0.0);
     // (e, d, i): out[e, d] += indices[i] == e ? grad[i, d] : 0
     auto ctx = r.getContext();
-    llvm::SmallVector<mlir::AffineMap> maps{mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(2)}, ctx),
-                                            mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(2), r.getAffineDimExpr(1)}, ctx),
-                                            mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(0), r.getAffineDimExpr(1)}, ctx)};
+    llvm::SmallVector<mlir::AffineMap> maps{
+        mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(2)}, ctx),
+        mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(2), r.getAffineDimExpr(1)}, ctx),
+        mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(0), r.getAffineDimExpr(1)}, ctx)};
     llvm::SmallVector<mlir::utils::IteratorType> iterators{mlir::utils::IteratorType::parallel,
                                                            mlir::utils::IteratorType::parallel,
                                                            mlir::utils::IteratorType::reduction};
     auto generic = r.create<mlir::linalg::GenericOp>(
         l, mlir::TypeRange{result}, mlir::ValueRange{indices, grad}, mlir::ValueRange{out}, maps, iterators,
         [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
-          Value e = b.create<mlir::arith::IndexCastOp>(nl, index_type, b.create<mlir::linalg::IndexOp>(nl, 0));
+          Value e =
+              b.create<mlir::arith::IndexCastOp>(nl, index_type, b.create<mlir::linalg::IndexOp>(nl, 0));
           Value hit = b.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::eq, a[0], e);
           Value add = b.create<mlir::arith::AddFOp>(nl, a[2], a[1]);
-          b.create<mlir::linalg::YieldOp>(nl, mlir::Value(b.create<mlir::arith::SelectOp>(nl, hit, add, a[2])));
+          b.create<mlir::linalg::YieldOp>(nl,
+                                          mlir::Value(b.create<mlir::arith::SelectOp>(nl, hit, add, a[2])));
         });
     r.replaceOp(op, generic.getResult(0));
     return mlir::success();
@@ -169,8 +186,8 @@ struct EmbeddingBackwardLowering : mlir::OpRewritePattern<ir::EmbeddingBackwardO
 
 void populate_gather_lowerings(mlir::RewritePatternSet& patterns) {
   patterns.add<IndexReduceLowering<ir::MaxDimOp, true>, IndexReduceLowering<ir::MinDimOp, false>,
-               IndexReduceLowering<ir::ArgmaxOp, true>, IndexReduceLowering<ir::ArgminOp, false>, EmbeddingLowering,
-               EmbeddingBackwardLowering>(patterns.getContext());
+               IndexReduceLowering<ir::ArgmaxOp, true>, IndexReduceLowering<ir::ArgminOp, false>,
+               EmbeddingLowering, EmbeddingBackwardLowering>(patterns.getContext());
 }
 
 }  // namespace ember::compiler::lowering

@@ -21,15 +21,17 @@ Value cast_to(OpBuilder& b, mlir::Location l, Value v, Type to) {
   }
   if (is_float(to)) {
     if (is_float(from))
-      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth() ? Value(b.create<mlir::arith::ExtFOp>(l, to, v))
-                                                                        : Value(b.create<mlir::arith::TruncFOp>(l, to, v));
+      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+                 ? Value(b.create<mlir::arith::ExtFOp>(l, to, v))
+                 : Value(b.create<mlir::arith::TruncFOp>(l, to, v));
     if (from.isInteger(1)) return b.create<mlir::arith::UIToFPOp>(l, to, v);
     return b.create<mlir::arith::SIToFPOp>(l, to, v);
   }
   if (is_float(from)) return b.create<mlir::arith::FPToSIOp>(l, to, v);
   if (from.isInteger(1)) return b.create<mlir::arith::ExtUIOp>(l, to, v);
-  return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth() ? Value(b.create<mlir::arith::ExtSIOp>(l, to, v))
-                                                                    : Value(b.create<mlir::arith::TruncIOp>(l, to, v));
+  return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+             ? Value(b.create<mlir::arith::ExtSIOp>(l, to, v))
+             : Value(b.create<mlir::arith::TruncIOp>(l, to, v));
 }
 
 Value constant(OpBuilder& b, mlir::Location l, Type t, double v) {
@@ -88,9 +90,12 @@ Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType
     return llvm::SmallVector<mlir::ReassociationIndices>{group};
   };
   const auto flat = mlir::RankedTensorType::get({from.getNumElements()}, from.getElementType());
-  if (from.getRank() == 0) v = b.create<mlir::tensor::ExpandShapeOp>(l, flat, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
-  else if (from.getRank() > 1) v = b.create<mlir::tensor::CollapseShapeOp>(l, flat, v, all(from.getRank()));
-  if (to.getRank() == 0) return b.create<mlir::tensor::CollapseShapeOp>(l, to, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
+  if (from.getRank() == 0)
+    v = b.create<mlir::tensor::ExpandShapeOp>(l, flat, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
+  else if (from.getRank() > 1)
+    v = b.create<mlir::tensor::CollapseShapeOp>(l, flat, v, all(from.getRank()));
+  if (to.getRank() == 0)
+    return b.create<mlir::tensor::CollapseShapeOp>(l, to, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
   if (to.getRank() == 1) return v;
   return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, all(to.getRank()));
 }

@@ -12,7 +12,9 @@ bool is_float(mlir::Type t);
 // static_cast (what the eager kernels do): bool is 0/1, float to int truncates.
 mlir::Value cast_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::Type to);
 mlir::Value constant(mlir::OpBuilder& b, mlir::Location l, mlir::Type t, double v);
-inline mlir::RankedTensorType tensor_type(mlir::Value v) { return mlir::cast<mlir::RankedTensorType>(v.getType()); }
+inline mlir::RankedTensorType tensor_type(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
 // A new tensor of `shape` and `element` type, every element `value` (a
 // linalg.fill of a tensor.empty: the accumulators and zeros of lowerings).
 mlir::Value filled(mlir::OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, mlir::Type element,

@@ -61,26 +61,32 @@ Value pointer_of(OpBuilder& b, mlir::Location l, Value memref) {
   // A memref.view's byte shift is in its aligned pointer once lowered, but
   // --expand-strided-metadata folds the pointer of a view to its source's:
   // add the shift here. (Reshapes keep the first element where it is.)
-  if (auto reshape = memref.getDefiningOp<mlir::memref::ExpandShapeOp>()) return pointer_of(b, l, reshape.getSrc());
-  if (auto reshape = memref.getDefiningOp<mlir::memref::CollapseShapeOp>()) return pointer_of(b, l, reshape.getSrc());
+  if (auto reshape = memref.getDefiningOp<mlir::memref::ExpandShapeOp>())
+    return pointer_of(b, l, reshape.getSrc());
+  if (auto reshape = memref.getDefiningOp<mlir::memref::CollapseShapeOp>())
+    return pointer_of(b, l, reshape.getSrc());
   if (auto view = memref.getDefiningOp<mlir::memref::ViewOp>()) {
     Value source = b.create<mlir::memref::ExtractAlignedPointerAsIndexOp>(l, view.getSource());
-    Value address = b.create<mlir::arith::IndexCastOp>(l, b.getI64Type(),
-                                                       b.create<mlir::arith::AddIOp>(l, source, view.getByteShift()));
+    Value address = b.create<mlir::arith::IndexCastOp>(
+        l, b.getI64Type(), b.create<mlir::arith::AddIOp>(l, source, view.getByteShift()));
     return b.create<mlir::LLVM::IntToPtrOp>(l, mlir::LLVM::LLVMPointerType::get(b.getContext()), address);
   }
   Value base = b.create<mlir::memref::ExtractAlignedPointerAsIndexOp>(l, memref);
   auto metadata = b.create<mlir::memref::ExtractStridedMetadataOp>(l, memref);
   const int64_t bytes = type.getElementTypeBitWidth() / 8;
-  Value offset = b.create<mlir::arith::MulIOp>(l, metadata.getOffset(), b.create<mlir::arith::ConstantIndexOp>(l, bytes));
-  Value address = b.create<mlir::arith::IndexCastOp>(l, b.getI64Type(), b.create<mlir::arith::AddIOp>(l, base, offset));
+  Value offset = b.create<mlir::arith::MulIOp>(l, metadata.getOffset(),
+                                               b.create<mlir::arith::ConstantIndexOp>(l, bytes));
+  Value address =
+      b.create<mlir::arith::IndexCastOp>(l, b.getI64Type(), b.create<mlir::arith::AddIOp>(l, base, offset));
   return b.create<mlir::LLVM::IntToPtrOp>(l, mlir::LLVM::LLVMPointerType::get(b.getContext()), address);
 }
 
 Value advance(OpBuilder& b, mlir::Location l, Value ptr, Value index, int64_t elements, int64_t bytes) {
   Value step = b.create<mlir::arith::IndexCastOp>(
-      l, b.getI64Type(), b.create<mlir::arith::MulIOp>(l, index, b.create<mlir::arith::ConstantIndexOp>(l, elements * bytes)));
-  Value address = b.create<mlir::arith::AddIOp>(l, b.create<mlir::LLVM::PtrToIntOp>(l, b.getI64Type(), ptr), step);
+      l, b.getI64Type(),
+      b.create<mlir::arith::MulIOp>(l, index, b.create<mlir::arith::ConstantIndexOp>(l, elements * bytes)));
+  Value address =
+      b.create<mlir::arith::AddIOp>(l, b.create<mlir::LLVM::PtrToIntOp>(l, b.getI64Type(), ptr), step);
   return b.create<mlir::LLVM::IntToPtrOp>(l, ptr.getType(), address);
 }
 
@@ -133,14 +139,15 @@ void rewrite(mlir::linalg::LinalgOp op, mlir::ModuleOp module) {
     // K == 0: BLAS scales C by beta, which gives the zeros of an empty sum.
     at.create<mlir::func::CallOp>(
         l, gemm,
-        mlir::ValueRange{i32(kRowMajor), i32(trans_a ? kTrans : kNoTrans), i32(trans_b ? kTrans : kNoTrans), i32(m),
-                         i32(n), i32(k), scalar(1.0), x, i32(la->ld), y, i32(lb->ld), scalar(overwrite ? 0.0 : 1.0), z,
-                         i32(lc->ld)});
+        mlir::ValueRange{i32(kRowMajor), i32(trans_a ? kTrans : kNoTrans), i32(trans_b ? kTrans : kNoTrans),
+                         i32(m), i32(n), i32(k), scalar(1.0), x, i32(la->ld), y, i32(lb->ld),
+                         scalar(overwrite ? 0.0 : 1.0), z, i32(lc->ld)});
   };
   if (!batched) {
     call(builder, pa, pb, pc);
   } else {
-    Value zero = builder.create<mlir::arith::ConstantIndexOp>(l, 0), one = builder.create<mlir::arith::ConstantIndexOp>(l, 1);
+    Value zero = builder.create<mlir::arith::ConstantIndexOp>(l, 0),
+          one = builder.create<mlir::arith::ConstantIndexOp>(l, 1);
     Value count = builder.create<mlir::arith::ConstantIndexOp>(l, batch);
     builder.create<mlir::scf::ForOp>(l, zero, count, one, mlir::ValueRange{},
                                      [&](OpBuilder& body, mlir::Location, Value i, mlir::ValueRange) {
@@ -157,8 +164,8 @@ struct EmberMatmulToBlas : impl::EmberMatmulToBlasBase<EmberMatmulToBlas> {
   void runOnOperation() override {
     llvm::SmallVector<mlir::linalg::LinalgOp> matmuls;
     getOperation().walk([&](mlir::linalg::LinalgOp op) {
-      if (mlir::isa<mlir::linalg::MatmulOp, mlir::linalg::MatmulTransposeAOp, mlir::linalg::MatmulTransposeBOp,
-                    mlir::linalg::BatchMatmulOp>(op.getOperation()))
+      if (mlir::isa<mlir::linalg::MatmulOp, mlir::linalg::MatmulTransposeAOp,
+                    mlir::linalg::MatmulTransposeBOp, mlir::linalg::BatchMatmulOp>(op.getOperation()))
         matmuls.push_back(op);
     });
     for (auto op : matmuls) rewrite(op, getOperation());

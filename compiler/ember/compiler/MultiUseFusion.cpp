@@ -43,17 +43,21 @@ bool fuse_without_recomputing(mlir::OpOperand* operand) {
 // the fused op is.
 struct FuseMultiUseProducer : mlir::OpRewritePattern<mlir::linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
-  mlir::LogicalResult matchAndRewrite(mlir::linalg::GenericOp consumer, mlir::PatternRewriter& rewriter) const override {
+  mlir::LogicalResult matchAndRewrite(mlir::linalg::GenericOp consumer,
+                                      mlir::PatternRewriter& rewriter) const override {
     for (mlir::OpOperand& operand : consumer->getOpOperands()) {
       if (!fuse_without_recomputing(&operand) || !mlir::linalg::areElementwiseOpsFusable(&operand)) continue;
       mlir::Operation* producer = operand.get().getDefiningOp();
       const bool users_after = llvm::all_of(producer->getUsers(), [&](mlir::Operation* user) {
-        return user == consumer || (user->getBlock() == consumer->getBlock() && consumer->isBeforeInBlock(user));
+        return user == consumer ||
+               (user->getBlock() == consumer->getBlock() && consumer->isBeforeInBlock(user));
       });
       if (!users_after) continue;
-      mlir::FailureOr<mlir::linalg::ElementwiseOpFusionResult> fused = mlir::linalg::fuseElementwiseOps(rewriter, &operand);
+      mlir::FailureOr<mlir::linalg::ElementwiseOpFusionResult> fused =
+          mlir::linalg::fuseElementwiseOps(rewriter, &operand);
       if (mlir::failed(fused)) continue;
-      for (auto [original, replacement] : fused->replacements) rewriter.replaceAllUsesWith(original, replacement);
+      for (auto [original, replacement] : fused->replacements)
+        rewriter.replaceAllUsesWith(original, replacement);
       rewriter.eraseOp(consumer);
       if (producer->use_empty()) rewriter.eraseOp(producer);
       return mlir::success();
@@ -66,7 +70,8 @@ struct EmberFuseMultiUse : impl::EmberFuseMultiUseBase<EmberFuseMultiUse> {
   void runOnOperation() override {
     mlir::RewritePatternSet patterns(&getContext());
     patterns.add<FuseMultiUseProducer>(&getContext());
-    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
+    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
   }
 };
 

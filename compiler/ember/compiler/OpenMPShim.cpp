@@ -18,7 +18,8 @@ using Microtask = void (*)(int32_t*, int32_t*, ...);
 constexpr int kMaxArguments = 8;  // LLVM passes the shared values as one struct pointer
 
 extern "C" void ember_kmpc_fork_call(void*, int32_t argc, Microtask task, ...) {
-  argc = std::clamp<int32_t>(argc, 0, kMaxArguments);  // LLVM 19 passes 1 (no exception may cross generated frames)
+  argc = std::clamp<int32_t>(argc, 0,
+                             kMaxArguments);  // LLVM 19 passes 1 (no exception may cross generated frames)
   void* a[kMaxArguments] = {};
   va_list list;
   va_start(list, task);
@@ -28,15 +29,33 @@ extern "C" void ember_kmpc_fork_call(void*, int32_t argc, Microtask task, ...) {
   {
     int32_t global = omp_get_thread_num(), bound = global;
     switch (argc) {
-      case 0: task(&global, &bound); break;
-      case 1: task(&global, &bound, a[0]); break;
-      case 2: task(&global, &bound, a[0], a[1]); break;
-      case 3: task(&global, &bound, a[0], a[1], a[2]); break;
-      case 4: task(&global, &bound, a[0], a[1], a[2], a[3]); break;
-      case 5: task(&global, &bound, a[0], a[1], a[2], a[3], a[4]); break;
-      case 6: task(&global, &bound, a[0], a[1], a[2], a[3], a[4], a[5]); break;
-      case 7: task(&global, &bound, a[0], a[1], a[2], a[3], a[4], a[5], a[6]); break;
-      default: task(&global, &bound, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); break;
+      case 0:
+        task(&global, &bound);
+        break;
+      case 1:
+        task(&global, &bound, a[0]);
+        break;
+      case 2:
+        task(&global, &bound, a[0], a[1]);
+        break;
+      case 3:
+        task(&global, &bound, a[0], a[1], a[2]);
+        break;
+      case 4:
+        task(&global, &bound, a[0], a[1], a[2], a[3]);
+        break;
+      case 5:
+        task(&global, &bound, a[0], a[1], a[2], a[3], a[4]);
+        break;
+      case 6:
+        task(&global, &bound, a[0], a[1], a[2], a[3], a[4], a[5]);
+        break;
+      case 7:
+        task(&global, &bound, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+        break;
+      default:
+        task(&global, &bound, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+        break;
     }
   }
 }
@@ -59,20 +78,20 @@ void static_init(int32_t* last, T* lower, T* upper, S* stride) {
   *stride = static_cast<S>(count);
 }
 
-extern "C" void ember_kmpc_for_static_init_8u(void*, int32_t, int32_t, int32_t* last, uint64_t* lower, uint64_t* upper,
-                                              int64_t* stride, int64_t, int64_t) {
+extern "C" void ember_kmpc_for_static_init_8u(void*, int32_t, int32_t, int32_t* last, uint64_t* lower,
+                                              uint64_t* upper, int64_t* stride, int64_t, int64_t) {
   static_init(last, lower, upper, stride);
 }
-extern "C" void ember_kmpc_for_static_init_8(void*, int32_t, int32_t, int32_t* last, int64_t* lower, int64_t* upper,
-                                             int64_t* stride, int64_t, int64_t) {
+extern "C" void ember_kmpc_for_static_init_8(void*, int32_t, int32_t, int32_t* last, int64_t* lower,
+                                             int64_t* upper, int64_t* stride, int64_t, int64_t) {
   static_init(last, lower, upper, stride);
 }
-extern "C" void ember_kmpc_for_static_init_4u(void*, int32_t, int32_t, int32_t* last, uint32_t* lower, uint32_t* upper,
-                                              int32_t* stride, int32_t, int32_t) {
+extern "C" void ember_kmpc_for_static_init_4u(void*, int32_t, int32_t, int32_t* last, uint32_t* lower,
+                                              uint32_t* upper, int32_t* stride, int32_t, int32_t) {
   static_init(last, lower, upper, stride);
 }
-extern "C" void ember_kmpc_for_static_init_4(void*, int32_t, int32_t, int32_t* last, int32_t* lower, int32_t* upper,
-                                             int32_t* stride, int32_t, int32_t) {
+extern "C" void ember_kmpc_for_static_init_4(void*, int32_t, int32_t, int32_t* last, int32_t* lower,
+                                             int32_t* upper, int32_t* stride, int32_t, int32_t) {
   static_init(last, lower, upper, stride);
 }
 extern "C" void ember_kmpc_for_static_fini(void*, int32_t) {}

@@ -31,7 +31,8 @@ struct Temporary {
 };
 
 // The block position of the op in `block` that contains `op`.
-int64_t position_in(mlir::Block& block, mlir::Operation* op, const llvm::DenseMap<mlir::Operation*, int64_t>& index) {
+int64_t position_in(mlir::Block& block, mlir::Operation* op,
+                    const llvm::DenseMap<mlir::Operation*, int64_t>& index) {
   while (op && op->getBlock() != &block) op = op->getParentOp();
   return op ? index.lookup(op) : -1;
 }
@@ -60,7 +61,8 @@ void pack(mlir::func::FuncOp func) {
     auto alloc = mlir::dyn_cast<mlir::memref::AllocOp>(op);
     if (!alloc) continue;
     mlir::MemRefType type = alloc.getType();
-    if (!type.hasStaticShape() || !type.getLayout().isIdentity() || !type.getElementType().isIntOrFloat()) continue;
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity() || !type.getElementType().isIntOrFloat())
+      continue;
     Temporary t{alloc, 0, index[&op], index[&op], 0};
     t.bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
     bool escapes = false;
@@ -91,9 +93,10 @@ void pack(mlir::func::FuncOp func) {
     }
     t.offset = offset;
     total = std::max(total, offset + t.bytes);
-    live.insert(std::upper_bound(live.begin(), live.end(), &t,
-                                 [](const Temporary* a, const Temporary* b) { return a->offset < b->offset; }),
-                &t);
+    live.insert(
+        std::upper_bound(live.begin(), live.end(), &t,
+                         [](const Temporary* a, const Temporary* b) { return a->offset < b->offset; }),
+        &t);
   }
 
   mlir::OpBuilder b(func.getContext());
@@ -107,7 +110,8 @@ void pack(mlir::func::FuncOp func) {
   for (Temporary& t : temporaries) {
     b.setInsertionPoint(t.alloc);
     mlir::Value shift = b.create<mlir::arith::ConstantIndexOp>(t.alloc.getLoc(), t.offset);
-    mlir::Value view = b.create<mlir::memref::ViewOp>(t.alloc.getLoc(), t.alloc.getType(), workspace, shift, mlir::ValueRange{});
+    mlir::Value view = b.create<mlir::memref::ViewOp>(t.alloc.getLoc(), t.alloc.getType(), workspace, shift,
+                                                      mlir::ValueRange{});
     t.alloc.replaceAllUsesWith(view);
     t.alloc.erase();
   }

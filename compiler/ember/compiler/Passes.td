@@ -200,6 +200,30 @@ def EmberInlineAllocaScopes : Pass<"ember-inline-alloca-scopes", "::mlir::Module
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def EmberBoolTransfersToScalars : Pass<"ember-bool-transfers-to-scalars", "::mlir::ModuleOp"> {
+  let summary = "Turn each vector transfer of an i1 buffer into one scalar access per lane";
+  let description = [{
+    LLVM lays a vector of i1 out in memory as packed bits; a memref of i1
+    has one byte per element. A vector transfer of an i1 buffer lowers to an
+    LLVM vector load or store of 16 bits where the buffer holds 16 bytes: a
+    compiled `x > 0` over 16 elements returned wrong flags, and a compiled
+    cross_entropy read its valid-target mask wrong. Each lane becomes its
+    own memref.load or memref.store (guarded by the dim's size where the
+    lane may be past the end); the computation around it stays vectorized.
+    A transfer this pass cannot rewrite (a mask, more than one vector dim)
+    fails the compile rather than lowering to a wrong answer.
+
+    ```mlir
+    vector.transfer_write %v, %m[%c0] : vector<16xi1>, memref<16xi1>
+    // becomes, for each lane k in 0..16
+    %e = vector.extract %v[k] : i1 from vector<16xi1>
+    memref.store %e, %m[%c0 + k] : memref<16xi1>
+    ```
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
 def EmberTransfersInBounds : Pass<"ember-transfers-in-bounds", "::mlir::ModuleOp"> {
   let summary = "Mark vector transfers whose every lane is inside the buffer as in bounds";
   let description = [{

@@ -11,10 +11,10 @@
 #include "ember/compiler/DestinationPassing.h"
 #include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/Passes.h"
-#include "ember/random.h"
-#include "ember/tracer/graph.h"
 #include "ember/ir/Dialect.h"
 #include "ember/ir/GraphToMLIR.h"
+#include "ember/random.h"
+#include "ember/tracer/graph.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -41,6 +41,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
@@ -55,18 +56,17 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
-#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace ember::compiler {
 
 void register_dialects(mlir::DialectRegistry& registry) {
-  registry.insert<ir::EmberDialect, mlir::func::FuncDialect, mlir::linalg::LinalgDialect, mlir::tensor::TensorDialect,
-                  mlir::arith::ArithDialect, mlir::math::MathDialect, mlir::bufferization::BufferizationDialect,
-                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect, mlir::cf::ControlFlowDialect,
-                  mlir::LLVM::LLVMDialect, mlir::affine::AffineDialect, mlir::vector::VectorDialect,
-                  mlir::omp::OpenMPDialect>();
+  registry.insert<ir::EmberDialect, mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
+                  mlir::tensor::TensorDialect, mlir::arith::ArithDialect, mlir::math::MathDialect,
+                  mlir::bufferization::BufferizationDialect, mlir::memref::MemRefDialect,
+                  mlir::scf::SCFDialect, mlir::cf::ControlFlowDialect, mlir::LLVM::LLVMDialect,
+                  mlir::affine::AffineDialect, mlir::vector::VectorDialect, mlir::omp::OpenMPDialect>();
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::linalg::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::linalg::registerTilingInterfaceExternalModels(registry);
@@ -92,7 +92,8 @@ namespace {
 
 // Runs the passes `add` puts in a pass manager; on failure, MLIR's
 // diagnostics (what failed and where) in `diagnostics`.
-bool run_passes(mlir::ModuleOp module, const std::function<void(mlir::OpPassManager&)>& add, std::string& diagnostics) {
+bool run_passes(mlir::ModuleOp module, const std::function<void(mlir::OpPassManager&)>& add,
+                std::string& diagnostics) {
   mlir::ScopedDiagnosticHandler handler(module.getContext(), [&](mlir::Diagnostic& d) {
     llvm::raw_string_ostream os(diagnostics);
     os << d.getLocation() << ": " << d << "\n";
@@ -106,7 +107,8 @@ bool run_passes(mlir::ModuleOp module, const std::function<void(mlir::OpPassMana
 void run_passes_or_throw(mlir::ModuleOp module, const std::function<void(mlir::OpPassManager&)>& add,
                          const std::string& what, const Loc& loc) {
   std::string diagnostics;
-  if (!run_passes(module, add, diagnostics)) throw_error("compile: " + what + " failed:\n" + diagnostics, loc);
+  if (!run_passes(module, add, diagnostics))
+    throw_error("compile: " + what + " failed:\n" + diagnostics, loc);
 }
 
 }  // namespace
@@ -156,7 +158,8 @@ void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops) {
   mlir::affine::AffineVectorizeOptions vectorize;
   vectorize.vectorSizes = kVectorSize;
   pm.addNestedPass<mlir::func::FuncOp>(mlir::affine::createAffineVectorize(vectorize));
-  pm.addPass(createEmberTransfersInBounds());  // plain loads and stores where the lanes stay inside
+  pm.addPass(createEmberBoolTransfersToScalars());  // i1 is a byte in memory, a bit in a vector
+  pm.addPass(createEmberTransfersInBounds());       // plain loads and stores where the lanes stay inside
   if (parallel_loops) pm.addPass(createEmberParallelLoops());
   pm.addPass(mlir::createLowerAffinePass());  // affine.parallel becomes scf.parallel
   if (parallel_loops) {
@@ -164,8 +167,8 @@ void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops) {
     pm.addPass(createEmberInlineAllocaScopes());
   }
   pm.addPass(createApproximateMath());
-  pm.addNestedPass<mlir::func::FuncOp>(
-      mlir::vector::createLowerVectorMultiReductionPass(mlir::vector::VectorMultiReductionLowering::InnerReduction));
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::vector::createLowerVectorMultiReductionPass(
+      mlir::vector::VectorMultiReductionLowering::InnerReduction));
   // Fully unrolled: the loop form stages each 2-D transfer through a
   // memref.alloca inside the row loop, which grows the stack every row
   // (a stack overflow at 4096 rows of softmax).
@@ -192,7 +195,8 @@ void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops) {
 
 namespace {
 struct JitPipelineOptions : mlir::PassPipelineOptions<JitPipelineOptions> {
-  Option<std::string> function{*this, "function", llvm::cl::desc("the entry function"), llvm::cl::init("forward")};
+  Option<std::string> function{*this, "function", llvm::cl::desc("the entry function"),
+                               llvm::cl::init("forward")};
   Option<bool> in_place{*this, "in-place", llvm::cl::desc("compute write-backs into their arguments"),
                         llvm::cl::init(true)};
   Option<bool> parallel_loops{*this, "parallel-loops", llvm::cl::desc("large loop nests on the OpenMP pool"),
@@ -202,14 +206,20 @@ struct JitPipelineOptions : mlir::PassPipelineOptions<JitPipelineOptions> {
 
 void register_pipelines() {
   static const bool registered = [] {
-    mlir::PassPipelineRegistration<>("ember-jit-linalg", "ember -> fused linalg on tensors (the JIT's first stage)",
+    mlir::PassPipelineRegistration<>("ember-jit-linalg",
+                                     "ember -> fused linalg on tensors (the JIT's first stage)",
                                      [](mlir::OpPassManager& pm) { build_linalg_pipeline(pm); });
     mlir::PassPipelineRegistration<JitPipelineOptions>(
-        "ember-jit-bufferize", "destination passing, bufferization, workspace packing, BLAS calls (the second stage)",
-        [](mlir::OpPassManager& pm, const JitPipelineOptions& o) { build_bufferize_pipeline(pm, o.function, o.in_place); });
+        "ember-jit-bufferize",
+        "destination passing, bufferization, workspace packing, BLAS calls (the second stage)",
+        [](mlir::OpPassManager& pm, const JitPipelineOptions& o) {
+          build_bufferize_pipeline(pm, o.function, o.in_place);
+        });
     mlir::PassPipelineRegistration<JitPipelineOptions>(
         "ember-jit-llvm", "loops, vectors, polynomial math, the LLVM dialect (the third stage)",
-        [](mlir::OpPassManager& pm, const JitPipelineOptions& o) { build_llvm_pipeline(pm, o.parallel_loops); });
+        [](mlir::OpPassManager& pm, const JitPipelineOptions& o) {
+          build_llvm_pipeline(pm, o.parallel_loops);
+        });
     mlir::PassPipelineRegistration<JitPipelineOptions>(
         "ember-jit-pipeline", "every stage the JIT runs, ember to the LLVM dialect",
         [](mlir::OpPassManager& pm, const JitPipelineOptions& o) {
@@ -226,7 +236,8 @@ void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
   run_passes_or_throw(module, build_linalg_pipeline, "lowering to linalg", loc);
   module.walk([&](mlir::Operation* op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
-      throw_error(std::string("compile: ") + op->getName().getStringRef().str() + " has no lowering yet", loc);
+      throw_error(std::string("compile: ") + op->getName().getStringRef().str() + " has no lowering yet",
+                  loc);
   });
 }
 
@@ -258,28 +269,30 @@ void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& lo
   if (has_in_place_results(func)) {
     mlir::OwningOpRef<mlir::ModuleOp> trial(module.clone());
     std::string diagnostics;
-    const bool ok = run_passes(*trial, [&](mlir::OpPassManager& pm) { build_bufferize_pipeline(pm, function, true); },
-                               diagnostics);
+    const bool ok = run_passes(
+        *trial, [&](mlir::OpPassManager& pm) { build_bufferize_pipeline(pm, function, true); }, diagnostics);
     if (ok && results_passed(*trial, function, why)) {
       module.getBodyRegion().takeBody(trial->getBodyRegion());
-      module.lookupSymbol(function)->setAttr("ember.in_place", mlir::StringAttr::get(module.getContext(),
-                                                                                     "computed in place"));
+      module.lookupSymbol(function)->setAttr("ember.in_place",
+                                             mlir::StringAttr::get(module.getContext(), "computed in place"));
       return;
     }
     if (!ok) why = "one-shot bufferization: " + diagnostics.substr(0, diagnostics.find('\n'));
   }
-  run_passes_or_throw(module, [&](mlir::OpPassManager& pm) { build_bufferize_pipeline(pm, function, false); },
-                      "bufferization", loc);
+  run_passes_or_throw(
+      module, [&](mlir::OpPassManager& pm) { build_bufferize_pipeline(pm, function, false); },
+      "bufferization", loc);
   EMBER_CHECK(results_passed(module, function, why), loc, "compile: ", why);
   if (!why.empty())
-    module.lookupSymbol(function)->setAttr("ember.in_place", mlir::StringAttr::get(module.getContext(),
-                                                                                   "not in place: " + why));
+    module.lookupSymbol(function)->setAttr(
+        "ember.in_place", mlir::StringAttr::get(module.getContext(), "not in place: " + why));
 }
 
 std::vector<int64_t> in_place_results(mlir::ModuleOp module, const std::string& function) {
   auto func = module.lookupSymbol<mlir::func::FuncOp>(function);
   auto attr = func ? func->getAttrOfType<mlir::DenseI64ArrayAttr>("ember.in_place_results") : nullptr;
-  return attr ? std::vector<int64_t>(attr.asArrayRef().begin(), attr.asArrayRef().end()) : std::vector<int64_t>{};
+  return attr ? std::vector<int64_t>(attr.asArrayRef().begin(), attr.asArrayRef().end())
+              : std::vector<int64_t>{};
 }
 
 std::string checks_function(mlir::ModuleOp module, const std::string& function) {
@@ -288,8 +301,9 @@ std::string checks_function(mlir::ModuleOp module, const std::string& function) 
 }
 
 void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops) {
-  run_passes_or_throw(module, [&](mlir::OpPassManager& pm) { build_llvm_pipeline(pm, parallel_loops); },
-                      "lowering to LLVM", loc);
+  run_passes_or_throw(
+      module, [&](mlir::OpPassManager& pm) { build_llvm_pipeline(pm, parallel_loops); }, "lowering to LLVM",
+      loc);
 }
 
 std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc, bool position_independent) {
@@ -310,8 +324,8 @@ std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc, bool po
 
 namespace {
 // The module as optimized LLVM IR for `machine`.
-std::unique_ptr<llvm::Module> optimized_ir(mlir::ModuleOp module, llvm::LLVMContext& context, llvm::TargetMachine& machine,
-                                           const Loc& loc) {
+std::unique_ptr<llvm::Module> optimized_ir(mlir::ModuleOp module, llvm::LLVMContext& context,
+                                           llvm::TargetMachine& machine, const Loc& loc) {
   std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, context);
   EMBER_CHECK(static_cast<bool>(ir), loc, "compile: the module does not translate to LLVM IR");
   ir->setDataLayout(machine.createDataLayout());
@@ -354,7 +368,11 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
   // do not know the vector width and leave the loops scalar.
   auto machine = host_target_machine(loc);
   mlir::ExecutionEngineOptions options;
-  options.transformer = mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, machine.get());
+  // `transformer` is a function_ref: the function it refers to must outlive
+  // create() (a temporary here was a use after scope, found by ASan).
+  const std::function<llvm::Error(llvm::Module*)> optimize =
+      mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, machine.get());
+  options.transformer = optimize;
   auto engine = mlir::ExecutionEngine::create(module, options);
   if (!engine) {
     std::string message;
@@ -368,19 +386,22 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     for (const ExternalFunction& f : external_functions())
-      symbols[interner(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.jit_address), llvm::JITSymbolFlags::Exported};
+      symbols[interner(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.jit_address),
+                                   llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   return std::move(*engine);
 }
 
-void append_checked_inputs(const std::vector<Tensor>& inputs, const std::vector<std::pair<Shape, DType>>& types,
-                           const std::string& what, const Loc& loc, std::vector<Tensor>& out) {
-  EMBER_CHECK(inputs.size() == types.size(), loc, what, ": takes ", types.size(), " inputs, got ", inputs.size());
+void append_checked_inputs(const std::vector<Tensor>& inputs,
+                           const std::vector<std::pair<Shape, DType>>& types, const std::string& what,
+                           const Loc& loc, std::vector<Tensor>& out) {
+  EMBER_CHECK(inputs.size() == types.size(), loc, what, ": takes ", types.size(), " inputs, got ",
+              inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& [shape, dtype] = types[i];
-    EMBER_CHECK(inputs[i].defined() && inputs[i].sizes() == shape && inputs[i].dtype() == dtype, loc, what, ": input ",
-                i, " must be ", tracer::type_string(shape, dtype));
+    EMBER_CHECK(inputs[i].defined() && inputs[i].sizes() == shape && inputs[i].dtype() == dtype, loc, what,
+                ": input ", i, " must be ", tracer::type_string(shape, dtype));
     out.push_back(inputs[i].contiguous());
   }
 }

@@ -15,8 +15,8 @@
 
 #include <vector>
 
-#include "ember/error.h"
 #include "ember/compiler/CallingConvention.h"
+#include "ember/error.h"
 #include "ember/tensor.h"
 
 namespace llvm {
@@ -74,11 +74,11 @@ std::string llvm_ir(mlir::ModuleOp module, const Loc& loc);
 // The module compiled by ORC at -O3 for the host CPU.
 std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc);
 
-
 // Appends to `out` the inputs of a compiled call, each checked against its
 // type ("<what>: input i must be f32[128, 784]") and made contiguous.
-void append_checked_inputs(const std::vector<Tensor>& inputs, const std::vector<std::pair<Shape, DType>>& types,
-                           const std::string& what, const Loc& loc, std::vector<Tensor>& out);
+void append_checked_inputs(const std::vector<Tensor>& inputs,
+                           const std::vector<std::pair<Shape, DType>>& types, const std::string& what,
+                           const Loc& loc, std::vector<Tensor>& out);
 // Raises "<what>: <message>" for the first failure count that is not zero;
 // count i belongs to messages[i % messages.size()] (one set per chunk).
 void raise_failed_checks(const std::vector<Tensor>& counts, const std::vector<std::string>& messages,

@@ -43,18 +43,21 @@ constexpr int64_t kMaxRow = 16384;
 // of one per element (softmax's normalization). At most an ulp apart.
 struct DivideByReciprocal : mlir::OpRewritePattern<mlir::arith::DivFOp> {
   using OpRewritePattern::OpRewritePattern;
-  mlir::LogicalResult matchAndRewrite(mlir::arith::DivFOp div, mlir::PatternRewriter& rewriter) const override {
+  mlir::LogicalResult matchAndRewrite(mlir::arith::DivFOp div,
+                                      mlir::PatternRewriter& rewriter) const override {
     auto broadcast = div.getRhs().getDefiningOp<mlir::vector::BroadcastOp>();
     if (!broadcast) return mlir::failure();
     mlir::Value s = broadcast.getSource();
     const mlir::Location l = div.getLoc();
     mlir::Type element = mlir::getElementTypeOrSelf(s.getType());
-    mlir::Value one = mlir::isa<mlir::VectorType>(s.getType())
-                          ? rewriter.create<mlir::arith::ConstantOp>(l, mlir::DenseElementsAttr::get(
-                                                                            mlir::cast<mlir::VectorType>(s.getType()),
-                                                                            rewriter.getFloatAttr(element, 1.0)))
-                                .getResult()
-                          : rewriter.create<mlir::arith::ConstantOp>(l, rewriter.getFloatAttr(element, 1.0)).getResult();
+    mlir::Value one =
+        mlir::isa<mlir::VectorType>(s.getType())
+            ? rewriter
+                  .create<mlir::arith::ConstantOp>(
+                      l, mlir::DenseElementsAttr::get(mlir::cast<mlir::VectorType>(s.getType()),
+                                                      rewriter.getFloatAttr(element, 1.0)))
+                  .getResult()
+            : rewriter.create<mlir::arith::ConstantOp>(l, rewriter.getFloatAttr(element, 1.0)).getResult();
     mlir::Value reciprocal = rewriter.create<mlir::arith::DivFOp>(l, one, s);
     mlir::Value spread = rewriter.create<mlir::vector::BroadcastOp>(l, broadcast.getType(), reciprocal);
     rewriter.replaceOpWithNewOp<mlir::arith::MulFOp>(div, div.getLhs(), spread);
@@ -92,10 +95,11 @@ struct ElementwiseOfRowValues : mlir::RewritePattern {
       if (!mlir::matchPattern(v, mlir::m_Constant(&splat)) || !splat.isSplat()) return mlir::failure();
       const mlir::Type element = splat.getElementType();
       const mlir::Type type = reshaped(element);
-      mlir::TypedAttr value = mlir::isa<mlir::VectorType>(type)
-                                  ? mlir::TypedAttr(mlir::DenseElementsAttr::get(mlir::cast<mlir::ShapedType>(type),
-                                                                                splat.getSplatValue<mlir::Attribute>()))
-                                  : mlir::cast<mlir::TypedAttr>(splat.getSplatValue<mlir::Attribute>());
+      mlir::TypedAttr value =
+          mlir::isa<mlir::VectorType>(type)
+              ? mlir::TypedAttr(mlir::DenseElementsAttr::get(mlir::cast<mlir::ShapedType>(type),
+                                                             splat.getSplatValue<mlir::Attribute>()))
+              : mlir::cast<mlir::TypedAttr>(splat.getSplatValue<mlir::Attribute>());
       operands.push_back(rewriter.create<mlir::arith::ConstantOp>(op->getLoc(), type, value));
     }
     mlir::OperationState state(op->getLoc(), op->getName(), operands, reshaped(result.getElementType()),
@@ -106,7 +110,9 @@ struct ElementwiseOfRowValues : mlir::RewritePattern {
   }
 };
 
-bool fusable(mlir::Operation* op) { return mlir::isa_and_nonnull<mlir::linalg::GenericOp, mlir::linalg::FillOp>(op); }
+bool fusable(mlir::Operation* op) {
+  return mlir::isa_and_nonnull<mlir::linalg::GenericOp, mlir::linalg::FillOp>(op);
+}
 
 // A generic that reduces exactly its innermost loop.
 bool is_row_reduction(mlir::linalg::GenericOp op) {
@@ -132,7 +138,8 @@ bool reads_a_row_reduction(mlir::Operation* root) {
 // The last op of a row chain: all-parallel, static, rows of a fitting size,
 // and not itself read by another op of the chain.
 bool is_row_root(mlir::linalg::GenericOp op) {
-  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 || !op.hasPureTensorSemantics()) return false;
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 || !op.hasPureTensorSemantics())
+    return false;
   auto type = mlir::dyn_cast<mlir::RankedTensorType>(op->getResult(0).getType());
   if (!type || type.getRank() < 2 || !type.hasStaticShape() || type.getShape().back() > kMaxRow) return false;
   for (mlir::Operation* user : op->getResult(0).getUsers())
@@ -161,7 +168,8 @@ void fuse_rows(mlir::func::FuncOp func) {
         rewriter, mlir::cast<mlir::TilingInterface>(root.getOperation()), options);
     if (mlir::failed(fused)) continue;
     for (mlir::OpResult r : root->getResults())
-      if (auto it = fused->replacements.find(r); it != fused->replacements.end()) rewriter.replaceAllUsesWith(r, it->second);
+      if (auto it = fused->replacements.find(r); it != fused->replacements.end())
+        rewriter.replaceAllUsesWith(r, it->second);
     if (!fused->loops.empty()) row_loops.push_back(fused->loops.front().getOperation());
   }
   // Each op of a row body at its full (static) row shape.

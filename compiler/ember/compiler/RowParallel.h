@@ -31,8 +31,8 @@
 namespace ember::compiler {
 
 struct RowSplit {
-  int64_t rows = 0;    // the size of dim 0 of the batched values
-  int64_t chunks = 1;  // equal parts
+  int64_t rows = 0;           // the size of dim 0 of the batched values
+  int64_t chunks = 1;         // equal parts
   std::vector<bool> batched;  // per graph value: has the row dim
 };
 

@@ -22,7 +22,8 @@ using mlir::Value;
 
 int64_t wrap(int64_t dim, int64_t rank) { return dim < 0 ? dim + rank : dim; }
 
-template <typename Op> struct ReshapeLowering : mlir::OpRewritePattern<Op> {
+template <typename Op>
+struct ReshapeLowering : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
     r.replaceOp(op, reshape_to(r, op.getLoc(), op.getX(), tensor_type(op.getResult())));
@@ -34,7 +35,8 @@ template <typename Op> struct ReshapeLowering : mlir::OpRewritePattern<Op> {
 struct Window {
   llvm::SmallVector<mlir::OpFoldResult> offsets, sizes, strides;
 };
-Window window(OpBuilder& b, mlir::RankedTensorType type, int64_t dim, int64_t start, int64_t size, int64_t step) {
+Window window(OpBuilder& b, mlir::RankedTensorType type, int64_t dim, int64_t start, int64_t size,
+              int64_t step) {
   Window w;
   for (int64_t d = 0; d < type.getRank(); ++d) {
     w.offsets.push_back(b.getIndexAttr(d == dim ? start : 0));
@@ -65,8 +67,8 @@ struct SelectLowering : mlir::OpRewritePattern<ir::SelectOp> {
     const int64_t index = wrap(static_cast<int64_t>(op.getIndex()), type.getDimSize(dim));
     const Window w = window(r, type, dim, index, 1, 1);
     // Rank-reducing: the selected dim is dropped.
-    r.replaceOpWithNewOp<mlir::tensor::ExtractSliceOp>(op, tensor_type(op.getResult()), op.getX(), w.offsets, w.sizes,
-                                                       w.strides);
+    r.replaceOpWithNewOp<mlir::tensor::ExtractSliceOp>(op, tensor_type(op.getResult()), op.getX(), w.offsets,
+                                                       w.sizes, w.strides);
     return mlir::success();
   }
 };
@@ -78,8 +80,8 @@ struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
     const int64_t start = static_cast<int64_t>(op.getStart()), step = static_cast<int64_t>(op.getStep());
     const Window w = window(r, result, dim, start, tensor_type(op.getX()).getDimSize(dim), step);
-    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), filled(r, op.getLoc(), result, 0.0), w.offsets, w.sizes,
-                                                      w.strides);
+    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), filled(r, op.getLoc(), result, 0.0),
+                                                      w.offsets, w.sizes, w.strides);
     return mlir::success();
   }
 };
@@ -91,8 +93,8 @@ struct SelectBackwardLowering : mlir::OpRewritePattern<ir::SelectBackwardOp> {
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
     const int64_t index = wrap(static_cast<int64_t>(op.getIndex()), result.getDimSize(dim));
     const Window w = window(r, result, dim, index, 1, 1);
-    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), filled(r, op.getLoc(), result, 0.0), w.offsets, w.sizes,
-                                                      w.strides);
+    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), filled(r, op.getLoc(), result, 0.0),
+                                                      w.offsets, w.sizes, w.strides);
     return mlir::success();
   }
 };
@@ -113,8 +115,8 @@ struct CatLowering : mlir::OpRewritePattern<ir::CatOp> {
         Value init = r.create<mlir::tensor::EmptyOp>(op.getLoc(), type.getShape(), result.getElementType());
         llvm::SmallVector<mlir::AffineMap> maps(2, r.getMultiDimIdentityMap(type.getRank()));
         llvm::SmallVector<mlir::utils::IteratorType> par(type.getRank(), mlir::utils::IteratorType::parallel);
-        input = r.create<mlir::linalg::GenericOp>(op.getLoc(), mlir::TypeRange{promoted}, mlir::ValueRange{input},
-                                                  mlir::ValueRange{init}, maps, par,
+        input = r.create<mlir::linalg::GenericOp>(op.getLoc(), mlir::TypeRange{promoted},
+                                                  mlir::ValueRange{input}, mlir::ValueRange{init}, maps, par,
                                                   [&](OpBuilder& b, mlir::Location l, mlir::ValueRange a) {
                                                     b.create<mlir::linalg::YieldOp>(
                                                         l, cast_to(b, l, a[0], result.getElementType()));
@@ -135,7 +137,8 @@ struct FullLowering : mlir::OpRewritePattern<ir::FullOp> {
   mlir::LogicalResult matchAndRewrite(ir::FullOp op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
     const mlir::Location l = op.getLoc();
-    Value value = cast_to(r, l, constant(r, l, r.getF64Type(), op.getValue().convertToDouble()), result.getElementType());
+    Value value = cast_to(r, l, constant(r, l, r.getF64Type(), op.getValue().convertToDouble()),
+                          result.getElementType());
     r.replaceOp(op, filled(r, l, result.getShape(), result.getElementType(), value));
     return mlir::success();
   }
@@ -148,23 +151,25 @@ Value from_indices(OpBuilder& b, mlir::Location l, mlir::RankedTensorType result
   Value empty = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType());
   llvm::SmallVector<mlir::utils::IteratorType> par(result.getRank(), mlir::utils::IteratorType::parallel);
   return b
-      .create<mlir::linalg::GenericOp>(l, mlir::TypeRange{result}, mlir::ValueRange{}, mlir::ValueRange{empty},
-                                       llvm::SmallVector<mlir::AffineMap>{b.getMultiDimIdentityMap(result.getRank())},
-                                       par,
-                                       [&](OpBuilder& nb, mlir::Location nl, mlir::ValueRange) {
-                                         llvm::SmallVector<Value> indices;
-                                         for (int64_t d = 0; d < result.getRank(); ++d) {
-                                           Value i = nb.create<mlir::linalg::IndexOp>(nl, d);
-                                           indices.push_back(nb.create<mlir::arith::IndexCastOp>(nl, nb.getI64Type(), i));
-                                         }
-                                         nb.create<mlir::linalg::YieldOp>(
-                                             nl, cast_to(nb, nl, body(nb, nl, indices), result.getElementType()));
-                                       })
+      .create<mlir::linalg::GenericOp>(
+          l, mlir::TypeRange{result}, mlir::ValueRange{}, mlir::ValueRange{empty},
+          llvm::SmallVector<mlir::AffineMap>{b.getMultiDimIdentityMap(result.getRank())}, par,
+          [&](OpBuilder& nb, mlir::Location nl, mlir::ValueRange) {
+            llvm::SmallVector<Value> indices;
+            for (int64_t d = 0; d < result.getRank(); ++d) {
+              Value i = nb.create<mlir::linalg::IndexOp>(nl, d);
+              indices.push_back(nb.create<mlir::arith::IndexCastOp>(nl, nb.getI64Type(), i));
+            }
+            nb.create<mlir::linalg::YieldOp>(nl,
+                                             cast_to(nb, nl, body(nb, nl, indices), result.getElementType()));
+          })
       .getResult(0);
 }
 
 Value f64(OpBuilder& b, mlir::Location l, double v) { return constant(b, l, b.getF64Type(), v); }
-Value to_f64(OpBuilder& b, mlir::Location l, Value i) { return b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), i); }
+Value to_f64(OpBuilder& b, mlir::Location l, Value i) {
+  return b.create<mlir::arith::SIToFPOp>(l, b.getF64Type(), i);
+}
 
 struct ArangeLowering : mlir::OpRewritePattern<ir::ArangeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -172,7 +177,8 @@ struct ArangeLowering : mlir::OpRewritePattern<ir::ArangeOp> {
     const double start = op.getStart().convertToDouble(), step = op.getStep().convertToDouble();
     r.replaceOp(op, from_indices(r, op.getLoc(), tensor_type(op.getResult()),
                                  [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
-                                   Value v = b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, i[0]));
+                                   Value v =
+                                       b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, i[0]));
                                    return b.create<mlir::arith::AddFOp>(l, f64(b, l, start), v);
                                  }));
     return mlir::success();
@@ -189,13 +195,16 @@ struct LinspaceLowering : mlir::OpRewritePattern<ir::LinspaceOp> {
     r.replaceOp(op, from_indices(r, op.getLoc(), tensor_type(op.getResult()),
                                  [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
                                    Value up = b.create<mlir::arith::AddFOp>(
-                                       l, f64(b, l, start), b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, i[0])));
+                                       l, f64(b, l, start),
+                                       b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, i[0])));
                                    Value back = b.create<mlir::arith::SubIOp>(
                                        l, b.create<mlir::arith::ConstantIntOp>(l, n - 1, 64), i[0]);
                                    Value down = b.create<mlir::arith::SubFOp>(
-                                       l, f64(b, l, end), b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, back)));
+                                       l, f64(b, l, end),
+                                       b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, back)));
                                    Value first_half = b.create<mlir::arith::CmpIOp>(
-                                       l, mlir::arith::CmpIPredicate::slt, i[0], b.create<mlir::arith::ConstantIntOp>(l, n / 2, 64));
+                                       l, mlir::arith::CmpIPredicate::slt, i[0],
+                                       b.create<mlir::arith::ConstantIntOp>(l, n / 2, 64));
                                    return b.create<mlir::arith::SelectOp>(l, first_half, up, down);
                                  }));
     return mlir::success();
@@ -205,11 +214,13 @@ struct LinspaceLowering : mlir::OpRewritePattern<ir::LinspaceOp> {
 struct EyeLowering : mlir::OpRewritePattern<ir::EyeOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::EyeOp op, mlir::PatternRewriter& r) const override {
-    r.replaceOp(op, from_indices(r, op.getLoc(), tensor_type(op.getResult()),
-                                 [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
-                                   Value diagonal = b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::eq, i[0], i[1]);
-                                   return b.create<mlir::arith::SelectOp>(l, diagonal, f64(b, l, 1), f64(b, l, 0));
-                                 }));
+    r.replaceOp(
+        op, from_indices(r, op.getLoc(), tensor_type(op.getResult()),
+                         [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
+                           Value diagonal =
+                               b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::eq, i[0], i[1]);
+                           return b.create<mlir::arith::SelectOp>(l, diagonal, f64(b, l, 1), f64(b, l, 0));
+                         }));
     return mlir::success();
   }
 };
@@ -218,7 +229,8 @@ struct EyeLowering : mlir::OpRewritePattern<ir::EyeOp> {
 // so the draws stay in row-major order, one per element) calling the
 // runtime's ember_random_draw: the same generator and draws as eager, so a
 // compiled replay makes the numbers eager would.
-template <typename Op> struct RandomLowering : mlir::OpRewritePattern<Op> {
+template <typename Op>
+struct RandomLowering : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
@@ -238,8 +250,8 @@ template <typename Op> struct RandomLowering : mlir::OpRewritePattern<Op> {
           Value draw = b.create<mlir::func::CallOp>(
                             nl, kRandomDraw, b.getF64Type(),
                             mlir::ValueRange{b.create<mlir::arith::ConstantIntOp>(nl, kind, 32),
-                                             b.create<mlir::arith::ConstantIntOp>(nl, f32 ? 1 : 0, 32), f64(b, nl, low),
-                                             f64(b, nl, high)})
+                                             b.create<mlir::arith::ConstantIntOp>(nl, f32 ? 1 : 0, 32),
+                                             f64(b, nl, low), f64(b, nl, high)})
                            .getResult(0);
           b.create<mlir::linalg::YieldOp>(nl, cast_to(b, nl, draw, result.getElementType()));
         });
@@ -252,15 +264,16 @@ template <typename Op> struct RandomLowering : mlir::OpRewritePattern<Op> {
 
 void declare_random_draw(mlir::ModuleOp module) {
   bool uses = false;
-  module.walk([&](mlir::Operation* op) { uses = uses || mlir::isa<ir::RandOp, ir::RandnOp, ir::RandintOp>(op); });
+  module.walk(
+      [&](mlir::Operation* op) { uses = uses || mlir::isa<ir::RandOp, ir::RandnOp, ir::RandintOp>(op); });
   if (uses) declare_external(module, kRandomDraw);  // Note [External calls]
 }
 
 void populate_shape_lowerings(mlir::RewritePatternSet& patterns) {
   patterns.add<ReshapeLowering<ir::ViewOp>, ReshapeLowering<ir::SqueezeOp>, ReshapeLowering<ir::UnsqueezeOp>,
-               SliceLowering, SelectLowering, SliceBackwardLowering, SelectBackwardLowering, CatLowering, FullLowering,
-               ArangeLowering, LinspaceLowering, EyeLowering, RandomLowering<ir::RandOp>, RandomLowering<ir::RandnOp>,
-               RandomLowering<ir::RandintOp>>(patterns.getContext());
+               SliceLowering, SelectLowering, SliceBackwardLowering, SelectBackwardLowering, CatLowering,
+               FullLowering, ArangeLowering, LinspaceLowering, EyeLowering, RandomLowering<ir::RandOp>,
+               RandomLowering<ir::RandnOp>, RandomLowering<ir::RandintOp>>(patterns.getContext());
 }
 
 }  // namespace ember::compiler::lowering

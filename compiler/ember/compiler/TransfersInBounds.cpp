@@ -35,8 +35,9 @@ std::optional<int64_t> largest_value(mlir::Value index) {
 
 void mark_in_bounds(mlir::VectorTransferOpInterface op) {
   auto buffer = mlir::dyn_cast<mlir::MemRefType>(op.getShapedType());
-  // i1: a plain store of vector<16xi1> writes 16 bits where the buffer has
-  // 16 bytes (LLVM packs i1 vectors); the masked lowering goes element-wise.
+  // i1: ember-bool-transfers-to-scalars runs first and leaves no transfer
+  // of an i1 buffer; one marked here would be a store of 16 packed bits
+  // where the buffer has 16 bytes.
   if (!buffer || buffer.getElementTypeBitWidth() % 8 != 0) return;
   mlir::AffineMap map = op.getPermutationMap();
   llvm::SmallVector<bool> in_bounds;
@@ -46,7 +47,8 @@ void mark_in_bounds(mlir::VectorTransferOpInterface op) {
     auto dim = mlir::dyn_cast<mlir::AffineDimExpr>(map.getResult(i));
     if (!inside && dim && !buffer.isDynamicDim(dim.getPosition())) {
       const std::optional<int64_t> last = largest_value(op.getIndices()[dim.getPosition()]);
-      inside = last && *last >= 0 && *last + op.getVectorType().getDimSize(i) <= buffer.getDimSize(dim.getPosition());
+      inside = last && *last >= 0 &&
+               *last + op.getVectorType().getDimSize(i) <= buffer.getDimSize(dim.getPosition());
       changed |= inside;
     }
     in_bounds.push_back(inside);

@@ -11,10 +11,10 @@ namespace {
 
 struct CompiledBackward : autograd::Node {
   tracer::TracedFn fn;
-  std::vector<Tensor> inputs;        // of the forward call, as given
-  std::vector<size_t> diff_inputs;   // indices of inputs that require grad
-  std::vector<Tensor> diff_captured; // captured tensors that require grad (leaves)
-  std::vector<size_t> diff_outputs;  // which forward outputs this node produced
+  std::vector<Tensor> inputs;         // of the forward call, as given
+  std::vector<size_t> diff_inputs;    // indices of inputs that require grad
+  std::vector<Tensor> diff_captured;  // captured tensors that require grad (leaves)
+  std::vector<size_t> diff_outputs;   // which forward outputs this node produced
   size_t num_outputs = 0;
   std::shared_ptr<BackwardCache> cache;
 
@@ -66,8 +66,8 @@ struct CompiledBackward : autograd::Node {
       return backward_function_outputs(bw_inputs);
     }
     // First backward of this key: trace (these are the eager gradients), then compile.
-    tracer::TraceResult t = tracer::trace([this](const std::vector<Tensor>& in) { return backward_function_outputs(in); },
-                                          bw_inputs);
+    tracer::TraceResult t = tracer::trace(
+        [this](const std::vector<Tensor>& in) { return backward_function_outputs(in); }, bw_inputs);
     std::vector<Tensor> result = t.outputs;
     try {
       EMBER_CHECK(t.graph.replayable(), loc, "the backward cannot be replayed");

@@ -46,11 +46,16 @@ struct ArgumentSpec {
 
 const char* c_type(DType t) {
   switch (t) {
-    case DType::Bool: return "bool";
-    case DType::Int32: return "int32_t";
-    case DType::Int64: return "int64_t";
-    case DType::Float32: return "float";
-    case DType::Float64: return "double";
+    case DType::Bool:
+      return "bool";
+    case DType::Int32:
+      return "int32_t";
+    case DType::Int64:
+      return "int64_t";
+    case DType::Float32:
+      return "float";
+    case DType::Float64:
+      return "double";
   }
   return "void";
 }
@@ -65,7 +70,8 @@ std::string shape_text(const Shape& s) {
 
 json describe(const std::vector<ArgumentSpec>& ts) {
   json a = json::array();
-  for (const auto& t : ts) a.push_back({{"name", t.name}, {"shape", t.shape.vec()}, {"dtype", dtype_name(t.dtype)}});
+  for (const auto& t : ts)
+    a.push_back({{"name", t.name}, {"shape", t.shape.vec()}, {"dtype", dtype_name(t.dtype)}});
   return a;
 }
 
@@ -95,14 +101,16 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
     std::vector<char> raw(static_cast<size_t>(n) * w.itemsize(), 0);
     if (w.numel()) std::memcpy(raw.data(), w.data_ptr(), raw.size());
     auto value = mlir::DenseElementsAttr::getFromRawBuffer(type, raw);
-    weight_globals.push_back(b.create<mlir::LLVM::GlobalOp>(l, mlir::LLVM::LLVMArrayType::get(element, n), true,
-                                                           mlir::LLVM::Linkage::Internal,
-                                                           name + "_weight_" + std::to_string(k), value, 64));
+    weight_globals.push_back(b.create<mlir::LLVM::GlobalOp>(
+        l, mlir::LLVM::LLVMArrayType::get(element, n), true, mlir::LLVM::Linkage::Internal,
+        name + "_weight_" + std::to_string(k), value, 64));
   }
   const int64_t ws = std::max<int64_t>(workspace_bytes, 64);
-  auto zero_bytes = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({ws}, b.getI8Type()), b.getI8IntegerAttr(0));
-  auto workspace = b.create<mlir::LLVM::GlobalOp>(l, mlir::LLVM::LLVMArrayType::get(b.getI8Type(), ws), false,
-                                                  mlir::LLVM::Linkage::Internal, name + "_workspace", zero_bytes, 64);
+  auto zero_bytes =
+      mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({ws}, b.getI8Type()), b.getI8IntegerAttr(0));
+  auto workspace =
+      b.create<mlir::LLVM::GlobalOp>(l, mlir::LLVM::LLVMArrayType::get(b.getI8Type(), ws), false,
+                                     mlir::LLVM::Linkage::Internal, name + "_workspace", zero_bytes, 64);
 
   // <name>_run_ws(workspace, inputs..., outputs...): the caller's workspace,
   // so calls on different workspaces may run at once.
@@ -111,13 +119,17 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
                                                  mlir::LLVM::LLVMFunctionType::get(b.getI32Type(), params));
   mlir::Block* entry = run_ws.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
-  const auto i32 = [&](int32_t v) { return b.create<mlir::LLVM::ConstantOp>(l, b.getI32Type(), b.getI32IntegerAttr(v)); };
-  const auto i64 = [&](int64_t v) { return b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(v)); };
+  const auto i32 = [&](int32_t v) {
+    return b.create<mlir::LLVM::ConstantOp>(l, b.getI32Type(), b.getI32IntegerAttr(v));
+  };
+  const auto i64 = [&](int64_t v) {
+    return b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(v));
+  };
   // A workspace that is null or not 64-byte aligned returns -1 at once.
   mlir::Value ws_arg = entry->getArgument(0);
   mlir::Value address = b.create<mlir::LLVM::PtrToIntOp>(l, b.getI64Type(), ws_arg);
-  mlir::Value misaligned = b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::ne,
-                                                        b.create<mlir::LLVM::AndOp>(l, address, i64(63)), i64(0));
+  mlir::Value misaligned = b.create<mlir::LLVM::ICmpOp>(
+      l, mlir::LLVM::ICmpPredicate::ne, b.create<mlir::LLVM::AndOp>(l, address, i64(63)), i64(0));
   mlir::Value null = b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::eq, address, i64(0));
   mlir::Value bad = b.create<mlir::LLVM::OrOp>(l, misaligned, null);
   mlir::Block* reject = run_ws.addBlock();
@@ -127,9 +139,11 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
   b.create<mlir::LLVM::ReturnOp>(l, mlir::ValueRange{i32(-1)});
   b.setInsertionPointToStart(body);
   llvm::SmallVector<mlir::Value> args;
-  for (size_t i = 0; i < inputs.size(); ++i) compiler::push_descriptor(b, l, entry->getArgument(1 + i), inputs[i].shape, args);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    compiler::push_descriptor(b, l, entry->getArgument(1 + i), inputs[i].shape, args);
   for (size_t k = 0; k < weights.size(); ++k)
-    compiler::push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, weight_globals[k]), weights[k].sizes(), args);
+    compiler::push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, weight_globals[k]),
+                              weights[k].sizes(), args);
   for (size_t i = 0; i < outputs.size(); ++i)
     compiler::push_descriptor(b, l, entry->getArgument(1 + inputs.size() + i), outputs[i].shape, args);
   std::vector<mlir::Value> counts;
@@ -168,8 +182,9 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
   b.create<mlir::LLVM::ReturnOp>(l, mlir::ValueRange{i64(ws)});
 }
 
-std::string header_text(const std::string& name, const std::string& key, const std::vector<ArgumentSpec>& inputs,
-                        const std::vector<ArgumentSpec>& outputs, const std::vector<std::string>& checks) {
+std::string header_text(const std::string& name, const std::string& key,
+                        const std::vector<ArgumentSpec>& inputs, const std::vector<ArgumentSpec>& outputs,
+                        const std::vector<std::string>& checks) {
   std::ostringstream h;
   std::string guard = name;
   for (char& c : guard) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -185,8 +200,8 @@ std::string header_text(const std::string& name, const std::string& key, const s
     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   h << "// " << name << "_run: reads the inputs, writes the outputs.\n";
   for (size_t i = 0; i < inputs.size(); ++i)
-    h << "//   in" << i << "  " << c_type(inputs[i].dtype) << " " << shape_text(inputs[i].shape) << "  (" << inputs[i].name
-      << ")\n";
+    h << "//   in" << i << "  " << c_type(inputs[i].dtype) << " " << shape_text(inputs[i].shape) << "  ("
+      << inputs[i].name << ")\n";
   for (size_t i = 0; i < outputs.size(); ++i)
     h << "//   out" << i << " " << c_type(outputs[i].dtype) << " " << shape_text(outputs[i].shape) << "  ("
       << outputs[i].name << ")\n";
@@ -194,7 +209,8 @@ std::string header_text(const std::string& name, const std::string& key, const s
   if (checks.empty()) h << "//   (this function checks nothing: it always returns 0)\n";
   for (size_t c = 0; c < checks.size(); ++c) h << "//   " << c + 1 << ": " << checks[c] << "\n";
   std::ostringstream params;
-  for (size_t i = 0; i < inputs.size(); ++i) params << (i ? ", " : "") << "const " << c_type(inputs[i].dtype) << "* in" << i;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    params << (i ? ", " : "") << "const " << c_type(inputs[i].dtype) << "* in" << i;
   for (size_t i = 0; i < outputs.size(); ++i)
     params << (inputs.size() + i ? ", " : "") << c_type(outputs[i].dtype) << "* out" << i;
   h << "int " << name << "_run(" << params.str() << ");\n\n";
@@ -204,13 +220,15 @@ std::string header_text(const std::string& name, const std::string& key, const s
     << "// 64-byte aligned (aligned_alloc(64, ...)); returns -1 without computing anything\n"
     << "// when it is null or misaligned, else as " << name << "_run. Its contents need no\n"
     << "// initialization and mean nothing between calls.\n";
-  h << "int " << name << "_run_ws(void* workspace" << (params.str().empty() ? "" : ", ") << params.str() << ");\n";
+  h << "int " << name << "_run_ws(void* workspace" << (params.str().empty() ? "" : ", ") << params.str()
+    << ");\n";
   h << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif  // " << guard << "_H\n";
   return h.str();
 }
 
 void write_text(const std::string& path, const std::string& text, const Loc& loc) {
-  write_file_atomically(path, [&](std::ostream& o) { o << text; }, "export_graph", loc);
+  write_file_atomically(
+      path, [&](std::ostream& o) { o << text; }, "export_graph", loc);
 }
 
 std::string read_whole(const std::string& path, const std::string& what, const Loc& loc) {
@@ -228,7 +246,8 @@ Shape shape_of(const json& j, const std::string& file, const Loc& loc) {
               " is not a list of at most ", kMaxDims, " sizes");
   Shape s;
   for (const json& d : j) {
-    EMBER_CHECK(d.is_number_unsigned(), loc, "load_export: ", file, ": shape ", j.dump(), " has an invalid size");
+    EMBER_CHECK(d.is_number_unsigned(), loc, "load_export: ", file, ": shape ", j.dump(),
+                " has an invalid size");
     EMBER_CHECK(d.get<uint64_t>() <= uint64_t(INT64_MAX), loc, "load_export: ", file, ": shape ", j.dump(),
                 " has an invalid size");
     s.push_back(d.get<int64_t>());
@@ -293,7 +312,8 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   auto [graph, key] = f.graph_for(example_inputs, loc);
   EMBER_CHECK(graph.writebacks.empty() && graph.grad_writes.empty(), loc,
               "export_graph: the function writes into tensors (", graph.writebacks.size(), " write-backs, ",
-              graph.grad_writes.size(), " .grad updates), as a training step does; export a function without side effects");
+              graph.grad_writes.size(),
+              " .grad updates), as a training step does; export a function without side effects");
   const std::string& name = options.name;
   const std::string function = name + "_forward";
   std::error_code error;
@@ -326,7 +346,8 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   compiler::lower_to_llvm(*module, loc, /*parallel_loops=*/false);  // no OpenMP runtime in an export
   // Note [External calls]: what the code calls must be linkable without ember.
   const std::vector<std::string> unexportable = compiler::unexportable_calls(*module);
-  EMBER_CHECK(unexportable.empty(), loc, "export_graph: the compiled function calls ", unexportable.empty() ? "" : unexportable.front());
+  EMBER_CHECK(unexportable.empty(), loc, "export_graph: the compiled function calls ",
+              unexportable.empty() ? "" : unexportable.front());
   add_c_entry(*module, name, inputs, graph.captured, outputs, checks.size(), workspace_bytes, loc);
   const std::string object = compiler::object_code(*module, loc);
 
@@ -343,8 +364,10 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   j["workspace_bytes"] = workspace_bytes;
 
   write_text(base + ".mlir", mlir_text, loc);
-  write_file_atomically(base + ".o", [&](std::ostream& o) { o.write(object.data(), static_cast<std::streamsize>(object.size())); },
-                        "export_graph", loc);
+  write_file_atomically(
+      base + ".o",
+      [&](std::ostream& o) { o.write(object.data(), static_cast<std::streamsize>(object.size())); },
+      "export_graph", loc);
   write_text(base + ".h", header_text(name, key, inputs, outputs, checks), loc);
   save_safetensors(weights, base + ".safetensors", {{"format", kFormat}, {"ember_version", kVersion}}, loc);
   write_text(base + ".json", j.dump(2) + "\n", loc);  // last: a complete export has its json
@@ -356,11 +379,16 @@ namespace {
 // The element type ember uses for a dtype, as MLIR prints it.
 mlir::Type element_of(mlir::MLIRContext& ctx, DType t) {
   switch (t) {
-    case DType::Bool: return mlir::IntegerType::get(&ctx, 1);
-    case DType::Int32: return mlir::IntegerType::get(&ctx, 32);
-    case DType::Int64: return mlir::IntegerType::get(&ctx, 64);
-    case DType::Float32: return mlir::Float32Type::get(&ctx);
-    case DType::Float64: return mlir::Float64Type::get(&ctx);
+    case DType::Bool:
+      return mlir::IntegerType::get(&ctx, 1);
+    case DType::Int32:
+      return mlir::IntegerType::get(&ctx, 32);
+    case DType::Int64:
+      return mlir::IntegerType::get(&ctx, 64);
+    case DType::Float32:
+      return mlir::Float32Type::get(&ctx);
+    case DType::Float64:
+      return mlir::Float64Type::get(&ctx);
   }
   return {};
 }
@@ -406,9 +434,10 @@ CheckedExport check_export(const ExportTexts& files, const ExportOptions& option
   for (const auto& w : weights) {
     auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& p) { return p.first == w.name; });
     EMBER_CHECK(it != stored.end(), loc, "load_export: ", weights_path, " has no tensor '", w.name, "'");
-    EMBER_CHECK(it->second.sizes() == w.shape && it->second.dtype() == w.dtype, loc, "load_export: ", weights_path,
-                ": '", w.name, "' is ", tracer::type_string(it->second.sizes(), it->second.dtype()), ", ", json_path,
-                " says ", tracer::type_string(w.shape, w.dtype));
+    EMBER_CHECK(it->second.sizes() == w.shape && it->second.dtype() == w.dtype, loc,
+                "load_export: ", weights_path, ": '", w.name, "' is ",
+                tracer::type_string(it->second.sizes(), it->second.dtype()), ", ", json_path, " says ",
+                tracer::type_string(w.shape, w.dtype));
     result.weights.push_back(it->second);
   }
 
@@ -423,12 +452,14 @@ CheckedExport check_export(const ExportTexts& files, const ExportOptions& option
   // passes exactly those buffers (Note [Modules from files]).
   mlir::MLIRContext& ctx = *result.context;
   auto f = result.module->lookupSymbol<mlir::func::FuncOp>(result.function);
-  const auto expect_types = [&](mlir::TypeRange got, const std::vector<const ArgumentSpec*>& want, const char* what) {
-    EMBER_CHECK(got.size() == want.size(), loc, "load_export: ", mlir_path, "'s function has ", got.size(), " ", what,
-                "; ", json_path, " lists ", want.size());
+  const auto expect_types = [&](mlir::TypeRange got, const std::vector<const ArgumentSpec*>& want,
+                                const char* what) {
+    EMBER_CHECK(got.size() == want.size(), loc, "load_export: ", mlir_path, "'s function has ", got.size(),
+                " ", what, "; ", json_path, " lists ", want.size());
     for (size_t i = 0; i < want.size(); ++i) {
-      const auto type = mlir::RankedTensorType::get(llvm::ArrayRef<int64_t>(want[i]->shape.begin(), want[i]->shape.end()),
-                                                    element_of(ctx, want[i]->dtype));
+      const auto type =
+          mlir::RankedTensorType::get(llvm::ArrayRef<int64_t>(want[i]->shape.begin(), want[i]->shape.end()),
+                                      element_of(ctx, want[i]->dtype));
       EMBER_CHECK(got[i] == type, loc, "load_export: ", mlir_path, "'s function: ", what, " ", i, " is not ",
                   tracer::type_string(want[i]->shape, want[i]->dtype), " as ", json_path, " says");
     }
@@ -447,8 +478,8 @@ CheckedExport check_export(const ExportTexts& files, const ExportOptions& option
   const size_t made = compiler::check_messages(*result.module, result.function).size();
   EMBER_CHECK(made == result.checks.size(), loc, "load_export: ", json_path, " lists ", result.checks.size(),
               " checks but ", mlir_path, " makes ", made);
-  EMBER_CHECK(compiler::in_place_results(*result.module, result.function).empty(), loc, "load_export: ", mlir_path,
-              " writes into its arguments, which an export never does");
+  EMBER_CHECK(compiler::in_place_results(*result.module, result.function).empty(), loc,
+              "load_export: ", mlir_path, " writes into its arguments, which an export never does");
   result.workspace_bytes = compiler::workspace_bytes(*result.module, result.function);
   compiler::lower_to_llvm(*result.module, loc);
   return result;
@@ -460,7 +491,8 @@ void check_export_texts(const ExportTexts& files, const ExportOptions& options, 
   check_export(files, options, loc);
 }
 
-std::unique_ptr<LoadedExport> load_export(const std::string& dir, const ExportOptions& options, const Loc& loc) {
+std::unique_ptr<LoadedExport> load_export(const std::string& dir, const ExportOptions& options,
+                                          const Loc& loc) {
   const std::string base = (std::filesystem::path(dir) / options.name).string();
   ExportTexts files;
   files.json_name = base + ".json";

@@ -56,6 +56,7 @@ struct ExportTexts {
 // LLVM dialect (no machine code): the fuzz harness of exports calls it.
 // model.mlir must be a graph as ember writes them (Note [Modules from
 // files]) whose function takes and returns what model.json says.
-void check_export_texts(const ExportTexts& files, const ExportOptions& options = {}, const Loc& loc = Loc::current());
+void check_export_texts(const ExportTexts& files, const ExportOptions& options = {},
+                        const Loc& loc = Loc::current());
 
 }  // namespace ember::jit

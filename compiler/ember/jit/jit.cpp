@@ -5,17 +5,17 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <iostream>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
-#include <iostream>
 #include <sstream>
 #include <unordered_map>
 
 #include "ember/autograd/node.h"
 #include "ember/compiler/CompiledGraph.h"
-#include "ember/jit/compiled_backward.h"
 #include "ember/grad_mode.h"
+#include "ember/jit/compiled_backward.h"
 #include "ember/serialize/atomic_file.h"
 #include "ember/tracer/guard.h"
 
@@ -31,7 +31,8 @@ void dump_stages(const std::string& dir, const std::string& graph, const compile
   const int64_t count = ++counter;
   const std::string base = dir + "/jit-" + std::to_string(::getpid()) + "-" + std::to_string(count);
   const auto write = [&](const std::string& suffix, const std::string& text) {
-    write_file_atomically(base + suffix, [&](std::ostream& out) { out << text; }, "EMBER_JIT_DUMP", loc);
+    write_file_atomically(
+        base + suffix, [&](std::ostream& out) { out << text; }, "EMBER_JIT_DUMP", loc);
   };
   write(".graph.txt", graph);
   write(".ember.mlir", c.stage(compiler::Stage::Ember));
@@ -81,7 +82,7 @@ struct CompiledFunction::Impl {
   std::optional<tracer::GuardKey> last_compiled_key;
   bool budget_spent = false;
   std::string graph_text;
-  const compiler::CompiledGraph* last_compiled = nullptr;  // owned by its variant
+  const compiler::CompiledGraph* last_compiled = nullptr;               // owned by its variant
   std::vector<std::shared_ptr<detail::BackwardCache>> backward_caches;  // for stats()
 
   std::vector<Tensor> eager(const std::vector<Tensor>& inputs) {
@@ -107,13 +108,15 @@ struct CompiledFunction::Impl {
     return cache[key];
   }
 
-  std::vector<Tensor> trace_and_compile(Entry& e, const tracer::GuardKey& key, const std::string& captured_reason,
-                                        const std::vector<Tensor>& inputs, const Loc& loc);
+  std::vector<Tensor> trace_and_compile(Entry& e, const tracer::GuardKey& key,
+                                        const std::string& captured_reason, const std::vector<Tensor>& inputs,
+                                        const Loc& loc);
 };
 
 std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tracer::GuardKey& key,
                                                               const std::string& captured_reason,
-                                                              const std::vector<Tensor>& inputs, const Loc& loc) {
+                                                              const std::vector<Tensor>& inputs,
+                                                              const Loc& loc) {
   // Clears `compiling` however this ends (the function may throw).
   struct Compiling {
     Impl& s;
@@ -131,7 +134,8 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
   };
   if (t.graph.data_dependent())
     return stay_eager_locked("the trace reads tensor values into C++ at " + t.graph.data_reads.front());
-  if (!t.graph.unsupported.empty()) return stay_eager_locked("the trace cannot be replayed: " + t.graph.unsupported.front());
+  if (!t.graph.unsupported.empty())
+    return stay_eager_locked("the trace cannot be replayed: " + t.graph.unsupported.front());
   auto v = std::make_unique<Variant>();
   // Outputs that require grad, from a function without side effects: later
   // calls' results get a compiled backward.
@@ -143,8 +147,9 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
     }
     for (const Tensor& c : t.graph.captured)
       if (differentiable && c.requires_grad() && autograd::meta(c).grad_fn)
-        return stay_eager_locked("a captured tensor that requires grad is not a leaf (it has a grad_fn), so no compiled "
-                                 "backward can reach its history");
+        return stay_eager_locked(
+            "a captured tensor that requires grad is not a leaf (it has a grad_fn), so no compiled "
+            "backward can reach its history");
   }
   try {
     v->compiled = compiler::CompiledGraph::compile(t.graph, loc);
@@ -157,8 +162,10 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
   if (v->backward) backward_caches.push_back(v->backward);
   ++stats.compiles;
   stats.compile_ms += v->compiled->compile_ms();
-  if (!captured_reason.empty()) stats.recompile_reasons.push_back(captured_reason);
-  else if (last_compiled_key) stats.recompile_reasons.push_back(last_compiled_key->diff(key));
+  if (!captured_reason.empty())
+    stats.recompile_reasons.push_back(captured_reason);
+  else if (last_compiled_key)
+    stats.recompile_reasons.push_back(last_compiled_key->diff(key));
   last_compiled_key = key;
   graph_text = t.graph.to_text();
   last_compiled = v->compiled.get();
@@ -191,7 +198,8 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
         s.hits.fetch_add(1, std::memory_order_relaxed);
         std::vector<Tensor> outputs = v->compiled->run(inputs, loc);
         if (v->backward)
-          detail::attach_backward(s.fn, inputs, v->compiled->graph().captured, v->differentiable, outputs, v->backward);
+          detail::attach_backward(s.fn, inputs, v->compiled->graph().captured, v->differentiable, outputs,
+                                  v->backward);
         return outputs;
       }
     }
@@ -208,10 +216,12 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
     }
     if (s.stats.compiles >= s.options.recompile_budget) {
       s.budget_spent = true;
-      s.stats.eager_reasons.push_back("the recompile budget of " + std::to_string(s.options.recompile_budget) +
+      s.stats.eager_reasons.push_back("the recompile budget of " +
+                                      std::to_string(s.options.recompile_budget) +
                                       " compiles is spent: the function stays eager");
-      std::cerr << "ember::jit: " << s.stats.eager_reasons.back() << " (new signature: "
-                << (captured_reason.empty() ? key.to_string() : captured_reason) << ")\n";
+      std::cerr << "ember::jit: " << s.stats.eager_reasons.back()
+                << " (new signature: " << (captured_reason.empty() ? key.to_string() : captured_reason)
+                << ")\n";
       lock.unlock();
       return s.eager(inputs);
     }
@@ -241,13 +251,13 @@ Stats CompiledFunction::stats() const {
 std::string CompiledFunction::explain() const {
   const Stats s = stats();
   std::ostringstream o;
-  o << s.calls << " calls: " << s.hits << " native, " << s.eager_calls << " eager; " << s.traces << " traces, "
-    << s.compiles << " compiles (" << s.compile_ms << " ms)\n";
+  o << s.calls << " calls: " << s.hits << " native, " << s.eager_calls << " eager; " << s.traces
+    << " traces, " << s.compiles << " compiles (" << s.compile_ms << " ms)\n";
   for (size_t i = 0; i < s.recompile_reasons.size(); ++i)
     o << "recompile " << i + 1 << ": " << s.recompile_reasons[i] << "\n";
   if (s.backward_compiles || s.backward_eager_calls)
-    o << "backward: " << s.backward_compiles << " compiles (" << s.backward_compile_ms << " ms), " << s.backward_hits
-      << " native, " << s.backward_eager_calls << " eager\n";
+    o << "backward: " << s.backward_compiles << " compiles (" << s.backward_compile_ms << " ms), "
+      << s.backward_hits << " native, " << s.backward_eager_calls << " eager\n";
   for (const auto& r : s.eager_reasons) o << "eager: " << r << "\n";
   return o.str();
 }
@@ -283,6 +293,8 @@ std::string CompiledFunction::stage(compiler::Stage s) const {
   return last ? last->stage(s) : std::string();
 }
 
-CompiledFunction compile(tracer::TracedFn fn, Options options) { return CompiledFunction(std::move(fn), std::move(options)); }
+CompiledFunction compile(tracer::TracedFn fn, Options options) {
+  return CompiledFunction(std::move(fn), std::move(options));
+}
 
 }  // namespace ember::jit

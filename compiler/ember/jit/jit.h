@@ -15,13 +15,11 @@
 // eager and says so. The tensors the function captures (parameters) are
 // guarded too: a change of dtype, shape, strides or requires_grad recompiles
 // ("captured fc1.weight: float32[10, 64] -> float64[10, 64]"); Note
-// [Captured tensors are guarded] in CompiledGraph.cpp says why storage is not. A trace that reads values into C++ (item()) or uses an
-// op without a lowering stays eager for that key, with a one-time warning.
-// The first call of each key runs eagerly without tracing, so that state the
-// function creates on its first call (an optimizer's momentum buffers) exists
-// before the trace that captures it.
-// Native results that require grad (grad mode on, inputs or captured
-// parameters requiring grad, no side effects) get a compiled backward:
+// [Captured tensors are guarded] in CompiledGraph.cpp says why storage is not. A trace that reads values into
+// C++ (item()) or uses an op without a lowering stays eager for that key, with a one-time warning. The first
+// call of each key runs eagerly without tracing, so that state the function creates on its first call (an
+// optimizer's momentum buffers) exists before the trace that captures it. Native results that require grad
+// (grad mode on, inputs or captured parameters requiring grad, no side effects) get a compiled backward:
 // loss.backward() outside the function reaches the parameters' .grad and
 // the inputs through code compiled from the same formulas as eager backward.
 //
@@ -45,11 +43,11 @@ namespace ember::jit {
 
 struct Stats {
   int64_t calls = 0;
-  int64_t eager_calls = 0;   // warm-ups and fallbacks
+  int64_t eager_calls = 0;  // warm-ups and fallbacks
   int64_t traces = 0;
   int64_t compiles = 0;
-  int64_t hits = 0;          // native calls
-  double compile_ms = 0;     // total
+  int64_t hits = 0;                            // native calls
+  double compile_ms = 0;                       // total
   std::vector<std::string> recompile_reasons;  // one per recompile: what changed
   std::vector<std::string> eager_reasons;      // keys that stay eager, and why
   // backward() through native results (compiled_backward.h)
@@ -81,7 +79,8 @@ class CompiledFunction {
   // The graph of `inputs`' guard key and the key as text: the compiled
   // graph if that key is compiled, else a fresh trace (which runs the
   // function once, eagerly).
-  std::pair<tracer::Graph, std::string> graph_for(const std::vector<Tensor>& inputs, const Loc& loc = Loc::current()) const;
+  std::pair<tracer::Graph, std::string> graph_for(const std::vector<Tensor>& inputs,
+                                                  const Loc& loc = Loc::current()) const;
   std::string stage(compiler::Stage s) const;
 
  private:

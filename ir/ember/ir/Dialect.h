@@ -14,9 +14,9 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "ember/ir/EmberDialect.h.inc"
 #include "ember/ir/TypeInference.h"
 #include "ember/op_attrs.h"
-#include "ember/ir/EmberDialect.h.inc"
 
 #define GET_OP_CLASSES
 #include "ember/ir/EmberOps.h.inc"

@@ -30,7 +30,8 @@ std::string tensor_problem(mlir::Type type) {
   const uint64_t element_bytes = std::max<uint64_t>(1, ranked.getElementTypeBitWidth() / 8);
   uint64_t bytes = element_bytes;
   for (int64_t d : ranked.getShape())
-    if (d < 0 || __builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) || bytes > physical_memory_bytes())
+    if (d < 0 || __builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) ||
+        bytes > physical_memory_bytes())
       return "is larger than the machine's memory";
   return {};
 }
@@ -65,7 +66,8 @@ mlir::OwningOpRef<mlir::ModuleOp> read_ember_module(mlir::MLIRContext& context, 
   // MLIR's lexer reads one byte past the text, expecting a terminating NUL
   // (found by the ember_text fuzzer on a text that was not followed by one).
   const std::string terminated(text);
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(terminated, config, file);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(terminated, config, file);
   EMBER_CHECK(static_cast<bool>(module), loc, file, " does not parse (truncated?):\n", diagnostics);
   const auto fail = [&](const std::string& why) { throw_error(file + ": " + why, loc); };
 
@@ -74,23 +76,28 @@ mlir::OwningOpRef<mlir::ModuleOp> read_ember_module(mlir::MLIRContext& context, 
   mlir::func::FuncOp entry;
   for (mlir::Operation& op : module->getBody()->getOperations()) {
     auto f = mlir::dyn_cast<mlir::func::FuncOp>(op);
-    if (!f) fail("holds a top-level " + op.getName().getStringRef().str() + "; an ember module holds one function");
+    if (!f)
+      fail("holds a top-level " + op.getName().getStringRef().str() + "; an ember module holds one function");
     if (entry) fail("holds more than one function; an ember module holds one");
     entry = f;
   }
   if (!entry) fail("holds no function");
-  if (!entry.isPublic() || entry.isExternal()) fail("its function @" + entry.getName().str() + " has no body or is private");
+  if (!entry.isPublic() || entry.isExternal())
+    fail("its function @" + entry.getName().str() + " has no body or is private");
   if (!function.empty() && entry.getName() != function)
     fail("has no function @" + function + " (it has @" + entry.getName().str() + ")");
   for (mlir::Type t : entry.getFunctionType().getInputs())
-    if (std::string why = tensor_problem(t); !why.empty()) fail("an argument of type " + describe(t) + " " + why);
+    if (std::string why = tensor_problem(t); !why.empty())
+      fail("an argument of type " + describe(t) + " " + why);
   for (mlir::Type t : entry.getFunctionType().getResults())
-    if (std::string why = tensor_problem(t); !why.empty()) fail("a result of type " + describe(t) + " " + why);
+    if (std::string why = tensor_problem(t); !why.empty())
+      fail("a result of type " + describe(t) + " " + why);
   if (!entry.getBody().hasOneBlock()) fail("its function has more than one block");
   for (mlir::Operation& op : entry.getBody().front()) {
     const bool ember_op = op.getDialect() && op.getDialect()->getNamespace() == "ember";
     if (!ember_op && !mlir::isa<mlir::func::ReturnOp>(op))
-      fail("its function holds " + op.getName().getStringRef().str() + "; only ember ops and func.return may appear");
+      fail("its function holds " + op.getName().getStringRef().str() +
+           "; only ember ops and func.return may appear");
     if (op.getNumRegions() != 0) fail("an op with regions (" + op.getName().getStringRef().str() + ")");
     for (mlir::Type t : op.getResultTypes())
       if (std::string why = tensor_problem(t); !why.empty())

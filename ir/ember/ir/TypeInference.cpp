@@ -10,13 +10,13 @@
 
 #include "ember/ir/TypeInference.h"
 
-#include "ember/meta.h"
 #include <unordered_map>
 #include <vector>
+#include "ember/meta.h"
 
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/Operation.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Operation.h"
 
 namespace ember::ir {
 
@@ -27,11 +27,16 @@ bool is_float(mlir::Type t) { return t.isF32() || t.isF64(); }
 
 mlir::Type element_type(mlir::MLIRContext& ctx, DType t) {
   switch (t) {
-    case DType::Bool: return mlir::IntegerType::get(&ctx, 1);
-    case DType::Int32: return mlir::IntegerType::get(&ctx, 32);
-    case DType::Int64: return mlir::IntegerType::get(&ctx, 64);
-    case DType::Float32: return mlir::Float32Type::get(&ctx);
-    case DType::Float64: return mlir::Float64Type::get(&ctx);
+    case DType::Bool:
+      return mlir::IntegerType::get(&ctx, 1);
+    case DType::Int32:
+      return mlir::IntegerType::get(&ctx, 32);
+    case DType::Int64:
+      return mlir::IntegerType::get(&ctx, 64);
+    case DType::Float32:
+      return mlir::Float32Type::get(&ctx);
+    case DType::Float64:
+      return mlir::Float64Type::get(&ctx);
   }
   return {};
 }
@@ -63,16 +68,19 @@ llvm::LogicalResult fail(std::optional<mlir::Location> location, OpId op, std::s
 
 }  // namespace
 
-llvm::LogicalResult infer_result_types(OpId op, mlir::MLIRContext* context, std::optional<mlir::Location> location,
-                                       mlir::ValueRange operands, llvm::function_ref<OpAttrs()> attrs, Types& out) {
+llvm::LogicalResult infer_result_types(OpId op, mlir::MLIRContext* context,
+                                       std::optional<mlir::Location> location, mlir::ValueRange operands,
+                                       llvm::function_ref<OpAttrs()> attrs, Types& out) {
   std::vector<TensorMeta> in(operands.size());
   TensorMeta results[2];
   for (size_t i = 0; i < operands.size(); ++i) {
     auto t = mlir::dyn_cast<mlir::RankedTensorType>(operands[i].getType());
     if (!t || !is_ember_element_type(t.getElementType()))
-      return fail(location, op, "operand " + std::to_string(i) + " must be a ranked tensor of f32, f64, i64, i32 or i1");
+      return fail(location, op,
+                  "operand " + std::to_string(i) + " must be a ranked tensor of f32, f64, i64, i32 or i1");
     if (t.getRank() > kMaxDims)
-      return fail(location, op, "operand " + std::to_string(i) + " has more than " + std::to_string(kMaxDims) + " dims");
+      return fail(location, op,
+                  "operand " + std::to_string(i) + " has more than " + std::to_string(kMaxDims) + " dims");
     Shape s;
     for (int64_t d : t.getShape()) s.push_back(d == mlir::ShapedType::kDynamic ? kDynamic : d);
     in[i] = {s, dtype_of(t.getElementType())};
@@ -93,7 +101,8 @@ llvm::LogicalResult infer_result_types(OpId op, mlir::MLIRContext* context, std:
 std::optional<OpId> op_id_of(mlir::Operation* op) {
   static const std::unordered_map<std::string, OpId> ids = [] {
     std::unordered_map<std::string, OpId> m;
-    for (int i = 0; i < kNumOps; ++i) m.emplace(std::string("ember.") + op_name(static_cast<OpId>(i)), static_cast<OpId>(i));
+    for (int i = 0; i < kNumOps; ++i)
+      m.emplace(std::string("ember.") + op_name(static_cast<OpId>(i)), static_cast<OpId>(i));
     return m;
   }();
   auto it = ids.find(op->getName().getStringRef().str());
@@ -101,11 +110,13 @@ std::optional<OpId> op_id_of(mlir::Operation* op) {
   return it->second;
 }
 
-llvm::LogicalResult infer_constant_type(std::optional<mlir::Location> location, mlir::Attribute value, Types& out) {
+llvm::LogicalResult infer_constant_type(std::optional<mlir::Location> location, mlir::Attribute value,
+                                        Types& out) {
   auto typed = mlir::dyn_cast_or_null<mlir::TypedAttr>(value);
   auto t = typed ? mlir::dyn_cast<mlir::RankedTensorType>(typed.getType()) : nullptr;
   if (!t || !is_ember_element_type(t.getElementType())) {
-    if (location) mlir::emitError(*location) << "'ember.constant': the value must be a ranked tensor of an ember type";
+    if (location)
+      mlir::emitError(*location) << "'ember.constant': the value must be a ranked tensor of an ember type";
     return llvm::failure();
   }
   out.push_back(t);

@@ -25,13 +25,15 @@ using Types = llvm::SmallVectorImpl<mlir::Type>;
 
 // The result types of `op` on `operands` with the attributes `attrs`
 // returns (called inside, so that a malformed attribute is a diagnostic).
-llvm::LogicalResult infer_result_types(OpId op, mlir::MLIRContext* context, std::optional<mlir::Location> location,
-                                       mlir::ValueRange operands, llvm::function_ref<OpAttrs()> attrs, Types& out);
+llvm::LogicalResult infer_result_types(OpId op, mlir::MLIRContext* context,
+                                       std::optional<mlir::Location> location, mlir::ValueRange operands,
+                                       llvm::function_ref<OpAttrs()> attrs, Types& out);
 // The schema op an operation is (ember.<name>), if it is one.
 std::optional<OpId> op_id_of(mlir::Operation* op);
 
 // ember.constant: the value's type, if it is a ranked tensor of an ember dtype.
-llvm::LogicalResult infer_constant_type(std::optional<mlir::Location> location, mlir::Attribute value, Types& out);
+llvm::LogicalResult infer_constant_type(std::optional<mlir::Location> location, mlir::Attribute value,
+                                        Types& out);
 
 // ember's dtypes as MLIR element types: f32, f64, i64, i32, i1.
 bool is_ember_element_type(mlir::Type t);

@@ -22,7 +22,7 @@ class BackwardContext {
   // Gradient w.r.t. output i: zeros of the output's shape if none reached it.
   Tensor grad(int i = 0) const;
   bool has_grad(int i) const;
-  Tensor input(int i) const;   // version-checked saved operand
+  Tensor input(int i) const;  // version-checked saved operand
   Tensor output(int i = 0) const;
   const OpAttrs& attrs() const;
   const Shape& input_shape(int i) const;
@@ -42,8 +42,8 @@ class BackwardContext {
 Tensor sum_to(const Tensor& grad, const Shape& shape, const Loc& loc);
 
 // Records the autograd node of a forward op (called by dispatch).
-void record_op(OpId op, const OpInfo& info, const Tensor* inputs, int num_inputs,
-               const OpAttrs& attrs, Tensor* outputs, int num_outputs, const Loc& loc);
+void record_op(OpId op, const OpInfo& info, const Tensor* inputs, int num_inputs, const OpAttrs& attrs,
+               Tensor* outputs, int num_outputs, const Loc& loc);
 
 bool any_requires_grad(const Tensor* inputs, int n);
 

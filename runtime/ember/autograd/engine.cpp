@@ -50,8 +50,9 @@ namespace {
 // Runs the graph from `roots` (each seeded with its gradient). A node in
 // `capture` (a leaf's accumulator) hands its summed gradient to
 // captured[index] instead of running: autograd::grad's results.
-void execute(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool retain_graph, bool create_graph,
-             const std::unordered_map<Node*, size_t>& capture, std::vector<Tensor>* captured, const Loc& loc) {
+void execute(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, bool retain_graph,
+             bool create_graph, const std::unordered_map<Node*, size_t>& capture,
+             std::vector<Tensor>* captured, const Loc& loc) {
   // Count, for each node reachable from the roots, how many edges feed it.
   std::unordered_map<Node*, int> dependencies;
   std::vector<Node*> stack;
@@ -132,7 +133,8 @@ void execute(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, boo
       if (!e.valid()) continue;
       if (i < input_grads.size() && input_grads[i].defined()) deliver(e, std::move(input_grads[i]));
       if (--dependencies[e.fn.get()] == 0) {
-        if (buffers.count(e.fn.get())) ready.push(e.fn.get());
+        if (buffers.count(e.fn.get()))
+          ready.push(e.fn.get());
         else {
           // No gradient reached it: its inputs get none either, but nodes it
           // feeds still need their counts lowered.
@@ -143,8 +145,10 @@ void execute(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, boo
             for (const Edge& se : s->next_edges) {
               if (!se.valid()) continue;
               if (--dependencies[se.fn.get()] == 0) {
-                if (buffers.count(se.fn.get())) ready.push(se.fn.get());
-                else skip.push_back(se.fn.get());
+                if (buffers.count(se.fn.get()))
+                  ready.push(se.fn.get());
+                else
+                  skip.push_back(se.fn.get());
               }
             }
           }
@@ -156,11 +160,10 @@ void execute(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, boo
 
 }  // namespace
 
-void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph,
-                  bool create_graph, const Loc& loc) {
+void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph, bool create_graph,
+                  const Loc& loc) {
   Edge root_edge = autograd::gradient_edge(root);
-  EMBER_CHECK(root_edge.valid(), loc,
-              "backward: the tensor does not require grad and has no grad_fn (shape ",
+  EMBER_CHECK(root_edge.valid(), loc, "backward: the tensor does not require grad and has no grad_fn (shape ",
               root.sizes(), "); call requires_grad_() on an input before computing it");
   execute({root_edge}, {root_grad}, retain_graph, create_graph, {}, nullptr, loc);
 }
@@ -189,7 +192,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     capture[e.fn.get()] = i;
   }
   std::vector<Tensor> result(inputs.size());
-  if (!roots.empty()) execute(roots, std::move(seeds), /*retain_graph=*/false, /*create_graph=*/false, capture, &result, loc);
+  if (!roots.empty())
+    execute(roots, std::move(seeds), /*retain_graph=*/false, /*create_graph=*/false, capture, &result, loc);
   return result;
 }
 

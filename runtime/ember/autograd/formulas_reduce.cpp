@@ -11,8 +11,7 @@ using Ctx = BackwardContext;
 // The gradient of a reduction, broadcast back over the input's shape: the
 // reduced dims are restored as size 1 (when keepdim was off) and expanded.
 Tensor unreduce(const Ctx& c, const Tensor& g) {
-  const kernels::ReduceDims rd =
-      meta::reduce_dims(c.input_shape(0), c.attrs().ints, true, "backward");
+  const kernels::ReduceDims rd = meta::reduce_dims(c.input_shape(0), c.attrs().ints, true, "backward");
   return g.reshape(rd.kept_shape).expand(c.input_shape(0));
 }
 int64_t reduced_count(const Ctx& c) {
@@ -26,9 +25,7 @@ void var_bw(Ctx& c) {
   const double denom = double(reduced_count(c) - c.attrs().index);
   c.set(0, unreduce(c, c.grad()) * (x - x.mean(c.attrs().ints, true)) * (2.0 / denom));
 }
-void logsumexp_bw(Ctx& c) {
-  c.set(0, unreduce(c, c.grad()) * (c.input(0) - unreduce(c, c.output())).exp());
-}
+void logsumexp_bw(Ctx& c) { c.set(0, unreduce(c, c.grad()) * (c.input(0) - unreduce(c, c.output())).exp()); }
 // Equal maxima share the gradient evenly.
 void amax_amin_bw(Ctx& c) {
   const Tensor mask = c.input(0).eq(unreduce(c, c.output()));
@@ -48,7 +45,8 @@ void index_reduce_bw(Ctx& c) {
     return;
   }
   Shape pos_shape;
-  for (int64_t d = 0; d < c.input_shape(0).ndim(); ++d) pos_shape.push_back(d == dim ? c.input_shape(0)[d] : 1);
+  for (int64_t d = 0; d < c.input_shape(0).ndim(); ++d)
+    pos_shape.push_back(d == dim ? c.input_shape(0)[d] : 1);
   const Tensor positions = arange(0, c.input_shape(0)[dim], 1, DType::Int64).view(pos_shape);
   c.set(0, g * positions.eq(idx));
 }
@@ -73,8 +71,7 @@ void matmul_bw(Ctx& c) {
   Tensor G = g;
   if (a.dim() == 1) G = G.unsqueeze(-2);
   if (b.dim() == 1) G = G.unsqueeze(-1);
-  if (c.needs_grad(0))
-    c.set(0, sum_to(G.matmul(B.transpose(-1, -2)), A.sizes(), c.loc()).reshape(a.sizes()));
+  if (c.needs_grad(0)) c.set(0, sum_to(G.matmul(B.transpose(-1, -2)), A.sizes(), c.loc()).reshape(a.sizes()));
   if (!c.needs_grad(1)) return;
   if (B.dim() == 2) {
     // A shared matrix: fold every batch dim into one GEMM instead of summing per-batch products.

@@ -13,8 +13,7 @@ void reshape_bw(Ctx& c) { c.set(0, c.grad().reshape(c.input_shape(0))); }
 void permute_bw(Ctx& c) {
   const Shape& perm = c.attrs().ints;
   std::vector<int64_t> inverse(perm.ndim());
-  for (int64_t i = 0; i < perm.ndim(); ++i)
-    inverse[wrap_dim(perm[i], perm.ndim(), "permute", c.loc())] = i;
+  for (int64_t i = 0; i < perm.ndim(); ++i) inverse[wrap_dim(perm[i], perm.ndim(), "permute", c.loc())] = i;
   c.set(0, c.grad().permute(inverse));
 }
 

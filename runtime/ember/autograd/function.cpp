@@ -29,8 +29,8 @@ std::vector<Tensor> CustomFunctionNode::apply(std::vector<Tensor>& grads) {
 }
 
 namespace detail {
-void connect_custom(AutogradContext& ctx, std::vector<Tensor> inputs, Tensor& output,
-                    CustomBackward backward, const char* name) {
+void connect_custom(AutogradContext& ctx, std::vector<Tensor> inputs, Tensor& output, CustomBackward backward,
+                    const char* name) {
   if (!is_grad_enabled() || !autograd::any_requires_grad(inputs.data(), static_cast<int>(inputs.size())))
     return;
   // The output must be a tensor of its own to carry this node's history.

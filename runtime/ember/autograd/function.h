@@ -17,8 +17,8 @@
 #pragma once
 
 #include <string>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "ember/autograd/node.h"
@@ -29,8 +29,8 @@ namespace ember {
 class AutogradContext;
 using CustomBackward = std::vector<Tensor> (*)(AutogradContext&, const std::vector<Tensor>&);
 namespace detail {
-void connect_custom(AutogradContext& ctx, std::vector<Tensor> inputs, Tensor& output,
-                    CustomBackward backward, const char* name);
+void connect_custom(AutogradContext& ctx, std::vector<Tensor> inputs, Tensor& output, CustomBackward backward,
+                    const char* name);
 }
 
 class AutogradContext {
@@ -69,20 +69,24 @@ struct CustomFunctionNode : autograd::Node {
 
 namespace detail {
 // The name of T without RTTI (the MLIR layers build with -fno-rtti).
-template <typename T> constexpr std::string_view type_name() {
+template <typename T>
+constexpr std::string_view type_name() {
   const std::string_view p = __PRETTY_FUNCTION__;  // "... type_name() [with T = ns::Name; ...]"
   const size_t start = p.find("T = ") + 4;
   return p.substr(start, p.find_first_of(";]", start) - start);
 }
 inline void collect_tensors(std::vector<Tensor>&) {}
-template <typename A, typename... Rest> void collect_tensors(std::vector<Tensor>& out, const A& a, const Rest&... rest) {
+template <typename A, typename... Rest>
+void collect_tensors(std::vector<Tensor>& out, const A& a, const Rest&... rest) {
   if constexpr (std::is_same_v<std::decay_t<A>, Tensor>) out.push_back(a);
   collect_tensors(out, rest...);
 }
 }  // namespace detail
 
-template <typename Derived> struct Function {
-  template <typename... Args> static Tensor apply(const Args&... args) {
+template <typename Derived>
+struct Function {
+  template <typename... Args>
+  static Tensor apply(const Args&... args) {
     AutogradContext ctx;
     std::vector<Tensor> inputs;
     detail::collect_tensors(inputs, args...);
@@ -91,7 +95,8 @@ template <typename Derived> struct Function {
       NoGradGuard no_grad;
       output = Derived::forward(ctx, args...);
     }
-    detail::connect_custom(ctx, std::move(inputs), output, &Derived::backward, std::string(detail::type_name<Derived>()).c_str());
+    detail::connect_custom(ctx, std::move(inputs), output, &Derived::backward,
+                           std::string(detail::type_name<Derived>()).c_str());
     return output;
   }
 };

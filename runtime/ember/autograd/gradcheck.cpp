@@ -15,8 +15,8 @@ std::vector<double> evaluate(const std::function<Tensor(const std::vector<Tensor
   return fn(inputs).detach().to_vector<double>();
 }
 
-void check_one(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
-               const std::vector<Tensor>& inputs, const GradcheckOptions& o, const Loc& loc) {
+void check_one(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs,
+               const GradcheckOptions& o, const Loc& loc) {
   Tensor out = fn(inputs);
   const int64_t n_out = out.numel();
   for (size_t k = 0; k < inputs.size(); ++k) {
@@ -43,7 +43,8 @@ void check_one(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
     for (size_t k = 0; k < inputs.size(); ++k) {
       if (!inputs[k].requires_grad()) continue;
       Tensor g = inputs[k].grad();
-      analytic[k].push_back(g.defined() ? g.to_vector<double>() : std::vector<double>(inputs[k].numel(), 0.0));
+      analytic[k].push_back(g.defined() ? g.to_vector<double>()
+                                        : std::vector<double>(inputs[k].numel(), 0.0));
     }
   }
   // Numeric: perturb each input element.
@@ -73,8 +74,8 @@ void check_one(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
 }
 }  // namespace
 
-bool gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
-               const std::vector<Tensor>& inputs, GradcheckOptions options, const Loc& loc) {
+bool gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs,
+               GradcheckOptions options, const Loc& loc) {
   check_one(fn, inputs, options, loc);
   if (options.check_second_order) {
     // The gradient of sum(fn) w.r.t. the inputs, itself checked as a function.

@@ -22,8 +22,7 @@ struct GradcheckOptions {
   bool check_second_order = false;  // also gradcheck the gradient (create_graph)
 };
 
-bool gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
-               const std::vector<Tensor>& inputs, GradcheckOptions options = {},
-               const Loc& loc = Loc::current());
+bool gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs,
+               GradcheckOptions options = {}, const Loc& loc = Loc::current());
 
 }  // namespace ember

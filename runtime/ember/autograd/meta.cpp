@@ -92,8 +92,7 @@ uint64_t next_sequence_nr() {
   return counter.fetch_add(1, std::memory_order_relaxed);
 }
 
-SavedTensor::SavedTensor(const Tensor& t, bool is_output)
-    : version_(t.version()), is_output_(is_output) {
+SavedTensor::SavedTensor(const Tensor& t, bool is_output) : version_(t.version()), is_output_(is_output) {
   if (is_output) {
     // Without its history: the output's grad_fn is the node that saves it.
     data_ = make_view(t, t.sizes(), t.strides(), t.storage_offset());
@@ -103,15 +102,13 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output)
   }
 }
 
-Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const char* op_name,
-                           const Loc& loc) const {
+Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const char* op_name, const Loc& loc) const {
   EMBER_CHECK(data_.defined(), loc, "backward of ", op_name,
               ": its saved tensors were freed by an earlier backward(); call backward(..., "
               "retain_graph=true) the first time to backward through the graph twice");
-  EMBER_CHECK(data_.version() == version_, loc, "backward of ", op_name,
-              ": a tensor it saved (shape ", data_.sizes(), ", ", dtype_name(data_.dtype()),
-              ") was modified in place after the op ran (version ", data_.version(),
-              ", expected ", version_,
+  EMBER_CHECK(data_.version() == version_, loc, "backward of ", op_name, ": a tensor it saved (shape ",
+              data_.sizes(), ", ", dtype_name(data_.dtype()),
+              ") was modified in place after the op ran (version ", data_.version(), ", expected ", version_,
               "); clone() it before the in-place op, or use the out-of-place form");
   if (!is_output_ || !is_grad_enabled()) return data_;
   // create_graph: the saved output gets its history back, so that the

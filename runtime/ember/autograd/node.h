@@ -24,9 +24,9 @@ struct Edge {
 
 struct AutogradMeta {
   Tensor grad;
-  std::shared_ptr<Node> grad_fn;               // null for leaves
-  std::weak_ptr<Node> grad_accumulator;        // a leaf's AccumulateGrad, while a graph uses it
-  std::vector<TensorHook> leaf_hooks;          // hooks of a leaf, run before accumulation
+  std::shared_ptr<Node> grad_fn;         // null for leaves
+  std::weak_ptr<Node> grad_accumulator;  // a leaf's AccumulateGrad, while a graph uses it
+  std::vector<TensorHook> leaf_hooks;    // hooks of a leaf, run before accumulation
   uint32_t output_nr = 0;
   bool requires_grad = false;
 };

@@ -22,9 +22,9 @@ class OpNode : public Node {
     info.backward(ctx);
     for (size_t i = 0; i < result.size(); ++i) {
       if (!result[i].defined() || !next_edges[i].valid()) continue;
-      EMBER_CHECK(result[i].sizes() == input_shapes[i], loc, "internal error: the backward of ",
-                  info.name, " returned a gradient of shape ", result[i].sizes(),
-                  " for operand ", i, " of shape ", input_shapes[i]);
+      EMBER_CHECK(result[i].sizes() == input_shapes[i], loc, "internal error: the backward of ", info.name,
+                  " returned a gradient of shape ", result[i].sizes(), " for operand ", i, " of shape ",
+                  input_shapes[i]);
     }
     return result;
   }
@@ -46,7 +46,7 @@ class OpNode : public Node {
   OpId op;
   const OpInfo& info;
   OpAttrs attrs;
-  std::vector<SavedTensor> saved_inputs;   // per operand; empty slots where not saved
+  std::vector<SavedTensor> saved_inputs;  // per operand; empty slots where not saved
   std::vector<SavedTensor> saved_outputs;
   std::vector<Shape> input_shapes;
   std::vector<DType> input_dtypes;
@@ -54,8 +54,7 @@ class OpNode : public Node {
   int scalar_operand = -1;  // which operand is a C++ number, if any
 };
 
-BackwardContext::BackwardContext(OpNode& node, std::vector<Tensor>& grads,
-                                 std::vector<Tensor>& result)
+BackwardContext::BackwardContext(OpNode& node, std::vector<Tensor>& grads, std::vector<Tensor>& result)
     : node_(node), grads_(grads), result_(result) {}
 
 bool BackwardContext::has_grad(int i) const {
@@ -70,18 +69,18 @@ Tensor BackwardContext::grad(int i) const {
 Tensor BackwardContext::input(int i) const {
   if (i == node_.scalar_operand) {
     return scalar_tensor(node_.attrs.dtype == DType::Float64 ? Scalar(node_.attrs.scalar)
-                         : node_.attrs.dtype == DType::Bool ? Scalar(node_.attrs.scalar != 0)
-                                                            : Scalar(static_cast<int64_t>(node_.attrs.scalar)));
+                         : node_.attrs.dtype == DType::Bool
+                             ? Scalar(node_.attrs.scalar != 0)
+                             : Scalar(static_cast<int64_t>(node_.attrs.scalar)));
   }
-  EMBER_CHECK(node_.operand_saved[i], node_.loc, "internal error: the backward of ",
-              node_.info.name, " reads operand ", i, ", which its row in ops.def does not save");
+  EMBER_CHECK(node_.operand_saved[i], node_.loc, "internal error: the backward of ", node_.info.name,
+              " reads operand ", i, ", which its row in ops.def does not save");
   return node_.saved_inputs[i].unpack(node_.shared_from_this(), node_.info.name, node_.loc);
 }
 
 Tensor BackwardContext::output(int i) const {
-  EMBER_CHECK(i < static_cast<int>(node_.saved_outputs.size()), node_.loc,
-              "internal error: the backward of ", node_.info.name,
-              " reads output ", i, ", which its row in ops.def does not save");
+  EMBER_CHECK(i < static_cast<int>(node_.saved_outputs.size()), node_.loc, "internal error: the backward of ",
+              node_.info.name, " reads output ", i, ", which its row in ops.def does not save");
   return node_.saved_outputs[i].unpack(node_.shared_from_this(), node_.info.name, node_.loc);
 }
 
@@ -103,8 +102,8 @@ bool any_requires_grad(const Tensor* inputs, int n) {
   return false;
 }
 
-void record_op(OpId op, const OpInfo& info, const Tensor* inputs, int num_inputs,
-               const OpAttrs& attrs, Tensor* outputs, int num_outputs, const Loc& loc) {
+void record_op(OpId op, const OpInfo& info, const Tensor* inputs, int num_inputs, const OpAttrs& attrs,
+               Tensor* outputs, int num_outputs, const Loc& loc) {
   auto node = std::make_shared<OpNode>(op, info, attrs);
   node->sequence_nr = next_sequence_nr();
   node->loc = loc;

@@ -71,13 +71,15 @@ Batch DataLoader::Iterator::operator*() const {
   return loader_->dataset_->get_batch(std::vector<int64_t>(order_->begin() + start, order_->begin() + stop));
 }
 
-std::pair<std::vector<int64_t>, std::vector<int64_t>> random_split(int64_t n, double fraction, uint64_t seed) {
+std::pair<std::vector<int64_t>, std::vector<int64_t>> random_split(int64_t n, double fraction,
+                                                                   uint64_t seed) {
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 gen(seed);
   for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen() % static_cast<uint64_t>(i + 1)]);
   const int64_t k = static_cast<int64_t>(std::llround(double(n) * fraction));
-  return {std::vector<int64_t>(order.begin(), order.begin() + k), std::vector<int64_t>(order.begin() + k, order.end())};
+  return {std::vector<int64_t>(order.begin(), order.begin() + k),
+          std::vector<int64_t>(order.begin() + k, order.end())};
 }
 
 }  // namespace ember::data

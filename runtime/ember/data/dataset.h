@@ -86,6 +86,7 @@ class DataLoader {
 };
 
 // A seeded split of 0..n-1 into two index lists (e.g. 80% train, 20% test).
-std::pair<std::vector<int64_t>, std::vector<int64_t>> random_split(int64_t n, double first_fraction, uint64_t seed);
+std::pair<std::vector<int64_t>, std::vector<int64_t>> random_split(int64_t n, double first_fraction,
+                                                                   uint64_t seed);
 
 }  // namespace ember::data

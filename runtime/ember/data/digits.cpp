@@ -24,7 +24,8 @@ std::string read_gzip(const std::string& path) {
   const char* msg = gzerror(f, &err);
   const std::string error = err != Z_OK && err != Z_STREAM_END ? msg : "";
   gzclose(f);
-  EMBER_CHECK(n == 0 && error.empty(), Loc::current(), "load_digits: ", path, " is not a readable gzip file: ", error);
+  EMBER_CHECK(n == 0 && error.empty(), Loc::current(), "load_digits: ", path,
+              " is not a readable gzip file: ", error);
   return text;
 }
 }  // namespace
@@ -50,15 +51,15 @@ Digits load_digits(const std::string& path) {
       p = end;
       while (*p == ',' || *p == ' ' || *p == '\r') ++p;
     }
-    EMBER_CHECK(values.size() == 65, Loc::current(), "load_digits: ", path, " line ", line_no, ": expected 65 values (64 pixels and a label), got ",
-                values.size());
+    EMBER_CHECK(values.size() == 65, Loc::current(), "load_digits: ", path, " line ", line_no,
+                ": expected 65 values (64 pixels and a label), got ", values.size());
     for (int i = 0; i < 64; ++i) {
       EMBER_CHECK(values[i] >= 0 && values[i] <= 16, Loc::current(), "load_digits: ", path, " line ", line_no,
                   ": pixel ", i, " is ", values[i], ", outside 0..16");
       pixels.push_back(static_cast<float>(values[i] / 16.0));
     }
-    EMBER_CHECK(values[64] >= 0 && values[64] <= 9 && values[64] == int(values[64]), Loc::current(), "load_digits: ",
-                path, " line ", line_no, ": label ", values[64], " is not a digit");
+    EMBER_CHECK(values[64] >= 0 && values[64] <= 9 && values[64] == int(values[64]), Loc::current(),
+                "load_digits: ", path, " line ", line_no, ": label ", values[64], " is not a digit");
     labels.push_back(static_cast<int64_t>(values[64]));
   }
   EMBER_CHECK(!labels.empty(), Loc::current(), "load_digits: ", path, " holds no images");

@@ -9,7 +9,8 @@
 
 namespace ember::data {
 
-inline constexpr const char* kDigitsPath = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
+inline constexpr const char* kDigitsPath =
+    "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
 
 struct Digits {
   Tensor images;  // [N, 64] float32, pixels scaled to [0, 1]

@@ -18,8 +18,8 @@ std::vector<std::string> load_words(const std::string& path, int min_len, int ma
     if (static_cast<int>(w.size()) < min_len || static_cast<int>(w.size()) > max_len) continue;
     if (std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; })) words.push_back(w);
   }
-  EMBER_CHECK(!words.empty(), Loc::current(), "load_words: ", path, " has no words of ", min_len, "..", max_len,
-              " lower-case letters");
+  EMBER_CHECK(!words.empty(), Loc::current(), "load_words: ", path, " has no words of ", min_len, "..",
+              max_len, " lower-case letters");
   return words;
 }
 

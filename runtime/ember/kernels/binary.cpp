@@ -12,7 +12,8 @@
 namespace ember::kernels {
 namespace {
 
-template <typename T> T int_pow(T base, T exp) {
+template <typename T>
+T int_pow(T base, T exp) {
   if (exp < 0) return base == 1 ? 1 : base == -1 ? (exp % 2 ? -1 : 1) : 0;
   T result = 1;
   while (exp) {
@@ -24,25 +25,38 @@ template <typename T> T int_pow(T base, T exp) {
 }
 
 struct Add {
-  template <typename T> T operator()(T a, T b) const {
-    if constexpr (std::is_same_v<T, bool>) return a || b;
-    else return a + b;
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_same_v<T, bool>)
+      return a || b;
+    else
+      return a + b;
   }
 };
 struct Sub {
-  template <typename T> T operator()(T a, T b) const { return a - b; }
+  template <typename T>
+  T operator()(T a, T b) const {
+    return a - b;
+  }
 };
 struct Mul {
-  template <typename T> T operator()(T a, T b) const {
-    if constexpr (std::is_same_v<T, bool>) return a && b;
-    else return a * b;
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_same_v<T, bool>)
+      return a && b;
+    else
+      return a * b;
   }
 };
 struct Div {
-  template <typename T> T operator()(T a, T b) const { return a / b; }
+  template <typename T>
+  T operator()(T a, T b) const {
+    return a / b;
+  }
 };
 struct Pow {
-  template <typename T> T operator()(T a, T b) const {
+  template <typename T>
+  T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (b == T(2)) return a * a;  // the common case, exact and fast
       return std::pow(a, b);
@@ -54,17 +68,53 @@ struct Pow {
   }
 };
 struct Maximum {  // NaN from either side propagates
-  template <typename T> T operator()(T a, T b) const { return a != a ? a : (a > b || b != b ? (b != b ? b : a) : b); }
+  template <typename T>
+  T operator()(T a, T b) const {
+    return a != a ? a : (a > b || b != b ? (b != b ? b : a) : b);
+  }
 };
 struct Minimum {
-  template <typename T> T operator()(T a, T b) const { return a != a ? a : (a < b || b != b ? (b != b ? b : a) : b); }
+  template <typename T>
+  T operator()(T a, T b) const {
+    return a != a ? a : (a < b || b != b ? (b != b ? b : a) : b);
+  }
 };
-struct Eq { template <typename T> bool operator()(T a, T b) const { return a == b; } };
-struct Ne { template <typename T> bool operator()(T a, T b) const { return a != b; } };
-struct Lt { template <typename T> bool operator()(T a, T b) const { return a < b; } };
-struct Le { template <typename T> bool operator()(T a, T b) const { return a <= b; } };
-struct Gt { template <typename T> bool operator()(T a, T b) const { return a > b; } };
-struct Ge { template <typename T> bool operator()(T a, T b) const { return a >= b; } };
+struct Eq {
+  template <typename T>
+  bool operator()(T a, T b) const {
+    return a == b;
+  }
+};
+struct Ne {
+  template <typename T>
+  bool operator()(T a, T b) const {
+    return a != b;
+  }
+};
+struct Lt {
+  template <typename T>
+  bool operator()(T a, T b) const {
+    return a < b;
+  }
+};
+struct Le {
+  template <typename T>
+  bool operator()(T a, T b) const {
+    return a <= b;
+  }
+};
+struct Gt {
+  template <typename T>
+  bool operator()(T a, T b) const {
+    return a > b;
+  }
+};
+struct Ge {
+  template <typename T>
+  bool operator()(T a, T b) const {
+    return a >= b;
+  }
+};
 
 template <typename R, typename T, typename F>
 void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, const F& f) {
@@ -84,8 +134,8 @@ void run_binary(const Tensor& out, const Tensor& a, const Tensor& b, const F& f)
       for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
     } else {
       for (int64_t i = 0; i < n; ++i)
-        *reinterpret_cast<R*>(p[0] + i * s[0]) = f(*reinterpret_cast<const T*>(p[1] + i * s[1]),
-                                                  *reinterpret_cast<const T*>(p[2] + i * s[2]));
+        *reinterpret_cast<R*>(p[0] + i * s[0]) =
+            f(*reinterpret_cast<const T*>(p[1] + i * s[1]), *reinterpret_cast<const T*>(p[2] + i * s[2]));
     }
   });
 }
@@ -101,7 +151,8 @@ Tensor scalar_operand(const OpAttrs& attrs, DType dtype) {
   return t;
 }
 
-template <typename F, bool kCompare> void binary_forward(const OpCall& c) {
+template <typename F, bool kCompare>
+void binary_forward(const OpCall& c) {
   const bool lhs_scalar = c.attrs.has(kScalarLhs), rhs_scalar = c.attrs.has(kScalarRhs);
   const bool number = lhs_scalar || rhs_scalar;
   const TensorMeta lhs = meta_of(c.inputs[0]);
@@ -110,8 +161,8 @@ template <typename F, bool kCompare> void binary_forward(const OpCall& c) {
   const Shape& shape = e.shape;
   const DType dtype = e.compute;
   Tensor a = lhs_scalar ? scalar_operand(c.attrs, dtype) : cast_if_needed(c.inputs[0], dtype);
-  Tensor b = rhs_scalar ? scalar_operand(c.attrs, dtype)
-                        : cast_if_needed(c.inputs[lhs_scalar ? 0 : 1], dtype);
+  Tensor b =
+      rhs_scalar ? scalar_operand(c.attrs, dtype) : cast_if_needed(c.inputs[lhs_scalar ? 0 : 1], dtype);
   const DType out_dtype = e.result;
   Tensor& out = prepare_output(c, shape, out_dtype);
   Tensor dst = out.dtype() == out_dtype ? out : make_tensor(shape, out_dtype);
@@ -120,8 +171,10 @@ template <typename F, bool kCompare> void binary_forward(const OpCall& c) {
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     using R = std::conditional_t<kCompare, bool, T>;
-    if constexpr (!kCompare && std::is_same_v<T, bool> && std::is_same_v<F, Sub>) return;
-    else run_binary<R, T>(dst, a, b, F{});
+    if constexpr (!kCompare && std::is_same_v<T, bool> && std::is_same_v<F, Sub>)
+      return;
+    else
+      run_binary<R, T>(dst, a, b, F{});
   });
   if (!dst.is_same(out)) copy_convert(out, dst);
 }
@@ -141,8 +194,7 @@ void where_forward(const OpCall& c) {
       for (int64_t i = 0; i < n; ++i) {
         const bool k = *reinterpret_cast<const bool*>(p[1] + i * s[1]);
         *reinterpret_cast<T*>(p[0] + i * s[0]) =
-            k ? *reinterpret_cast<const T*>(p[2] + i * s[2])
-              : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+            k ? *reinterpret_cast<const T*>(p[2] + i * s[2]) : *reinterpret_cast<const T*>(p[3] + i * s[3]);
       }
     });
   });

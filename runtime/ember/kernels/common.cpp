@@ -99,5 +99,4 @@ Tensor permute_view(const Tensor& x, IntArrayRef perm) {
   return make_view(x, sizes, strides, x.storage_offset());
 }
 
-
 }  // namespace ember::kernels

@@ -3,9 +3,9 @@
 
 #include "ember/dispatch.h"
 #include "ember/grad_mode.h"
-#include "ember/ops.h"
 #include "ember/kernels/strided_loop.h"
 #include "ember/meta.h"
+#include "ember/ops.h"
 
 namespace ember::kernels {
 
@@ -13,9 +13,7 @@ namespace ember::kernels {
 void copy_convert(const Tensor& dst, const Tensor& src);
 // A new contiguous tensor of `dtype` with x's values.
 Tensor cast(const Tensor& x, DType dtype);
-inline Tensor cast_if_needed(const Tensor& x, DType dtype) {
-  return x.dtype() == dtype ? x : cast(x, dtype);
-}
+inline Tensor cast_if_needed(const Tensor& x, DType dtype) { return x.dtype() == dtype ? x : cast(x, dtype); }
 // A contiguous tensor with x's values (x itself when already contiguous).
 Tensor contiguous(const Tensor& x);
 

@@ -26,7 +26,8 @@ ConvGeometry conv_geometry(const Shape& x, const Shape& wt, const Shape& g, cons
 }
 
 // cols[(c, i, j), (y, x)] = input[c, y*sh - ph + i*dh, x*sw - pw + j*dw] (0 outside).
-template <typename T> void im2col(const T* in, const ConvGeometry& q, T* cols) {
+template <typename T>
+void im2col(const T* in, const ConvGeometry& q, T* cols) {
   for (int64_t c = 0; c < q.c; ++c)
     for (int64_t i = 0; i < q.kh; ++i)
       for (int64_t j = 0; j < q.kw; ++j) {
@@ -42,7 +43,8 @@ template <typename T> void im2col(const T* in, const ConvGeometry& q, T* cols) {
       }
 }
 
-template <typename T> void col2im(const T* cols, const ConvGeometry& q, T* in) {
+template <typename T>
+void col2im(const T* cols, const ConvGeometry& q, T* in) {
   for (int64_t c = 0; c < q.c; ++c)
     for (int64_t i = 0; i < q.kh; ++i)
       for (int64_t j = 0; j < q.kw; ++j) {
@@ -58,10 +60,13 @@ template <typename T> void col2im(const T* cols, const ConvGeometry& q, T* in) {
       }
 }
 
-template <typename Fn> void float_types(DType t, const OpCall& c, const Fn& fn) {
+template <typename Fn>
+void float_types(DType t, const OpCall& c, const Fn& fn) {
   EMBER_CHECK(is_floating(t), c.loc, op_name(c.op), ": needs floating-point tensors, not ", dtype_name(t));
-  if (t == DType::Float32) fn(float{});
-  else fn(double{});
+  if (t == DType::Float32)
+    fn(float{});
+  else
+    fn(double{});
 }
 
 void conv2d_forward(const OpCall& c) {
@@ -101,7 +106,8 @@ void conv2d_backward_input_forward(const OpCall& c) {
     std::vector<T> cols(q.ckk() * q.ohw());
     for (int64_t n = 0; n < q.n; ++n) {
       blas_gemm<T>(true, false, q.ckk(), q.ohw(), q.o, T(1), static_cast<const T*>(w.data_ptr()), q.ckk(),
-                   static_cast<const T*>(g.data_ptr()) + n * q.o * q.ohw(), q.ohw(), T(0), cols.data(), q.ohw());
+                   static_cast<const T*>(g.data_ptr()) + n * q.o * q.ohw(), q.ohw(), T(0), cols.data(),
+                   q.ohw());
       col2im(cols.data(), q, static_cast<T*>(out.data_ptr()) + n * q.c * q.h * q.w);
     }
   });
@@ -135,7 +141,8 @@ PoolGeometry pool_geometry(const Shape& x, const Shape& g, const char* name) {
 }
 
 // Calls fn(plane, y, x, iy, ix) for every input position in each output window.
-template <typename Fn> void for_each_window(const PoolGeometry& q, int64_t p, int64_t y, int64_t x, const Fn& fn) {
+template <typename Fn>
+void for_each_window(const PoolGeometry& q, int64_t p, int64_t y, int64_t x, const Fn& fn) {
   for (int64_t i = 0; i < q.kh; ++i) {
     const int64_t iy = y * q.sh - q.ph + i;
     if (iy < 0 || iy >= q.h) continue;
@@ -146,7 +153,8 @@ template <typename Fn> void for_each_window(const PoolGeometry& q, int64_t p, in
   }
 }
 
-template <bool kMax> void pool_forward(const OpCall& c) {
+template <bool kMax>
+void pool_forward(const OpCall& c) {
   call_meta(c);
   const Tensor x = contiguous(c.inputs[0]);
   const PoolGeometry q = pool_geometry(x.sizes(), c.attrs.ints, op_name(c.op));
@@ -162,8 +170,10 @@ template <bool kMax> void pool_forward(const OpCall& c) {
             const T* plane = in + p * q.h * q.w;
             T acc = kMax ? -std::numeric_limits<T>::infinity() : T(0);
             for_each_window(q, p, y, xx, [&](int64_t k) {
-              if constexpr (kMax) acc = (plane[k] > acc || plane[k] != plane[k]) ? plane[k] : acc;
-              else acc += plane[k];
+              if constexpr (kMax)
+                acc = (plane[k] > acc || plane[k] != plane[k]) ? plane[k] : acc;
+              else
+                acc += plane[k];
             });
             o[(p * q.oh + y) * q.ow + xx] = kMax ? acc : acc / T(q.kh * q.kw);
           }
@@ -171,7 +181,8 @@ template <bool kMax> void pool_forward(const OpCall& c) {
   });
 }
 
-template <bool kMax> void pool_backward_forward(const OpCall& c) {
+template <bool kMax>
+void pool_backward_forward(const OpCall& c) {
   call_meta(c);
   const Tensor g = contiguous(c.inputs[0]);
   const Shape in_shape = kMax ? c.inputs[1].sizes() : c.attrs.ints2;
@@ -192,7 +203,8 @@ template <bool kMax> void pool_backward_forward(const OpCall& c) {
             const T* plane = static_cast<const T*>(x.data_ptr()) + p * q.h * q.w;
             int64_t best = -1;
             for_each_window(q, p, y, xx, [&](int64_t k) {
-              if (best < 0 || plane[k] > plane[best] || (plane[k] != plane[k] && plane[best] == plane[best])) best = k;
+              if (best < 0 || plane[k] > plane[best] || (plane[k] != plane[k] && plane[best] == plane[best]))
+                best = k;
             });
             if (best >= 0) dst[best] += gv;
           } else {

@@ -9,7 +9,8 @@
 namespace ember::kernels {
 namespace {
 
-template <typename Fn> void fill_each(Tensor& out, const Fn& value_at) {
+template <typename Fn>
+void fill_each(Tensor& out, const Fn& value_at) {
   visit_dtype(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* p = static_cast<T*>(out.data_ptr());
@@ -41,7 +42,8 @@ void linspace_forward(const OpCall& c) {
   const double start = c.attrs.scalar, end = c.attrs.scalar2;
   const double step = n > 1 ? (end - start) / double(n - 1) : 0.0;
   // Symmetric from both ends, as in PyTorch, so the last value is exactly `end`.
-  fill_each(c.outputs[0], [=](int64_t i) { return i < n / 2 ? start + step * double(i) : end - step * double(n - 1 - i); });
+  fill_each(c.outputs[0],
+            [=](int64_t i) { return i < n / 2 ? start + step * double(i) : end - step * double(n - 1 - i); });
 }
 
 void eye_forward(const OpCall& c) {
@@ -71,7 +73,8 @@ void randint_forward(const OpCall& c) {
   const int64_t low = static_cast<int64_t>(c.attrs.scalar), high = static_cast<int64_t>(c.attrs.scalar2);
   c.outputs[0] = make_tensor(c.attrs.ints, c.attrs.dtype);
   GeneratorLock generator;
-  fill_each(c.outputs[0], [&](int64_t) { return generator.draw(RandomKind::Integer, false, double(low), double(high)); });
+  fill_each(c.outputs[0],
+            [&](int64_t) { return generator.draw(RandomKind::Integer, false, double(low), double(high)); });
 }
 
 }  // namespace

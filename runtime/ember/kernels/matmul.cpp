@@ -25,11 +25,10 @@ BlasMatrix blas_layout(int64_t rows, int64_t cols, int64_t s0, int64_t s1) {
 }
 
 template <typename T>
-void gemm(int64_t m, int64_t n, int64_t k, const T* a, BlasMatrix la, const T* b, BlasMatrix lb,
-          T* c) {
+void gemm(int64_t m, int64_t n, int64_t k, const T* a, BlasMatrix la, const T* b, BlasMatrix lb, T* c) {
   if constexpr (std::is_floating_point_v<T>) {
-    blas_gemm<T>(la.trans == CblasTrans, lb.trans == CblasTrans, m, n, k, T(1), a, la.ld, b, lb.ld,
-                 T(0), c, n);
+    blas_gemm<T>(la.trans == CblasTrans, lb.trans == CblasTrans, m, n, k, T(1), a, la.ld, b, lb.ld, T(0), c,
+                 n);
   } else {
     // Integers: no BLAS. la/lb describe row-major (NoTrans) or column-major.
     auto at = [&](const T* p, BlasMatrix l, int64_t i, int64_t j) {
@@ -67,14 +66,16 @@ void matmul_forward(const OpCall& c) {
   Shape mshape{batches, m, n};
   visit_dtype(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, bool>) return;
+    if constexpr (std::is_same_v<T, bool>)
+      return;
     else {
       T* o = static_cast<T*>(out.data_ptr());
       if (k == 0) {
         std::fill(o, o + out.numel(), T(0));
         return;
       }
-      auto matrix = [&](const Tensor& t, int64_t batch_index, const Shape& tb) -> std::pair<Tensor, BlasMatrix> {
+      auto matrix = [&](const Tensor& t, int64_t batch_index,
+                        const Shape& tb) -> std::pair<Tensor, BlasMatrix> {
         // The 2-D slice of t for this batch index (broadcast dims stay at 0).
         int64_t off = t.storage_offset(), rem = batch_index;
         for (int64_t d = batch.ndim() - 1; d >= 0; --d) {
@@ -102,8 +103,8 @@ void matmul_forward(const OpCall& c) {
       for (int64_t i = 0; i < batches; ++i) {
         auto [sa, la] = matrix(a, i, a_batch);
         auto [sb, lb] = matrix(b, i, b_batch);
-        gemm<T>(m, n, k, static_cast<const T*>(sa.data_ptr()), la,
-                static_cast<const T*>(sb.data_ptr()), lb, o + i * m * n);
+        gemm<T>(m, n, k, static_cast<const T*>(sa.data_ptr()), la, static_cast<const T*>(sb.data_ptr()), lb,
+                o + i * m * n);
       }
     }
   });

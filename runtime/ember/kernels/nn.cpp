@@ -19,7 +19,8 @@ constexpr int kLanes = 16;
 
 // A NaN in the row need not be seen here: exp(NaN - m) makes the sum, and so
 // the whole row, NaN, as in PyTorch.
-template <typename T> T row_max(const T* x, int64_t n) {
+template <typename T>
+T row_max(const T* x, int64_t n) {
   T lanes[kLanes];
   for (T& l : lanes) l = -std::numeric_limits<T>::infinity();
   int64_t i = 0;
@@ -31,14 +32,18 @@ template <typename T> T row_max(const T* x, int64_t n) {
   return m;
 }
 
-template <typename T> inline __attribute__((always_inline)) T exp_of(T v) {
-  if constexpr (std::is_same_v<T, float>) return vec::exp(v);
-  else return std::exp(v);
+template <typename T>
+inline __attribute__((always_inline)) T exp_of(T v) {
+  if constexpr (std::is_same_v<T, float>)
+    return vec::exp(v);
+  else
+    return std::exp(v);
 }
 
 // out[i] = exp(x[i] - shift); returns the sum. The terms are at most 1, so
 // kLanes partial sums in T lose nothing that matters at T's precision.
-template <typename T> double exp_shifted(const T* x, T* out, int64_t n, T shift) {
+template <typename T>
+double exp_shifted(const T* x, T* out, int64_t n, T shift) {
   T lanes[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -57,7 +62,8 @@ template <typename T> double exp_shifted(const T* x, T* out, int64_t n, T shift)
   return total;
 }
 
-template <typename T> double lane_sum(const T* x, int64_t n, double center) {
+template <typename T>
+double lane_sum(const T* x, int64_t n, double center) {
   double lanes[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
@@ -68,7 +74,8 @@ template <typename T> double lane_sum(const T* x, int64_t n, double center) {
   return total;
 }
 
-template <typename T> double lane_sum_sq(const T* x, int64_t n, double center) {
+template <typename T>
+double lane_sum_sq(const T* x, int64_t n, double center) {
   double lanes[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
@@ -84,7 +91,8 @@ template <typename T> double lane_sum_sq(const T* x, int64_t n, double center) {
 
 // Runs a row kernel over `dim` of x: the dim is moved last and made
 // contiguous when it is not already; the result is viewed back.
-template <typename RowFn> void over_rows(const OpCall& c, const RowFn& row_fn) {
+template <typename RowFn>
+void over_rows(const OpCall& c, const RowFn& row_fn) {
   const Tensor& x0 = c.inputs[0];
   call_meta(c);
   const int64_t dim = meta::wrap_dim(c.attrs.dim, x0.dim(), op_name(c.op));
@@ -181,14 +189,15 @@ Tensor check_loss_inputs(const OpCall& c) {
   Tensor ti = contiguous(cast_if_needed(t, DType::Int64));
   const int64_t* tp = static_cast<const int64_t*>(ti.data_ptr());
   for (int64_t i = 0; i < ti.numel(); ++i) {
-    EMBER_CHECK(tp[i] == c.attrs.index || (tp[i] >= 0 && tp[i] < x.size(1)), c.loc, name,
-                ": target ", tp[i], " at position ", i, " is out of range for ", x.size(1), " classes");
+    EMBER_CHECK(tp[i] == c.attrs.index || (tp[i] >= 0 && tp[i] < x.size(1)), c.loc, name, ": target ", tp[i],
+                " at position ", i, " is out of range for ", x.size(1), " classes");
   }
   return ti;
 }
 
 // Per-row loss from a row function, then the reduction (mean over non-ignored rows).
-template <typename RowLoss> void loss_forward(const OpCall& c, const RowLoss& row_loss) {
+template <typename RowLoss>
+void loss_forward(const OpCall& c, const RowLoss& row_loss) {
   const Tensor targets = check_loss_inputs(c);
   const Tensor x = contiguous(c.inputs[0]);
   const int64_t n = x.size(0), classes = x.size(1);
@@ -250,7 +259,8 @@ void embedding_forward(const OpCall& c) {
   const size_t row_bytes = d * w.itemsize();
   const char* src = static_cast<const char*>(w.data_ptr());
   char* dst = static_cast<char*>(out.data_ptr());
-  for (int64_t i = 0; i < idx.numel(); ++i) std::memcpy(dst + i * row_bytes, src + ip[i] * row_bytes, row_bytes);
+  for (int64_t i = 0; i < idx.numel(); ++i)
+    std::memcpy(dst + i * row_bytes, src + ip[i] * row_bytes, row_bytes);
 }
 
 void embedding_backward_forward(const OpCall& c) {

@@ -17,17 +17,24 @@ namespace {
 
 enum class Mode { Sum, Max, Min };
 
-template <typename T> using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+template <typename T>
+using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
-template <typename T, typename O, Mode M> struct Reducer {
+template <typename T, typename O, Mode M>
+struct Reducer {
   static Acc<T> init(T first) {
-    if constexpr (M == Mode::Sum) return 0;
-    else return first;
+    if constexpr (M == Mode::Sum)
+      return 0;
+    else
+      return first;
   }
   static Acc<T> step(Acc<T> acc, T v) {
-    if constexpr (M == Mode::Sum) return acc + v;
-    else if constexpr (M == Mode::Max) return (acc != acc || acc > v) ? acc : Acc<T>(v);  // NaN sticks
-    else return (acc != acc || acc < v) ? acc : Acc<T>(v);
+    if constexpr (M == Mode::Sum)
+      return acc + v;
+    else if constexpr (M == Mode::Max)
+      return (acc != acc || acc > v) ? acc : Acc<T>(v);  // NaN sticks
+    else
+      return (acc != acc || acc < v) ? acc : Acc<T>(v);
   }
 };
 
@@ -60,7 +67,8 @@ void reduce_contiguous(const T* x, O* out, int64_t rows, int64_t len, bool colum
                });
 }
 
-template <Mode M> void reduce_forward(const OpCall& c) {
+template <Mode M>
+void reduce_forward(const OpCall& c) {
   const char* name = op_name(c.op);
   const Tensor& x = c.inputs[0];
   const ReduceDims rd = meta::reduce_dims(x.sizes(), c.attrs.ints, c.attrs.has(kKeepdim), name);
@@ -97,11 +105,10 @@ template <Mode M> void reduce_forward(const OpCall& c) {
     using T = decltype(tag);
     const T* in = static_cast<const T*>(src.data_ptr());
     if constexpr (M == Mode::Sum && !std::is_floating_point_v<T>) {
-      reduce_contiguous<T, int64_t, M>(in, static_cast<int64_t*>(out.data_ptr()), outputs, rd.count,
-                                       leading, 1.0);
+      reduce_contiguous<T, int64_t, M>(in, static_cast<int64_t*>(out.data_ptr()), outputs, rd.count, leading,
+                                       1.0);
     } else {
-      reduce_contiguous<T, T, M>(in, static_cast<T*>(out.data_ptr()), outputs, rd.count, leading,
-                                 scale);
+      reduce_contiguous<T, T, M>(in, static_cast<T*>(out.data_ptr()), outputs, rd.count, leading, scale);
     }
   });
 }
@@ -136,7 +143,8 @@ void logsumexp_forward(const OpCall& c) {
 }
 
 // max/min/argmax/argmin along one dim: the dim is moved last and each row scanned.
-template <bool kMax> void index_reduce_forward(const OpCall& c) {
+template <bool kMax>
+void index_reduce_forward(const OpCall& c) {
   const char* name = op_name(c.op);
   const Tensor& x = c.inputs[0];
   const Shape out_shape = meta::index_reduce(c.op, meta_of(x), c.attrs);
@@ -162,8 +170,8 @@ template <bool kMax> void index_reduce_forward(const OpCall& c) {
         int64_t best = 0;
         for (int64_t r = 1; r < len; ++r) {
           if (row[best] != row[best]) break;  // NaN wins, first one
-          const bool better = kMax ? (row[r] > row[best] || row[r] != row[r])
-                                   : (row[r] < row[best] || row[r] != row[r]);
+          const bool better =
+              kMax ? (row[r] > row[best] || row[r] != row[r]) : (row[r] < row[best] || row[r] != row[r]);
           if (better) best = r;
         }
         idx[m] = best;

@@ -5,12 +5,12 @@
 
 #include <cstdlib>
 #include <map>
-#include <new>
 #include <mutex>
+#include <new>
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "ember/threading.h"
 #include <tuple>
+#include "ember/threading.h"
 
 namespace ember::kernels {
 
@@ -113,7 +113,9 @@ void execute(const OneDnn& d, const Primitive& p, const float* a, const dnnl::me
   dnnl::memory mc(p.c, d.engine, c);
   dnnl::memory scratch(p.scratchpad, d.engine, thread_scratchpad(p.scratchpad.get_size()));
   dnnl::stream stream(d.engine);
-  p.matmul.execute(stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, mc}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  p.matmul.execute(
+      stream,
+      {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, mc}, {DNNL_ARG_SCRATCHPAD, scratch}});
   stream.wait();
 }
 
@@ -135,7 +137,8 @@ bool onednn_sgemm(const Shape& s, const float* a, const float* b, float* c) {
 
 // The product with the weights reordered into the layout oneDNN picks.
 Primitive make_packed(const OneDnn& d, const Shape& s, const float* b, dnnl::memory& packed) {
-  Primitive p = make_primitive(d, s, {{s.k, s.n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any});
+  Primitive p =
+      make_primitive(d, s, {{s.k, s.n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any});
   dnnl::memory user(user_weights(s), d.engine, const_cast<float*>(b));
   dnnl::memory reordered(p.b, d.engine);
   dnnl::stream stream(d.engine);
@@ -170,7 +173,8 @@ namespace {
 thread_local const StableOperands* tl_stable = nullptr;
 }  // namespace
 
-StableOperands::StableOperands(WeightPacks& packs, const std::vector<std::pair<const void*, uint64_t>>& stamps)
+StableOperands::StableOperands(WeightPacks& packs,
+                               const std::vector<std::pair<const void*, uint64_t>>& stamps)
     : previous_(tl_stable), packs_(packs), stamps_(stamps) {
   tl_stable = this;
 }
@@ -227,24 +231,28 @@ bool onednn_any(const Shape& s, const float* a, const float* b, float* c) {
 
 }  // namespace
 
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   adopt_thread_count();  // Note [Every thread's OpenMP count]
-  if (k > 0 && m * n * k >= kOneDnnMinWork && onednn_any({trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta}, a, b, c))
+  if (k > 0 && m * n * k >= kOneDnnMinWork &&
+      onednn_any({trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta}, a, b, c))
     return;
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
-              static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda),
+              b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
 
 }  // namespace ember::kernels
 
-extern "C" void ember_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
-                                  int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+extern "C" void ember_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                                  const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                                  int ldc) {
   if (order == CblasRowMajor) {
-    ember::kernels::sgemm(trans_a == CblasTrans, trans_b == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    ember::kernels::sgemm(trans_a == CblasTrans, trans_b == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta,
+                          c, ldc);
   } else {  // column-major C is row-major C^T = op(b)^T op(a)^T
-    ember::kernels::sgemm(trans_b == CblasTrans, trans_a == CblasTrans, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc);
+    ember::kernels::sgemm(trans_b == CblasTrans, trans_a == CblasTrans, n, m, k, alpha, b, ldb, a, lda, beta,
+                          c, ldc);
   }
 }

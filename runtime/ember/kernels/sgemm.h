@@ -18,8 +18,8 @@ extern "C" {
 // cblas_sgemm's signature and meaning (order 101 = row-major, 102 =
 // column-major; transposes 111 = no, 112 = yes): compiled code calls it
 // under that name (the JIT resolves cblas_sgemm here).
-void ember_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a, int lda,
-                       const float* b, int ldb, float beta, float* c, int ldc);
+void ember_cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
+                       int lda, const float* b, int ldb, float beta, float* c, int ldc);
 }
 
 namespace ember::kernels {
@@ -60,7 +60,7 @@ class StableOperands {
 int64_t packed_operands(const WeightPacks& packs);
 
 // c[m, n] = alpha * op(a)[m, k] @ op(b)[k, n] + beta * c, row-major.
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 }  // namespace ember::kernels

@@ -15,7 +15,8 @@
 
 namespace ember::kernels {
 
-template <int N> struct StridedLoop {
+template <int N>
+struct StridedLoop {
   int ndim = 0;
   int64_t sizes[kMaxDims];
   int64_t strides[N][kMaxDims];  // bytes
@@ -42,8 +43,7 @@ template <int N> struct StridedLoop {
         st[k] = (td < 0 || t.sizes()[td] == 1) ? 0 : t.strides()[td] * int64_t(t.itemsize());
       }
       bool merge = n > 0;
-      for (int k = 0; k < N && merge; ++k)
-        merge = st[k] == tmp_strides[k][n - 1] * tmp_sizes[n - 1];
+      for (int k = 0; k < N && merge; ++k) merge = st[k] == tmp_strides[k][n - 1] * tmp_sizes[n - 1];
       if (merge) {
         tmp_sizes[n - 1] *= size;
       } else {
@@ -62,7 +62,8 @@ template <int N> struct StridedLoop {
 
   // Calls inner(ptrs, inner_strides, count) for every run in the flat range
   // [begin, end) of the loop's elements.
-  template <typename Inner> void run_range(int64_t begin, int64_t end, const Inner& inner) const {
+  template <typename Inner>
+  void run_range(int64_t begin, int64_t end, const Inner& inner) const {
     if (ndim == 0) {
       char* p[N];
       for (int k = 0; k < N; ++k) p[k] = base[k];
@@ -100,9 +101,9 @@ template <int N> struct StridedLoop {
     }
   }
 
-  template <typename Inner> void run(const Inner& inner, int64_t grain = kParallelGrain) const {
-    parallel_for(0, numel, grain,
-                 [&](int64_t b, int64_t e) { run_range(b, e, inner); });
+  template <typename Inner>
+  void run(const Inner& inner, int64_t grain = kParallelGrain) const {
+    parallel_for(0, numel, grain, [&](int64_t b, int64_t e) { run_range(b, e, inner); });
   }
 };
 

@@ -14,13 +14,17 @@ namespace {
 
 enum class Domain { FloatOnly, Numeric, Any };
 
-template <typename T> constexpr bool is_f32 = std::is_same_v<T, float>;
+template <typename T>
+constexpr bool is_f32 = std::is_same_v<T, float>;
 
-#define EMBER_UNARY_FUNCTOR(Name, domain_, expr)        \
-  struct Name {                                         \
-    static constexpr Domain domain = Domain::domain_;   \
-    explicit Name(const OpAttrs&) {}                    \
-    template <typename T> T operator()(T x) const { return expr; } \
+#define EMBER_UNARY_FUNCTOR(Name, domain_, expr)      \
+  struct Name {                                       \
+    static constexpr Domain domain = Domain::domain_; \
+    explicit Name(const OpAttrs&) {}                  \
+    template <typename T>                             \
+    T operator()(T x) const {                         \
+      return expr;                                    \
+    }                                                 \
   };
 
 EMBER_UNARY_FUNCTOR(Neg, Numeric, -x)
@@ -33,8 +37,7 @@ EMBER_UNARY_FUNCTOR(Sign, Numeric, T((T(0) < x) - (x < T(0))))
 EMBER_UNARY_FUNCTOR(Sin, FloatOnly, std::sin(x))
 EMBER_UNARY_FUNCTOR(Cos, FloatOnly, std::cos(x))
 EMBER_UNARY_FUNCTOR(Tanh, FloatOnly, is_f32<T> ? T(vec::tanh(float(x))) : T(std::tanh(x)))
-EMBER_UNARY_FUNCTOR(Sigmoid, FloatOnly,
-                    is_f32<T> ? T(vec::sigmoid(float(x))) : T(1) / (T(1) + std::exp(-x)))
+EMBER_UNARY_FUNCTOR(Sigmoid, FloatOnly, is_f32<T> ? T(vec::sigmoid(float(x))) : T(1) / (T(1) + std::exp(-x)))
 EMBER_UNARY_FUNCTOR(Relu, Numeric, x < T(0) ? T(0) : x)  // keeps NaN, like torch.relu
 EMBER_UNARY_FUNCTOR(Gelu, FloatOnly, T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2))))
 EMBER_UNARY_FUNCTOR(Silu, FloatOnly,
@@ -48,7 +51,8 @@ struct Clamp {
   static constexpr Domain domain = Domain::Numeric;
   explicit Clamp(const OpAttrs& a)
       : lo(a.scalar), hi(a.scalar2), has_lo(a.has(kHasMin)), has_hi(a.has(kHasMax)) {}
-  template <typename T> T operator()(T x) const {
+  template <typename T>
+  T operator()(T x) const {
     if (has_lo) x = x < T(lo) ? T(lo) : x;  // NaN stays NaN
     if (has_hi) x = x > T(hi) ? T(hi) : x;
     return x;
@@ -57,7 +61,8 @@ struct Clamp {
   bool has_lo, has_hi;
 };
 
-template <typename T, typename F> void run_unary(const Tensor& out, const Tensor& x, const F& f) {
+template <typename T, typename F>
+void run_unary(const Tensor& out, const Tensor& x, const F& f) {
   const Tensor* ops[2] = {&out, &x};
   StridedLoop<2> loop(out.sizes(), ops);
   loop.run([&f](char** p, const int64_t* s, int64_t n) {
@@ -75,7 +80,8 @@ template <typename T, typename F> void run_unary(const Tensor& out, const Tensor
 // The functor's `domain` says which C++ types it is instantiated for; the
 // op's dtype rule (float math on integers computes in float32, no bool for
 // numeric ops) is the schema's, applied by meta::unary.
-template <typename F> void unary_forward(const OpCall& c) {
+template <typename F>
+void unary_forward(const OpCall& c) {
   const Tensor& x0 = c.inputs[0];
   const DType dtype = meta::unary(c.op, meta_of(x0), c.attrs).compute;
   Tensor x = cast_if_needed(x0, dtype);
@@ -85,9 +91,12 @@ template <typename F> void unary_forward(const OpCall& c) {
   const F f(c.attrs);
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (F::domain == Domain::FloatOnly && !std::is_floating_point_v<T>) return;
-    else if constexpr (F::domain == Domain::Numeric && std::is_same_v<T, bool>) return;
-    else run_unary<T>(dst, x, f);
+    if constexpr (F::domain == Domain::FloatOnly && !std::is_floating_point_v<T>)
+      return;
+    else if constexpr (F::domain == Domain::Numeric && std::is_same_v<T, bool>)
+      return;
+    else
+      run_unary<T>(dst, x, f);
   });
   if (!dst.is_same(out)) copy_convert(out, dst);
 }
@@ -101,8 +110,8 @@ void copy_forward(const OpCall& c) {
     out = make_tensor(src.sizes(), c.attrs.dtype);
   } else {
     EMBER_CHECK(broadcast_shapes(out.sizes(), src.sizes(), "copy_", c.loc) == out.sizes(), c.loc,
-                "copy_: a source of shape ", src.sizes(),
-                " cannot be broadcast to the destination's shape ", out.sizes());
+                "copy_: a source of shape ", src.sizes(), " cannot be broadcast to the destination's shape ",
+                out.sizes());
   }
   copy_convert(out, overlaps_differently(src, out) ? cast(src, src.dtype()) : src);
 }

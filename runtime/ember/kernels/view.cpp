@@ -18,8 +18,8 @@ void view_forward(const OpCall& c) {
   const Shape shape = meta::view_shape(meta_of(x), c.attrs.ints);
   auto strides = view_strides(x.sizes(), x.strides(), shape);
   EMBER_CHECK(strides.has_value(), c.loc, "view: shape ", shape,
-              " is not compatible with the input's sizes and strides (", x.sizes(), ", ",
-              x.strides(), "): the input is not contiguous; use reshape() or contiguous() first");
+              " is not compatible with the input's sizes and strides (", x.sizes(), ", ", x.strides(),
+              "): the input is not contiguous; use reshape() or contiguous() first");
   set_view(c, shape, *strides, x.storage_offset());
 }
 
@@ -33,7 +33,8 @@ void permute_forward(const OpCall& c) {
 
 void slice_forward(const OpCall& c) {
   const Tensor& x = c.inputs[0];
-  const meta::Slice s = meta::slice(x.sizes(), c.attrs.dim, c.attrs.ints[0], c.attrs.ints[1], c.attrs.ints[2]);
+  const meta::Slice s =
+      meta::slice(x.sizes(), c.attrs.dim, c.attrs.ints[0], c.attrs.ints[1], c.attrs.ints[2]);
   Shape sizes = x.sizes(), strides = x.strides();
   sizes[s.dim] = s.length;
   strides[s.dim] *= s.step;

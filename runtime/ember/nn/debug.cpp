@@ -25,8 +25,14 @@ LayerStats layer_stats(const std::string& name, const std::string& type, const T
   s.min = std::numeric_limits<double>::infinity();
   s.max = -std::numeric_limits<double>::infinity();
   for (double x : v) {
-    if (std::isnan(x)) { ++s.nan_count; continue; }
-    if (std::isinf(x)) { ++s.inf_count; continue; }
+    if (std::isnan(x)) {
+      ++s.nan_count;
+      continue;
+    }
+    if (std::isinf(x)) {
+      ++s.inf_count;
+      continue;
+    }
     sum += x;
     sq += x * x;
     ++finite;
@@ -41,31 +47,32 @@ LayerStats layer_stats(const std::string& name, const std::string& type, const T
 
 std::string format_stats_header() {
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%-24s %-12s %-18s %10s %10s %10s %10s %5s %5s", "layer", "type", "output shape",
-                "mean", "std", "min", "max", "nan", "inf");
+  std::snprintf(buf, sizeof buf, "%-24s %-12s %-18s %10s %10s %10s %10s %5s %5s", "layer", "type",
+                "output shape", "mean", "std", "min", "max", "nan", "inf");
   return buf;
 }
 
 std::string format_stats(const LayerStats& s) {
   char buf[256];
   std::snprintf(buf, sizeof buf, "%-24s %-12s %-18s %10.4f %10.4f %10.4f %10.4f %5lld %5lld",
-                s.name.empty() ? "(model)" : s.name.c_str(), s.type.c_str(), to_string(s.shape).c_str(), s.mean,
-                s.std, s.min, s.max, (long long)s.nan_count, (long long)s.inf_count);
+                s.name.empty() ? "(model)" : s.name.c_str(), s.type.c_str(), to_string(s.shape).c_str(),
+                s.mean, s.std, s.min, s.max, (long long)s.nan_count, (long long)s.inf_count);
   return buf;
 }
 
 LayerWatcher::LayerWatcher(Module& model, std::ostream* out) : out_(out) {
   for (auto& [name, module] : model.named_modules()) {
     const std::string n = name;
-    const int h = module->register_forward_hook([this, n](Module& m, const std::vector<Tensor>&, const Tensor& y) {
-      rows_.push_back(layer_stats(n, m.type_name(), y));
-      if (!out_) return;
-      if (!header_printed_) {
-        *out_ << format_stats_header() << "\n";
-        header_printed_ = true;
-      }
-      *out_ << format_stats(rows_.back()) << "\n";
-    });
+    const int h =
+        module->register_forward_hook([this, n](Module& m, const std::vector<Tensor>&, const Tensor& y) {
+          rows_.push_back(layer_stats(n, m.type_name(), y));
+          if (!out_) return;
+          if (!header_printed_) {
+            *out_ << format_stats_header() << "\n";
+            header_printed_ = true;
+          }
+          *out_ << format_stats(rows_.back()) << "\n";
+        });
     hooks_.emplace_back(module, h);
   }
 }

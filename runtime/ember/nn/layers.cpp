@@ -34,7 +34,8 @@ std::string pool_repr(const Pool2dOptions& o) {
 }
 }  // namespace
 
-Linear::Linear(int64_t in, int64_t out, bool with_bias) : Layer("Linear"), in_features(in), out_features(out) {
+Linear::Linear(int64_t in, int64_t out, bool with_bias)
+    : Layer("Linear"), in_features(in), out_features(out) {
   EMBER_CHECK(in > 0 && out > 0, Loc::current(), "Linear: sizes must be positive, got ", in, " and ", out);
   weight = register_parameter("weight", empty({out, in}));
   if (with_bias) bias = register_parameter("bias", empty({out}));
@@ -65,8 +66,8 @@ Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, options
 
 std::string Conv2d::extra_repr() const {
   std::ostringstream s;
-  s << in_channels << ", " << out_channels << ", kernel_size=" << kernel_size << ", stride=" << options.stride.first
-    << ", padding=" << options.padding.first;
+  s << in_channels << ", " << out_channels << ", kernel_size=" << kernel_size
+    << ", stride=" << options.stride.first << ", padding=" << options.padding.first;
   if (options.dilation.first != 1) s << ", dilation=" << options.dilation.first;
   if (!bias.defined()) s << ", bias=false";
   return s.str();
@@ -102,7 +103,8 @@ LayerNorm::LayerNorm(std::vector<int64_t> shape, double eps, bool affine)
 Tensor LayerNorm::forward(const Tensor& x) { return layer_norm(x, normalized_shape, weight, bias, eps); }
 std::string LayerNorm::extra_repr() const {
   std::ostringstream s;
-  s << join(normalized_shape) << ", eps=" << eps << ", elementwise_affine=" << (weight.defined() ? "true" : "false");
+  s << join(normalized_shape) << ", eps=" << eps
+    << ", elementwise_affine=" << (weight.defined() ? "true" : "false");
   return s.str();
 }
 
@@ -129,8 +131,8 @@ Tensor BatchNorm::forward(const Tensor& x) {
   if (is_training()) {
     int64_t count = 1;
     for (int64_t d : reduce_dims) count *= x.size(d);
-    EMBER_CHECK(count > 1, Loc::current(), type_name(), ": training needs more than one value per channel, got input ",
-                x.sizes());
+    EMBER_CHECK(count > 1, Loc::current(), type_name(),
+                ": training needs more than one value per channel, got input ", x.sizes());
     mean = x.mean(reduce_dims, true);
     var = x.var(reduce_dims, 0, true);  // the biased variance normalizes
     NoGradGuard no_grad;

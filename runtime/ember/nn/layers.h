@@ -73,7 +73,8 @@ class Embedding : public Layer {
 
 class LayerNorm : public Layer {
  public:
-  explicit LayerNorm(std::vector<int64_t> normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
+  explicit LayerNorm(std::vector<int64_t> normalized_shape, double eps = 1e-5,
+                     bool elementwise_affine = true);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
   Tensor weight, bias;
@@ -141,7 +142,8 @@ class Sigmoid : public Layer {
 class Sequential : public Layer {
  public:
   Sequential() : Layer("Sequential") {}
-  template <typename... Layers> explicit Sequential(std::shared_ptr<Layers>... layers) : Sequential() {
+  template <typename... Layers>
+  explicit Sequential(std::shared_ptr<Layers>... layers) : Sequential() {
     (push_back(std::move(layers)), ...);
   }
   void push_back(std::shared_ptr<Layer> layer);
@@ -157,12 +159,16 @@ class Sequential : public Layer {
 class ModuleList : public Module {
  public:
   ModuleList() : Module("ModuleList") {}
-  template <typename M> std::shared_ptr<M> push_back(std::shared_ptr<M> m) {
+  template <typename M>
+  std::shared_ptr<M> push_back(std::shared_ptr<M> m) {
     modules_.push_back(m);
     return register_module(std::to_string(modules_.size() - 1), std::move(m));
   }
   size_t size() const { return modules_.size(); }
-  template <typename M = Module> M& at(size_t i) { return dynamic_cast<M&>(*modules_.at(i)); }
+  template <typename M = Module>
+  M& at(size_t i) {
+    return dynamic_cast<M&>(*modules_.at(i));
+  }
 
  private:
   std::vector<std::shared_ptr<Module>> modules_;

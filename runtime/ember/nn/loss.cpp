@@ -13,8 +13,8 @@ Tensor reduce(const Tensor& per_element, Reduction r, const Loc& loc) {
 }  // namespace
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction, const Loc& loc) {
-  EMBER_CHECK(input.defined() && target.defined() && input.sizes() == target.sizes(), loc,
-              "mse_loss: input ", input.defined() ? input.sizes() : Shape(), " and target ",
+  EMBER_CHECK(input.defined() && target.defined() && input.sizes() == target.sizes(), loc, "mse_loss: input ",
+              input.defined() ? input.sizes() : Shape(), " and target ",
               target.defined() ? target.sizes() : Shape(), " must have the same shape");
   const Tensor d = input.sub(target, loc);
   return reduce(d.mul(d, loc), reduction, loc);
@@ -29,9 +29,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, CrossEntropyOp
   const Tensor valid = targets.ne(o.ignore_index, loc);
   const Tensor smooth_rows = logits.log_softmax(1, loc).mean(1, false, loc).neg(loc).mul(valid, loc);
   Tensor smooth;
-  if (o.reduction == Reduction::None) smooth = smooth_rows;
-  else if (o.reduction == Reduction::Sum) smooth = smooth_rows.sum({}, false, loc);
-  else smooth = smooth_rows.sum({}, false, loc).div(valid.sum({}, false, loc), loc);
+  if (o.reduction == Reduction::None)
+    smooth = smooth_rows;
+  else if (o.reduction == Reduction::Sum)
+    smooth = smooth_rows.sum({}, false, loc);
+  else
+    smooth = smooth_rows.sum({}, false, loc).div(valid.sum({}, false, loc), loc);
   return hard.mul(1 - o.label_smoothing, loc).add(smooth.mul(o.label_smoothing, loc), loc);
 }
 
@@ -40,7 +43,8 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
   return ember::nll_loss(log_probs, targets, reduction, ignore_index, loc);
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduction reduction, const Loc& loc) {
+Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, Reduction reduction,
+                                        const Loc& loc) {
   EMBER_CHECK(x.defined() && y.defined() && x.sizes() == y.sizes(), loc,
               "binary_cross_entropy_with_logits: logits ", x.defined() ? x.sizes() : Shape(), " and targets ",
               y.defined() ? y.sizes() : Shape(), " must have the same shape");

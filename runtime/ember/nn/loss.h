@@ -22,6 +22,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
                 int64_t ignore_index = kIgnoreIndex, const Loc& loc = Loc::current());
 // softplus(x) - x * y, stable for large |x|, with the gradient sigmoid(x) - y.
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets,
-                                        Reduction reduction = Reduction::Mean, const Loc& loc = Loc::current());
+                                        Reduction reduction = Reduction::Mean,
+                                        const Loc& loc = Loc::current());
 
 }  // namespace ember::nn

@@ -33,7 +33,8 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   children_.emplace_back(name, std::move(m));
 }
 
-void Module::collect(const std::string& prefix, bool recurse, bool params, bool buffers, NamedTensors& out) const {
+void Module::collect(const std::string& prefix, bool recurse, bool params, bool buffers,
+                     NamedTensors& out) const {
   if (params)
     for (const auto& [n, t] : params_) out.emplace_back(prefix + n, t);
   if (buffers)
@@ -147,8 +148,10 @@ void Module::repr_into(std::ostream& out, int indent) const {
     for (const auto& [n, t] : params_) k += t.numel();
     return k;
   }();
-  if (own > 0 && !children_.empty()) out << "  [" << with_commas(own) << " own params]";
-  else if (own > 0) out << "  [" << with_commas(own) << " params]";
+  if (own > 0 && !children_.empty())
+    out << "  [" << with_commas(own) << " own params]";
+  else if (own > 0)
+    out << "  [" << with_commas(own) << " params]";
 }
 
 std::string Module::repr() const {

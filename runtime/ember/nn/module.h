@@ -32,7 +32,8 @@ namespace ember::nn {
 class Module;
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 using ForwardPreHook = std::function<void(Module& module, const std::vector<Tensor>& inputs)>;
-using ForwardHook = std::function<void(Module& module, const std::vector<Tensor>& inputs, const Tensor& output)>;
+using ForwardHook =
+    std::function<void(Module& module, const std::vector<Tensor>& inputs, const Tensor& output)>;
 
 class Module {
  public:
@@ -48,7 +49,9 @@ class Module {
   NamedTensors named_buffers(bool recurse = true) const;
   // Parameters and buffers by dotted name ("fc1.weight"): what save/load use.
   NamedTensors state(bool recurse = true) const;
-  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const { return children_; }
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
+    return children_;
+  }
   // This module ("") and every descendant, depth first, by dotted name.
   std::vector<std::pair<std::string, Module*>> named_modules();
   int64_t num_parameters() const;
@@ -71,7 +74,8 @@ class Module {
  protected:
   Tensor register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
   Tensor register_buffer(const std::string& name, Tensor t);
-  template <typename M> std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+  template <typename M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     add_child(name, m);
     return m;
   }
@@ -99,7 +103,8 @@ class Layer : public Module {
   using Module::Module;
   // Ops of the forward pass report `loc`, the caller's line (Note [The user's line]).
   Tensor operator()(const Tensor& x, const Loc& loc = Loc::current()) {
-    return call_with_hooks({x}, [&] { return forward(x); }, loc);
+    return call_with_hooks(
+        {x}, [&] { return forward(x); }, loc);
   }
   virtual Tensor forward(const Tensor& x) = 0;
 };

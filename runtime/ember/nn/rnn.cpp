@@ -12,8 +12,7 @@ namespace ember::nn {
 namespace {
 // Registers the four recurrent weights, initialized as PyTorch does.
 void make_weights(int64_t gates, int64_t input, int64_t hidden, bool bias, Tensor& w_ih, Tensor& w_hh,
-                  Tensor& b_ih, Tensor& b_hh,
-                  const std::function<Tensor(const std::string&, Tensor)>& reg) {
+                  Tensor& b_ih, Tensor& b_hh, const std::function<Tensor(const std::string&, Tensor)>& reg) {
   const double bound = 1.0 / std::sqrt(double(hidden));
   w_ih = reg("weight_ih", empty({gates * hidden, input}));
   w_hh = reg("weight_hh", empty({gates * hidden, hidden}));
@@ -27,15 +26,18 @@ void make_weights(int64_t gates, int64_t input, int64_t hidden, bool bias, Tenso
   }
 }
 
-std::string sizes_repr(int64_t in, int64_t hidden) { return std::to_string(in) + ", " + std::to_string(hidden); }
+std::string sizes_repr(int64_t in, int64_t hidden) {
+  return std::to_string(in) + ", " + std::to_string(hidden);
+}
 
 void check_input(const char* name, const Tensor& x, int64_t input_size) {
-  EMBER_CHECK(x.dim() == 2 && x.size(1) == input_size, Loc::current(), name, ": expected input [B, ", input_size,
-              "], got ", x.sizes());
+  EMBER_CHECK(x.dim() == 2 && x.size(1) == input_size, Loc::current(), name, ": expected input [B, ",
+              input_size, "], got ", x.sizes());
 }
 }  // namespace
 
-LSTMCell::LSTMCell(int64_t in, int64_t hidden, bool bias) : Module("LSTMCell"), input_size(in), hidden_size(hidden) {
+LSTMCell::LSTMCell(int64_t in, int64_t hidden, bool bias)
+    : Module("LSTMCell"), input_size(in), hidden_size(hidden) {
   make_weights(4, in, hidden, bias, weight_ih, weight_hh, bias_ih, bias_hh,
                [this](const std::string& n, Tensor t) { return register_parameter(n, t); });
 }
@@ -54,10 +56,13 @@ LSTMState LSTMCell::forward(const Tensor& x, const LSTMState& state) {
 
 LSTMState LSTMCell::operator()(const Tensor& x, const LSTMState& state, const Loc& loc) {
   LSTMState out;
-  call_with_hooks({x}, [&] {
-    out = forward(x, state);
-    return out.h;
-  }, loc);
+  call_with_hooks(
+      {x},
+      [&] {
+        out = forward(x, state);
+        return out.h;
+      },
+      loc);
   return out;
 }
 
@@ -72,26 +77,29 @@ LSTM::LSTM(int64_t in, int64_t hidden, int64_t layers, bool bias)
 }
 
 std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& x, const LSTMState& state, const Loc& loc) {
-  EMBER_CHECK(x.dim() == 3 && x.size(2) == input_size, Loc::current(), "LSTM: expected input [T, B, ", input_size,
-              "], got ", x.sizes());
+  EMBER_CHECK(x.dim() == 3 && x.size(2) == input_size, Loc::current(), "LSTM: expected input [T, B, ",
+              input_size, "], got ", x.sizes());
   LSTMState final_state;
-  Tensor out = call_with_hooks({x}, [&] {
-    Tensor layer_input = x;
-    std::vector<Tensor> hs, cs;
-    for (int64_t l = 0; l < num_layers; ++l) {
-      LSTMState s{state.h.defined() ? state.h[l] : Tensor(), state.c.defined() ? state.c[l] : Tensor()};
-      std::vector<Tensor> outputs;
-      for (int64_t t = 0; t < x.size(0); ++t) {
-        s = cells[l]->forward(layer_input[t], s);
-        outputs.push_back(s.h);
-      }
-      layer_input = stack(outputs, 0);
-      hs.push_back(s.h);
-      cs.push_back(s.c);
-    }
-    final_state = {stack(hs, 0), stack(cs, 0)};
-    return layer_input;
-  }, loc);
+  Tensor out = call_with_hooks(
+      {x},
+      [&] {
+        Tensor layer_input = x;
+        std::vector<Tensor> hs, cs;
+        for (int64_t l = 0; l < num_layers; ++l) {
+          LSTMState s{state.h.defined() ? state.h[l] : Tensor(), state.c.defined() ? state.c[l] : Tensor()};
+          std::vector<Tensor> outputs;
+          for (int64_t t = 0; t < x.size(0); ++t) {
+            s = cells[l]->forward(layer_input[t], s);
+            outputs.push_back(s.h);
+          }
+          layer_input = stack(outputs, 0);
+          hs.push_back(s.h);
+          cs.push_back(s.c);
+        }
+        final_state = {stack(hs, 0), stack(cs, 0)};
+        return layer_input;
+      },
+      loc);
   return {out, final_state};
 }
 
@@ -99,7 +107,8 @@ std::string LSTM::extra_repr() const {
   return sizes_repr(input_size, hidden_size) + ", num_layers=" + std::to_string(num_layers);
 }
 
-GRUCell::GRUCell(int64_t in, int64_t hidden, bool bias) : Module("GRUCell"), input_size(in), hidden_size(hidden) {
+GRUCell::GRUCell(int64_t in, int64_t hidden, bool bias)
+    : Module("GRUCell"), input_size(in), hidden_size(hidden) {
   make_weights(3, in, hidden, bias, weight_ih, weight_hh, bias_ih, bias_hh,
                [this](const std::string& n, Tensor t) { return register_parameter(n, t); });
 }
@@ -118,7 +127,8 @@ Tensor GRUCell::forward(const Tensor& x, const Tensor& h0) {
 }
 
 Tensor GRUCell::operator()(const Tensor& x, const Tensor& h, const Loc& loc) {
-  return call_with_hooks({x}, [&] { return forward(x, h); }, loc);
+  return call_with_hooks(
+      {x}, [&] { return forward(x, h); }, loc);
 }
 
 std::string GRUCell::extra_repr() const { return sizes_repr(input_size, hidden_size); }

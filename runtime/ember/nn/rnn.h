@@ -35,7 +35,8 @@ class LSTM : public Module {
   LSTM(int64_t input_size, int64_t hidden_size, int64_t num_layers = 1, bool bias = true);
   // x [T, B, input]; returns the last layer's outputs [T, B, hidden] and the
   // final state of every layer. Forward hooks see x and the outputs.
-  std::pair<Tensor, LSTMState> forward(const Tensor& x, const LSTMState& state = {}, const Loc& loc = Loc::current());
+  std::pair<Tensor, LSTMState> forward(const Tensor& x, const LSTMState& state = {},
+                                       const Loc& loc = Loc::current());
   std::string extra_repr() const override;
   int64_t input_size, hidden_size, num_layers;
   std::vector<std::shared_ptr<LSTMCell>> cells;

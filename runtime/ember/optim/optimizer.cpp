@@ -12,8 +12,8 @@ namespace ember::optim {
 
 Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
   for (size_t i = 0; i < params_.size(); ++i) {
-    EMBER_CHECK(params_[i].defined() && params_[i].requires_grad(), Loc::current(), "optimizer: parameter ", i,
-                " is undefined or does not require grad");
+    EMBER_CHECK(params_[i].defined() && params_[i].requires_grad(), Loc::current(), "optimizer: parameter ",
+                i, " is undefined or does not require grad");
   }
   EMBER_CHECK(lr >= 0, Loc::current(), "optimizer: the learning rate must be non-negative, got ", lr);
   lr_tensor_ = full({}, lr, DType::Float64);
@@ -49,8 +49,10 @@ void SGD::update() {
     if (options_.weight_decay != 0) d = d + p * options_.weight_decay;
     if (options_.momentum != 0) {
       Tensor& buf = momentum_[i];
-      if (!buf.defined()) buf = d.clone();
-      else buf.mul_(options_.momentum).add_(options_.dampening == 0 ? d : d * (1 - options_.dampening));
+      if (!buf.defined())
+        buf = d.clone();
+      else
+        buf.mul_(options_.momentum).add_(options_.dampening == 0 ? d : d * (1 - options_.dampening));
       d = options_.nesterov ? d + buf * options_.momentum : buf;
     }
     p.sub_(d * lr_tensor_);
@@ -79,8 +81,10 @@ void Adam::update() {
     Tensor g = p.grad();
     if (!g.defined()) continue;
     if (options_.weight_decay != 0) {
-      if (decoupled_) p.mul_(1 - lr_tensor_ * options_.weight_decay);
-      else g = g + p * options_.weight_decay;
+      if (decoupled_)
+        p.mul_(1 - lr_tensor_ * options_.weight_decay);
+      else
+        g = g + p * options_.weight_decay;
     }
     if (!exp_avg_[i].defined()) {
       exp_avg_[i] = zeros_like(p);

@@ -89,7 +89,8 @@ class Adam : public Optimizer {
 class AdamW : public Adam {
  public:
   // PyTorch's AdamW default weight decay is 0.01.
-  AdamW(std::vector<Tensor> params, AdamOptions options = {.weight_decay = 0.01}) : Adam(std::move(params), options, true) {}
+  AdamW(std::vector<Tensor> params, AdamOptions options = {.weight_decay = 0.01})
+      : Adam(std::move(params), options, true) {}
 };
 
 // Learning-rate schedules: call step() once per epoch.

@@ -22,11 +22,16 @@ using json = nlohmann::ordered_json;
 
 const char* format_dtype(DType t) {
   switch (t) {
-    case DType::Bool: return "BOOL";
-    case DType::Int32: return "I32";
-    case DType::Int64: return "I64";
-    case DType::Float32: return "F32";
-    case DType::Float64: return "F64";
+    case DType::Bool:
+      return "BOOL";
+    case DType::Int32:
+      return "I32";
+    case DType::Int64:
+      return "I64";
+    case DType::Float32:
+      return "F32";
+    case DType::Float64:
+      return "F64";
   }
   return "?";
 }
@@ -61,20 +66,26 @@ void save_safetensors(const nn::NamedTensors& tensors, const std::string& path,
     NoGradGuard no_grad;
     contiguous.push_back(t.contiguous());
     const uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.itemsize();
-    header[name] = {{"dtype", format_dtype(t.dtype())}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
+    header[name] = {{"dtype", format_dtype(t.dtype())},
+                    {"shape", t.sizes().vec()},
+                    {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // pad so that the data starts 8-byte aligned
-  write_file_atomically(path, [&](std::ostream& out) {
-    uint64_t n = text.size();
-    unsigned char len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
-    out.write(reinterpret_cast<const char*>(len), 8);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const Tensor& t : contiguous)
-      out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.itemsize()));
-  }, "save_safetensors", loc);
+  write_file_atomically(
+      path,
+      [&](std::ostream& out) {
+        uint64_t n = text.size();
+        unsigned char len[8];
+        for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+        out.write(reinterpret_cast<const char*>(len), 8);
+        out.write(text.data(), static_cast<std::streamsize>(text.size()));
+        for (const Tensor& t : contiguous)
+          out.write(static_cast<const char*>(t.data_ptr()),
+                    static_cast<std::streamsize>(t.numel() * t.itemsize()));
+      },
+      "save_safetensors", loc);
 }
 
 nn::NamedTensors load_safetensors(const std::string& path, const Loc& loc) {
@@ -83,11 +94,12 @@ nn::NamedTensors load_safetensors(const std::string& path, const Loc& loc) {
 
 nn::NamedTensors parse_safetensors(std::string_view file, const std::string& path, const Loc& loc) {
   const std::string where = "load_safetensors: " + path;
-  EMBER_CHECK(file.size() >= 8, loc, where, " is truncated: ", file.size(), " bytes, too short for the 8-byte header length");
+  EMBER_CHECK(file.size() >= 8, loc, where, " is truncated: ", file.size(),
+              " bytes, too short for the 8-byte header length");
   uint64_t header_len = 0;
   for (int i = 0; i < 8; ++i) header_len |= uint64_t(static_cast<unsigned char>(file[i])) << (8 * i);
-  EMBER_CHECK(header_len <= file.size() - 8, loc, where, " is truncated or corrupt: the header claims ", header_len,
-              " bytes but only ", file.size() - 8, " follow");
+  EMBER_CHECK(header_len <= file.size() - 8, loc, where, " is truncated or corrupt: the header claims ",
+              header_len, " bytes but only ", file.size() - 8, " follow");
   json header;
   try {
     header = json::parse(file.substr(8, static_cast<size_t>(header_len)));
@@ -102,13 +114,14 @@ nn::NamedTensors parse_safetensors(std::string_view file, const std::string& pat
     if (name == "__metadata__") continue;
     const json& e = it.value();
     const std::string entry = where + ": entry '" + name + "'";
-    EMBER_CHECK(e.is_object() && e.contains("dtype") && e.contains("shape") && e.contains("data_offsets"), loc, entry,
-                " needs dtype, shape and data_offsets");
+    EMBER_CHECK(e.is_object() && e.contains("dtype") && e.contains("shape") && e.contains("data_offsets"),
+                loc, entry, " needs dtype, shape and data_offsets");
     EMBER_CHECK(e["dtype"].is_string(), loc, entry, ": dtype is not a string");
     const auto dtype = parse_dtype(e["dtype"].get<std::string>());
-    EMBER_CHECK(dtype.has_value(), loc, entry, ": dtype ", e["dtype"].dump(), " is not one ember reads (BOOL, I32, I64, F32, F64)");
-    EMBER_CHECK(e["shape"].is_array() && e["shape"].size() <= size_t(kMaxDims), loc, entry, ": shape ", e["shape"].dump(),
-                " is not a list of at most ", kMaxDims, " sizes");
+    EMBER_CHECK(dtype.has_value(), loc, entry, ": dtype ", e["dtype"].dump(),
+                " is not one ember reads (BOOL, I32, I64, F32, F64)");
+    EMBER_CHECK(e["shape"].is_array() && e["shape"].size() <= size_t(kMaxDims), loc, entry, ": shape ",
+                e["shape"].dump(), " is not a list of at most ", kMaxDims, " sizes");
     std::vector<int64_t> shape;
     for (const json& d : e["shape"]) {
       EMBER_CHECK(d.is_number_integer() && d.get<int64_t>() >= 0, loc, entry, ": shape ", e["shape"].dump(),
@@ -116,18 +129,19 @@ nn::NamedTensors parse_safetensors(std::string_view file, const std::string& pat
       shape.push_back(d.get<int64_t>());
     }
     const json& off = e["data_offsets"];
-    EMBER_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() && off[1].is_number_unsigned(), loc,
-                entry, ": data_offsets ", off.dump(), " is not [begin, end]");
+    EMBER_CHECK(
+        off.is_array() && off.size() == 2 && off[0].is_number_unsigned() && off[1].is_number_unsigned(), loc,
+        entry, ": data_offsets ", off.dump(), " is not [begin, end]");
     const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
     const Shape s(shape, loc);
     uint64_t bytes = itemsize(*dtype);
     for (int64_t d : shape)
       EMBER_CHECK(!__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes), loc, entry, ": shape ", s,
                   " has more bytes than a 64-bit count holds");
-    EMBER_CHECK(begin <= end && end - begin == bytes, loc, entry, ": data_offsets [", begin, ", ", end, ") hold ",
-                end - begin, " bytes but shape ", s, " of ", dtype_name(*dtype), " needs ", bytes);
-    EMBER_CHECK(end <= data_size, loc, where, " is truncated: entry '", name, "' needs bytes [", begin, ", ", end,
-                ") but the file has only ", data_size, " data bytes");
+    EMBER_CHECK(begin <= end && end - begin == bytes, loc, entry, ": data_offsets [", begin, ", ", end,
+                ") hold ", end - begin, " bytes but shape ", s, " of ", dtype_name(*dtype), " needs ", bytes);
+    EMBER_CHECK(end <= data_size, loc, where, " is truncated: entry '", name, "' needs bytes [", begin, ", ",
+                end, ") but the file has only ", data_size, " data bytes");
     Tensor t = empty(s, *dtype, loc);
     if (bytes) std::memcpy(t.data_ptr(), file.data() + data_start + begin, bytes);
     out.emplace_back(name, t);
@@ -155,11 +169,11 @@ void load(Module& module, const std::string& path, const Loc& loc) {
       continue;
     }
     if (it->second.sizes() != t.sizes())
-      problems.push_back("entry '" + name + "' has shape " + to_string(it->second.sizes()) + " but the module's is " +
-                         to_string(t.sizes()));
+      problems.push_back("entry '" + name + "' has shape " + to_string(it->second.sizes()) +
+                         " but the module's is " + to_string(t.sizes()));
     else if (it->second.dtype() != t.dtype())
-      problems.push_back("entry '" + name + "' is " + dtype_name(it->second.dtype()) + " but the module's is " +
-                         dtype_name(t.dtype()));
+      problems.push_back("entry '" + name + "' is " + dtype_name(it->second.dtype()) +
+                         " but the module's is " + dtype_name(t.dtype()));
     by_name.erase(it);
   }
   for (const auto& [name, t] : by_name) problems.push_back("unexpected entry '" + name + "'");

@@ -19,12 +19,14 @@
 namespace ember {
 
 void save_safetensors(const nn::NamedTensors& tensors, const std::string& path,
-                      const std::map<std::string, std::string>& metadata = {}, const Loc& loc = Loc::current());
+                      const std::map<std::string, std::string>& metadata = {},
+                      const Loc& loc = Loc::current());
 // Every tensor of the file, in header order. A corrupt or truncated file is
 // an ember::Error naming the file and what is wrong with it.
 nn::NamedTensors load_safetensors(const std::string& path, const Loc& loc = Loc::current());
 // The same from the file's bytes; `name` names them in errors.
-nn::NamedTensors parse_safetensors(std::string_view bytes, const std::string& name, const Loc& loc = Loc::current());
+nn::NamedTensors parse_safetensors(std::string_view bytes, const std::string& name,
+                                   const Loc& loc = Loc::current());
 
 }  // namespace ember
 

@@ -10,21 +10,30 @@ namespace ember::tracer {
 namespace {
 const char* short_dtype(DType t) {
   switch (t) {
-    case DType::Bool: return "i1";
-    case DType::Int32: return "i32";
-    case DType::Int64: return "i64";
-    case DType::Float32: return "f32";
-    case DType::Float64: return "f64";
+    case DType::Bool:
+      return "i1";
+    case DType::Int32:
+      return "i32";
+    case DType::Int64:
+      return "i64";
+    case DType::Float32:
+      return "f32";
+    case DType::Float64:
+      return "f64";
   }
   return "?";
 }
 
 std::string describe(const Value& v) {
   switch (v.kind) {
-    case ValueKind::Input: return "input " + std::to_string(v.index);
-    case ValueKind::Captured: return "captured " + std::to_string(v.index);
-    case ValueKind::Constant: return "constant " + std::to_string(v.index);
-    case ValueKind::Op: return "";
+    case ValueKind::Input:
+      return "input " + std::to_string(v.index);
+    case ValueKind::Captured:
+      return "captured " + std::to_string(v.index);
+    case ValueKind::Constant:
+      return "constant " + std::to_string(v.index);
+    case ValueKind::Op:
+      return "";
   }
   return "";
 }
@@ -49,15 +58,18 @@ std::string Graph::to_text() const {
   std::ostringstream out;
   out << "graph(";
   for (size_t i = 0; i < inputs.size(); ++i)
-    out << (i ? ", " : "") << "%" << inputs[i] << ": " << type_string(values[inputs[i]].shape, values[inputs[i]].dtype);
+    out << (i ? ", " : "") << "%" << inputs[i] << ": "
+        << type_string(values[inputs[i]].shape, values[inputs[i]].dtype);
   out << ") {\n";
   for (size_t i = 0; i < captured_values.size(); ++i) {
     const Value& v = values[captured_values[i]];
-    out << "  %" << captured_values[i] << ": " << type_string(v.shape, v.dtype) << " = captured " << i << "\n";
+    out << "  %" << captured_values[i] << ": " << type_string(v.shape, v.dtype) << " = captured " << i
+        << "\n";
   }
   for (size_t i = 0; i < constant_values.size(); ++i) {
     const Value& v = values[constant_values[i]];
-    out << "  %" << constant_values[i] << ": " << type_string(v.shape, v.dtype) << " = constant " << i << "\n";
+    out << "  %" << constant_values[i] << ": " << type_string(v.shape, v.dtype) << " = constant " << i
+        << "\n";
   }
   for (const Node& n : nodes) {
     std::ostringstream line;
@@ -79,11 +91,14 @@ std::string Graph::to_text() const {
   for (size_t i = 0; i < outputs.size(); ++i) out << (i ? ", %" : " %") << outputs[i];
   out << "\n";
   for (const auto& w : writebacks)
-    out << "  write " << (w.target == ValueKind::Input ? "input " : "captured ") << w.index << " <- %" << w.value << "\n";
+    out << "  write " << (w.target == ValueKind::Input ? "input " : "captured ") << w.index << " <- %"
+        << w.value << "\n";
   for (const auto& g : grad_writes) {
     out << "  write captured " << g.captured_index << ".grad <- ";
-    if (g.value < 0) out << "undefined\n";
-    else out << "%" << g.value << "\n";
+    if (g.value < 0)
+      out << "undefined\n";
+    else
+      out << "%" << g.value << "\n";
   }
   for (const auto& r : data_reads) out << "  # data-dependent: values read at " << r << "\n";
   for (const auto& u : unsupported) out << "  # not replayable: " << u << "\n";
@@ -102,7 +117,8 @@ std::string Graph::to_dot() const {
   }
   for (size_t n = 0; n < nodes.size(); ++n) {
     const Node& node = nodes[n];
-    out << "  n" << n << " [shape=ellipse, label=\"" << op_name(node.op) << "\\n" << format_loc(node.loc) << "\"];\n";
+    out << "  n" << n << " [shape=ellipse, label=\"" << op_name(node.op) << "\\n"
+        << format_loc(node.loc) << "\"];\n";
     for (int in : node.inputs) {
       const Value& v = values[in];
       if (v.kind == ValueKind::Op) {
@@ -114,10 +130,12 @@ std::string Graph::to_dot() const {
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Value& v = values[outputs[i]];
-    out << "  out" << i << " [shape=box, style=bold, label=\"output " << i << "\\n" << type_string(v.shape, v.dtype)
-        << "\"];\n";
-    if (v.kind == ValueKind::Op) out << "  n" << v.index << " -> out" << i << ";\n";
-    else out << "  v" << outputs[i] << " -> out" << i << ";\n";
+    out << "  out" << i << " [shape=box, style=bold, label=\"output " << i << "\\n"
+        << type_string(v.shape, v.dtype) << "\"];\n";
+    if (v.kind == ValueKind::Op)
+      out << "  n" << v.index << " -> out" << i << ";\n";
+    else
+      out << "  v" << outputs[i] << " -> out" << i << ";\n";
   }
   out << "}\n";
   return out.str();

@@ -40,12 +40,12 @@ struct Node {
 struct Graph {
   std::vector<Value> values;
   std::vector<Node> nodes;
-  std::vector<int> inputs;          // value id of each function argument
-  std::vector<Tensor> captured;     // bound by reference
+  std::vector<int> inputs;       // value id of each function argument
+  std::vector<Tensor> captured;  // bound by reference
   std::vector<int> captured_values;
-  std::vector<Tensor> constants;    // baked
+  std::vector<Tensor> constants;  // baked
   std::vector<int> constant_values;
-  std::vector<int> outputs;         // value ids returned by the function
+  std::vector<int> outputs;  // value ids returned by the function
 
   // Functionalized in-place updates: after a replay, captured[captured_index]
   // (or the input) receives the value computed for it, in place.
@@ -78,6 +78,6 @@ struct Graph {
 };
 
 std::string type_string(const Shape& shape, DType dtype);  // "f32[128, 784]"
-std::string attrs_string(OpId op, const OpAttrs& attrs);    // only the fields the op uses
+std::string attrs_string(OpId op, const OpAttrs& attrs);   // only the fields the op uses
 
 }  // namespace ember::tracer

@@ -15,7 +15,8 @@ void hash_combine(size_t& h, size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 
 
 void hash_signature(size_t& h, const TensorSignature& s) {
   for (int64_t d : s.shape) hash_combine(h, std::hash<int64_t>()(d));
-  hash_combine(h, static_cast<size_t>(s.shape.ndim()) * 31 + static_cast<size_t>(s.dtype) * 7 + s.requires_grad);
+  hash_combine(h,
+               static_cast<size_t>(s.shape.ndim()) * 31 + static_cast<size_t>(s.dtype) * 7 + s.requires_grad);
 }
 
 std::string describe(const TensorSignature& s) {
@@ -28,20 +29,23 @@ std::string describe(const TensorSignature& s) {
 void diff_signature(std::ostringstream& out, const std::string& what, const TensorSignature& a,
                     const TensorSignature& b) {
   if (a.shape.ndim() != b.shape.ndim()) {
-    out << what << " rank: " << a.shape.ndim() << " -> " << b.shape.ndim() << " (" << a.shape << " -> " << b.shape
-        << ")\n";
+    out << what << " rank: " << a.shape.ndim() << " -> " << b.shape.ndim() << " (" << a.shape << " -> "
+        << b.shape << ")\n";
   } else {
     for (int64_t d = 0; d < a.shape.ndim(); ++d)
-      if (a.shape[d] != b.shape[d]) out << what << " dim " << d << ": " << a.shape[d] << " -> " << b.shape[d] << "\n";
+      if (a.shape[d] != b.shape[d])
+        out << what << " dim " << d << ": " << a.shape[d] << " -> " << b.shape[d] << "\n";
   }
-  if (a.dtype != b.dtype) out << what << " dtype: " << dtype_name(a.dtype) << " -> " << dtype_name(b.dtype) << "\n";
+  if (a.dtype != b.dtype)
+    out << what << " dtype: " << dtype_name(a.dtype) << " -> " << dtype_name(b.dtype) << "\n";
   if (a.requires_grad != b.requires_grad)
     out << what << " requires_grad: " << (a.requires_grad ? "true" : "false") << " -> "
         << (b.requires_grad ? "true" : "false") << "\n";
 }
 }  // namespace
 
-GuardKey make_guard_key(const std::vector<Tensor>& inputs, const std::vector<Tensor>& captured, bool training) {
+GuardKey make_guard_key(const std::vector<Tensor>& inputs, const std::vector<Tensor>& captured,
+                        bool training) {
   GuardKey k;
   for (const Tensor& t : inputs) k.inputs.push_back(signature(t));
   for (const Tensor& t : captured) {
@@ -75,7 +79,8 @@ std::string GuardKey::to_string() const {
 
 std::string GuardKey::diff(const GuardKey& now) const {
   std::ostringstream out;
-  if (inputs.size() != now.inputs.size()) out << "number of inputs: " << inputs.size() << " -> " << now.inputs.size() << "\n";
+  if (inputs.size() != now.inputs.size())
+    out << "number of inputs: " << inputs.size() << " -> " << now.inputs.size() << "\n";
   for (size_t i = 0; i < std::min(inputs.size(), now.inputs.size()); ++i)
     diff_signature(out, "input " + std::to_string(i), inputs[i], now.inputs[i]);
   if (grad_mode != now.grad_mode)

@@ -34,7 +34,8 @@ struct GuardKey {
   std::string diff(const GuardKey& now) const;
 };
 
-GuardKey make_guard_key(const std::vector<Tensor>& inputs, const std::vector<Tensor>& captured, bool training);
+GuardKey make_guard_key(const std::vector<Tensor>& inputs, const std::vector<Tensor>& captured,
+                        bool training);
 
 struct GuardKeyHash {
   size_t operator()(const GuardKey& k) const { return k.hash(); }

@@ -7,9 +7,9 @@
 namespace ember::tracer {
 
 std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs, const Loc& loc) {
-  EMBER_CHECK(g.replayable(), loc, "run_graph: the trace cannot be replayed: ",
-              g.data_dependent() ? "it read tensor values at " + g.data_reads.front()
-                                 : g.unsupported.front());
+  EMBER_CHECK(
+      g.replayable(), loc, "run_graph: the trace cannot be replayed: ",
+      g.data_dependent() ? "it read tensor values at " + g.data_reads.front() : g.unsupported.front());
   EMBER_CHECK(inputs.size() == g.inputs.size(), loc, "run_graph: the graph takes ", g.inputs.size(),
               " inputs, got ", inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {

@@ -11,6 +11,7 @@ namespace ember::tracer {
 
 // Runs the graph on `inputs` (shapes and dtypes as traced), reading captured
 // tensors as they are now, then performs the write-backs. Returns the outputs.
-std::vector<Tensor> run_graph(const Graph& graph, const std::vector<Tensor>& inputs, const Loc& loc = Loc::current());
+std::vector<Tensor> run_graph(const Graph& graph, const std::vector<Tensor>& inputs,
+                              const Loc& loc = Loc::current());
 
 }  // namespace ember::tracer

@@ -25,7 +25,8 @@ struct AliasKey {
   Shape sizes, strides;
   DType dtype;
   bool operator==(const AliasKey& o) const {
-    return storage == o.storage && offset == o.offset && sizes == o.sizes && strides == o.strides && dtype == o.dtype;
+    return storage == o.storage && offset == o.offset && sizes == o.sizes && strides == o.strides &&
+           dtype == o.dtype;
   }
 };
 struct AliasKeyHash {
@@ -126,10 +127,12 @@ class Recorder : public DispatchObserver {
     if (it != current_.end()) return it->second;
     if (written_.count(key.storage)) [[unlikely]] {
       // Note [Writes through one alias, reads through another]
-      graph.unsupported.push_back("a tensor (shape " + to_string(t.sizes()) + ") that views the buffer of a tensor "
-                                  "written in place earlier in the call, with another shape or offset: a replay would "
-                                  "read the buffer as it was before the write" +
-                                  (op_loc_ ? " (read at " + format_loc(*op_loc_) + ")" : std::string()));
+      graph.unsupported.push_back(
+          "a tensor (shape " + to_string(t.sizes()) +
+          ") that views the buffer of a tensor "
+          "written in place earlier in the call, with another shape or offset: a replay would "
+          "read the buffer as it was before the write" +
+          (op_loc_ ? " (read at " + format_loc(*op_loc_) + ")" : std::string()));
     }
     if (t.impl()->serial < first_serial_) {
       // Existed before the call: read by reference at every replay.
@@ -164,8 +167,9 @@ class Recorder : public DispatchObserver {
       return;
     }
     if (self.impl()->is_view) {
-      graph.unsupported.push_back("an in-place write into a view (shape " + to_string(self.sizes()) + ") at " +
-                                  format_loc(r.loc) + ": the viewed tensor would not see it in a replay");
+      graph.unsupported.push_back("an in-place write into a view (shape " + to_string(self.sizes()) +
+                                  ") at " + format_loc(r.loc) +
+                                  ": the viewed tensor would not see it in a replay");
     }
     int v = value_of(r.inputs[0]);
     if (graph.values[v].shape != self.sizes()) {
@@ -203,9 +207,10 @@ class Recorder : public DispatchObserver {
   uint64_t first_serial_;
   std::unordered_map<AliasKey, int, AliasKeyHash> current_;  // the value a tensor (and its aliases) holds now
   std::unordered_map<const TensorImpl*, int> captured_index_;
-  std::unordered_map<const Storage*, std::vector<AliasKey>> by_storage_;  // the keys bound in `current_`, per buffer
-  std::unordered_set<const Storage*> written_;  // buffers written in place during the call
-  const Loc* op_loc_ = nullptr;                 // the line of the op being recorded
+  std::unordered_map<const Storage*, std::vector<AliasKey>>
+      by_storage_;                                          // the keys bound in `current_`, per buffer
+  std::unordered_set<const Storage*> written_;              // buffers written in place during the call
+  const Loc* op_loc_ = nullptr;                             // the line of the op being recorded
   std::vector<std::tuple<ValueKind, int, Tensor>> origin_;  // inputs and captured tensors, for write-backs
   std::vector<Tensor> keep_alive_;
 };
