@@ -9,7 +9,7 @@ packages=(
   python3-yaml             # tools/opgen reads the op schema (runtime/ember/ops.yaml)
   clang-format             # scripts/check_format.sh: every C++ file as .clang-format makes it
   libopenblas-openmp-dev   # BLAS, OpenMP build: one thread pool shared with our kernels
-  libdnnl-dev              # oneDNN: float GEMMs with AVX-512 kernels (2x OpenBLAS here)
+  libdnnl-dev              # oneDNN: float GEMMs with AVX-512 kernels (2x Debian's OpenBLAS on an AMD Zen 5)
   libgtest-dev
   libcli11-dev            # command lines of the tools (ember-bench)
   nlohmann-json3-dev      # safetensors headers, ember-bench's JSON lines

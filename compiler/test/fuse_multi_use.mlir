@@ -2,8 +2,8 @@
 // elementwise fusion is two loops, the parameter update reading the new
 // momentum, which also leaves as a result; the pass makes it one loop that
 // writes both (MLIR 19's fusion would recompute the momentum instead).
-// RUN: ember-opt --convert-ember-to-linalg --linalg-fuse-elementwise-ops %s | FileCheck %s --check-prefix=BEFORE
-// RUN: ember-opt --convert-ember-to-linalg --linalg-fuse-elementwise-ops %s | ember-opt --ember-fuse-multi-use \
+// RUN: ember-opt --convert-ember-to-linalg --ember-fuse-elementwise %s | FileCheck %s --check-prefix=BEFORE
+// RUN: ember-opt --convert-ember-to-linalg --ember-fuse-elementwise %s | ember-opt --ember-fuse-multi-use \
 // RUN:   | FileCheck %s
 
 // BEFORE-LABEL: func.func @sgd

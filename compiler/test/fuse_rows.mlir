@@ -3,7 +3,7 @@
 // becomes one loop over rows, each row read once into a vector, its max and
 // sum vector reductions, one reciprocal per row, and one write; the chain's
 // generics are left for the canonicalizer to drop (they are dead).
-// RUN: ember-opt --ember-decompose --convert-ember-to-linalg --linalg-fuse-elementwise-ops --canonicalize %s \
+// RUN: ember-opt --ember-decompose --convert-ember-to-linalg --ember-fuse-elementwise --canonicalize %s \
 // RUN:   | ember-opt --ember-fuse-rows | FileCheck %s
 
 // CHECK-LABEL: func.func @softmax

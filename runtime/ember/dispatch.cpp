@@ -114,6 +114,14 @@ std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> input
   return {out[0], out[1]};
 }
 
+std::pair<Tensor, Tensor> dispatch2(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs,
+                                    const Loc& loc) {
+  for (const Tensor& t : inputs) EMBER_CHECK(t.defined(), loc, op_name(op), ": an input tensor is undefined");
+  Tensor out[2];
+  run(op, inputs.data(), static_cast<int>(inputs.size()), attrs, out, 2, loc);
+  return {out[0], out[1]};
+}
+
 // Note [In-place under autograd]
 // When autograd must record an in-place op, the op runs out of place on a
 // recorded clone of `self` (the formula may need self's old value, which the

@@ -102,6 +102,8 @@ Tensor dispatch(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& at
 Tensor dispatch(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs, const Loc& loc);
 std::pair<Tensor, Tensor> dispatch2(OpId op, std::initializer_list<Tensor> inputs, const OpAttrs& attrs,
                                     const Loc& loc);
+std::pair<Tensor, Tensor> dispatch2(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs,
+                                    const Loc& loc);
 // Writes op(inputs...) into `self` and bumps its version counter.
 void dispatch_inplace(OpId op, Tensor& self, std::initializer_list<Tensor> inputs, const OpAttrs& attrs,
                       const Loc& loc);

@@ -34,6 +34,7 @@
 #include "ember/data/dataset.h"
 #include "ember/data/digits.h"
 #include "ember/data/words.h"
+#include "ember/nn/attention.h"
 #include "ember/nn/debug.h"
 #include "ember/nn/init.h"
 #include "ember/nn/layers.h"

@@ -441,6 +441,46 @@ void same_float_dtype(OpId op, const TensorMeta* in, int n) {
                " but input 0 is ", dtype_name(in[0].dtype));
 }
 
+// attention: q [..., T, D], k [..., S, D], v [..., S, Dv] with the same
+// leading dims (at most two: batch and heads), a mask (bool, or q's dtype)
+// broadcastable to [..., T, S]. Results: out [..., T, Dv] and the rows'
+// log-sum-exp [..., T].
+void attention(const TensorMeta* in, int n, TensorMeta* out) {
+  META_CHECK(n == 3 || n == 4, "attention: takes q, k, v and optionally a mask");
+  const TensorMeta &q = in[0], &k = in[1], &v = in[2];
+  const int64_t rank = q.sizes.ndim();
+  META_CHECK(rank >= 2 && rank <= 4 && k.sizes.ndim() == rank && v.sizes.ndim() == rank, "attention: q ",
+             q.sizes, ", k ", k.sizes, " and v ", v.sizes, " must all be [T, D], [B, T, D] or [B, H, T, D]");
+  same_float_dtype(OpId::attention, in, 3);
+  for (int64_t d = 0; d < rank - 2; ++d)
+    META_CHECK(q.sizes[d] == k.sizes[d] && q.sizes[d] == v.sizes[d], "attention: q ", q.sizes, ", k ",
+               k.sizes, " and v ", v.sizes, " must share their leading dims");
+  META_CHECK(q.sizes[rank - 1] == k.sizes[rank - 1], "attention: q ", q.sizes, " and k ", k.sizes,
+             " must have the same last dim");
+  META_CHECK(k.sizes[rank - 2] == v.sizes[rank - 2], "attention: k ", k.sizes, " and v ", v.sizes,
+             " must have as many rows (keys) as each other");
+  if (n == 4) {
+    const TensorMeta& m = in[3];
+    META_CHECK(m.dtype == DType::Bool || m.dtype == q.dtype, "attention: the mask must be bool or ",
+               dtype_name(q.dtype), ", not ", dtype_name(m.dtype));
+    Shape scores = q.sizes;
+    scores[rank - 1] = k.sizes[rank - 2];
+    META_CHECK(m.sizes.ndim() <= rank, "attention: a mask of shape ", m.sizes,
+               " does not broadcast to the scores' shape ", scores);
+    for (int64_t i = 1; i <= m.sizes.ndim(); ++i) {
+      const int64_t a = m.sizes[m.sizes.ndim() - i], b = scores[rank - i];
+      META_CHECK(a == 1 || a == b || is_dynamic(a) || is_dynamic(b), "attention: a mask of shape ", m.sizes,
+                 " does not broadcast to the scores' shape ", scores);
+    }
+  }
+  Shape result = q.sizes;
+  result[rank - 1] = v.sizes[rank - 1];
+  out[0] = {result, q.dtype};
+  Shape rows = q.sizes;
+  rows.erase(rank - 1);
+  out[1] = {rows, q.dtype};
+}
+
 TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
   switch (op) {
     case OpId::softmax:
@@ -451,6 +491,14 @@ TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
     case OpId::cross_entropy:
     case OpId::nll_loss:
       return loss(op, in[0], in[1], attrs.dim);
+    case OpId::attention_backward: {  // grad, q, k, v, out, lse[, mask] -> dq, dk, dv flattened
+      META_CHECK(n == 6 || n == 7, "attention_backward: takes grad, q, k, v, out, lse and optionally a mask");
+      same_float_dtype(op, in, 6);
+      const int64_t nq = meta::numel(in[1].sizes), nk = meta::numel(in[2].sizes),
+                    nv = meta::numel(in[3].sizes);
+      const int64_t total = is_dynamic(nq) || is_dynamic(nk) || is_dynamic(nv) ? kDynamic : nq + nk + nv;
+      return {Shape{total}, in[1].dtype};
+    }
     case OpId::embedding: {
       META_CHECK(in[0].sizes.ndim() == 2, "embedding: the weight must be [num_embeddings, dim], got ",
                  in[0].sizes);
@@ -613,6 +661,7 @@ void infer_meta(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs, Tens
       out[0] = {meta::scatter_shape(op, in[0], attrs), in[0].dtype};
       return;
     case OpKind::NN:
+      if (op == OpId::attention) return attention(in, n, out);
       out[0] = nn(op, in, n, attrs);
       return;
     case OpKind::Creation:

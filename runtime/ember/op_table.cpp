@@ -12,6 +12,7 @@ void register_reduce_kernels(OpRegistry& r);
 void register_matmul_kernels(OpRegistry& r);
 void register_view_kernels(OpRegistry& r);
 void register_nn_kernels(OpRegistry& r);
+void register_attention_kernels(OpRegistry& r);
 void register_conv_pool_kernels(OpRegistry& r);
 void register_creation_kernels(OpRegistry& r);
 // Backward formulas.
@@ -44,6 +45,7 @@ struct Table {
     register_matmul_kernels(r);
     register_view_kernels(r);
     register_nn_kernels(r);
+    register_attention_kernels(r);
     register_conv_pool_kernels(r);
     register_creation_kernels(r);
     register_elementwise_formulas(r);

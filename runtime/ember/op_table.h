@@ -65,6 +65,7 @@ enum : uint8_t {
   kScalarLhs = 1 << 2,  // binary op: the left operand is `scalar`
   kHasMin = 1 << 3,
   kHasMax = 1 << 4,
+  kCausal = 1 << 5,  // attention: each query attends to keys up to its own position
 };
 
 // The non-tensor arguments of an op: the storage every op shares. Which field

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ember/dispatch.h"
+#include "ember/grad_mode.h"
 
 namespace ember {
 
@@ -199,6 +200,48 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes, const Loc& loc) {
       .to(DType::Float32, loc);
 }
 
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                    const Tensor& attn_mask, bool is_causal, std::optional<double> scale,
+                                    const Loc& loc) {
+  for (const Tensor* t : {&q, &k, &v}) check_defined(*t, "scaled_dot_product_attention", loc);
+  EMBER_CHECK(!(attn_mask.defined() && attn_mask.requires_grad() && is_grad_enabled()), loc,
+              "scaled_dot_product_attention: gradients through the mask are not computed; pass "
+              "attn_mask.detach()");
+  OpAttrs a;
+  a.scalar = scale ? *scale : 1.0 / std::sqrt(double(q.dim() ? q.size(-1) : 1));
+  if (is_causal) a.flags |= kCausal;
+  if (attn_mask.defined()) return dispatch2(OpId::attention, {q, k, v, attn_mask}, a, loc).first;
+  return dispatch2(OpId::attention, {q, k, v}, a, loc).first;
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value, const Loc& loc) {
+  check_defined(x, "masked_fill", loc);
+  check_defined(mask, "masked_fill", loc);
+  EMBER_CHECK(mask.dtype() == DType::Bool, loc, "masked_fill: the mask must be bool, not ",
+              dtype_name(mask.dtype()));
+  return where(mask, scalar_tensor(value, loc).to(x.dtype(), loc), x, loc);
+}
+
+namespace {
+// Where column - row <= diagonal (lower) or >= diagonal (upper), over the
+// last two dims of x.
+Tensor triangle(const Tensor& x, int64_t diagonal, bool lower, const char* op, const Loc& loc) {
+  check_defined(x, op, loc);
+  EMBER_CHECK(x.dim() >= 2, loc, op, ": needs at least 2 dims, got shape ", x.sizes());
+  const Tensor rows = arange(0, x.size(-2), 1, DType::Int64, loc).unsqueeze(1, loc);
+  const Tensor offset = arange(0, x.size(-1), 1, DType::Int64, loc).sub(rows, loc);
+  const Tensor keep = lower ? offset.le(diagonal, loc) : offset.ge(diagonal, loc);
+  return where(keep, x, scalar_tensor(0, loc).to(x.dtype(), loc), loc);
+}
+}  // namespace
+
+Tensor tril(const Tensor& x, int64_t diagonal, const Loc& loc) {
+  return triangle(x, diagonal, true, "tril", loc);
+}
+Tensor triu(const Tensor& x, int64_t diagonal, const Loc& loc) {
+  return triangle(x, diagonal, false, "triu", loc);
+}
+
 // --- Tensor methods ------------------------------------------------------------------------
 
 Tensor Tensor::to(DType dtype, const Loc& loc) const {
@@ -383,6 +426,11 @@ Tensor& Tensor::fill_(Scalar value, const Loc& loc) {
 
 Tensor& Tensor::zero_(const Loc& loc) { return fill_(0, loc); }
 
+Tensor Tensor::masked_fill(const Tensor& mask, Scalar value, const Loc& loc) const {
+  return ember::masked_fill(*this, mask, value, loc);
+}
+Tensor Tensor::tril(int64_t diagonal, const Loc& loc) const { return ember::tril(*this, diagonal, loc); }
+Tensor Tensor::triu(int64_t diagonal, const Loc& loc) const { return ember::triu(*this, diagonal, loc); }
 Tensor Tensor::sum(IntArrayRef dims, bool keepdim, const Loc& loc) const {
   return ember::sum(*this, dims, keepdim, loc);
 }

@@ -100,6 +100,23 @@ Tensor avg_pool2d(const Tensor& x, Pool2dOptions options, const Loc& loc = Loc::
 Tensor dropout(const Tensor& x, double p, bool training, const Loc& loc = Loc::current());
 // [..., num_classes] of float32: 1 where the class is the index.
 Tensor one_hot(const Tensor& indices, int64_t num_classes, const Loc& loc = Loc::current());
+// softmax(q k^T * scale + mask) v, as PyTorch's
+// F.scaled_dot_product_attention (without dropout): q [..., T, D],
+// k [..., S, D], v [..., S, Dv], with up to two leading dims (batch, heads)
+// -> [..., T, Dv]. attn_mask, if defined: bool (true where a query may
+// attend) or float (added to the scores), broadcast to [..., T, S];
+// is_causal: query i attends to keys 0..i; scale: 1 / sqrt(D) by default.
+// Tiled: the [T, S] scores are never stored whole (Note [Tiled attention]).
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                    const Tensor& attn_mask = {}, bool is_causal = false,
+                                    std::optional<double> scale = std::nullopt,
+                                    const Loc& loc = Loc::current());
+// x with `value` where `mask` (bool, broadcast to x's shape) is true.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value, const Loc& loc = Loc::current());
+// The lower (tril) or upper (triu) triangle of the last two dims, from the
+// `diagonal`-th diagonal (0: the main one, > 0 above it); zeros elsewhere.
+Tensor tril(const Tensor& x, int64_t diagonal = 0, const Loc& loc = Loc::current());
+Tensor triu(const Tensor& x, int64_t diagonal = 0, const Loc& loc = Loc::current());
 
 // --- threads (threading.cpp) --------------------------------------------------------
 // Threads of the kernels and of OpenBLAS together. Default: the machine's

@@ -147,6 +147,9 @@ class Tensor {
   Tensor squeeze(int64_t dim, const Loc& loc = Loc::current()) const;
   Tensor unsqueeze(int64_t dim, const Loc& loc = Loc::current()) const;
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1, const Loc& loc = Loc::current()) const;
+  Tensor masked_fill(const Tensor& mask, Scalar value, const Loc& loc = Loc::current()) const;
+  Tensor tril(int64_t diagonal = 0, const Loc& loc = Loc::current()) const;
+  Tensor triu(int64_t diagonal = 0, const Loc& loc = Loc::current()) const;
 
   // --- elementwise ----------------------------------------------------------
   Tensor add(const Tensor& o, const Loc& loc = Loc::current()) const;

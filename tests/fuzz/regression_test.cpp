@@ -17,6 +17,12 @@ namespace fs = std::filesystem;
 
 class FuzzTarget : public ::testing::TestWithParam<Target> {};
 
+}  // namespace
+
+void PrintTo(const Target& t, std::ostream* os) { *os << t.name; }
+
+namespace {
+
 TEST_P(FuzzTarget, SeedsAreAcceptedAndTheirTruncationsRejected) {
   const auto seeds = fuzz::seeds(GetParam().name);
   ASSERT_FALSE(seeds.empty());

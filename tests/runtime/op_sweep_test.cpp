@@ -538,6 +538,167 @@ SweepCase embedding_case(bool backward) {
           }};
 }
 
+// softmax(q k^T * scale + mask) v in float64, one [T, D] problem per
+// leading index; mask: additive [T, S] per problem (or empty), causal:
+// key j > query i excluded.
+Ref ref_attention(const Ref& q, const Ref& k, const Ref& v, const std::vector<double>& mask, bool causal,
+                  double scale) {
+  const int64_t nd = int64_t(q.shape.size());
+  const int64_t t = q.shape[nd - 2], d = q.shape[nd - 1], s = k.shape[nd - 2], dv = v.shape[nd - 1];
+  const int64_t problems = q.numel() / (t * d);
+  Ref out{q.shape, {}};
+  out.shape[nd - 1] = dv;
+  out.v.assign(problems * t * dv, 0);
+  for (int64_t p = 0; p < problems; ++p)
+    for (int64_t i = 0; i < t; ++i) {
+      std::vector<double> w(s);
+      double top = -INFINITY;
+      for (int64_t j = 0; j < s; ++j) {
+        double x = 0;
+        for (int64_t c = 0; c < d; ++c) x += q.v[(p * t + i) * d + c] * k.v[(p * s + j) * d + c];
+        x = x * scale + (mask.empty() ? 0 : mask[(p * t + i) * s + j]);
+        if (causal && j > i) x = -INFINITY;
+        w[j] = x, top = std::max(top, x);
+      }
+      double sum = 0;
+      for (double& x : w) sum += (x = x == -INFINITY ? 0 : std::exp(x - top));
+      for (int64_t c = 0; c < dv; ++c) {
+        double acc = 0;
+        for (int64_t j = 0; j < s; ++j) acc += w[j] * v.v[(p * s + j) * dv + c];
+        out.v[(p * t + i) * dv + c] = acc / sum;
+      }
+    }
+  return out;
+}
+
+// The mask broadcast to one [T, S] block per problem, as additive values.
+std::vector<double> expanded_mask(const Tensor& mask, const Tensor& q, int64_t s) {
+  Shape scores = q.sizes();
+  scores[scores.ndim() - 1] = s;
+  const Tensor m = mask.dtype() == DType::Bool ? where(mask, scalar_tensor(0.0).to(DType::Float64),
+                                                       scalar_tensor(-INFINITY).to(DType::Float64))
+                                               : mask.to(DType::Float64);
+  return m.expand(scores).contiguous().to_vector<double>();
+}
+
+SweepCase attention_case() {
+  struct Problem {
+    std::vector<int64_t> q, k, v;
+    bool causal;
+    int mask;  // 0 none, 1 bool [T, S], 2 float [B, 1, T, S]
+    const char* what;
+  };
+  // Leading dims 0, 1 and 2; causal and not; masks of both kinds; a long
+  // sequence past one key block (512: the online rescaling) and one query
+  // block (64) with a remainder.
+  static const std::vector<Problem> problems = {
+      {{5, 4}, {6, 4}, {6, 3}, false, 0, "2-d"},
+      {{2, 5, 4}, {2, 6, 4}, {2, 6, 3}, true, 0, "3-d causal"},
+      {{2, 3, 5, 4}, {2, 3, 6, 4}, {2, 3, 6, 3}, false, 1, "bool mask"},
+      {{2, 3, 5, 4}, {2, 3, 5, 4}, {2, 3, 5, 4}, true, 2, "float mask, causal"},
+      {{1, 2, 600, 8}, {1, 2, 600, 8}, {1, 2, 600, 8}, true, 0, "600 causal"},
+      {{1, 1, 130, 16}, {1, 1, 700, 16}, {1, 1, 700, 16}, false, 0, "130 x 700"},
+  };
+  const auto make = [](const Problem& p) {
+    std::vector<Tensor> in{uniform(p.q, -1, 1), uniform(p.k, -1, 1), uniform(p.v, -1, 1)};
+    const int64_t nd = int64_t(p.q.size()), t = p.q[nd - 2], s = p.k[nd - 2];
+    if (p.mask == 1) in.push_back(uniform({t, s}, 0, 1).gt(0.3));
+    if (p.mask == 2) in.push_back(uniform({p.q[0], 1, t, s}, -2, 0));
+    return in;
+  };
+  const auto run = [](const std::vector<Tensor>& in, bool causal, DType dtype) {
+    const Tensor mask = in.size() > 3 ? (in[3].dtype() == DType::Bool ? in[3] : in[3].to(dtype)) : Tensor();
+    return scaled_dot_product_attention(in[0].to(dtype), in[1].to(dtype), in[2].to(dtype), mask, causal, 0.7);
+  };
+  return {
+      [=] {
+        for (const Problem& p : problems) {
+          const auto in = make(p);
+          const std::vector<double> mask =
+              in.size() > 3 ? expanded_mask(in[3], in[0], in[1].size(-2)) : std::vector<double>();
+          const Ref want = ref_attention(to_ref(in[0]), to_ref(in[1]), to_ref(in[2]), mask, p.causal, 0.7);
+          // float32: sums of up to 700 products in float GEMMs and the
+          // polynomial exp (2 ulp); float64 to 1e-12.
+          expect_close(run(in, p.causal, DType::Float32), want, 2e-5, 2e-5, std::string(p.what) + " float32");
+          expect_close(run(in, p.causal, DType::Float64), want, 1e-12, 1e-12,
+                       std::string(p.what) + " float64");
+        }
+        // Non-contiguous q, k and v (heads as the middle dim of a packed
+        // projection, as nn::MultiheadAttention makes them) and the default
+        // scale 1 / sqrt(D).
+        const Tensor qkv = uniform({2, 7, 3, 2, 4}, -1, 1);
+        const Tensor q = qkv.select(2, 0).transpose(1, 2), k = qkv.select(2, 1).transpose(1, 2),
+                     v = qkv.select(2, 2).transpose(1, 2);
+        expect_close(scaled_dot_product_attention(q, k, v, {}, true),
+                     ref_attention(to_ref(q), to_ref(k), to_ref(v), {}, true, 0.5), 2e-5, 2e-5,
+                     "strided views");
+        // A query that may attend to nothing gives NaN, as PyTorch.
+        const Tensor none = zeros({3, 3}, DType::Bool);
+        const Tensor y = scaled_dot_product_attention(uniform({3, 2}, -1, 1), uniform({3, 2}, -1, 1),
+                                                      uniform({3, 2}, -1, 1), none);
+        EXPECT_TRUE(std::isnan(y.to_vector<double>()[0]));
+      },
+      [=] {
+        auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
+        for (bool causal : {false, true}) {
+          gradcheck(
+              [=](const std::vector<Tensor>& in) {
+                return scaled_dot_product_attention(in[0], in[1], in[2], {}, causal);
+              },
+              {u({2, 3, 4}), u({2, 5, 4}), u({2, 5, 3})});
+        }
+        const Tensor mask = uniform({2, 1, 3, 3}, -2, 0, DType::Float64);
+        gradcheck(
+            [=](const std::vector<Tensor>& in) {
+              return scaled_dot_product_attention(in[0], in[1], in[2], mask, true, 0.3);
+            },
+            {u({2, 2, 3, 4}), u({2, 2, 3, 4}), u({2, 2, 3, 2})});
+        // Past one key block and one query block (the recomputed blocks of
+        // the backward): gradients against the composite's autograd.
+        const Tensor q = u({1, 1, 70, 4}), k = u({1, 1, 530, 4}), v = u({1, 1, 530, 3});
+        const Tensor g = uniform({1, 1, 70, 3}, -1, 1, DType::Float64);
+        const auto grads = autograd::grad({scaled_dot_product_attention(q, k, v)}, {g}, {q, k, v});
+        const Tensor composite = (q.matmul(k.transpose(-2, -1)) * 0.5).softmax(-1).matmul(v);
+        const auto want = autograd::grad({composite}, {g}, {q, k, v});
+        for (int i = 0; i < 3; ++i)
+          expect_close(grads[i], to_ref(want[i]), 1e-12, 1e-10,
+                       "long attention gradient " + std::to_string(i));
+      }};
+}
+
+// attention_backward against the gradients autograd gives the composite
+// (matmul, softmax, matmul) in float64.
+SweepCase attention_backward_case() {
+  return {
+      [] {
+        for (bool causal : {false, true}) {
+          auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
+          const Tensor q = u({2, 70, 4}), k = u({2, 70, 4}), v = u({2, 70, 3});
+          const Tensor g = uniform({2, 70, 3}, -1, 1, DType::Float64);
+          Tensor scores = q.matmul(k.transpose(-2, -1)) * 0.5;
+          if (causal) scores = scores.masked_fill(ones({70, 70}, DType::Bool).triu(1), -INFINITY);
+          const auto want = autograd::grad({scores.softmax(-1).matmul(v)}, {g}, {q, k, v});
+          NoGradGuard no_grad;
+          OpAttrs a;
+          a.scalar = 0.5;
+          if (causal) a.flags |= kCausal;
+          const auto [out, lse] = dispatch2(OpId::attention, {q, k, v}, a, Loc::current());
+          const Tensor flat = dispatch(OpId::attention_backward, {g, q, k, v, out, lse}, a, Loc::current());
+          const Tensor expected = cat({want[0].reshape({-1}), want[1].reshape({-1}), want[2].reshape({-1})});
+          expect_close(flat, to_ref(expected), 1e-12, 1e-10, causal ? "causal" : "full");
+          // float32: sums of 70 products, within 1e-5 (relative 1e-4 for the larger gradients).
+          const Tensor q32 = q.detach().to(DType::Float32), k32 = k.detach().to(DType::Float32),
+                       v32 = v.detach().to(DType::Float32);
+          const auto [out32, lse32] = dispatch2(OpId::attention, {q32, k32, v32}, a, Loc::current());
+          const Tensor flat32 =
+              dispatch(OpId::attention_backward, {g.to(DType::Float32), q32, k32, v32, out32, lse32}, a,
+                       Loc::current());
+          expect_close(flat32, to_ref(expected), 1e-5, 1e-4, causal ? "causal float32" : "full float32");
+        }
+      },
+      {}};
+}
+
 SweepCase cat_case() {
   return {
       [] {
@@ -1040,6 +1201,8 @@ const std::map<OpId, SweepCase>& sweep_cases() {
     m[OpId::embedding] = embedding_case(false);
     m[OpId::embedding_backward] = embedding_case(true);
     m[OpId::cat] = cat_case();
+    m[OpId::attention] = attention_case();
+    m[OpId::attention_backward] = attention_backward_case();
     m[OpId::conv2d] = conv2d_case();
     m[OpId::conv2d_backward_input] = conv2d_grad_case(true);
     m[OpId::conv2d_backward_weight] = conv2d_grad_case(false);

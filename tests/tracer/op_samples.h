@@ -32,7 +32,7 @@ inline std::optional<OpSample> op_sample(OpId op) {
 // Runs `op` once on `inputs` through dispatch (one or two outputs).
 inline std::vector<Tensor> run_op(OpId op, const std::vector<Tensor>& inputs, const OpAttrs& attrs) {
   if (op_info(op).num_outputs == 2) {
-    auto [a, b] = dispatch2(op, {inputs[0]}, attrs, Loc::current());
+    auto [a, b] = dispatch2(op, inputs, attrs, Loc::current());
     return {a, b};
   }
   return {dispatch(op, inputs, attrs, Loc::current())};

@@ -396,7 +396,7 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
                                                         mlir::ValueRange{transposed_source(l), r},
                                                         mlir::ValueRange{zeros(matrix)})
               .getResult(0);
-    } else if (a <= 2 && b == 2 && transposed_source(r)) {
+    } else if (b == 2 && transposed_source(r)) {  // Linear's x @ W.t(), x of any rank
       l = reshape_to(rewriter, loc, l, shape({m, k}));
       c = rewriter
               .create<mlir::linalg::MatmulTransposeBOp>(loc, mlir::TypeRange{matrix},

@@ -7,6 +7,7 @@
 #include "ember/compiler/ExternalCalls.h"
 
 #include "ember/compiler/OpenMPShim.h"
+#include "ember/kernels/attention.h"
 #include "ember/kernels/sgemm.h"
 #include "ember/random.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -36,6 +37,32 @@ mlir::FunctionType random_draw_type(mlir::MLIRContext* ctx) {
                            {b.getF64Type()});
 }
 
+// The attention kernel (kernels/attention.h) on strided memrefs of any size:
+// forward (q, k, v, mask, out, lse, scale, flags); backward (grad, q, k, v,
+// out, lse, mask, dq, dk, dv, scale, flags).
+template <bool kDouble, bool kBackward>
+mlir::FunctionType attention_type(mlir::MLIRContext* ctx) {
+  mlir::Builder b(ctx);
+  mlir::Type element = kDouble ? mlir::Type(b.getF64Type()) : mlir::Type(b.getF32Type());
+  const auto strided = [&](int rank) -> mlir::Type {
+    llvm::SmallVector<int64_t> dynamic(rank, mlir::ShapedType::kDynamic);
+    return mlir::MemRefType::get(dynamic, element,
+                                 mlir::StridedLayoutAttr::get(ctx, mlir::ShapedType::kDynamic, dynamic));
+  };
+  const mlir::Type m4 = strided(4), m3 = strided(3);
+  llvm::SmallVector<mlir::Type> args;
+  if (kBackward)
+    args = {m4, m4, m4, m4, m4, m3, m4, m4, m4, m4};
+  else
+    args = {m4, m4, m4, m4, m4, m3};
+  args.push_back(b.getF64Type());
+  args.push_back(b.getI64Type());
+  return b.getFunctionType(args, {});
+}
+
+constexpr const char* kNoRuntimeKernel =
+    "is ember's attention kernel, in the ember runtime library; exports link only OpenBLAS and libc";
+
 std::vector<ExternalFunction> make_registry() {
   std::vector<ExternalFunction> all = {
       // Float GEMMs go where eager's go (Note [oneDNN for sgemm]); an export
@@ -48,6 +75,18 @@ std::vector<ExternalFunction> make_registry() {
        "tensor "
        "as an input instead)"},
   };
+  all.push_back({"ember_attention_f32", &attention_type<false, false>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_f32), nullptr, kNoRuntimeKernel,
+                 true});
+  all.push_back({"ember_attention_f64", &attention_type<true, false>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_f64), nullptr, kNoRuntimeKernel,
+                 true});
+  all.push_back({"ember_attention_backward_f32", &attention_type<false, true>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_backward_f32), nullptr,
+                 kNoRuntimeKernel, true});
+  all.push_back({"ember_attention_backward_f64", &attention_type<true, true>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_backward_f64), nullptr,
+                 kNoRuntimeKernel, true});
   for (const auto& [name, address] : openmp_shim_symbols())
     all.push_back({name, nullptr, address, nullptr,
                    "is an OpenMP entry point; exports are compiled without parallel loops"});
@@ -63,7 +102,7 @@ const std::vector<ExternalFunction>& external_functions() {
 
 const ExternalFunction* find_external(llvm::StringRef name) {
   for (const ExternalFunction& f : external_functions())
-    if (name == f.name) return &f;
+    if (name == f.name || name == f.symbol()) return &f;
   return nullptr;
 }
 
@@ -77,6 +116,7 @@ mlir::func::FuncOp declare_external(mlir::ModuleOp module, llvm::StringRef name)
   mlir::OpBuilder b(module.getBodyRegion());
   auto f = b.create<mlir::func::FuncOp>(module.getLoc(), name, entry->type(module.getContext()));
   f.setPrivate();
+  if (entry->c_interface) f->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   return f;
 }
 

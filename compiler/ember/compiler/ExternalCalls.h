@@ -35,6 +35,11 @@ struct ExternalFunction {
   // `unexportable` says why an export cannot call it.
   const char* export_library;
   const char* unexportable;
+  // Takes its memref arguments as MLIR's C interface does (pointers to
+  // strided descriptors): the declaration carries llvm.emit_c_interface,
+  // and the function the JIT binds is `_mlir_ciface_<name>`.
+  bool c_interface = false;
+  std::string symbol() const { return c_interface ? "_mlir_ciface_" + name : name; }
 };
 
 const std::vector<ExternalFunction>& external_functions();

@@ -28,7 +28,8 @@ def ConvertEmberToLinalg : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
     creation ops (random ones as calls of the runtime's generator, Note
     [External calls]); conv2d and pooling linalg's named ops with their
     gradients (ConvPool.cpp); embedding and the losses' gathers, with
-    ember.check ops for their index ranges (Gather.cpp). An op with no
+    ember.check ops for their index ranges (Gather.cpp). attention and its
+    gradient stay ember ops until ember-attention-to-calls. An op with no
     lowering is left as it is (the JIT then names it).
 
     ```mlir
@@ -245,6 +246,57 @@ def EmberTransfersInBounds : Pass<"ember-transfers-in-bounds", "::mlir::ModuleOp
     ```
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect"];
+}
+
+def EmberAttentionToCalls : Pass<"ember-attention-to-calls", "::mlir::ModuleOp"> {
+  let summary = "Lower ember.attention and its gradient to calls of the runtime's tiled attention kernel";
+  let description = [{
+    Each operand goes to its buffer (bufferization.to_memref, read_only),
+    each result is a fresh buffer (memref.alloc, then to_tensor restrict
+    writable), and the call takes them as strided descriptors (MLIR's C
+    interface), brought to 4-D; a bool mask becomes an additive one, no mask
+    a [1, 1, 1, 1] zero. Why a call and not loops: Attention.cpp. It runs
+    after destination passing, so that the twin computing only the checks
+    (Note [Checks before in-place writes]) has dropped the attention ops it
+    does not need while they were still pure ops: a call is never dead code,
+    and a GPT training step ran its whole forward twice.
+
+    ```mlir
+    %o, %l = ember.attention %q, %k, %v {is_causal = true, scale = 1.250000e-01 : f64}
+        : tensor<16x4x128x64xf32>, ... -> tensor<16x4x128x64xf32>, tensor<16x4x128xf32>
+    // becomes
+    %ob = memref.alloc() : memref<16x4x128x64xf32>
+    call @ember_attention_f32(%qb, %kb, %vb, %zero_mask, %ob, %lb, %scale, %flags) : (memref<?x?x?x?xf32, strided<...>>, ...) -> ()
+    %o = bufferization.to_tensor %ob restrict writable : memref<16x4x128x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
+def EmberFuseElementwise : Pass<"ember-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "MLIR's elementwise fusion and reshape propagation, with every GEMM kept a named matmul";
+  let description = [{
+    The patterns of MLIR's --linalg-fuse-elementwise-ops (fusing a producer
+    of one use into its consumer, folding tensor reshapes into linalg ops by
+    expanding their loops), with a control function that refuses to fuse or
+    fold into or out of linalg.matmul, matmul_transpose_a/b and
+    batch_matmul. MLIR's pass folds the expand_shape after a matmul over
+    [B*T, K] rows (a 3-D `linear`) into the matmul by rewriting it as a
+    3-D generic, which ember-matmul-to-blas cannot call BLAS for: a GPT's
+    forward became loop nests of fully unrolled vectors, 350 MB of LLVM
+    dialect, and its compile grew past 24 GB.
+
+    ```mlir
+    %c = linalg.matmul ins(%x2d, %w : tensor<2048x256xf32>, tensor<256x768xf32>) ...
+    %e = tensor.expand_shape %c [[0, 1], [2]] : tensor<2048x768xf32> into tensor<16x128x768xf32>
+    %y = linalg.generic {parallel} ins(%e, %bias) ...   // + bias
+    // stays a named matmul; the bias add keeps its own loop
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect"];
 }
 
 def EmberFuseMultiUse : Pass<"ember-fuse-multi-use", "::mlir::ModuleOp"> {

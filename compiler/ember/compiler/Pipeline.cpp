@@ -10,6 +10,7 @@
 
 #include "ember/compiler/DestinationPassing.h"
 #include "ember/compiler/ExternalCalls.h"
+#include "ember/compiler/LLVMOptimize.h"
 #include "ember/compiler/Passes.h"
 #include "ember/ir/Dialect.h"
 #include "ember/ir/GraphToMLIR.h"
@@ -49,7 +50,6 @@
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -116,8 +116,8 @@ void run_passes_or_throw(mlir::ModuleOp module, const std::function<void(mlir::O
 void build_linalg_pipeline(mlir::OpPassManager& pm) {
   pm.addPass(createEmberDecompose());
   pm.addPass(createConvertEmberToLinalg());
-  pm.addPass(createEmberLowerChecks());  // after: lowerings make checks too (embedding)
-  pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
+  pm.addPass(createEmberLowerChecks());      // after: lowerings make checks too (embedding)
+  pm.addPass(createEmberFuseElementwise());  // MLIR's fusion, matmuls kept for BLAS
   pm.addPass(createEmberFuseMultiUse());
   // No CSE here: it merges the `tensor.empty` inits of independent results,
   // and empty-tensor elimination then points them all at one destination
@@ -133,6 +133,7 @@ void build_bufferize_pipeline(mlir::OpPassManager& pm, const std::string& functi
   destination.function = function;
   destination.inPlace = in_place;
   pm.addPass(createEmberDestinationPassing(destination));
+  pm.addPass(createEmberAttentionToCalls());  // after the checks twin dropped what it does not need
   pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
   mlir::bufferization::OneShotBufferizationOptions options;
   options.bufferizeFunctionBoundaries = true;
@@ -235,6 +236,8 @@ void register_pipelines() {
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
   run_passes_or_throw(module, build_linalg_pipeline, "lowering to linalg", loc);
   module.walk([&](mlir::Operation* op) {
+    // Attention becomes a kernel call in the next stage (ember-attention-to-calls).
+    if (mlir::isa<ir::AttentionOp, ir::AttentionBackwardOp>(op)) return;
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
       throw_error(std::string("compile: ") + op->getName().getStringRef().str() + " has no lowering yet",
                   loc);
@@ -330,7 +333,7 @@ std::unique_ptr<llvm::Module> optimized_ir(mlir::ModuleOp module, llvm::LLVMCont
   EMBER_CHECK(static_cast<bool>(ir), loc, "compile: the module does not translate to LLVM IR");
   ir->setDataLayout(machine.createDataLayout());
   ir->setTargetTriple(machine.getTargetTriple().str());
-  if (auto error = mlir::makeOptimizingTransformer(3, 0, &machine)(ir.get())) {
+  if (auto error = optimize_llvm_module(*ir, machine)) {
     std::string message;
     llvm::raw_string_ostream os(message);
     os << error;
@@ -370,8 +373,9 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
   mlir::ExecutionEngineOptions options;
   // `transformer` is a function_ref: the function it refers to must outlive
   // create() (a temporary here was a use after scope, found by ASan).
-  const std::function<llvm::Error(llvm::Module*)> optimize =
-      mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0, machine.get());
+  const std::function<llvm::Error(llvm::Module*)> optimize = [&](llvm::Module* m) {
+    return optimize_llvm_module(*m, *machine);  // Note [Loops as functions]
+  };
   options.transformer = optimize;
   auto engine = mlir::ExecutionEngine::create(module, options);
   if (!engine) {
@@ -386,8 +390,8 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     for (const ExternalFunction& f : external_functions())
-      symbols[interner(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.jit_address),
-                                   llvm::JITSymbolFlags::Exported};
+      symbols[interner(f.symbol())] = {llvm::orc::ExecutorAddr::fromPtr(f.jit_address),
+                                       llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   return std::move(*engine);

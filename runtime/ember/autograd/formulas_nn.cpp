@@ -53,6 +53,22 @@ Tensor loss_scale(const Ctx& c, const Tensor& targets) {
   return g * valid / valid.sum();
 }
 
+// The attention kernel's backward (Note [Tiled attention]) gives dq, dk and
+// dv in one flat tensor: three views of it. The log-sum-exp output is the
+// kernel's own (no API returns it) and passes no gradient; a mask is a
+// constant (scaled_dot_product_attention refuses one that requires grad).
+void attention_bw(Ctx& c) {
+  const Tensor q = c.input(0), k = c.input(1), v = c.input(2), out = c.output(0);
+  const Tensor g = c.has_grad(0) ? c.grad(0) : zeros_like(out);
+  std::vector<Tensor> operands{g, q, k, v, out, c.output(1)};
+  if (c.num_inputs() == 4) operands.push_back(c.input(3));
+  const Tensor flat = dispatch(OpId::attention_backward, operands, c.attrs(), c.loc());
+  const int64_t nq = q.numel(), nk = k.numel();
+  if (c.needs_grad(0)) c.set(0, flat.slice(0, 0, nq).view(q.sizes()));
+  if (c.needs_grad(1)) c.set(1, flat.slice(0, nq, nq + nk).view(k.sizes()));
+  if (c.needs_grad(2)) c.set(2, flat.slice(0, nq + nk, flat.numel()).view(v.sizes()));
+}
+
 void cross_entropy_bw(Ctx& c) {
   const Tensor x = c.input(0), t = c.input(1);
   c.set(0, (x.softmax(1) - one_hot(t, x.size(1)).to(x.dtype())) * loss_scale(c, t));
@@ -124,6 +140,7 @@ void register_nn_formulas(OpRegistry& r) {
   r.backward(OpId::embedding_backward, &embedding_backward_bw);
   r.backward(OpId::cat, &cat_bw);
   r.backward(OpId::conv2d, &conv2d_bw);
+  r.backward(OpId::attention, &attention_bw);
   r.backward(OpId::max_pool2d, &max_pool2d_bw);
   r.backward(OpId::avg_pool2d, &avg_pool2d_bw);
 }

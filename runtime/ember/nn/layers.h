@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "ember/nn/module.h"
@@ -156,22 +157,47 @@ class Sequential : public Layer {
 };
 
 // Modules held in a list (registered, so their parameters are found).
-class ModuleList : public Module {
+// `ModuleListOf<Block>` indexes and iterates as Blocks (`blocks[i](x)`,
+// `for (Block& b : blocks)`); `ModuleList` holds any module, cast with
+// `at<T>(i)`.
+template <typename M>
+class ModuleListOf : public Module {
+  using Items = std::vector<std::shared_ptr<M>>;
+
  public:
-  ModuleList() : Module("ModuleList") {}
-  template <typename M>
-  std::shared_ptr<M> push_back(std::shared_ptr<M> m) {
+  ModuleListOf() : Module("ModuleList") {}
+  template <typename T>
+  std::shared_ptr<T> push_back(std::shared_ptr<T> m) {
+    static_assert(std::is_base_of_v<M, T>, "the list holds another type of module");
     modules_.push_back(m);
     return register_module(std::to_string(modules_.size() - 1), std::move(m));
   }
   size_t size() const { return modules_.size(); }
-  template <typename M = Module>
-  M& at(size_t i) {
-    return dynamic_cast<M&>(*modules_.at(i));
+  M& operator[](size_t i) { return *modules_.at(i); }
+  template <typename T = M>
+  T& at(size_t i) {
+    return dynamic_cast<T&>(*modules_.at(i));
   }
 
+  class iterator {
+   public:
+    explicit iterator(typename Items::iterator it) : it_(it) {}
+    M& operator*() const { return **it_; }
+    iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return it_ != o.it_; }
+
+   private:
+    typename Items::iterator it_;
+  };
+  iterator begin() { return iterator(modules_.begin()); }
+  iterator end() { return iterator(modules_.end()); }
+
  private:
-  std::vector<std::shared_ptr<Module>> modules_;
+  Items modules_;
 };
+using ModuleList = ModuleListOf<Module>;
 
 }  // namespace ember::nn

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -97,16 +98,27 @@ class Module {
   bool training_ = true;
 };
 
-// A module with one tensor in and one out: `y = layer(x)`.
-class Layer : public Module {
+// A module with tensors in and one out: `y = layer(x)`, `y = block(x, mask)`.
+// Hooks see every input (an input may be undefined: an optional mask).
+template <typename... Inputs>
+class LayerOf : public Module {
+  static_assert(sizeof...(Inputs) > 0 && (std::is_same_v<Inputs, Tensor> && ...),
+                "a layer's inputs are tensors: LayerOf<Tensor, Tensor>");
+
  public:
   using Module::Module;
   // Ops of the forward pass report `loc`, the caller's line (Note [The user's line]).
-  Tensor operator()(const Tensor& x, const Loc& loc = Loc::current()) {
+  Tensor operator()(const Inputs&... xs, const Loc& loc = Loc::current()) {
     return call_with_hooks(
-        {x}, [&] { return forward(x); }, loc);
+        {xs...}, [&] { return forward(xs...); }, loc);
   }
-  virtual Tensor forward(const Tensor& x) = 0;
+  virtual Tensor forward(const Inputs&... xs) = 0;
+};
+
+// The common case: one tensor in, one out.
+class Layer : public LayerOf<Tensor> {
+ public:
+  using LayerOf::LayerOf;
 };
 
 std::ostream& operator<<(std::ostream& out, const Module& m);

@@ -30,7 +30,7 @@ std::vector<Tensor> run_graph(const Graph& g, const std::vector<Tensor>& inputs,
     args.clear();
     for (int in : n.inputs) args.push_back(env[in]);
     if (n.outputs.size() == 2) {
-      auto [a, b] = dispatch2(n.op, {args[0]}, n.attrs, n.loc);
+      auto [a, b] = dispatch2(n.op, args, n.attrs, n.loc);
       env[n.outputs[0]] = a;
       env[n.outputs[1]] = b;
     } else {

@@ -1,0 +1,210 @@
+//===- Attention.cpp - attention as a call into ember's tiled kernel ------===//
+//
+// See EmberAttentionToCalls in Passes.td.
+// ember.attention and ember.attention_backward become calls of the runtime's
+// attention kernel (Note [Tiled attention]) on the operands' buffers, not
+// loops: the kernel's blocked online softmax around small GEMMs is what
+// makes attention fast and its memory linear in the sequence length, and
+// writing it a second time as a tiled linalg lowering would give the same
+// loops with twice the code to keep equal. Compiled and eager attention are
+// then the same arithmetic, bit for bit. The call is built on tensors:
+// each operand goes to a buffer (bufferization.to_memref, read_only), the
+// results are fresh buffers (memref.alloc) that become tensors again
+// (to_tensor restrict writable), so one-shot bufferization, the workspace
+// packer and destination passing treat them as any other buffer.
+// Operands are brought to 4-D ([batch, heads, rows, cols], leading unit
+// dims added) and passed as strided descriptors; a bool mask becomes an
+// additive one (0 or -inf); no mask is a [1, 1, 1, 1] zero.
+//
+//===----------------------------------------------------------------------===//
+
+#include <limits>
+#include <set>
+#include <string>
+
+#include "ember/compiler/ExternalCalls.h"
+#include "ember/compiler/LoweringUtils.h"
+#include "ember/ir/Dialect.h"
+#include "ember/kernels/attention.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace ember::compiler::lowering {
+namespace {
+
+using mlir::Value;
+
+std::string kernel_name(bool backward, mlir::Type element) {
+  return std::string(backward ? "ember_attention_backward_" : "ember_attention_") +
+         (element.isF64() ? "f64" : "f32");
+}
+
+// `t` with leading unit dims up to rank `rank`.
+Value to_rank(mlir::OpBuilder& b, mlir::Location l, Value t, int64_t rank) {
+  auto type = tensor_type(t);
+  llvm::SmallVector<int64_t> shape(rank - type.getRank(), 1);
+  shape.append(type.getShape().begin(), type.getShape().end());
+  return reshape_to(b, l, t, mlir::RankedTensorType::get(shape, type.getElementType()));
+}
+
+// The buffer of tensor `t` as the kernel's fully dynamic strided memref.
+Value strided_buffer(mlir::OpBuilder& b, mlir::Location l, Value t) {
+  auto type = tensor_type(t);
+  llvm::SmallVector<int64_t> dynamic(type.getRank(), mlir::ShapedType::kDynamic);
+  auto layout = mlir::StridedLayoutAttr::get(b.getContext(), mlir::ShapedType::kDynamic, dynamic);
+  auto memref = mlir::MemRefType::get(type.getShape(), type.getElementType(), layout);
+  auto buffer = b.create<mlir::bufferization::ToMemrefOp>(l, memref, t, /*read_only=*/true);
+  return b.create<mlir::memref::CastOp>(l, mlir::MemRefType::get(dynamic, type.getElementType(), layout),
+                                        buffer);
+}
+
+Value as_strided(mlir::OpBuilder& b, mlir::Location l, Value memref) {
+  auto type = mlir::cast<mlir::MemRefType>(memref.getType());
+  llvm::SmallVector<int64_t> dynamic(type.getRank(), mlir::ShapedType::kDynamic);
+  auto layout = mlir::StridedLayoutAttr::get(b.getContext(), mlir::ShapedType::kDynamic, dynamic);
+  return b.create<mlir::memref::CastOp>(l, mlir::MemRefType::get(dynamic, type.getElementType(), layout),
+                                        memref);
+}
+
+// The mask operand as a 4-D additive tensor of `element`, or a [1,1,1,1] zero.
+Value additive_mask(mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange inputs, size_t at,
+                    mlir::Type element) {
+  if (inputs.size() <= at) return filled(b, l, mlir::RankedTensorType::get({1, 1, 1, 1}, element), 0.0);
+  Value mask = to_rank(b, l, inputs[at], 4);
+  auto type = tensor_type(mask);
+  if (type.getElementType() == element) return mask;
+  // bool: 0 where a query may attend, -inf where not.
+  auto result = mlir::RankedTensorType::get(type.getShape(), element);
+  Value init = b.create<mlir::tensor::EmptyOp>(l, type.getShape(), element);
+  auto identity = b.getMultiDimIdentityMap(4);
+  Value zero = constant(b, l, element, 0.0),
+        neg_inf = constant(b, l, element, -std::numeric_limits<double>::infinity());
+  return b
+      .create<mlir::linalg::GenericOp>(
+          l, result, mask, init, llvm::ArrayRef<mlir::AffineMap>{identity, identity},
+          llvm::SmallVector<mlir::utils::IteratorType>(4, mlir::utils::IteratorType::parallel),
+          [&](mlir::OpBuilder& nb, mlir::Location nl, mlir::ValueRange args) {
+            nb.create<mlir::linalg::YieldOp>(
+                nl, Value(nb.create<mlir::arith::SelectOp>(nl, args[0], zero, neg_inf)));
+          })
+      .getResult(0);
+}
+
+Value scalar_args(mlir::OpBuilder& b, mlir::Location l, double scale, bool causal, Value* flags) {
+  *flags = b.create<mlir::arith::ConstantIntOp>(l, causal ? kernels::kAttentionCausal : 0, 64);
+  return b.create<mlir::arith::ConstantOp>(l, b.getF64FloatAttr(scale));
+}
+
+struct AttentionLowering : mlir::OpRewritePattern<ir::AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::AttentionOp op, mlir::PatternRewriter& b) const override {
+    const mlir::Location l = op.getLoc();
+    auto inputs = op.getInputs();
+    auto out_type = tensor_type(op.getOut()), lse_type = tensor_type(op.getLogsumexp());
+    const mlir::Type element = out_type.getElementType();
+    Value q = to_rank(b, l, inputs[0], 4), k = to_rank(b, l, inputs[1], 4), v = to_rank(b, l, inputs[2], 4);
+    Value mask = additive_mask(b, l, inputs, 3, element);
+    auto q4 = tensor_type(q), v4 = tensor_type(v);
+    const llvm::SmallVector<int64_t> out_shape{q4.getDimSize(0), q4.getDimSize(1), q4.getDimSize(2),
+                                               v4.getDimSize(3)};
+    const llvm::SmallVector<int64_t> lse_shape{q4.getDimSize(0), q4.getDimSize(1), q4.getDimSize(2)};
+    // The buffers are made before the call that writes them, the tensors
+    // read after it.
+    Value out_buffer = b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get(out_shape, element));
+    Value lse_buffer = b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get(lse_shape, element));
+    Value flags;
+    Value scale = scalar_args(b, l, op.getScale().convertToDouble(), op.getIsCausal(), &flags);
+    auto callee =
+        op->getParentOfType<mlir::ModuleOp>().lookupSymbol<mlir::func::FuncOp>(kernel_name(false, element));
+    if (!callee) return b.notifyMatchFailure(op, "the attention kernel is not declared");
+    b.create<mlir::func::CallOp>(
+        l, callee,
+        mlir::ValueRange{strided_buffer(b, l, q), strided_buffer(b, l, k), strided_buffer(b, l, v),
+                         strided_buffer(b, l, mask), as_strided(b, l, out_buffer),
+                         as_strided(b, l, lse_buffer), scale, flags});
+    Value out = b.create<mlir::bufferization::ToTensorOp>(l, out_buffer, true, true);
+    Value lse = b.create<mlir::bufferization::ToTensorOp>(l, lse_buffer, true, true);
+    b.replaceOp(op, {reshape_to(b, l, out, out_type), reshape_to(b, l, lse, lse_type)});
+    return mlir::success();
+  }
+};
+
+// dq, dk and dv are three views of one flat buffer, as the op's one result.
+struct AttentionBackwardLowering : mlir::OpRewritePattern<ir::AttentionBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::AttentionBackwardOp op, mlir::PatternRewriter& b) const override {
+    const mlir::Location l = op.getLoc();
+    auto inputs = op.getInputs();
+    auto result_type = tensor_type(op.getResult());
+    const mlir::Type element = result_type.getElementType();
+    Value grad = to_rank(b, l, inputs[0], 4), q = to_rank(b, l, inputs[1], 4),
+          k = to_rank(b, l, inputs[2], 4), v = to_rank(b, l, inputs[3], 4), out = to_rank(b, l, inputs[4], 4),
+          lse = to_rank(b, l, inputs[5], 3);
+    Value mask = additive_mask(b, l, inputs, 6, element);
+    Value flat = b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get(result_type.getShape(), element));
+    // Row-major views of the flat buffer with q's, k's and v's 4-D shapes.
+    int64_t offset = 0;
+    llvm::SmallVector<Value, 3> grads;
+    for (Value like : {q, k, v}) {
+      auto shape = tensor_type(like).getShape();
+      llvm::SmallVector<int64_t> strides(4, 1);
+      for (int i = 2; i >= 0; --i) strides[i] = strides[i + 1] * shape[i + 1];
+      auto layout = mlir::StridedLayoutAttr::get(b.getContext(), offset, strides);
+      grads.push_back(
+          as_strided(b, l,
+                     b.create<mlir::memref::ReinterpretCastOp>(
+                         l, mlir::MemRefType::get(shape, element, layout), flat, offset, shape, strides)));
+      offset += tensor_type(like).getNumElements();
+    }
+    Value flags;
+    Value scale = scalar_args(b, l, op.getScale().convertToDouble(), op.getIsCausal(), &flags);
+    auto callee =
+        op->getParentOfType<mlir::ModuleOp>().lookupSymbol<mlir::func::FuncOp>(kernel_name(true, element));
+    if (!callee) return b.notifyMatchFailure(op, "the attention kernel is not declared");
+    b.create<mlir::func::CallOp>(
+        l, callee,
+        mlir::ValueRange{strided_buffer(b, l, grad), strided_buffer(b, l, q), strided_buffer(b, l, k),
+                         strided_buffer(b, l, v), strided_buffer(b, l, out), strided_buffer(b, l, lse),
+                         strided_buffer(b, l, mask), grads[0], grads[1], grads[2], scale, flags});
+    b.replaceOp(op, Value(b.create<mlir::bufferization::ToTensorOp>(l, flat, true, true)));
+    return mlir::success();
+  }
+};
+
+}  // namespace
+}  // namespace ember::compiler::lowering
+
+namespace ember::compiler {
+
+#define GEN_PASS_DEF_EMBERATTENTIONTOCALLS
+#include "ember/compiler/Passes.h.inc"
+
+namespace {
+
+using lowering::AttentionBackwardLowering;
+using lowering::AttentionLowering;
+using lowering::kernel_name;
+using lowering::tensor_type;
+
+struct EmberAttentionToCalls : impl::EmberAttentionToCallsBase<EmberAttentionToCalls> {
+  void runOnOperation() override {
+    mlir::ModuleOp module = getOperation();
+    std::set<std::string> names;
+    module.walk([&](mlir::Operation* op) {
+      if (auto a = mlir::dyn_cast<ir::AttentionOp>(op))
+        names.insert(kernel_name(false, tensor_type(a.getOut()).getElementType()));
+      if (auto a = mlir::dyn_cast<ir::AttentionBackwardOp>(op))
+        names.insert(kernel_name(true, tensor_type(a.getResult()).getElementType()));
+    });
+    if (names.empty()) return;
+    for (const std::string& name : names) declare_external(module, name);  // Note [External calls]
+    mlir::RewritePatternSet patterns(&getContext());
+    patterns.add<AttentionLowering, AttentionBackwardLowering>(&getContext());
+    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(module, std::move(patterns)))) signalPassFailure();
+  }
+};
+
+}  // namespace
+}  // namespace ember::compiler

@@ -1,0 +1,39 @@
+// LLVMOptimize.cpp - see Note [Loops as functions] in LLVMOptimize.h.
+#include "ember/compiler/LLVMOptimize.h"
+
+#include <set>
+
+#include "llvm/Analysis/CGSCCPassManager.h"
+#include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Transforms/IPO/LoopExtractor.h"
+
+namespace ember::compiler {
+
+llvm::Error optimize_llvm_module(llvm::Module& module, llvm::TargetMachine& machine) {
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager cgscc;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(cgscc);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, cgscc, modules);
+
+  std::set<const llvm::Function*> before;
+  for (const llvm::Function& f : module) before.insert(&f);
+  llvm::ModulePassManager extract;
+  extract.addPass(llvm::LoopExtractorPass());
+  extract.run(module, modules);
+  for (llvm::Function& f : module)
+    if (!before.count(&f) && !f.isDeclaration()) f.addFnAttr(llvm::Attribute::NoInline);
+  modules.clear();  // the extraction changed every function's analyses
+
+  llvm::ModulePassManager optimize = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  optimize.run(module, modules);
+  return llvm::Error::success();
+}
+
+}  // namespace ember::compiler
