@@ -64,11 +64,28 @@ func.func @broadcast_flag(%flags: memref<4xi1>, %i: index, %x: memref<16xf32>) {
 
 // -----
 
-// A 2-D transfer of bools is not something the pipeline makes: an error,
+// A row of a row-fused chain (masked_fill's mask read by a softmax
+// backward row, vectorized at the row's full shape): a 2-D read of a
+// [1, 8] row, broadcast along nothing, each of its 8 lanes its own load at
+// (row, lane), inserted at [0, lane].
+// CHECK-LABEL: func.func @row_of_bools
+// CHECK-NOT: vector.transfer_read {{.*}} memref<4x8xi1>
+// CHECK-COUNT-8: memref.load {{.*}} : memref<4x8xi1>
+// CHECK: vector.insert {{.*}} [0, 7] : i1 into vector<1x8xi1>
+func.func @row_of_bools(%m: memref<4x8xi1>, %row: index) -> vector<1x8xi1> {
+  %c0 = arith.constant 0 : index
+  %false = arith.constant false
+  %r = vector.transfer_read %m[%row, %c0], %false {in_bounds = [true, true]} : memref<4x8xi1>, vector<1x8xi1>
+  return %r : vector<1x8xi1>
+}
+
+// -----
+
+// A masked transfer of bools is not something the pipeline makes: an error,
 // not a lowering that would store packed bits.
-func.func @two_d(%m: memref<4x16xi1>, %v: vector<4x16xi1>) {
+func.func @masked(%m: memref<16xi1>, %v: vector<16xi1>, %mask: vector<16xi1>) {
   %c0 = arith.constant 0 : index
   // expected-error @+1 {{cannot scalarize this transfer of an i1 buffer}}
-  vector.transfer_write %v, %m[%c0, %c0] {in_bounds = [true, true]} : vector<4x16xi1>, memref<4x16xi1>
+  vector.transfer_write %v, %m[%c0], %mask : vector<16xi1>, memref<16xi1>
   return
 }

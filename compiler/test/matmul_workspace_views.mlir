@@ -12,8 +12,9 @@
 // CHECK: memref.extract_aligned_pointer_as_index %[[WS]] : memref<?xi8> -> index
 // CHECK-NEXT: arith.addi %{{.*}}, %c1024 : index
 // CHECK: call @cblas_sgemm
+// CHECK: memref.view %[[WS]][%c1152][] : memref<?xi8> to memref<8x4xf32>
 // CHECK: memref.extract_aligned_pointer_as_index %[[WS]] : memref<?xi8> -> index
-// CHECK-NEXT: arith.addi %{{.*}}, %c2048 : index
+// CHECK-NEXT: arith.addi %{{.*}}, %c1152 : index
 // CHECK: call @cblas_sgemm
 func.func @two_hidden(%x: tensor<8x16xf32>, %w1: tensor<16x32xf32>, %w2: tensor<16x32xf32>, %w3: tensor<32x4xf32>) -> tensor<8x4xf32> {
   %a = ember.matmul %x, %w1 : tensor<8x16xf32>, tensor<16x32xf32> -> tensor<8x32xf32>

@@ -328,16 +328,53 @@ TEST(CompiledGraph, LargeLoopsRunOnThePoolAndMatchEager) {
   }
 }
 
-TEST(CompiledGraph, OpsWithoutALoweringAreAClearError) {
-  auto traced =
-      tracer::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; },
-                    {ones({3, 3}), ones({2, 3, 3})});
+// Note [A compile never runs away silently]: past its code-size budget a
+// compile stops before LLVM, naming the line whose ops fill the module.
+TEST(CompiledGraph, ACompileOverItsCodeBudgetIsAClearErrorNamingTheLine) {
+  auto traced = tracer::trace(ew_chain, {ones({64})});
+  CompileBudget budget;
+  budget.llvm_ops = 10;
   try {
-    CompiledGraph::compile(traced.graph);
-    FAIL() << "a matrix times a batch has no lowering yet";
+    CompiledGraph::compile(traced.graph, budget);
+    FAIL() << "a 10-op budget cannot hold ew_chain";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("ember.matmul has no lowering yet"), std::string::npos) << e.what();
+    const std::string what = e.what();
+    EXPECT_NE(what.find("stopped after stage 'LLVM dialect'"), std::string::npos) << what;
+    EXPECT_NE(what.find("over its budget of 10"), std::string::npos) << what;
+    EXPECT_NE(what.find("most of the code comes from compiled_graph_test.cpp:"), std::string::npos) << what;
   }
+}
+
+TEST(CompiledGraph, ACompileOverItsTimeBudgetStopsAtAStageBoundary) {
+  auto traced = tracer::trace(ew_chain, {ones({64})});
+  CompileBudget budget;
+  budget.seconds = 0;
+  try {
+    CompiledGraph::compile(traced.graph, budget);
+    FAIL() << "no compile fits in 0 s";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("stopped after stage 'ember dialect': its time budget of 0 s is spent"),
+        std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CompiledGraph, ASlowCompilePrintsAProgressLinePerStage) {
+  auto traced = tracer::trace(ew_chain, {ones({64})});
+  CompileBudget budget;
+  budget.progress_after_seconds = 0;  // every compile is "slow"
+  ::testing::internal::CaptureStderr();
+  auto compiled = CompiledGraph::compile(traced.graph, budget);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("ember: compiling a graph of "), std::string::npos) << err;
+  for (const auto& stage_and_ms : compiled->stage_ms())
+    EXPECT_NE(err.find(": " + stage_and_ms.first + " took "), std::string::npos) << err;
+  EXPECT_NE(err.find(": LLVM -O3 and machine code for " + std::to_string(compiled->llvm_ops()) + " LLVM ops"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(compiled->stage_ms().size(), 5u);
+  EXPECT_GT(compiled->llvm_ops(), 10);
 }
 
 TEST(CompiledGraph, WrongInputsAreAClearError) {

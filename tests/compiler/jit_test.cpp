@@ -51,7 +51,9 @@ TEST(Jit, ANewSignatureRecompilesAndSaysWhy) {
 }
 
 TEST(Jit, TheRecompileBudgetKeepsTheFunctionEager) {
-  auto f = compile(chain, {.recompile_budget = 2, .training = {}});
+  Options options;
+  options.recompile_budget = 2;
+  auto f = compile(chain, options);
   for (int64_t n : {10, 11, 12})
     for (int i = 0; i < 3; ++i) f({randn({n})});
   const Stats& s = f.stats();
@@ -78,13 +80,21 @@ TEST(Jit, DataDependentTracesStayEagerNamingTheLine) {
   EXPECT_EQ(f({ones({3})})[0].to_vector<float>(), (std::vector<float>{2, 2, 2}));
 }
 
-TEST(Jit, OpsWithoutALoweringStayEagerAndStillAnswer) {
-  // A matrix times a batch (batch broadcasting) has no lowering yet.
-  auto f = compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; });
+TEST(Jit, ACompileOverItsBudgetLeavesTheSignatureEagerAndStillAnswers) {
+  Options options;
+  options.budget.llvm_ops = 10;
+  auto f = compile(
+      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1]).tanh()}; }, options);
+  ::testing::internal::CaptureStderr();
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(f({ones({2, 2}), ones({2, 2, 2})})[0].to_vector<float>(), std::vector<float>(8, 2.0f));
+    EXPECT_EQ(f({ones({2, 2}), ones({2, 2, 2})})[0].to_vector<float>(),
+              std::vector<float>(8, std::tanh(2.0f)));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(f.stats().compiles, 0);
   ASSERT_EQ(f.stats().eager_reasons.size(), 1u);
-  EXPECT_NE(f.stats().eager_reasons[0].find("ember.matmul has no lowering yet"), std::string::npos);
+  EXPECT_NE(f.stats().eager_reasons[0].find("LLVM-dialect module has"), std::string::npos);
+  EXPECT_NE(err.find("this signature runs eagerly"), std::string::npos) << err;
+  EXPECT_NE(f.explain().find("over its budget of 10"), std::string::npos) << f.explain();
 }
 
 TEST(Jit, CapturedTensorsAreReadAtCallTime) {
@@ -102,7 +112,9 @@ TEST(Jit, CapturedTensorsAreReadAtCallTime) {
 
 TEST(Jit, GradModeAndTrainingArePartOfTheKey) {
   bool training = true;
-  auto f = compile(chain, {.training = [&] { return training; }});
+  Options options;
+  options.training = [&] { return training; };
+  auto f = compile(chain, options);
   for (int i = 0; i < 2; ++i) f({ones({3})});
   training = false;
   for (int i = 0; i < 2; ++i) f({ones({3})});

@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <map>
+
 #include "ember/compiler/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -33,35 +35,71 @@ bool is_sub_byte_buffer(mlir::VectorTransferOpInterface op) {
   return buffer && buffer.getElementTypeBitWidth() % 8 != 0;
 }
 
-// Where lane `lane` of a 1-D transfer lives in the buffer, and whether that
-// place may be past the end (then the caller guards the access).
+// Where one lane (a position in the vector) of a transfer lives in the
+// buffer, and whether that place may be past the end (then the caller
+// guards the access). A vector dim the permutation map sends to a constant
+// is a broadcast: every lane along it reads the same element.
 struct Lane {
   llvm::SmallVector<Value> indices;
   Value inside;  // null when the lane is known to be inside
 };
 
-Lane lane_position(mlir::OpBuilder& b, mlir::VectorTransferOpInterface op, int64_t lane) {
+Lane lane_position(mlir::OpBuilder& b, mlir::VectorTransferOpInterface op, llvm::ArrayRef<int64_t> lane) {
   const mlir::Location l = op.getLoc();
   Lane out{llvm::SmallVector<Value>(op.getIndices().begin(), op.getIndices().end()), nullptr};
-  auto dim = mlir::dyn_cast<mlir::AffineDimExpr>(op.getPermutationMap().getResult(0));
-  if (!dim) return out;  // a broadcast: every lane reads the same element
-  const unsigned d = dim.getPosition();
-  Value& index = out.indices[d];
-  index = b.create<mlir::arith::AddIOp>(l, index, b.create<mlir::arith::ConstantIndexOp>(l, lane));
-  if (!op.isDimInBounds(0)) {
-    Value size = b.create<mlir::memref::DimOp>(l, op.getSource(), d);
-    out.inside = b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, index, size);
+  for (unsigned v = 0; v < lane.size(); ++v) {
+    auto dim = mlir::dyn_cast<mlir::AffineDimExpr>(op.getPermutationMap().getResult(v));
+    if (!dim) continue;
+    const unsigned d = dim.getPosition();
+    Value& index = out.indices[d];
+    if (lane[v] != 0)
+      index = b.create<mlir::arith::AddIOp>(l, index, b.create<mlir::arith::ConstantIndexOp>(l, lane[v]));
+    if (!op.isDimInBounds(v)) {
+      Value size = b.create<mlir::memref::DimOp>(l, op.getSource(), d);
+      Value inside = b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, index, size);
+      out.inside = out.inside ? b.create<mlir::arith::AndIOp>(l, out.inside, inside).getResult() : inside;
+    }
   }
   return out;
+}
+
+// Every position of a vector of `shape`, in row-major order.
+llvm::SmallVector<llvm::SmallVector<int64_t>> lanes_of(llvm::ArrayRef<int64_t> shape) {
+  llvm::SmallVector<llvm::SmallVector<int64_t>> lanes{{}};
+  for (int64_t size : shape) {
+    llvm::SmallVector<llvm::SmallVector<int64_t>> longer;
+    for (const auto& prefix : lanes)
+      for (int64_t i = 0; i < size; ++i) {
+        longer.push_back(prefix);
+        longer.back().push_back(i);
+      }
+    lanes = std::move(longer);
+  }
+  return lanes;
 }
 
 void scalarize_read(mlir::vector::TransferReadOp read) {
   mlir::OpBuilder b(read);
   const mlir::Location l = read.getLoc();
-  const bool broadcast = !mlir::isa<mlir::AffineDimExpr>(read.getPermutationMap().getResult(0));
+  // Lanes along broadcast dims read one element: loaded once, splat.
+  llvm::SmallVector<int64_t> read_shape(read.getVectorType().getShape());
+  bool all_broadcast = true;
+  for (unsigned v = 0; v < read_shape.size(); ++v) {
+    if (!mlir::isa<mlir::AffineDimExpr>(read.getPermutationMap().getResult(v)))
+      read_shape[v] = 1;
+    else
+      all_broadcast = false;
+  }
   Value vector = b.create<mlir::vector::SplatOp>(l, read.getVectorType(), read.getPadding());
-  const int64_t lanes = broadcast ? 1 : read.getVectorType().getDimSize(0);
-  for (int64_t lane = 0; lane < lanes; ++lane) {
+  std::map<llvm::SmallVector<int64_t>, Value> loaded;
+  for (const auto& lane : lanes_of(read.getVectorType().getShape())) {
+    llvm::SmallVector<int64_t> source = lane;
+    for (unsigned v = 0; v < lane.size(); ++v)
+      if (read_shape[v] == 1) source[v] = 0;
+    if (auto it = loaded.find(source); it != loaded.end()) {
+      if (!all_broadcast) vector = b.create<mlir::vector::InsertOp>(l, it->second, vector, lane);
+      continue;
+    }
     Lane at = lane_position(b, read, lane);
     Value element;
     if (!at.inside) {
@@ -78,8 +116,9 @@ void scalarize_read(mlir::vector::TransferReadOp read) {
           });
       element = guarded.getResult(0);
     }
-    vector = broadcast ? Value(b.create<mlir::vector::SplatOp>(l, read.getVectorType(), element))
-                       : Value(b.create<mlir::vector::InsertOp>(l, element, vector, lane));
+    loaded[source] = element;
+    vector = all_broadcast ? Value(b.create<mlir::vector::SplatOp>(l, read.getVectorType(), element))
+                           : Value(b.create<mlir::vector::InsertOp>(l, element, vector, lane));
   }
   read.replaceAllUsesWith(vector);
   read.erase();
@@ -88,7 +127,7 @@ void scalarize_read(mlir::vector::TransferReadOp read) {
 void scalarize_write(mlir::vector::TransferWriteOp write) {
   mlir::OpBuilder b(write);
   const mlir::Location l = write.getLoc();
-  for (int64_t lane = 0; lane < write.getVectorType().getDimSize(0); ++lane) {
+  for (const auto& lane : lanes_of(write.getVectorType().getShape())) {
     Lane at = lane_position(b, write, lane);
     Value element = b.create<mlir::vector::ExtractOp>(l, write.getVector(), lane);
     if (!at.inside) {
@@ -110,10 +149,11 @@ struct EmberBoolTransfersToScalars : impl::EmberBoolTransfersToScalarsBase<Ember
       if (is_sub_byte_buffer(op)) transfers.push_back(op);
     });
     for (mlir::VectorTransferOpInterface op : transfers) {
-      // The super-vectorizer makes 1-D transfers without masks; anything
-      // else would need its own rewrite, and lowering it as it is would be
-      // the wrong answer this pass exists to prevent.
-      if (op.getVectorType().getRank() != 1 || op.getMask() || !op.getShapedType().hasRank()) {
+      // The super-vectorizer makes 1-D transfers, row fusion N-D ones, both
+      // without masks; a masked one would need its own rewrite, and lowering
+      // it as it is would be the wrong answer this pass exists to prevent.
+      // (Rows are at most kMaxRow lanes: the unrolled form stays bounded.)
+      if (op.getMask() || !op.getShapedType().hasRank() || op.getVectorType().isScalable()) {
         op->emitError("ember-bool-transfers-to-scalars: cannot scalarize this transfer of an i1 buffer");
         return signalPassFailure();
       }

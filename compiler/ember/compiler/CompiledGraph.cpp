@@ -11,10 +11,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
 
+#include "ember/compiler/Passes.h"
 #include "ember/compiler/Pipeline.h"
 #include "ember/compiler/RowParallel.h"
 #include "ember/grad_mode.h"
@@ -22,6 +24,7 @@
 #include "ember/kernels/sgemm.h"
 #include "ember/ops.h"
 #include "ember/threading.h"
+#include "llvm/Support/Path.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -98,6 +101,9 @@ struct CompiledGraph::Impl {
   // Note [Per-call state]: the states no call is using.
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<CallState>> pool;
+  std::vector<std::pair<std::string, double>> stage_ms;
+  std::vector<std::string> gemm_report;
+  int64_t llvm_ops = 0;
   std::atomic<int64_t> states_made{0};
 
   int64_t chunks() const { return split ? split->chunks : 1; }
@@ -109,16 +115,52 @@ namespace {
 
 constexpr const char* kFunction = "forward";
 
+// The user's line whose ops are the largest share of `module` now, for a
+// compile that went over its budget: "gpt.cpp:41 (62% of 90000 ops, mostly
+// llvm.fmul)".
+std::string largest_source(mlir::ModuleOp module) {
+  std::map<std::string, std::pair<int64_t, std::map<std::string, int64_t>>> by_line;
+  int64_t total = 0;
+  module.walk([&](mlir::Operation* op) {
+    ++total;
+    auto file = mlir::dyn_cast<mlir::FileLineColLoc>(op->getLoc());
+    if (!file) return;
+    auto& [count, kinds] = by_line[llvm::sys::path::filename(file.getFilename().getValue()).str() + ":" +
+                                   std::to_string(file.getLine())];
+    ++count;
+    ++kinds[op->getName().getStringRef().str()];
+  });
+  if (by_line.empty() || total == 0) return {};
+  auto top = std::max_element(by_line.begin(), by_line.end(),
+                              [](const auto& a, const auto& b) { return a.second.first < b.second.first; });
+  auto kind = std::max_element(top->second.second.begin(), top->second.second.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  return top->first + " (" + std::to_string(100 * top->second.first / total) + "% of " +
+         std::to_string(total) + " ops, mostly " + kind->first + ")";
+}
+
+int64_t count_ops(mlir::ModuleOp module) {
+  int64_t n = 0;
+  module.walk([&](mlir::Operation*) { ++n; });
+  return n;
+}
+
 }  // namespace
 
 CompiledGraph::CompiledGraph() : impl_(std::make_unique<Impl>()) {}
 CompiledGraph::~CompiledGraph() = default;
 
 std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph, const Loc& loc) {
+  return compile(graph, CompileBudget{}, loc);
+}
+
+std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph, const CompileBudget& budget,
+                                                      const Loc& loc) {
   EMBER_CHECK(graph.replayable(), loc, "compile: the trace cannot be replayed: ",
               graph.data_dependent() ? "it read tensor values at " + graph.data_reads.front()
                                      : graph.unsupported.front());
   const auto start = std::chrono::steady_clock::now();
+  CompileClock clock(budget, "a graph of " + std::to_string(graph.nodes.size()) + " ops", loc);
   std::unique_ptr<CompiledGraph> result(new CompiledGraph());
   Impl& impl = *result->impl_;
   impl.graph = graph;
@@ -130,11 +172,19 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   impl.module =
       ir::graph_to_mlir(*impl.context, impl.split ? chunk_graph(graph, *impl.split) : graph, kFunction);
   mlir::ModuleOp module = *impl.module;
+  const auto stage_done = [&](const char* stage) {
+    clock.stage_done(stage, [&] { return largest_source(module); });
+  };
+  stage_done("ember dialect");
   impl.stages[0] = ir::to_text(module);
   lower_to_linalg(module, loc);
+  stage_done("linalg");
   impl.stages[1] = ir::to_text(module);
   bufferize(module, kFunction, loc);
+  stage_done("buffers");
   impl.stages[2] = ir::to_text(module);
+  if (auto report = module->getAttrOfType<mlir::ArrayAttr>(kGemmReport))
+    for (auto line : report.getAsValueRange<mlir::StringAttr>()) impl.gemm_report.push_back(line.str());
   impl.in_place.assign(graph.writebacks.size(), false);
   for (int64_t r : in_place_results(module, kFunction)) impl.in_place[r - graph.outputs.size()] = true;
   const std::string checks = checks_function(module, kFunction);
@@ -146,6 +196,8 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   // its compile 240 -> 370 ms. (The thread count is not part of the guard
   // key: code compiled at one thread stays serial.)
   lower_to_llvm(module, loc, /*parallel_loops=*/get_num_threads() > 1);
+  stage_done("LLVM dialect");
+  clock.before_llvm(count_ops(module), [&] { return largest_source(module); });
   impl.engine = jit(module, loc);
   auto entry = impl.engine->lookupPacked(std::string("_mlir_ciface_") + kFunction);
   EMBER_CHECK(static_cast<bool>(entry), loc, "compile: the JIT has no entry point");
@@ -155,6 +207,9 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
     EMBER_CHECK(static_cast<bool>(checks_entry), loc, "compile: the JIT has no entry point for the checks");
     impl.checks_entry = *checks_entry;
   }
+  stage_done("LLVM -O3 and machine code");
+  impl.stage_ms = clock.stage_ms();
+  impl.llvm_ops = clock.llvm_ops();
   for (int v : graph.inputs) impl.input_types.emplace_back(graph.values[v].shape, graph.values[v].dtype);
   for (const Tensor& c : graph.captured) impl.captured_types.push_back(captured_type(c));
   impl.any_in_place = std::find(impl.in_place.begin(), impl.in_place.end(), true) != impl.in_place.end();
@@ -392,6 +447,10 @@ const std::string& CompiledGraph::stage(Stage s) const {
     std::call_once(impl_->llvm_stage, [&] { text = llvm_ir(*impl_->module, Loc::current()); });
   return text;
 }
+const std::vector<std::pair<std::string, double>>& CompiledGraph::stage_ms() const { return impl_->stage_ms; }
+const std::vector<std::string>& CompiledGraph::gemm_report() const { return impl_->gemm_report; }
+int64_t CompiledGraph::llvm_ops() const { return impl_->llvm_ops; }
+
 double CompiledGraph::compile_ms() const { return impl_->compile_ms; }
 const tracer::Graph& CompiledGraph::graph() const { return impl_->graph; }
 int64_t CompiledGraph::row_chunks() const { return impl_->chunks(); }

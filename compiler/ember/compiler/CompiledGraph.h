@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "ember/compiler/CompileBudget.h"
 #include "ember/tracer/graph.h"
 
 namespace ember::compiler {
@@ -30,6 +31,10 @@ enum class Stage { Ember, Linalg, Buffers, LLVM };
 class CompiledGraph {
  public:
   static std::unique_ptr<CompiledGraph> compile(const tracer::Graph& graph, const Loc& loc = Loc::current());
+  // Within `budget` (Note [A compile never runs away silently]), else an
+  // Error naming the stage and the line whose code is the largest share.
+  static std::unique_ptr<CompiledGraph> compile(const tracer::Graph& graph, const CompileBudget& budget,
+                                                const Loc& loc = Loc::current());
   ~CompiledGraph();
 
   // Inputs as traced (shapes and dtypes are checked); captured tensors are
@@ -47,6 +52,15 @@ class CompiledGraph {
   // The program at each stage, as text (for debugging and tests).
   const std::string& stage(Stage s) const;
   double compile_ms() const;
+  // Where the compile's time went, stage by stage ("linalg", "buffers",
+  // "LLVM dialect", "LLVM -O3 and machine code"), in ms.
+  const std::vector<std::pair<std::string, double>>& stage_ms() const;
+  // The size of the module handed to LLVM, in LLVM-dialect ops.
+  int64_t llvm_ops() const;
+  // One line per matmul of the graph: the BLAS calls it became, or why it
+  // stayed loops ("gpt.h:41: f32 16x4x[128x64 @ 64x128]: cblas_sgemm x64,
+  // B transposed"; Note [Matmuls become BLAS calls]).
+  const std::vector<std::string>& gemm_report() const;
   const tracer::Graph& graph() const;
   // How many chunks of rows a call runs in parallel (Note [Row-parallel
   // graphs] in RowParallel.h); 1 when the graph is not row-parallel.

@@ -1,7 +1,7 @@
 //===- ElementwiseFusion.cpp - MLIR's elementwise fusion, GEMMs left whole -===//
 //
 // See EmberFuseElementwise in Passes.td: MLIR's --linalg-fuse-elementwise-ops
-// with a control function that keeps every matmul a named matmul, so that
+// with a control function that keeps every matmul whole (is_gemm), so that
 // ember-matmul-to-blas can make it a BLAS call.
 //
 //===----------------------------------------------------------------------===//
@@ -17,11 +17,6 @@ namespace ember::compiler {
 #include "ember/compiler/Passes.h.inc"
 
 namespace {
-
-bool is_gemm(mlir::Operation* op) {
-  return op && mlir::isa<mlir::linalg::MatmulOp, mlir::linalg::MatmulTransposeAOp,
-                         mlir::linalg::MatmulTransposeBOp, mlir::linalg::BatchMatmulOp>(op);
-}
 
 struct EmberFuseElementwise : impl::EmberFuseElementwiseBase<EmberFuseElementwise> {
   void runOnOperation() override {

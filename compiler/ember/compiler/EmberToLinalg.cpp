@@ -340,82 +340,6 @@ struct PermuteToTranspose : mlir::OpRewritePattern<ir::PermuteOp> {
   }
 };
 
-// matmul: linalg.matmul (or batch_matmul) into a zero-filled accumulator,
-// after reshapes that make every case a product of matrices: a 1-D operand
-// is a matrix of one row (lhs) or one column (rhs), the batch dims of an
-// N-D lhs times a matrix are rows. A 2-D transpose feeding the product
-// becomes the matmul_transpose_a/b form, which the BLAS call takes as a
-// flag instead of a copy (Linear's `x @ W.t()`, and most of backward).
-// Batch dims that broadcast are left to the eager kernel for now.
-
-// The operand a 2-D transpose read, or null.
-Value transposed_source(Value v) {
-  if (auto p = v.getDefiningOp<ir::PermuteOp>()) {
-    auto dims = p.getDims();
-    if (dims.size() == 2 && (dims[0] == 1 || dims[0] == -1)) return p.getX();
-  }
-  if (auto t = v.getDefiningOp<mlir::linalg::TransposeOp>())
-    if (t.getPermutation().size() == 2 && t.getPermutation()[0] == 1) return t.getInput();
-  return {};
-}
-
-struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
-  mlir::LogicalResult matchAndRewrite(ir::MatmulOp op, mlir::PatternRewriter& rewriter) const override {
-    auto result = mlir::cast<mlir::RankedTensorType>(op.getType());
-    auto lhs = mlir::cast<mlir::RankedTensorType>(op.getLhs().getType());
-    auto rhs = mlir::cast<mlir::RankedTensorType>(op.getRhs().getType());
-    const Type element = result.getElementType();
-    if (!is_float(element)) return mlir::failure();
-    const int64_t a = lhs.getRank(), b = rhs.getRank();
-    const auto shape = [&](llvm::ArrayRef<int64_t> s) { return mlir::RankedTensorType::get(s, element); };
-    const mlir::Location loc = op.getLoc();
-    const auto zeros = [&](mlir::RankedTensorType t) { return filled(rewriter, loc, t, 0.0); };
-    const int64_t k = lhs.getShape().back();
-    const int64_t n = b == 1 ? 1 : rhs.getShape().back();
-    if (a >= 3 && b >= 3) {
-      if (lhs.getShape().drop_back(2) != rhs.getShape().drop_back(2)) return mlir::failure();
-      const int64_t batch = lhs.getNumElements() / (lhs.getDimSize(a - 2) * k), m = lhs.getDimSize(a - 2);
-      Value l = reshape_to(rewriter, loc, op.getLhs(), shape({batch, m, k}));
-      Value r = reshape_to(rewriter, loc, op.getRhs(), shape({batch, k, n}));
-      Value c = rewriter
-                    .create<mlir::linalg::BatchMatmulOp>(loc, mlir::TypeRange{shape({batch, m, n})},
-                                                         mlir::ValueRange{l, r},
-                                                         mlir::ValueRange{zeros(shape({batch, m, n}))})
-                    .getResult(0);
-      rewriter.replaceOp(op, reshape_to(rewriter, loc, c, result));
-      return mlir::success();
-    }
-    if (b >= 3) return mlir::failure();
-    const int64_t m = a == 1 ? 1 : lhs.getNumElements() / k;
-    const auto matrix = shape({m, n});
-    Value l = op.getLhs(), r = op.getRhs(), c;
-    if (a == 2 && b == 2 && transposed_source(l)) {
-      c = rewriter
-              .create<mlir::linalg::MatmulTransposeAOp>(loc, mlir::TypeRange{matrix},
-                                                        mlir::ValueRange{transposed_source(l), r},
-                                                        mlir::ValueRange{zeros(matrix)})
-              .getResult(0);
-    } else if (b == 2 && transposed_source(r)) {  // Linear's x @ W.t(), x of any rank
-      l = reshape_to(rewriter, loc, l, shape({m, k}));
-      c = rewriter
-              .create<mlir::linalg::MatmulTransposeBOp>(loc, mlir::TypeRange{matrix},
-                                                        mlir::ValueRange{l, transposed_source(r)},
-                                                        mlir::ValueRange{zeros(matrix)})
-              .getResult(0);
-    } else {
-      l = reshape_to(rewriter, loc, l, shape({m, k}));
-      r = reshape_to(rewriter, loc, r, shape({k, n}));
-      c = rewriter
-              .create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{matrix}, mlir::ValueRange{l, r},
-                                              mlir::ValueRange{zeros(matrix)})
-              .getResult(0);
-    }
-    rewriter.replaceOp(op, reshape_to(rewriter, loc, c, result));
-    return mlir::success();
-  }
-};
-
 struct ConstantToArith : mlir::OpRewritePattern<ir::ConstantOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::ConstantOp op, mlir::PatternRewriter& rewriter) const override {
@@ -428,9 +352,9 @@ struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinal
   void runOnOperation() override {
     declare_random_draw(getOperation());
     mlir::RewritePatternSet patterns(&getContext());
-    patterns
-        .add<ElementwiseToGeneric, ReductionToGeneric, PermuteToTranspose, MatmulToLinalg, ConstantToArith>(
-            &getContext());
+    patterns.add<ElementwiseToGeneric, ReductionToGeneric, PermuteToTranspose, ConstantToArith>(
+        &getContext());
+    populate_matmul_lowerings(patterns);
     populate_shape_lowerings(patterns);
     populate_conv_pool_lowerings(patterns);
     populate_gather_lowerings(patterns);

@@ -42,6 +42,9 @@ mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir
 inline constexpr const char* kRandomDraw = "ember_random_draw";
 void declare_random_draw(mlir::ModuleOp module);
 
+// matmul in every form eager supports (MatmulLowering.cpp).
+void populate_matmul_lowerings(mlir::RewritePatternSet& patterns);
+
 // Views, slices, their backward ops, cat and creation ops (ShapeOps.cpp).
 void populate_shape_lowerings(mlir::RewritePatternSet& patterns);
 

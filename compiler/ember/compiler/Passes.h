@@ -16,4 +16,13 @@ namespace ember::compiler {
 #define GEN_PASS_REGISTRATION
 #include "ember/compiler/Passes.h.inc"
 
+// A product of matrices, possibly batched, that ember-matmul-to-blas makes
+// BLAS calls of: a named linalg matmul, or a linalg.generic contraction
+// (out += a * b) with one m, one n and one k loop (MatmulLowering.cpp).
+// Fusion passes keep these whole.
+bool is_gemm(mlir::Operation* op);
+// The module attribute where ember-matmul-to-blas reports, one line per
+// contraction, what it became (Note [Matmuls become BLAS calls]).
+inline constexpr const char* kGemmReport = "ember.gemms";
+
 }  // namespace ember::compiler

@@ -111,7 +111,7 @@ struct ElementwiseOfRowValues : mlir::RewritePattern {
 };
 
 bool fusable(mlir::Operation* op) {
-  return mlir::isa_and_nonnull<mlir::linalg::GenericOp, mlir::linalg::FillOp>(op);
+  return mlir::isa_and_nonnull<mlir::linalg::GenericOp, mlir::linalg::FillOp>(op) && !is_gemm(op);
 }
 
 // A generic that reduces exactly its innermost loop.

@@ -71,7 +71,7 @@ struct CompiledBackward : autograd::Node {
     std::vector<Tensor> result = t.outputs;
     try {
       EMBER_CHECK(t.graph.replayable(), loc, "the backward cannot be replayed");
-      cache->owned = compiler::CompiledGraph::compile(t.graph, loc);
+      cache->owned = compiler::CompiledGraph::compile(t.graph, cache->budget, loc);
       cache->compiles.fetch_add(1, std::memory_order_relaxed);
       cache->compile_ms.store(cache->compile_ms.load() + cache->owned->compile_ms());
       cache->compiled.store(cache->owned.get(), std::memory_order_release);

@@ -25,6 +25,7 @@ namespace ember::jit::detail {
 // backward compiles under `mutex` (others of the same key wait for it),
 // then `compiled` is published and read without a lock.
 struct BackwardCache {
+  compiler::CompileBudget budget;  // the forward's (jit::Options::budget)
   std::mutex mutex;
   std::unique_ptr<compiler::CompiledGraph> owned;
   std::atomic<compiler::CompiledGraph*> compiled{nullptr};

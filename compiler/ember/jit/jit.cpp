@@ -1,6 +1,8 @@
 // jit.cpp - the guard-keyed cache of compiled traces, with eager fallbacks.
 #include "ember/jit/jit.h"
 
+#include <cmath>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -152,11 +154,14 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
             "backward can reach its history");
   }
   try {
-    v->compiled = compiler::CompiledGraph::compile(t.graph, loc);
+    v->compiled = compiler::CompiledGraph::compile(t.graph, options.budget, loc);
   } catch (const Error& err) {
     return stay_eager_locked(err.what());
   }
-  if (differentiable) v->backward = std::make_shared<detail::BackwardCache>();
+  if (differentiable) {
+    v->backward = std::make_shared<detail::BackwardCache>();
+    v->backward->budget = options.budget;
+  }
   if (const char* dir = std::getenv("EMBER_JIT_DUMP")) dump_stages(dir, t.graph.to_text(), *v->compiled, loc);
   std::unique_lock<std::shared_mutex> lock(mutex);
   if (v->backward) backward_caches.push_back(v->backward);
@@ -259,6 +264,16 @@ std::string CompiledFunction::explain() const {
     o << "backward: " << s.backward_compiles << " compiles (" << s.backward_compile_ms << " ms), "
       << s.backward_hits << " native, " << s.backward_eager_calls << " eager\n";
   for (const auto& r : s.eager_reasons) o << "eager: " << r << "\n";
+  std::shared_lock<std::shared_mutex> lock(impl_->mutex);
+  for (size_t i = 0; i < impl_->variants.size(); ++i) {
+    const compiler::CompiledGraph& g = *impl_->variants[i]->compiled;
+    o << "compile " << i + 1 << ": " << std::lround(g.compile_ms()) << " ms, " << g.llvm_ops()
+      << " LLVM ops (";
+    const char* sep = "";
+    for (const auto& [stage, ms] : g.stage_ms()) o << sep << stage << " " << std::lround(ms), sep = ", ";
+    o << ")\n";
+    for (const std::string& line : g.gemm_report()) o << "  matmul " << line << "\n";
+  }
   return o.str();
 }
 

@@ -57,6 +57,10 @@ struct Stats {
 
 struct Options {
   int recompile_budget = 8;
+  // Each compile's time, memory and code size (defaults in CompileBudget.h:
+  // 120 s, 4 GiB, 400 k LLVM ops; a progress line per stage after 1 s). Past
+  // it the signature runs eagerly, with the reason in explain() and stderr.
+  compiler::CompileBudget budget;
   // Returns whether the model is training (part of the guard key); default: always true.
   std::function<bool()> training;
 };

@@ -1,0 +1,188 @@
+//===- MatmulLowering.cpp - ember.matmul to linalg contractions -------------===//
+//
+// Every form of matmul eager supports becomes one linalg contraction into a
+// zero-filled accumulator, shaped so that ember-matmul-to-blas can make it
+// BLAS calls (Note [Matmuls become BLAS calls] in MatmulToBlas.cpp):
+//
+//   rhs a matrix or a vector     one 2-D product: the batch dims of an N-D
+//                                lhs are rows (a 3-D `linear` is one GEMM
+//                                over B*T rows); linalg.matmul, or its
+//                                transpose_a/b form when a 2-D transpose
+//                                feeds it (Linear's `x @ W.t()`)
+//   rhs with batch dims          a linalg.generic contraction over
+//                                (batch..., m, n, k): batch dims broadcast
+//                                as indexing maps (a broadcast operand just
+//                                lacks the dim), a transpose of the last two
+//                                dims read through the map (attention's
+//                                `q @ k.transpose(-2, -1)`), never a copy
+//
+// A 1-D operand is a matrix of one row (lhs) or one column (rhs); the result
+// is reshaped back to what eager returns.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ember/compiler/LoweringUtils.h"
+#include "ember/ir/Dialect.h"
+
+namespace ember::compiler::lowering {
+namespace {
+
+using mlir::OpBuilder;
+using mlir::Type;
+using mlir::Value;
+
+// Whether `perm` swaps the last two dims and keeps the others in place.
+bool swaps_last_two(llvm::ArrayRef<int64_t> perm) {
+  const int64_t r = static_cast<int64_t>(perm.size());
+  if (r < 2) return false;
+  for (int64_t i = 0; i < r - 2; ++i)
+    if (perm[i] != i && perm[i] != i - r) return false;
+  return (perm[r - 2] == r - 1 || perm[r - 2] == -1) && (perm[r - 1] == r - 2 || perm[r - 1] == -2);
+}
+
+// The operand a transpose of the last two dims read, or null; a permute
+// still in the ember dialect or one already lowered to linalg.transpose.
+Value transposed_source(Value v) {
+  if (auto p = v.getDefiningOp<ir::PermuteOp>(); p && swaps_last_two(p.getDims())) return p.getX();
+  if (auto t = v.getDefiningOp<mlir::linalg::TransposeOp>(); t && swaps_last_two(t.getPermutation()))
+    return t.getInput();
+  return {};
+}
+
+mlir::RankedTensorType tensor_of(llvm::ArrayRef<int64_t> shape, Type element) {
+  return mlir::RankedTensorType::get(shape, element);
+}
+
+// lhs [..., m, k] @ rhs [k, n] (or rhs [k]): one 2-D product.
+Value matrix_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Type element) {
+  auto lt = tensor_type(lhs), rt = tensor_type(rhs);
+  const int64_t k = lt.getShape().back(), n = rt.getRank() == 1 ? 1 : rt.getShape().back();
+  const int64_t m = lt.getRank() == 1 ? 1 : lt.getNumElements() / std::max<int64_t>(k, 1);
+  const auto matrix = tensor_of({m, n}, element);
+  Value zeros = filled(b, loc, matrix, 0.0);
+  if (lt.getRank() == 2 && rt.getRank() == 2)
+    if (Value source = transposed_source(lhs))
+      return b
+          .create<mlir::linalg::MatmulTransposeAOp>(loc, mlir::TypeRange{matrix},
+                                                    mlir::ValueRange{source, rhs}, mlir::ValueRange{zeros})
+          .getResult(0);
+  Value rows = reshape_to(b, loc, lhs, tensor_of({m, k}, element));
+  if (rt.getRank() == 2)
+    if (Value source = transposed_source(rhs))
+      return b
+          .create<mlir::linalg::MatmulTransposeBOp>(loc, mlir::TypeRange{matrix},
+                                                    mlir::ValueRange{rows, source}, mlir::ValueRange{zeros})
+          .getResult(0);
+  Value cols = reshape_to(b, loc, rhs, tensor_of({k, n}, element));
+  return b
+      .create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{matrix}, mlir::ValueRange{rows, cols},
+                                      mlir::ValueRange{zeros})
+      .getResult(0);
+}
+
+// One operand of the batched contraction: the value it reads (a transpose's
+// source, broadcast batch dims collapsed away) and its indexing map.
+struct ContractionOperand {
+  Value value;
+  mlir::AffineMap map;
+};
+
+// `v` ([..., rows, cols] after a 1-D operand became a matrix) as read by a
+// contraction whose loops are (batch[0..nb), m, n, k). `row_dim`/`col_dim`
+// are the loops its matrix dims run over.
+ContractionOperand contraction_operand(OpBuilder& b, mlir::Location loc, Value v,
+                                       llvm::ArrayRef<int64_t> batch, unsigned row_dim, unsigned col_dim) {
+  const int64_t nb = static_cast<int64_t>(batch.size());
+  bool transposed = false;
+  if (Value source = transposed_source(v)) v = source, transposed = true;
+  auto type = tensor_type(v);
+  const int64_t rank = type.getRank(), own_batch = rank - 2;
+  llvm::SmallVector<int64_t> kept_shape;
+  llvm::SmallVector<mlir::AffineExpr> results;
+  for (int64_t i = 0; i < own_batch; ++i) {
+    const int64_t loop = nb - own_batch + i;                    // batch dims align from the right
+    if (type.getDimSize(i) == 1 && batch[loop] != 1) continue;  // broadcast: not read along this loop
+    kept_shape.push_back(type.getDimSize(i));
+    results.push_back(b.getAffineDimExpr(loop));
+  }
+  kept_shape.push_back(type.getDimSize(rank - 2));
+  kept_shape.push_back(type.getDimSize(rank - 1));
+  // The matrix as stored: a transposed operand's storage dims are swapped.
+  results.push_back(b.getAffineDimExpr(transposed ? col_dim : row_dim));
+  results.push_back(b.getAffineDimExpr(transposed ? row_dim : col_dim));
+  return {reshape_to(b, loc, v, tensor_of(kept_shape, type.getElementType())),
+          mlir::AffineMap::get(nb + 3, 0, results, b.getContext())};
+}
+
+// lhs [..., m, k] @ rhs [..., k, n] with batch dims that may broadcast.
+Value batched_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Type element,
+                      llvm::ArrayRef<int64_t> batch) {
+  const unsigned nb = static_cast<unsigned>(batch.size()), m = nb, n = nb + 1, k = nb + 2;
+  auto lt = tensor_type(transposed_source(lhs) ? transposed_source(lhs) : lhs);
+  auto rt = tensor_type(transposed_source(rhs) ? transposed_source(rhs) : rhs);
+  const bool lt_swapped = static_cast<bool>(transposed_source(lhs)),
+             rt_swapped = static_cast<bool>(transposed_source(rhs));
+  const int64_t rows = lt.getDimSize(lt.getRank() - (lt_swapped ? 1 : 2));
+  const int64_t cols = rt.getDimSize(rt.getRank() - (rt_swapped ? 2 : 1));
+  ContractionOperand a = contraction_operand(b, loc, lhs, batch, m, k);
+  ContractionOperand c = contraction_operand(b, loc, rhs, batch, k, n);
+  llvm::SmallVector<int64_t> out_shape(batch.begin(), batch.end());
+  out_shape.push_back(rows);
+  out_shape.push_back(cols);
+  llvm::SmallVector<mlir::AffineExpr> out_results;
+  for (unsigned d = 0; d < nb; ++d) out_results.push_back(b.getAffineDimExpr(d));
+  out_results.push_back(b.getAffineDimExpr(m));
+  out_results.push_back(b.getAffineDimExpr(n));
+  llvm::SmallVector<mlir::AffineMap> maps{a.map, c.map,
+                                          mlir::AffineMap::get(nb + 3, 0, out_results, b.getContext())};
+  llvm::SmallVector<mlir::utils::IteratorType> iterators(nb + 2, mlir::utils::IteratorType::parallel);
+  iterators.push_back(mlir::utils::IteratorType::reduction);
+  const auto out = tensor_of(out_shape, element);
+  return b
+      .create<mlir::linalg::GenericOp>(
+          loc, mlir::TypeRange{out}, mlir::ValueRange{a.value, c.value},
+          mlir::ValueRange{filled(b, loc, out, 0.0)}, maps, iterators,
+          [&](OpBuilder& body, mlir::Location l, mlir::ValueRange args) {
+            Value sum;
+            if (is_float(element))
+              sum = body.create<mlir::arith::AddFOp>(l, args[2],
+                                                     body.create<mlir::arith::MulFOp>(l, args[0], args[1]));
+            else
+              sum = body.create<mlir::arith::AddIOp>(l, args[2],
+                                                     body.create<mlir::arith::MulIOp>(l, args[0], args[1]));
+            body.create<mlir::linalg::YieldOp>(l, sum);
+          })
+      .getResult(0);
+}
+
+struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  mlir::LogicalResult matchAndRewrite(ir::MatmulOp op, mlir::PatternRewriter& rewriter) const override {
+    auto result = mlir::cast<mlir::RankedTensorType>(op.getType());
+    const Type element = result.getElementType();
+    if (element.isInteger(1)) return mlir::failure();  // eager has no bool matmul either
+    const mlir::Location loc = op.getLoc();
+    Value lhs = op.getLhs(), rhs = op.getRhs();
+    auto lt = tensor_type(lhs), rt = tensor_type(rhs);
+    Value product;
+    if (rt.getRank() <= 2) {
+      product = matrix_product(rewriter, loc, lhs, rhs, element);
+    } else {
+      if (lt.getRank() == 1) lhs = reshape_to(rewriter, loc, lhs, tensor_of({1, lt.getDimSize(0)}, element));
+      // The result's batch dims: the broadcast of both operands' (eager's
+      // meta rule has already checked they broadcast).
+      const int64_t nb = result.getRank() - (lt.getRank() == 1 ? 1 : 2);
+      product = batched_product(rewriter, loc, lhs, rhs, element, result.getShape().take_front(nb));
+    }
+    rewriter.replaceOp(op, reshape_to(rewriter, loc, product, result));
+    return mlir::success();
+  }
+};
+
+}  // namespace
+
+void populate_matmul_lowerings(mlir::RewritePatternSet& patterns) {
+  patterns.add<MatmulToLinalg>(patterns.getContext());
+}
+
+}  // namespace ember::compiler::lowering
