@@ -16,6 +16,7 @@ packages=(
   zlib1g-dev              # reading the gzip-compressed digits data set
   python3-sklearn         # ships the UCI digits data set (digits.csv.gz)
   wamerican               # ships the English word list (/usr/share/dict/words)
+  fortunes                # the text examples/gpt_fortunes trains on (/usr/share/games/fortunes)
   llvm-19-dev libmlir-19-dev mlir-19-tools
   llvm-19-tools           # FileCheck and lit for the dialect tests
   clang-19 libclang-rt-19-dev libomp-19-dev  # libFuzzer and its OpenMP: the fuzz harnesses of tests/fuzz

@@ -5,9 +5,7 @@
 // strict maximum (minimum). embedding: a generic over the result that reads
 // weight[index, d] with tensor.extract, after an ember.check that every
 // index is in range (compiled code must not read outside the table).
-// embedding_backward: the rows of the gradient summed per index, as a
-// reduction over the rows of a one-hot comparison (no scatter in linalg on
-// tensors; fine for the vocabularies of the examples, O(N * E * D)).
+// (embedding_backward is a scatter-add loop: ScatterLoops.cpp.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -145,49 +143,12 @@ struct EmbeddingLowering : mlir::OpRewritePattern<ir::EmbeddingOp> {
   }
 };
 
-struct EmbeddingBackwardLowering : mlir::OpRewritePattern<ir::EmbeddingBackwardOp> {
-  using OpRewritePattern::OpRewritePattern;
-  mlir::LogicalResult matchAndRewrite(ir::EmbeddingBackwardOp op, mlir::PatternRewriter& r) const override {
-    const mlir::Location l = op.getLoc();
-    const auto result = tensor_type(op.getResult());
-    const mlir::Type element = result.getElementType();
-    if (!is_float(element)) return mlir::failure();
-    const int64_t rows = result.getDimSize(0), width = result.getDimSize(1);
-    const int64_t n = tensor_type(op.getIndices()).getNumElements();
-    const mlir::Type index_type = tensor_type(op.getIndices()).getElementType();
-    Value grad = reshape_to(r, l, op.getGrad(), mlir::RankedTensorType::get({n, width}, element));
-    Value indices = reshape_to(r, l, op.getIndices(), mlir::RankedTensorType::get({n}, index_type));
-    Value out = filled(r, l, mlir::RankedTensorType::get({rows, width}, element), 0.0);
-    // (e, d, i): out[e, d] += indices[i] == e ? grad[i, d] : 0
-    auto ctx = r.getContext();
-    llvm::SmallVector<mlir::AffineMap> maps{
-        mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(2)}, ctx),
-        mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(2), r.getAffineDimExpr(1)}, ctx),
-        mlir::AffineMap::get(3, 0, {r.getAffineDimExpr(0), r.getAffineDimExpr(1)}, ctx)};
-    llvm::SmallVector<mlir::utils::IteratorType> iterators{mlir::utils::IteratorType::parallel,
-                                                           mlir::utils::IteratorType::parallel,
-                                                           mlir::utils::IteratorType::reduction};
-    auto generic = r.create<mlir::linalg::GenericOp>(
-        l, mlir::TypeRange{result}, mlir::ValueRange{indices, grad}, mlir::ValueRange{out}, maps, iterators,
-        [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
-          Value e =
-              b.create<mlir::arith::IndexCastOp>(nl, index_type, b.create<mlir::linalg::IndexOp>(nl, 0));
-          Value hit = b.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::eq, a[0], e);
-          Value add = b.create<mlir::arith::AddFOp>(nl, a[2], a[1]);
-          b.create<mlir::linalg::YieldOp>(nl,
-                                          mlir::Value(b.create<mlir::arith::SelectOp>(nl, hit, add, a[2])));
-        });
-    r.replaceOp(op, generic.getResult(0));
-    return mlir::success();
-  }
-};
-
 }  // namespace
 
 void populate_gather_lowerings(mlir::RewritePatternSet& patterns) {
   patterns.add<IndexReduceLowering<ir::MaxDimOp, true>, IndexReduceLowering<ir::MinDimOp, false>,
                IndexReduceLowering<ir::ArgmaxOp, true>, IndexReduceLowering<ir::ArgminOp, false>,
-               EmbeddingLowering, EmbeddingBackwardLowering>(patterns.getContext());
+               EmbeddingLowering>(patterns.getContext());
 }
 
 }  // namespace ember::compiler::lowering

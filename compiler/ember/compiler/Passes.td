@@ -248,6 +248,33 @@ def EmberTransfersInBounds : Pass<"ember-transfers-in-bounds", "::mlir::ModuleOp
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }
 
+def EmberScatterToLoops : Pass<"ember-scatter-to-loops", "::mlir::ModuleOp"> {
+  let summary = "Lower ember.embedding_backward to a scatter-add loop on buffers";
+  let description = [{
+    The gradient of an embedding table: zeroed, then each row of the
+    incoming gradient added at its index, O(N * D) (ScatterLoops.cpp says
+    why not a linalg reduction). The operands are read through
+    bufferization.to_memref (read_only), the result is a fresh buffer
+    returned by to_tensor restrict writable, as ember-attention-to-calls
+    does; it runs at the same place, after destination passing.
+
+    ```mlir
+    %g = ember.embedding_backward %grad, %idx : tensor<16x128x256xf32>, tensor<16x128xi64> -> tensor<64x256xf32>
+    // becomes
+    %out = memref.alloc() : memref<64x256xf32>
+    linalg.fill ins(%zero : f32) outs(%out : memref<64x256xf32>)
+    scf.for %i = %c0 to %c2048 step %c1 {
+      %row = ... memref.load %idx_buffer[%i] ...
+      scf.if %inside { scf.for %d ... { out[row, d] += grad[i, d] } }
+    }
+    %g = bufferization.to_tensor %out restrict writable : memref<64x256xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
 def EmberAttentionToCalls : Pass<"ember-attention-to-calls", "::mlir::ModuleOp"> {
   let summary = "Lower ember.attention and its gradient to calls of the runtime's tiled attention kernel";
   let description = [{

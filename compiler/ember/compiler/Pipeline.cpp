@@ -134,6 +134,7 @@ void build_bufferize_pipeline(mlir::OpPassManager& pm, const std::string& functi
   destination.inPlace = in_place;
   pm.addPass(createEmberDestinationPassing(destination));
   pm.addPass(createEmberAttentionToCalls());  // after the checks twin dropped what it does not need
+  pm.addPass(createEmberScatterToLoops());    // likewise
   pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
   mlir::bufferization::OneShotBufferizationOptions options;
   options.bufferizeFunctionBoundaries = true;
@@ -236,8 +237,9 @@ void register_pipelines() {
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
   run_passes_or_throw(module, build_linalg_pipeline, "lowering to linalg", loc);
   module.walk([&](mlir::Operation* op) {
-    // Attention becomes a kernel call in the next stage (ember-attention-to-calls).
-    if (mlir::isa<ir::AttentionOp, ir::AttentionBackwardOp>(op)) return;
+    // Attention becomes a kernel call in the next stage (ember-attention-to-calls),
+    // embedding_backward a loop on buffers (ember-scatter-to-loops).
+    if (mlir::isa<ir::AttentionOp, ir::AttentionBackwardOp, ir::EmbeddingBackwardOp>(op)) return;
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
       throw_error(std::string("compile: ") + op->getName().getStringRef().str() + " has no lowering yet",
                   loc);
