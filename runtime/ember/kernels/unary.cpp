@@ -39,10 +39,11 @@ EMBER_UNARY_FUNCTOR(Cos, FloatOnly, std::cos(x))
 EMBER_UNARY_FUNCTOR(Tanh, FloatOnly, is_f32<T> ? T(vec::tanh(float(x))) : T(std::tanh(x)))
 EMBER_UNARY_FUNCTOR(Sigmoid, FloatOnly, is_f32<T> ? T(vec::sigmoid(float(x))) : T(1) / (T(1) + std::exp(-x)))
 EMBER_UNARY_FUNCTOR(Relu, Numeric, x < T(0) ? T(0) : x)  // keeps NaN, like torch.relu
-EMBER_UNARY_FUNCTOR(Gelu, FloatOnly, T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2))))
+EMBER_UNARY_FUNCTOR(Gelu, FloatOnly,
+                    is_f32<T> ? T(vec::gelu(float(x))) : T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2))))
 EMBER_UNARY_FUNCTOR(Silu, FloatOnly,
                     is_f32<T> ? T(float(x) * vec::sigmoid(float(x))) : x / (T(1) + std::exp(-x)))
-EMBER_UNARY_FUNCTOR(Erf, FloatOnly, std::erf(x))
+EMBER_UNARY_FUNCTOR(Erf, FloatOnly, is_f32<T> ? T(vec::erf(float(x))) : std::erf(x))
 // max(x, 0) + log(1 + exp(-|x|)): no overflow for large x, full precision for very negative x.
 EMBER_UNARY_FUNCTOR(Softplus, FloatOnly, (x > T(0) ? x : T(0)) + std::log1p(std::exp(-(x < T(0) ? -x : x))))
 #undef EMBER_UNARY_FUNCTOR

@@ -59,6 +59,62 @@ EMBER_VEC_INLINE float tanh(float x) {
   return ax < 0.625f ? small : (x != x ? x : large);
 }
 
+// erf for |x| < 0.75: the rational approximation of Eigen and XLA (an odd
+// degree-13 polynomial over an even degree-8 one). Alone it is 5 ulp of 1
+// off near |x| = 4, which GELU's 1 + erf(x) of negative x turns into a
+// large relative error; the tails therefore come from erfc below.
+EMBER_VEC_INLINE float erf_near_zero(float x) {
+  const float z = x * x;
+  float p = -2.72614225801306e-10f;
+  p = p * z + 2.77068142495902e-08f;
+  p = p * z - 2.10102402082508e-06f;
+  p = p * z - 5.69250639462346e-05f;
+  p = p * z - 7.34990630326855e-04f;
+  p = p * z - 2.95459980854025e-03f;
+  p = p * z - 1.60960333262415e-02f;
+  float q = -1.45660718464996e-05f;
+  q = q * z - 2.13374055278905e-04f;
+  q = q * z - 1.68282697438203e-03f;
+  q = q * z - 7.37332916720468e-03f;
+  q = q * z - 1.42647390514189e-02f;
+  return x * p / q;
+}
+
+// erfc(z) for z >= 0 with a relative error near 1.2e-7 at every z (the
+// Chebyshev fit of Numerical Recipes' erfcc): exp(-z^2) times a polynomial
+// in 1 / (1 + z / 2). 0 at +inf, NaN for NaN.
+EMBER_VEC_INLINE float erfc_nonnegative(float z) {
+  const float t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  return t * vec::exp(p - z * z);
+}
+
+// libm's erff kept GELU scalar: 13 ms over 2M floats against 1.2 ms for
+// tanh (AMD Zen 5); these vectorize (0.4 ms).
+EMBER_VEC_INLINE float erf(float x) {
+  const float ax = x < 0 ? -x : x;
+  float tail = 1.0f - erfc_nonnegative(ax);
+  tail = x < 0 ? -tail : tail;
+  return ax < 0.75f ? erf_near_zero(x) : (x != x ? x : tail);
+}
+
+// x * Phi(x), Phi the normal CDF: for x < 0 Phi is erfc(|x| / sqrt 2) / 2
+// directly, never 1 + erf(x / sqrt 2), which cancels to few correct digits.
+EMBER_VEC_INLINE float gelu(float x) {
+  const float z = x * 0.70710678118654752f;
+  const float c = erfc_nonnegative(z < 0 ? -z : z);
+  return x * (x < 0 ? 0.5f * c : 1.0f - 0.5f * c);
+}
+
 EMBER_VEC_INLINE float sigmoid(float x) { return 1.0f / (1.0f + vec::exp(-x)); }
 
 }  // namespace ember::vec
