@@ -9,8 +9,10 @@ the two can be compared in one run on the same machine:
 
 Modes: "eager", and "compiled" as the issues' reference figures were taken:
 torch.jit.trace, then torch.jit.freeze (TorchScript replays its kernels; on
-CPU it does not fuse them). mlp_train has no compiled mode here (a traced
-optimizer step is not something TorchScript offers).
+CPU it does not fuse them). mlp_train and gpt_train have no compiled mode
+here (a traced optimizer step is not something TorchScript offers). The GPT's
+attention is written out (matmul, masked_fill, softmax, matmul): PyTorch
+1.13 has no fused attention.
 
 PyTorch is never a dependency of ember: this script needs Debian's
 python3-torch, installed by hand (apt-get install python3-torch).
@@ -34,6 +36,51 @@ def uniform(*shape, scale=1.0):
 def mlp():
     return torch.nn.Sequential(torch.nn.Linear(784, 1024), torch.nn.ReLU(), torch.nn.Linear(1024, 1024),
                                torch.nn.ReLU(), torch.nn.Linear(1024, 10))
+
+
+class Block(torch.nn.Module):
+    """WORKLOADS.md's pre-norm block; attention written out (PyTorch 1.13 has no fused attention)."""
+
+    def __init__(self, c=256, heads=4):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = torch.nn.LayerNorm(c), torch.nn.LayerNorm(c)
+        self.qkv, self.proj = torch.nn.Linear(c, 3 * c), torch.nn.Linear(c, c)
+        self.fc, self.out = torch.nn.Linear(c, 4 * c), torch.nn.Linear(4 * c, c)
+
+    def attention(self, x):
+        b, t, c = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        future = torch.ones(t, t, dtype=torch.bool).triu(1)
+        scores = (q @ k.transpose(-2, -1) / 8).masked_fill(future, float("-inf"))
+        return self.proj((scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, c))
+
+    def forward(self, x):
+        h = x + self.attention(self.ln1(x))
+        return h + self.out(torch.nn.functional.gelu(self.fc(self.ln2(h))))
+
+
+class GPT(torch.nn.Module):
+    def __init__(self, vocab=64, block=128, c=256, layers=2):
+        super().__init__()
+        self.token, self.position = torch.nn.Embedding(vocab, c), torch.nn.Embedding(block, c)
+        self.blocks = torch.nn.Sequential(*[Block(c) for _ in range(layers)])
+        self.ln, self.head = torch.nn.LayerNorm(c), torch.nn.Linear(c, vocab)
+
+    def forward(self, tokens):
+        x = self.token(tokens) + self.position(torch.arange(tokens.shape[1]))
+        return self.head(self.ln(self.blocks(x)))
+
+
+def attention_written(q, k, v):
+    t = q.shape[2]
+    future = torch.ones(t, t, dtype=torch.bool).triu(1)
+    return ((q @ k.transpose(-2, -1)) * 0.125).masked_fill(future, float("-inf")).softmax(-1) @ v
+
+
+def attention_inputs():
+    t = int(os.environ.get("EMBER_BENCH_ATTENTION_T", "1024"))
+    return uniform(1, 4, t, 64), uniform(1, 4, t, 64), uniform(1, 4, t, 64)
 
 
 class Traced(torch.nn.Module):
@@ -76,6 +123,12 @@ def prepare_compiled(name):
     elif name == "mlp_infer":
         x = uniform(128, 784)
         f = freeze(mlp(), x)
+    elif name == "gpt_infer":
+        x = torch.randint(0, 64, (16, 128))
+        f = freeze(GPT(), x)
+    elif name == "attention_written":
+        x = attention_inputs()
+        f = freeze(Traced(attention_written), *x)
     else:
         return None
     args = x if isinstance(x, tuple) else (x,)
@@ -111,6 +164,29 @@ def prepare(name):
             with torch.no_grad():
                 model(x)
         return run
+    if name == "gpt_infer":
+        model, x = GPT(), torch.randint(0, 64, (16, 128))
+
+        def run():
+            with torch.no_grad():
+                model(x)
+        return run
+    if name == "gpt_train":
+        model, x, y = GPT(), torch.randint(0, 64, (16, 128)), torch.randint(0, 64, (16, 128))
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.01)
+
+        def run():
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x).view(-1, 64), y.view(-1)).backward()
+            opt.step()
+        return run
+    if name == "attention_written":
+        q, k, v = attention_inputs()
+
+        def run():
+            with torch.no_grad():
+                attention_written(q, k, v)
+        return run
     if name == "mlp_train":
         model, x, y = mlp(), uniform(128, 784), torch.randint(0, 10, (128,))
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -125,7 +201,8 @@ def prepare(name):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--workloads", default="dispatch,ew_chain,norm_softmax,matmul,mlp_infer,mlp_train")
+    p.add_argument("--workloads", default="dispatch,ew_chain,norm_softmax,matmul,mlp_infer,mlp_train,"
+                                          "gpt_infer,gpt_train,attention_written")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--modes", default="eager,compiled")
     p.add_argument("--iters", type=int, default=20)

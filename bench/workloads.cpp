@@ -9,9 +9,12 @@
 #include <barrier>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <optional>
 #include <thread>
 
+#include "common/gpt.h"
 #include "ember/ember.h"
 #include "ember/jit/jit.h"
 #include "ember/kernels/sgemm.h"
@@ -249,6 +252,84 @@ Workload serve_workload() {
           }};
 }
 
+// WORKLOADS.md's gpt_infer and gpt_train: examples/common/gpt.h's model
+// (2 pre-norm blocks, C 256, 4 heads of 64, T 128, vocab 64), batch 16. Its
+// attention is scaled_dot_product_attention: the same arithmetic as the
+// written-out q @ k^T / 8, causal mask, softmax, @ v of WORKLOADS.md.
+constexpr int64_t kGptBatch = 16, kGptTokens = 128;
+
+Workload gpt_infer_workload() {
+  return {"gpt_infer",
+          "forward (no grad) of a 2-block pre-norm GPT (C 256, 4 heads, T 128, vocab 64), tokens [16, 128]",
+          [](const std::string& mode) {
+            auto model = std::make_shared<examples::GPT>(examples::GPTConfig{});
+            return in_mode(
+                mode, [model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0])}; },
+                {randint(0, 64, {kGptBatch, kGptTokens})});
+          },
+          {}};
+}
+
+Workload gpt_train_workload() {
+  return {
+      "gpt_train",
+      "gpt_infer's model: forward, next-token cross-entropy, backward, AdamW (lr 3e-4, weight decay 0.01)",
+      [](const std::string& mode) -> Prepared {
+        auto model = std::make_shared<examples::GPT>(examples::GPTConfig{});
+        auto opt = std::make_shared<optim::AdamW>(model->parameters(),
+                                                  optim::AdamOptions{.lr = 3e-4, .weight_decay = 0.01});
+        tracer::TracedFn step = [model, opt](const std::vector<Tensor>& in) {
+          opt->zero_grad();
+          Tensor loss = examples::next_token_loss((*model)(in[0]), in[1]);
+          loss.backward();
+          opt->step();
+          return std::vector<Tensor>{loss};
+        };
+        const std::vector<Tensor> inputs{randint(0, 64, {kGptBatch, kGptTokens}),
+                                         randint(0, 64, {kGptBatch, kGptTokens})};
+        if (mode == "compiled") return compiled(step, inputs, 1, /*grad=*/true);
+        return {[step, inputs] { step(inputs); }};
+      },
+      {}};
+}
+
+// Causal attention, batch 1, 4 heads of 64, T from EMBER_BENCH_ATTENTION_T
+// (default 1024): the tiled kernel (Note [Tiled attention]) against the
+// same attention written out with matmul, masked_fill and softmax, which
+// holds the [4, T, T] scores in memory. peak_tensor_mb: the most memory
+// ember's tensors held at once during the run.
+int64_t attention_tokens() {
+  const char* t = std::getenv("EMBER_BENCH_ATTENTION_T");
+  return t ? std::atoll(t) : 1024;
+}
+
+Workload attention_workload(bool written_out) {
+  return {written_out ? "attention_written" : "attention",
+          written_out ? "causal attention as matmul, masked_fill, softmax, matmul: [1, 4, T, 64], T 1024"
+                      : "causal scaled_dot_product_attention (tiled kernel): [1, 4, T, 64], T 1024",
+          [written_out](const std::string& mode) {
+            const int64_t t = attention_tokens();
+            const tracer::TracedFn fused = [](const std::vector<Tensor>& in) {
+              return std::vector<Tensor>{scaled_dot_product_attention(in[0], in[1], in[2], Tensor(), true)};
+            };
+            const tracer::TracedFn written = [t](const std::vector<Tensor>& in) {
+              const Tensor future = ones({t, t}, DType::Bool).triu(1);
+              const Tensor scores = (in[0].matmul(in[1].transpose(-2, -1)) * 0.125)
+                                        .masked_fill(future, -std::numeric_limits<double>::infinity());
+              return std::vector<Tensor>{scores.softmax(-1).matmul(in[2])};
+            };
+            Prepared p = in_mode(
+                mode, written_out ? written : fused,
+                {uniform_input({1, 4, t, 64}), uniform_input({1, 4, t, 64}), uniform_input({1, 4, t, 64})});
+            reset_peak_memory_stats();
+            return p;
+          },
+          [](nlohmann::json& line, double, int) {
+            line["tokens"] = attention_tokens();
+            line["peak_tensor_mb"] = memory_stats().peak_allocated_bytes / (1024.0 * 1024.0);
+          }};
+}
+
 }  // namespace
 
 std::vector<double> time_iterations(const std::function<void()>& iteration, int warmup, int iters) {
@@ -265,8 +346,9 @@ std::vector<double> time_iterations(const std::function<void()>& iteration, int 
 
 const std::vector<Workload>& workloads() {
   static const std::vector<Workload> all = {
-      dispatch_workload(),  ew_chain_workload(),  norm_softmax_workload(), matmul_workload(),
-      mlp_infer_workload(), mlp_train_workload(), serve_workload()};
+      dispatch_workload(),  ew_chain_workload(),       norm_softmax_workload(), matmul_workload(),
+      mlp_infer_workload(), mlp_train_workload(),      serve_workload(),        gpt_infer_workload(),
+      gpt_train_workload(), attention_workload(false), attention_workload(true)};
   return all;
 }
 

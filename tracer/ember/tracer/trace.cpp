@@ -20,7 +20,7 @@ namespace {
 // offset, sizes, strides, dtype), not by TensorImpl; otherwise an alias made
 // during the call would be baked as a constant, its values frozen at trace time.
 struct AliasKey {
-  const Storage* storage;
+  uint64_t storage;  // Storage::id: unique for the process's life, so no traced tensor need be kept alive
   int64_t offset;
   Shape sizes, strides;
   DType dtype;
@@ -31,14 +31,14 @@ struct AliasKey {
 };
 struct AliasKeyHash {
   size_t operator()(const AliasKey& k) const {
-    size_t h = std::hash<const void*>()(k.storage) ^ (std::hash<int64_t>()(k.offset) << 1);
+    size_t h = std::hash<uint64_t>()(k.storage) ^ (std::hash<int64_t>()(k.offset) << 1);
     for (int64_t d : k.sizes) h = h * 31 + std::hash<int64_t>()(d);
     for (int64_t d : k.strides) h = h * 17 + std::hash<int64_t>()(d);
     return h ^ static_cast<size_t>(k.dtype);
   }
 };
 AliasKey alias_key(const Tensor& t) {
-  return {t.impl()->storage.get(), t.storage_offset(), t.sizes(), t.strides(), t.dtype()};
+  return {t.impl()->storage->id, t.storage_offset(), t.sizes(), t.strides(), t.dtype()};
 }
 
 class Recorder : public DispatchObserver {
@@ -118,7 +118,6 @@ class Recorder : public DispatchObserver {
   void bind(const Tensor& t, int value) {
     const AliasKey key = alias_key(t);
     if (current_.try_emplace(key, value).second) by_storage_[key.storage].push_back(key);
-    keep_alive_.push_back(t);  // storage pointers stay unique while we map by them
   }
 
   int value_of(const Tensor& t) {
@@ -207,12 +206,11 @@ class Recorder : public DispatchObserver {
   uint64_t first_serial_;
   std::unordered_map<AliasKey, int, AliasKeyHash> current_;  // the value a tensor (and its aliases) holds now
   std::unordered_map<const TensorImpl*, int> captured_index_;
-  std::unordered_map<const Storage*, std::vector<AliasKey>>
+  std::unordered_map<uint64_t, std::vector<AliasKey>>
       by_storage_;                                          // the keys bound in `current_`, per buffer
-  std::unordered_set<const Storage*> written_;              // buffers written in place during the call
+  std::unordered_set<uint64_t> written_;                    // buffers written in place during the call
   const Loc* op_loc_ = nullptr;                             // the line of the op being recorded
   std::vector<std::tuple<ValueKind, int, Tensor>> origin_;  // inputs and captured tensors, for write-backs
-  std::vector<Tensor> keep_alive_;
 };
 
 }  // namespace
