@@ -21,11 +21,53 @@ namespace {
 constexpr int64_t kQueryBlock = 64, kKeyBlock = 512;
 
 template <typename T>
-T exp_of(T x) {
+EMBER_VEC_INLINE T exp_of(T x) {  // inlined: a call per element kept the loops scalar
   if constexpr (std::is_same_v<T, float>)
     return vec::exp(x);
   else
     return std::exp(x);
+}
+
+// Row reductions in 16 independent lanes: a single running max or sum is a
+// dependency chain the compiler may not reorder (no -ffast-math), which
+// kept the whole exp loop scalar; 16 partial results vectorize (AVX-512:
+// one register; AVX2: two). The max's order does not matter; the sum's
+// rounding is that of 16 interleaved partial sums.
+constexpr int kLanes = 16;
+
+template <typename T>
+T row_max(const T* row, int64_t n) {
+  T lanes[kLanes];
+  std::fill(lanes, lanes + kLanes, -std::numeric_limits<T>::infinity());
+  int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes)
+    for (int j = 0; j < kLanes; ++j) lanes[j] = row[c + j] > lanes[j] ? row[c + j] : lanes[j];
+  T top = -std::numeric_limits<T>::infinity();
+  for (; c < n; ++c) top = std::max(top, row[c]);
+  for (int j = 0; j < kLanes; ++j) top = std::max(top, lanes[j]);
+  return top;
+}
+
+// row[c] = exp(row[c] - m) (0 for -inf), and their sum.
+template <typename T>
+T exp_and_sum(T* row, int64_t n, T m) {
+  const T neg_inf = -std::numeric_limits<T>::infinity();
+  T lanes[kLanes] = {};
+  int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      const T e = row[c + j] == neg_inf ? T(0) : exp_of<T>(row[c + j] - m);
+      row[c + j] = e;
+      lanes[j] += e;
+    }
+  T sum = 0;
+  for (; c < n; ++c) {
+    const T e = row[c] == neg_inf ? T(0) : exp_of<T>(row[c] - m);
+    row[c] = e;
+    sum += e;
+  }
+  for (int j = 0; j < kLanes; ++j) sum += lanes[j];
+  return sum;
 }
 
 // A [batch, heads, rows, cols] operand whose last dim has unit stride; a
@@ -118,19 +160,12 @@ void forward(Problem<T>& p, const MemRef<T, 4>& out, const MemRef<T, 3>& lse) {
         p.scores(a, h, i0, rows, j0, cols, scores.data());
         for (int64_t r = 0; r < rows; ++r) {
           T* row = scores.data() + r * kKeyBlock;
-          T top = neg_inf;
-          for (int64_t c = 0; c < cols; ++c) top = std::max(top, row[c]);
-          const T m_new = std::max(m[r], top);
+          const T m_new = std::max(m[r], row_max(row, cols));
           if (m_new == neg_inf) {  // nothing to attend to yet: no weight
             std::fill(row, row + cols, T(0));
             continue;
           }
-          T sum = 0;
-          for (int64_t c = 0; c < cols; ++c) {
-            const T e = row[c] == neg_inf ? T(0) : exp_of<T>(row[c] - m_new);
-            row[c] = e;
-            sum += e;
-          }
+          const T sum = exp_and_sum(row, cols, m_new);
           const T rescale = m[r] == neg_inf ? T(0) : exp_of<T>(m[r] - m_new);
           l[r] = l[r] * rescale + sum;
           m[r] = m_new;
