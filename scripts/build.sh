@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds ember into build/ (or build-asan/ with --sanitize,
-# build-tsan/ with --tsan, build-fuzz/ with --fuzz).
-# Usage: scripts/build.sh [--sanitize | --tsan | --fuzz] [extra cmake args...]
+# build-tsan/ with --tsan, build-fuzz/ with --fuzz, build-eager/ with
+# --no-compiler: the runtime and tracer without any LLVM/MLIR package).
+# Usage: scripts/build.sh [--sanitize | --tsan | --fuzz | --no-compiler] [extra cmake args...]
 # With --sanitize the tests of every layer are built (ember's own compiler
 # code instrumented; Debian's libMLIR/libLLVM are not); with --tsan, the
 # concurrency tests (ember's own code instrumented, libMLIR not); with
@@ -18,6 +19,10 @@ elif [ "${1:-}" = "--tsan" ]; then
   shift
   dir=build-tsan
   args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_TSAN=ON)
+elif [ "${1:-}" = "--no-compiler" ]; then
+  shift
+  dir=build-eager
+  args=(-DCMAKE_BUILD_TYPE=Release -DEMBER_COMPILER=OFF)
 elif [ "${1:-}" = "--fuzz" ]; then
   shift
   dir=build-fuzz

@@ -1,0 +1,46 @@
+# Installs the build in BUILD into WORK/prefix, builds tests/consumer/project
+# against it with find_package and main.cpp with pkg-config, runs them, and
+# checks that the eager-only binary has no libMLIR among its libraries.
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE ${WORK})
+set(prefix ${WORK}/prefix)
+run(${CMAKE_COMMAND} --install ${BUILD} --prefix ${prefix})
+foreach(f lib/cmake/ember/emberConfig.cmake lib/cmake/ember/emberConfigVersion.cmake lib/pkgconfig/ember.pc
+          lib/pkgconfig/ember-compiler.pc include/ember/ember.h include/ember/jit/jit.h bin/ember-opt
+          bin/ember-compile bin/ember-bench)
+  if(NOT EXISTS ${prefix}/${f})
+    message(FATAL_ERROR "the install has no ${f}")
+  endif()
+endforeach()
+if(EXISTS ${prefix}/include/ember/kernels)
+  message(FATAL_ERROR "kernels/ internals were installed as public headers")
+endif()
+
+# find_package
+run(${CMAKE_COMMAND} -S ${SOURCE}/project -B ${WORK}/build -G Ninja -DCMAKE_PREFIX_PATH=${prefix}
+    -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK}/build)
+run(${WORK}/build/consumer_eager)
+message(STATUS "${out}")
+run(${WORK}/build/consumer)
+message(STATUS "${out}")
+run(ldd ${WORK}/build/consumer_eager)
+if(out MATCHES "libMLIR|libLLVM|libember_compiler")
+  message(FATAL_ERROR "consumer_eager links the compiler's libraries:\n${out}")
+endif()
+
+# pkg-config
+set(ENV{PKG_CONFIG_PATH} ${prefix}/lib/pkgconfig)
+run(pkg-config --cflags --libs ember-compiler)
+string(STRIP "${out}" flags)
+separate_arguments(flags UNIX_COMMAND "${flags}")
+run(c++ -O1 ${SOURCE}/project/main.cpp ${flags} -Wl,-rpath,${prefix}/lib -o ${WORK}/consumer_pkgconfig)
+run(${WORK}/consumer_pkgconfig)
+message(STATUS "pkg-config: ${out}")
