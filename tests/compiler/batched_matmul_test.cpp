@@ -87,6 +87,26 @@ INSTANTIATE_TEST_SUITE_P(
                       MatmulForm{"batch_times_matrix", {2, 3, 5, 4}, {4, 6}}),
     [](const ::testing::TestParamInfo<MatmulForm>& info) { return std::string(info.param.name); });
 
+// q and k as slices of one computed (so workspace-held) permuted tensor:
+// BLAS must be passed each slice's address inside the workspace (Note on
+// pointer_of in MatmulToBlas.cpp; this read the wrong rows once).
+TEST(CompiledMatmul, SlicesOfAWorkspaceBufferFeedBlasAtTheirOwnAddress) {
+  manual_seed(8);
+  const int64_t b = 4, t = 8, h = 2, d = 16;
+  const Tensor x = randn({b * t, 3 * h * d}), w = randn({3 * h * d, 3 * h * d});
+  auto fn = [&](const std::vector<Tensor>& in) {
+    const Tensor parts = in[0].matmul(w).view({b, t, 3, h, d}).permute({2, 0, 3, 1, 4});
+    const Tensor q = parts.select(0, 0), k = parts.select(0, 1), v = parts.select(0, 2);
+    return std::vector<Tensor>{q.matmul(k.transpose(-2, -1)).matmul(v)};
+  };
+  auto traced = tracer::trace(fn, {x});
+  auto compiled = CompiledGraph::compile(traced.graph);
+  const auto got = compiled->run({x})[0].to_vector<double>(), want = traced.outputs[0].to_vector<double>();
+  for (size_t e = 0; e < got.size(); ++e) ASSERT_NEAR(got[e], want[e], 1e-4 * (1 + std::abs(want[e]))) << e;
+  EXPECT_NE(compiled->stage(Stage::Buffers).find("memref.view"), std::string::npos)
+      << "the slices live in the workspace";
+}
+
 TEST(CompiledMatmul, IntegerProductsStayLoopsAndTheReportSaysWhy) {
   const Tensor a = randint(-3, 3, {2, 3, 4}, DType::Int64), b = randint(-3, 3, {2, 4, 5}, DType::Int64);
   auto traced = tracer::trace(

@@ -278,6 +278,7 @@ void bufferize(mlir::ModuleOp module, const std::string& function, const Loc& lo
         *trial, [&](mlir::OpPassManager& pm) { build_bufferize_pipeline(pm, function, true); }, diagnostics);
     if (ok && results_passed(*trial, function, why)) {
       module.getBodyRegion().takeBody(trial->getBodyRegion());
+      if (mlir::Attribute report = (*trial)->getAttr(kGemmReport)) module->setAttr(kGemmReport, report);
       module.lookupSymbol(function)->setAttr("ember.in_place",
                                              mlir::StringAttr::get(module.getContext(), "computed in place"));
       return;
