@@ -3,7 +3,12 @@
 // MLIR's polynomial approximations), one fused loop nest, destination passing.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
 
 #include "ember/compiler/CompiledGraph.h"
@@ -375,6 +380,31 @@ TEST(CompiledGraph, ASlowCompilePrintsAProgressLinePerStage) {
       << err;
   EXPECT_EQ(compiled->stage_ms().size(), 5u);
   EXPECT_GT(compiled->llvm_ops(), 10);
+}
+
+// Note [Compiled code in perf]: with EMBER_PERF_MAP set, the compiled
+// functions are named in /tmp/perf-<pid>.map at the addresses they run at.
+TEST(CompiledGraph, PerfMapNamesTheCompiledFunctionsAtTheirAddresses) {
+  const std::string path = "/tmp/perf-" + std::to_string(::getpid()) + ".map";
+  std::remove(path.c_str());
+  ::setenv("EMBER_PERF_MAP", "1", 1);
+  auto traced = tracer::trace(ew_chain, {ones({100000})});
+  auto compiled = CompiledGraph::compile(traced.graph);
+  ::unsetenv("EMBER_PERF_MAP");
+  EXPECT_EQ(compiled->run({ones({100000})})[0].sizes(), Shape{100000});
+  std::ifstream map(path);
+  ASSERT_TRUE(map.good()) << path;
+  int named = 0;
+  for (std::string line; std::getline(map, line);) {
+    unsigned long long address = 0, size = 0;
+    char name[256] = {};
+    ASSERT_EQ(std::sscanf(line.c_str(), "%llx %llx %255s", &address, &size, name), 3) << line;
+    EXPECT_GT(address, 0u);
+    EXPECT_GT(size, 0u);
+    named += std::string(name).rfind("ember:", 0) == 0;
+  }
+  EXPECT_GE(named, 2) << "the entry point and its loop nest";
+  std::remove(path.c_str());
 }
 
 TEST(CompiledGraph, WrongInputsAreAClearError) {

@@ -208,6 +208,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
     impl.checks_entry = *checks_entry;
   }
   stage_done("LLVM -O3 and machine code");
+  if (perf_map_requested()) write_perf_map(*impl.engine);
   impl.stage_ms = clock.stage_ms();
   impl.llvm_ops = clock.llvm_ops();
   for (int v : graph.inputs) impl.input_types.emplace_back(graph.values[v].shape, graph.values[v].dtype);

@@ -8,6 +8,13 @@
 
 #include "ember/compiler/Pipeline.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+
 #include "ember/compiler/DestinationPassing.h"
 #include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/LLVMOptimize.h"
@@ -20,6 +27,10 @@
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Object/ObjectFile.h"
+#include "llvm/Object/SymbolSize.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -369,6 +380,59 @@ std::string object_code(mlir::ModuleOp module, const Loc& loc) {
   return std::string(bytes.str());
 }
 
+// Note [Compiled code in perf]
+// perf sees JIT code as anonymous addresses. With EMBER_PERF_MAP set, each
+// compile appends its functions (the entry and every loop nest extracted
+// by Note [Loops as functions], named after the function and its number)
+// to /tmp/perf-<pid>.map, the file perf reads for JIT code, so `perf
+// report` names the loop nests a compiled step spends its time in. The
+// addresses come from the object the JIT loaded: its text section is
+// placed whole, so one exported symbol's address gives every function's.
+// (Debian's LLVM has no perf JIT listener.)
+bool perf_map_requested() { return std::getenv("EMBER_PERF_MAP") != nullptr; }
+
+void write_perf_map(mlir::ExecutionEngine& engine) {
+  llvm::SmallString<128> path;
+  if (llvm::sys::fs::createTemporaryFile("ember-jit", "o", path)) return;
+  engine.dumpToObjectFile(path);
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  llvm::sys::fs::remove(path);
+  if (!buffer) return;
+  auto object = llvm::object::ObjectFile::createObjectFile((*buffer)->getMemBufferRef());
+  if (!object) {
+    llvm::consumeError(object.takeError());
+    return;
+  }
+  std::optional<int64_t> shift;  // loaded address - address in the object
+  std::vector<std::pair<llvm::object::SymbolRef, uint64_t>> functions;
+  for (const auto& [symbol, size] : llvm::object::computeSymbolSizes(**object)) {
+    auto type = symbol.getType();
+    auto name = symbol.getName();
+    auto address = symbol.getAddress();
+    if (!type || *type != llvm::object::SymbolRef::ST_Function || !name || !address || size == 0) {
+      if (!type) llvm::consumeError(type.takeError());
+      if (!name) llvm::consumeError(name.takeError());
+      if (!address) llvm::consumeError(address.takeError());
+      continue;
+    }
+    functions.emplace_back(symbol, size);
+    if (shift) continue;
+    auto loaded = engine.lookup(*name);  // exported functions only
+    if (loaded)
+      shift = reinterpret_cast<int64_t>(*loaded) - static_cast<int64_t>(*address);
+    else
+      llvm::consumeError(loaded.takeError());
+  }
+  if (!shift) return;
+  std::ofstream map("/tmp/perf-" + std::to_string(::getpid()) + ".map", std::ios::app);
+  for (const auto& [symbol, size] : functions) {
+    auto name = symbol.getName();
+    auto address = symbol.getAddress();
+    if (!name || !address) continue;
+    map << std::hex << (*address + *shift) << " " << size << std::dec << " ember:" << name->str() << "\n";
+  }
+}
+
 std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc) {
   // -O3 for the host CPU: without the host's target machine LLVM's vectorizers
   // do not know the vector width and leave the loops scalar.
@@ -380,6 +444,7 @@ std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc
     return optimize_llvm_module(*m, *machine);  // Note [Loops as functions]
   };
   options.transformer = optimize;
+  options.enableObjectDump = perf_map_requested();  // Note [Compiled code in perf]
   auto engine = mlir::ExecutionEngine::create(module, options);
   if (!engine) {
     std::string message;

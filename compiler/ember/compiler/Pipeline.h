@@ -73,6 +73,11 @@ std::string object_code(mlir::ModuleOp module, const Loc& loc);
 std::string llvm_ir(mlir::ModuleOp module, const Loc& loc);
 // The module compiled by ORC at -O3 for the host CPU.
 std::unique_ptr<mlir::ExecutionEngine> jit(mlir::ModuleOp module, const Loc& loc);
+// With EMBER_PERF_MAP set: appends the engine's functions to
+// /tmp/perf-<pid>.map, once its entry points have been looked up (the JIT
+// compiles on first lookup); Note [Compiled code in perf].
+bool perf_map_requested();
+void write_perf_map(mlir::ExecutionEngine& engine);
 
 // Appends to `out` the inputs of a compiled call, each checked against its
 // type ("<what>: input i must be f32[128, 784]") and made contiguous.
