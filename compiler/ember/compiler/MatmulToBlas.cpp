@@ -183,11 +183,20 @@ mlir::func::FuncOp gemm_declaration(mlir::ModuleOp module, mlir::Type element) {
   return declare_external(module, element.isF32() ? "cblas_sgemm" : "cblas_dgemm");
 }
 
-bool is_zero_fill(mlir::Operation* op, Value out) {
+// The zero fill of `out` that `gemm`'s result would overwrite anyway: the
+// closest op before it that is not a view or a constant (ops that touch no
+// memory: reshapes of an operand, a workspace view), or null.
+mlir::linalg::FillOp zero_fill_before(mlir::Operation* gemm, Value out) {
+  mlir::Operation* op = gemm->getPrevNode();
+  while (op && (mlir::isa<mlir::memref::CollapseShapeOp, mlir::memref::ExpandShapeOp, mlir::memref::SubViewOp,
+                          mlir::memref::ViewOp, mlir::memref::CastOp, mlir::arith::ConstantOp>(op)))
+    op = op->getPrevNode();
   auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(op);
-  if (!fill || fill.getOutputs()[0] != out) return false;
+  if (!fill || fill.getOutputs()[0] != out) return nullptr;
   mlir::FloatAttr value;
-  return mlir::matchPattern(fill.getInputs()[0], mlir::m_Constant(&value)) && value.getValue().isZero();
+  return mlir::matchPattern(fill.getInputs()[0], mlir::m_Constant(&value)) && value.getValue().isZero()
+             ? fill
+             : nullptr;
 }
 
 // A matrix as BLAS reads it: transposed or not, and the leading dimension.
@@ -253,9 +262,9 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
   mlir::OpOperand *a_operand = op.getDpsInputOperand(0), *b_operand = op.getDpsInputOperand(1),
                   *c_operand = op.getDpsInitOperand(0);
   const int64_t m = ranges[roles.m], n = ranges[roles.n], k = ranges[roles.k];
-  mlir::Operation* previous = op->getPrevNode();
   Value a = a_operand->get(), b = b_operand->get(), c = c_operand->get();
-  const bool overwrite = is_zero_fill(previous, c);
+  mlir::linalg::FillOp fill = zero_fill_before(op, c);
+  const bool overwrite = static_cast<bool>(fill);
   if (m == 0 || n == 0) {  // nothing to write
     op->erase();
     return what + ": nothing to compute";
@@ -301,7 +310,7 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
     notes += ", C computed in a contiguous copy";
   }
   assert(la && lb && lc && !lc->transposed && "contiguous copies have a BLAS layout");
-  if (overwrite) previous->erase();
+  if (overwrite) fill->erase();
 
   const auto i32 = [&](OpBuilder& at, int64_t v) -> Value {
     return at.create<mlir::arith::ConstantIntOp>(l, v, 32);
