@@ -45,9 +45,13 @@ func.func @matrix_times_batch(%a: tensor<16x32xf32>, %b: tensor<3x32x8xf32>) -> 
 }
 
 // CHECK-LABEL: func.func @linear_3d(
-// One GEMM over all 2048 rows: no loop around it.
+// One GEMM over all 2048 rows: no loop around it; the zero fill of the
+// result, with the input's reshape between it and the GEMM, is BLAS's
+// beta = 0 (no fill left).
 // CHECK-NOT: scf.for
-// CHECK: {{(func.)?}}call @cblas_sgemm(%c101_i32, %c111_i32, %c112_i32, %c2048_i32, %c768_i32, %c256_i32,
+// CHECK-NOT: linalg.fill
+// CHECK: %[[ZERO:cst_[0-9]+]] = arith.constant 0.000000e+00 : f32
+// CHECK: {{(func.)?}}call @cblas_sgemm(%c101_i32, %c111_i32, %c112_i32, %c2048_i32, %c768_i32, %c256_i32, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %[[ZERO]],
 // CHECK-NOT: scf.for
 // CHECK: return
 func.func @linear_3d(%x: tensor<16x128x256xf32>, %w: tensor<768x256xf32>) -> tensor<16x128x768xf32> {
