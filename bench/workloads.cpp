@@ -107,6 +107,20 @@ Workload ew_chain_workload() {
           }};
 }
 
+// One op over ew_chain's 4M floats: the memory floor (copy) and where a
+// single elementwise op stands against it (tanh: compute-bound; GELU: erf).
+Workload single_op_workload(const std::string& name, Tensor (*op)(const Tensor&)) {
+  return {name, name + "(x), x: [4194304] (against copy, the memory floor)",
+          [op](const std::string& mode) {
+            return in_mode(mode,
+                           [op](const std::vector<Tensor>& in) { return std::vector<Tensor>{op(in[0])}; },
+                           {uniform_input({4194304})});
+          },
+          [](nlohmann::json& line, double median_ms, int) {
+            line["gb_per_s"] = 2 * 16 * kMiB / (median_ms * 1e6);  // read x, write y
+          }};
+}
+
 Workload norm_softmax_workload() {
   return {"norm_softmax", "y = softmax(layer_norm(x, weight, bias), -1), x: [4096, 1024]",
           [](const std::string& mode) {
@@ -346,9 +360,20 @@ std::vector<double> time_iterations(const std::function<void()>& iteration, int 
 
 const std::vector<Workload>& workloads() {
   static const std::vector<Workload> all = {
-      dispatch_workload(),  ew_chain_workload(),       norm_softmax_workload(), matmul_workload(),
-      mlp_infer_workload(), mlp_train_workload(),      serve_workload(),        gpt_infer_workload(),
-      gpt_train_workload(), attention_workload(false), attention_workload(true)};
+      dispatch_workload(),
+      ew_chain_workload(),
+      norm_softmax_workload(),
+      matmul_workload(),
+      mlp_infer_workload(),
+      mlp_train_workload(),
+      serve_workload(),
+      gpt_infer_workload(),
+      gpt_train_workload(),
+      attention_workload(false),
+      attention_workload(true),
+      single_op_workload("copy", [](const Tensor& x) { return x.clone(); }),
+      single_op_workload("tanh", [](const Tensor& x) { return x.tanh(); }),
+      single_op_workload("gelu", [](const Tensor& x) { return x.gelu(); })};
   return all;
 }
 

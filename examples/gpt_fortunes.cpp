@@ -171,9 +171,11 @@ int main(int argc, char** argv) {
   }
   progress.done();
   const jit::Stats stats = compiled_step.stats();
-  std::printf("compiled: %lld compile(s), %.0f ms; step %.1f ms eager, %.1f ms compiled: %.2fx\n",
-              (long long)stats.compiles, stats.compile_ms, median(eager_ms), median(compiled_ms),
-              median(eager_ms) / median(compiled_ms));
+  std::printf("compiled: %lld compile(s), %.0f ms; step %.1f ms compiled", (long long)stats.compiles,
+              stats.compile_ms, median(compiled_ms));
+  if (!eager_ms.empty())  // --compare 0: no eager steps to compare with
+    std::printf(", %.1f ms eager: %.2fx", median(eager_ms), median(eager_ms) / median(compiled_ms));
+  std::printf("\n");
   std::printf("largest relative loss difference, eager vs compiled, over %d steps: %.2e\n", compare,
               max_difference);
   std::mt19937_64 sampler(0);

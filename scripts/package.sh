@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the portable .deb: ember_<version>_amd64.deb in build-package/,
-# compiled for x86-64-v3 (-DEMBER_NATIVE=OFF), not for this machine's CPU,
+# compiled for x86-64-v3 (-DEMBER_NATIVE=OFF), not for the build host's CPU,
 # so that it runs on any AVX2 machine.
 #   scripts/package.sh && sudo apt install ./build-package/ember_*_amd64.deb
 set -euo pipefail

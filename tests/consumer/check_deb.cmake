@@ -1,12 +1,6 @@
 # Builds the .deb of the build in BUILD with CPack into WORK and checks its
 # name, its Depends and its contents with dpkg-deb.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(out "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run.cmake)
 
 file(REMOVE_RECURSE ${WORK})
 run(cpack -G DEB --config ${BUILD}/CPackConfig.cmake -B ${WORK})

@@ -31,7 +31,7 @@ struct CompileBudget {
   // Growth of the process's resident memory during the compile.
   int64_t memory_mb = 4096;
   // Ops of the LLVM-dialect module handed to LLVM. The GPT training step of
-  // examples/common/gpt.h is about 21 k (3.5 s of -O3 and machine code on
+  // examples/common/gpt.h is about 21 k (1.4 s of -O3 and machine code on
   // an AMD Zen 5); the runaway above was tens of millions.
   int64_t llvm_ops = 400'000;
   // Print a line per stage once a compile has run this long (negative: never).

@@ -115,20 +115,13 @@ ContractionOperand contraction_operand(OpBuilder& b, mlir::Location loc, Value v
 }
 
 // lhs [..., m, k] @ rhs [..., k, n] with batch dims that may broadcast.
+// `out_shape`: the result's shape, [batch..., rows, cols].
 Value batched_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Type element,
-                      llvm::ArrayRef<int64_t> batch) {
+                      llvm::ArrayRef<int64_t> out_shape) {
+  const llvm::ArrayRef<int64_t> batch = out_shape.drop_back(2);
   const unsigned nb = static_cast<unsigned>(batch.size()), m = nb, n = nb + 1, k = nb + 2;
-  auto lt = tensor_type(transposed_source(lhs) ? transposed_source(lhs) : lhs);
-  auto rt = tensor_type(transposed_source(rhs) ? transposed_source(rhs) : rhs);
-  const bool lt_swapped = static_cast<bool>(transposed_source(lhs)),
-             rt_swapped = static_cast<bool>(transposed_source(rhs));
-  const int64_t rows = lt.getDimSize(lt.getRank() - (lt_swapped ? 1 : 2));
-  const int64_t cols = rt.getDimSize(rt.getRank() - (rt_swapped ? 2 : 1));
   ContractionOperand a = contraction_operand(b, loc, lhs, batch, m, k);
   ContractionOperand c = contraction_operand(b, loc, rhs, batch, k, n);
-  llvm::SmallVector<int64_t> out_shape(batch.begin(), batch.end());
-  out_shape.push_back(rows);
-  out_shape.push_back(cols);
   llvm::SmallVector<mlir::AffineExpr> out_results;
   for (unsigned d = 0; d < nb; ++d) out_results.push_back(b.getAffineDimExpr(d));
   out_results.push_back(b.getAffineDimExpr(m));
@@ -169,10 +162,12 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
       product = matrix_product(rewriter, loc, lhs, rhs, element);
     } else {
       if (lt.getRank() == 1) lhs = reshape_to(rewriter, loc, lhs, tensor_of({1, lt.getDimSize(0)}, element));
-      // The result's batch dims: the broadcast of both operands' (eager's
-      // meta rule has already checked they broadcast).
-      const int64_t nb = result.getRank() - (lt.getRank() == 1 ? 1 : 2);
-      product = batched_product(rewriter, loc, lhs, rhs, element, result.getShape().take_front(nb));
+      // The result's batch dims are the broadcast of both operands' (eager's
+      // meta rule has already checked they broadcast); a 1-D lhs's result
+      // has no row dim, the product's has one row.
+      llvm::SmallVector<int64_t> out_shape(result.getShape());
+      if (lt.getRank() == 1) out_shape.insert(out_shape.end() - 1, 1);
+      product = batched_product(rewriter, loc, lhs, rhs, element, out_shape);
     }
     rewriter.replaceOp(op, reshape_to(rewriter, loc, product, result));
     return mlir::success();

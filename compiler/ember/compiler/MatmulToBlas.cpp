@@ -116,10 +116,12 @@ std::optional<Roles> roles_of(mlir::linalg::LinalgOp op) {
   return r;
 }
 
-// An operand's strides along each loop (0 along loops it does not read),
-// or nothing when its layout is not static.
-std::optional<llvm::SmallVector<int64_t>> loop_strides(mlir::linalg::LinalgOp op, mlir::OpOperand* operand) {
-  auto type = mlir::dyn_cast<mlir::MemRefType>(operand->get().getType());
+// The strides of `buffer` (an operand's value, or a contiguous copy of it)
+// along each loop, read through the operand's indexing map (0 along loops
+// it does not read), or nothing when its layout is not static.
+std::optional<llvm::SmallVector<int64_t>> loop_strides(mlir::linalg::LinalgOp op, mlir::OpOperand* operand,
+                                                       Value buffer) {
+  auto type = mlir::dyn_cast<mlir::MemRefType>(buffer.getType());
   if (!type || !type.hasStaticShape()) return std::nullopt;
   llvm::SmallVector<int64_t> strides;
   int64_t offset;
@@ -270,43 +272,36 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
     return what + ": nothing to compute";
   }
 
-  auto sa = *loop_strides(op, a_operand), sb = *loop_strides(op, b_operand),
-       sc = *loop_strides(op, c_operand);
+  // Strides per loop; none when a layout is not static (then copied below).
+  using Strides = std::optional<llvm::SmallVector<int64_t>>;
+  Strides sa = loop_strides(op, a_operand, a), sb = loop_strides(op, b_operand, b),
+          sc = loop_strides(op, c_operand, c);
   std::string notes;
   // C's unit stride along m: compute C^T = B^T A^T, which swaps m and n.
   unsigned rm = roles.m, rn = roles.n;
-  if (!(n <= 1 || sc[rn] == 1) && m > 1 && sc[rm] == 1)
+  if (sc && !(n <= 1 || (*sc)[rn] == 1) && m > 1 && (*sc)[rm] == 1)
     std::swap(a, b), std::swap(sa, sb), std::swap(a_operand, b_operand), std::swap(rm, rn);
   const int64_t rows = ranges[rm], cols = ranges[rn];
-  auto la = matrix_layout(rows, sa[rm], k, sa[roles.k]);
-  auto lb = matrix_layout(k, sb[roles.k], cols, sb[rn]);
-  auto lc = matrix_layout(rows, sc[rm], cols, sc[rn]);
-  if (lc && lc->transposed) lc.reset();  // BLAS writes C row-major only
-  // Operands BLAS cannot read in place, copied (Note [Matmuls become BLAS calls]).
-  const auto plain_strides = [&](Value copy, mlir::OpOperand* operand) {
-    auto type = mlir::cast<mlir::MemRefType>(copy.getType());
-    llvm::SmallVector<int64_t> strides;
-    int64_t offset;
-    (void)mlir::getStridesAndOffset(type, strides, offset);
-    llvm::SmallVector<int64_t> by_loop(op.getNumLoops(), 0);
-    auto map = op.getMatchingIndexingMap(operand);
-    for (unsigned r = 0; r < map.getNumResults(); ++r) by_loop[map.getDimPosition(r)] = strides[r];
-    return by_loop;
+  const auto layout_a = [&] { return sa ? matrix_layout(rows, (*sa)[rm], k, (*sa)[roles.k]) : std::nullopt; };
+  const auto layout_b = [&] { return sb ? matrix_layout(k, (*sb)[roles.k], cols, (*sb)[rn]) : std::nullopt; };
+  const auto layout_c = [&]() -> std::optional<MatrixLayout> {
+    auto lc = sc ? matrix_layout(rows, (*sc)[rm], cols, (*sc)[rn]) : std::nullopt;
+    if (lc && lc->transposed) return std::nullopt;  // BLAS writes C row-major only
+    return lc;
   };
+  auto la = layout_a(), lb = layout_b(), lc = layout_c();
+  // Operands BLAS cannot read in place, copied (Note [Matmuls become BLAS calls]).
   Value c_target = c;
   if (!la) {
-    a = contiguous_copy(builder, l, a, true), sa = plain_strides(a, a_operand);
-    la = matrix_layout(rows, sa[rm], k, sa[roles.k]);
+    a = contiguous_copy(builder, l, a, true), sa = loop_strides(op, a_operand, a), la = layout_a();
     notes += ", A copied to contiguous";
   }
   if (!lb) {
-    b = contiguous_copy(builder, l, b, true), sb = plain_strides(b, b_operand);
-    lb = matrix_layout(k, sb[roles.k], cols, sb[rn]);
+    b = contiguous_copy(builder, l, b, true), sb = loop_strides(op, b_operand, b), lb = layout_b();
     notes += ", B copied to contiguous";
   }
   if (!lc) {
-    c = contiguous_copy(builder, l, c, !overwrite), sc = plain_strides(c, c_operand);
-    lc = matrix_layout(rows, sc[rm], cols, sc[rn]);
+    c = contiguous_copy(builder, l, c, !overwrite), sc = loop_strides(op, c_operand, c), lc = layout_c();
     notes += ", C computed in a contiguous copy";
   }
   assert(la && lb && lc && !lc->transposed && "contiguous copies have a BLAS layout");
@@ -341,9 +336,9 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
     Value count = at.create<mlir::arith::ConstantIndexOp>(l, ranges[d]);
     at.create<mlir::scf::ForOp>(l, zero, count, one, mlir::ValueRange{},
                                 [&](OpBuilder& body, mlir::Location, Value i, mlir::ValueRange) {
-                                  loops(body, level + 1, advance(body, l, x, i, sa[d], bytes),
-                                        advance(body, l, y, i, sb[d], bytes),
-                                        advance(body, l, z, i, sc[d], bytes));
+                                  loops(body, level + 1, advance(body, l, x, i, (*sa)[d], bytes),
+                                        advance(body, l, y, i, (*sb)[d], bytes),
+                                        advance(body, l, z, i, (*sc)[d], bytes));
                                   body.create<mlir::scf::YieldOp>(l);
                                 });
   };

@@ -166,8 +166,9 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
   if (const char* dir = std::getenv("EMBER_JIT_DUMP")) dump_stages(dir, t.graph.to_text(), *v->compiled, loc);
   // The blocks the eager warm-up and the trace freed are cached for eager
   // ops this signature no longer runs; the compiled graph has its own
-  // workspace. Given back, a GPT training step peaks at 340 MB instead of
-  // 430 (AMD Zen 5, ember-bench gpt_train).
+  // workspace. Given back (and with the tracer no longer keeping every
+  // traced tensor alive), ember-bench's compiled gpt_train peaks at 316 MB
+  // instead of 854 (AMD Zen 5).
   empty_cache();
   std::unique_lock<std::shared_mutex> lock(mutex);
   if (v->backward) backward_caches.push_back(v->backward);
