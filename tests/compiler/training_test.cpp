@@ -159,5 +159,55 @@ TEST(CompiledTraining, AnOutOfRangeTargetIsAnErrorAndChangesNothing) {
   EXPECT_EQ(f.stats().hits, 1);
 }
 
+// Slices of one parameter get one gradient each, summed (Note [Slice
+// gradients that tile their input]): the compiled step turns sums that tile
+// a dim into one cat and must leave the rest to the adds. Each parameter
+// is split one way: q/k/v selects that tile dim 0, narrows that tile dim 1,
+// selects that leave index 1 unused, and selects that cover dim 0 with one
+// index taken twice (negative and positive), whose gradients must add.
+TEST(CompiledTraining, SliceGradientsFollowEager) {
+  manual_seed(13);
+  const auto make = [] {
+    return std::vector<Tensor>{randn({3, 4, 5}), randn({4, 7}), randn({3, 5}), randn({2, 5})};
+  };
+  const auto step_of = [](std::vector<Tensor> params) {
+    for (Tensor& p : params) p.requires_grad_();
+    auto opt = std::make_shared<optim::SGD>(params, optim::SGDOptions{.lr = 0.1});
+    return [params, opt](const std::vector<Tensor>& in) {
+      opt->zero_grad();
+      const Tensor& x = in[0];  // [4, 5]
+      const Tensor q = params[0].select(0, 0), k = params[0].select(0, 1), v = params[0].select(0, 2);
+      Tensor loss = (q * x).sum() + (k * k * x).sum() + (v.tanh() * x).sum();
+      const Tensor left = params[1].slice(1, 0, 2, 1), right = params[1].slice(1, 2, 7, 1);
+      loss = loss + (left * left).sum() + right.matmul(x.transpose(0, 1)).sum();
+      loss = loss + (params[2].select(0, 0) * x).sum() + (params[2].select(0, 2) * 2).sum();
+      loss = loss + (params[3].select(0, 0) * x).sum() + (params[3].select(0, -1) * x).sum() +
+             (params[3].select(0, 1) * 3).sum();
+      loss.backward();
+      opt->step();
+      return std::vector<Tensor>{loss};
+    };
+  };
+  const std::vector<Tensor> eager_params = make();
+  std::vector<Tensor> compiled_params;
+  for (const Tensor& p : eager_params) compiled_params.push_back(p.clone());
+  auto eager_step = step_of(eager_params);
+  auto compiled_step = compile(step_of(compiled_params));
+  const Tensor x = randn({4, 5});
+  for (int i = 0; i < 4; ++i) {
+    const double want = eager_step({x})[0].item<double>();
+    EXPECT_NEAR(compiled_step({x})[0].item<double>(), want, 1e-5 * std::abs(want) + 1e-5) << "step " << i;
+  }
+  EXPECT_EQ(compiled_step.stats().hits, 2);
+  for (size_t i = 0; i < eager_params.size(); ++i) {
+    const auto want = eager_params[i].grad().to_vector<double>(),
+               got = compiled_params[i].grad().to_vector<double>();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t k = 0; k < want.size(); ++k) ASSERT_NEAR(got[k], want[k], 1e-5) << ".grad of parameter " << i;
+    const auto p = eager_params[i].to_vector<double>(), q = compiled_params[i].to_vector<double>();
+    for (size_t k = 0; k < p.size(); ++k) ASSERT_NEAR(q[k], p[k], 1e-5) << "parameter " << i;
+  }
+}
+
 }  // namespace
 }  // namespace ember::jit

@@ -191,6 +191,7 @@ struct EmberDecompose : impl::EmberDecomposeBase<EmberDecompose> {
     patterns.add<SoftmaxDecomposition<ir::SoftmaxOp>, SoftmaxDecomposition<ir::LogSoftmaxOp>,
                  LayerNormDecomposition, VarDecomposition, LogsumexpDecomposition,
                  LossDecomposition<ir::CrossEntropyOp>, LossDecomposition<ir::NllLossOp>>(&getContext());
+    populate_slice_gradient_sum_patterns(patterns);
     if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

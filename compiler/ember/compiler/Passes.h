@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 namespace ember::compiler {
@@ -24,5 +25,8 @@ bool is_gemm(mlir::Operation* op);
 // The module attribute where ember-matmul-to-blas reports, one line per
 // contraction, what it became (Note [Matmuls become BLAS calls]).
 inline constexpr const char* kGemmReport = "ember.gemms";
+// Sums of select/slice gradients that tile a dim become one cat
+// (Note [Slice gradients that tile their input]); part of ember-decompose.
+void populate_slice_gradient_sum_patterns(mlir::RewritePatternSet& patterns);
 
 }  // namespace ember::compiler

@@ -52,7 +52,7 @@ def ConvertEmberToLinalg : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
 }
 
 def EmberDecompose : Pass<"ember-decompose", "::mlir::ModuleOp"> {
-  let summary = "Rewrite softmax, log_softmax and layer_norm as reductions and elementwise ember ops";
+  let summary = "Rewrite softmax, log_softmax and layer_norm as reductions and elementwise ember ops, and sums of slice gradients that tile a dim as a cat";
   let description = [{
     The eager runtime has fused kernels for these ops; the compiler lowers
     them as the ember ops they are made of (amax, sum, mean and elementwise
@@ -65,6 +65,11 @@ def EmberDecompose : Pass<"ember-decompose", "::mlir::ModuleOp"> {
     %e = ember.exp (ember.sub %x, %m)
     %y = ember.div %e, (ember.sum %e {dims = array<i64: 1>, keepdim = true})
     ```
+
+    The gradients autograd gives the slices of one tensor (q, k and v
+    selected from a qkv projection) are each zeros with the slice written
+    in, then summed; when the slices tile the dim, that sum is a cat of the
+    slice gradients (Note [Slice gradients that tile their input]).
   }];
 }
 
