@@ -23,3 +23,29 @@ func.func @softmax(%x: tensor<8x32xf32>) -> tensor<8x32xf32> {
   %y = ember.softmax %x {dim = 1 : i64} : tensor<8x32xf32> -> tensor<8x32xf32>
   return %y : tensor<8x32xf32>
 }
+
+// A row chain's result read both by another row chain and by a matmul is a
+// row loop of its own, computed once: fused only into its consumer's rows it
+// was also computed whole for the matmul, its reductions as scalar loops.
+// RUN: ember-opt --ember-decompose --convert-ember-to-linalg --ember-fuse-elementwise --canonicalize %s \
+// RUN:   | ember-opt --ember-fuse-rows --canonicalize | FileCheck %s --check-prefix=SHARED
+// SHARED-LABEL: func.func @row_result_read_by_rows_and_a_matmul
+// SHARED: %[[Y:.*]] = scf.for
+// SHARED: vector.multi_reduction <maximumf>
+// SHARED: vector.multi_reduction <add>
+// SHARED: scf.yield
+// SHARED: %[[Z:.*]] = scf.for
+// SHARED:   tensor.extract_slice %[[Y]]
+// SHARED: vector.multi_reduction <maximumf>
+// SHARED: scf.yield
+// SHARED-NOT: "reduction"
+// SHARED: linalg.matmul ins(%[[Y]],
+// SHARED-NOT: "reduction"
+// SHARED: return %[[Z]]
+func.func @row_result_read_by_rows_and_a_matmul(%x: tensor<8x32xf32>, %w: tensor<32x4xf32>) -> (tensor<8x32xf32>, tensor<8x4xf32>) {
+  %y = ember.softmax %x {dim = 1 : i64} : tensor<8x32xf32> -> tensor<8x32xf32>
+  %t = ember.tanh %y : tensor<8x32xf32> -> tensor<8x32xf32>
+  %z = ember.softmax %t {dim = 1 : i64} : tensor<8x32xf32> -> tensor<8x32xf32>
+  %m = ember.matmul %y, %w : tensor<8x32xf32>, tensor<32x4xf32> -> tensor<8x4xf32>
+  return %z, %m : tensor<8x32xf32>, tensor<8x4xf32>
+}
