@@ -49,3 +49,27 @@ func.func @row_result_read_by_rows_and_a_matmul(%x: tensor<8x32xf32>, %w: tensor
   %m = ember.matmul %y, %w : tensor<8x32xf32>, tensor<32x4xf32> -> tensor<8x4xf32>
   return %z, %m : tensor<8x32xf32>, tensor<8x4xf32>
 }
+
+// Rows longer than 512 are computed in chunks of 64 lanes (Note [Rows in
+// chunks of registers]): each reduction a loop carrying a 64-lane partial
+// result, merged once per row; the output a loop writing 64 lanes at a
+// time; no value as long as the row.
+// RUN: ember-opt --ember-decompose --convert-ember-to-linalg --ember-fuse-elementwise --canonicalize %s \
+// RUN:   | ember-opt --ember-fuse-rows --canonicalize | FileCheck %s --check-prefix=CHUNKS
+// CHUNKS-LABEL: func.func @long_row_softmax
+// CHUNKS: scf.for %[[ROW:.*]] = %c0 to %c4 step %c1
+// CHUNKS:   %[[MAX:.*]] = scf.for %{{.*}} = %c0 to %c1024 step %c64 iter_args(%[[M:.*]] = %{{.*}}) -> (vector<1x64xf32>)
+// CHUNKS:     arith.maximumf %[[M]], %{{.*}} : vector<1x64xf32>
+// CHUNKS:   vector.multi_reduction <maximumf>, %[[MAX]]
+// CHUNKS:   %[[SUM:.*]] = scf.for %{{.*}} = %c0 to %c1024 step %c64 iter_args(%[[S:.*]] = %{{.*}}) -> (vector<1x64xf32>)
+// CHUNKS:     math.exp
+// CHUNKS:     arith.addf %[[S]], %{{.*}} : vector<1x64xf32>
+// CHUNKS:   vector.multi_reduction <add>, %[[SUM]]
+// CHUNKS:   scf.for %{{.*}} = %c0 to %c1024 step %c64 iter_args(%{{.*}} = %{{.*}}) -> (tensor<1x1024xf32>)
+// CHUNKS:     math.exp
+// CHUNKS:     vector.transfer_write {{.*}} : vector<1x64xf32>, tensor<1x64xf32>
+// CHUNKS-NOT: vector<1x1024xf32>
+func.func @long_row_softmax(%x: tensor<4x1024xf32>) -> tensor<4x1024xf32> {
+  %y = ember.softmax %x {dim = 1 : i64} : tensor<4x1024xf32> -> tensor<4x1024xf32>
+  return %y : tensor<4x1024xf32>
+}

@@ -203,6 +203,39 @@ TEST(CompiledGraph, SoftmaxAndLayerNormDecomposeAndMatchEager) {
   for (size_t k = 0; k < out.size(); ++k) expect_close(out[k], traced.outputs[k], 1e-5, 1e-5);
 }
 
+// Rows longer than 512 are computed in chunks of 64, 32 or 16 lanes (Note
+// [Rows in chunks of registers]); 1000 splits into none of those and stays
+// one vector per row.
+TEST(CompiledGraph, LongRowsRunInChunksAndMatchEager) {
+  manual_seed(5);
+  for (const int64_t row : {1024, 544, 528, 1000}) {
+    const Tensor w = rand({row}) + 0.5, b = randn({row});
+    auto fn = [&](const std::vector<Tensor>& in) {
+      const Tensor& x = in[0];
+      return std::vector<Tensor>{x.softmax(-1), x.log_softmax(-1), layer_norm(x, {row}, w, b).softmax(-1),
+                                 x.sum(-1) + x.amax({-1}), (x * x).mean(-1, true) * x};
+    };
+    const std::vector<Tensor> in = {randn({6, row}) * 3};
+    auto traced = tracer::trace(fn, in);
+    auto compiled = CompiledGraph::compile(traced.graph);
+    const auto out = compiled->run(in);
+    ASSERT_EQ(out.size(), traced.outputs.size());
+    for (size_t k = 0; k < out.size(); ++k) {
+      SCOPED_TRACE("row " + std::to_string(row) + ", output " + std::to_string(k));
+      expect_close(out[k], traced.outputs[k], 1e-5, 1e-5);
+    }
+    const std::string& llvm = compiled->stage(Stage::LLVM);
+    const std::string whole_row = "<" + std::to_string(row) + " x float>";
+    if (row == 1000) {
+      EXPECT_NE(llvm.find(whole_row), std::string::npos) << "1000 does not split: whole rows";
+    } else {
+      EXPECT_EQ(llvm.find(whole_row), std::string::npos) << "row " << row << " was not chunked";
+      const int64_t chunk = row % 64 == 0 ? 64 : row % 32 == 0 ? 32 : 16;
+      EXPECT_NE(llvm.find("<" + std::to_string(chunk) + " x float>"), std::string::npos) << row;
+    }
+  }
+}
+
 TEST(CompiledGraph, AnMlpForwardMatchesEager) {
   manual_seed(5);
   auto model =

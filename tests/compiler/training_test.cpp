@@ -209,5 +209,31 @@ TEST(CompiledTraining, SliceGradientsFollowEager) {
   }
 }
 
+// layer_norm over rows of 1024 trains in chunks of 64 lanes (Note [Rows in
+// chunks of registers]), its backward's row reductions included.
+TEST(CompiledTraining, LongRowLayerNormFollowsEager) {
+  manual_seed(14);
+  const auto make = [] {
+    return std::make_shared<nn::Sequential>(
+        std::make_shared<nn::Linear>(16, 1024), std::make_shared<nn::LayerNorm>(std::vector<int64_t>{1024}),
+        std::make_shared<nn::GELU>(), std::make_shared<nn::Linear>(1024, 10));
+  };
+  auto [eager_model, compiled_model] = twins(make);
+  const optim::SGDOptions options{.lr = 0.05};
+  auto eager_step = sgd_step(eager_model, std::make_shared<optim::SGD>(eager_model->parameters(), options));
+  auto compiled_step =
+      compile(sgd_step(compiled_model, std::make_shared<optim::SGD>(compiled_model->parameters(), options)));
+  const Tensor x = randn({8, 16}), labels = randint(0, 10, {8});
+  for (int step = 0; step < 5; ++step) {
+    const double want = eager_step({x, labels})[0].item<double>();
+    EXPECT_NEAR(compiled_step({x, labels})[0].item<double>(), want, 1e-5 * std::abs(want) + 1e-6) << step;
+  }
+  EXPECT_EQ(compiled_step.stats().hits, 3);
+  expect_same_parameters(*eager_model, *compiled_model, 1e-5);
+  const std::string& llvm = compiled_step.stage(compiler::Stage::LLVM);
+  EXPECT_EQ(llvm.find("<1024 x float>"), std::string::npos) << "whole rows of 1024 in registers";
+  EXPECT_NE(llvm.find("<64 x float>"), std::string::npos) << "the rows were not chunked";
+}
+
 }  // namespace
 }  // namespace ember::jit

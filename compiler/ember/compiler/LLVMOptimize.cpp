@@ -5,10 +5,28 @@
 
 #include "llvm/Analysis/CGSCCPassManager.h"
 #include "llvm/Analysis/LoopAnalysisManager.h"
+#include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Transforms/IPO/LoopExtractor.h"
 
 namespace ember::compiler {
+namespace {
+
+// Whether some function has several top-level loop nests, the case the
+// extraction is for. LLVM's extractor takes the inner loops out of a
+// function that is a single loop nest, which here would put a call inside
+// every row of a row-fused graph (Note [Rows in chunks of registers]): such
+// modules are left whole.
+bool has_several_loop_nests(llvm::Module& module, llvm::FunctionAnalysisManager& functions) {
+  for (llvm::Function& f : module) {
+    if (f.isDeclaration()) continue;
+    const llvm::LoopInfo& loops = functions.getResult<llvm::LoopAnalysis>(f);
+    if (std::distance(loops.begin(), loops.end()) > 1) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 llvm::Error optimize_llvm_module(llvm::Module& module, llvm::TargetMachine& machine) {
   llvm::LoopAnalysisManager loops;
@@ -24,13 +42,15 @@ llvm::Error optimize_llvm_module(llvm::Module& module, llvm::TargetMachine& mach
   builder.registerLoopAnalyses(loops);
   builder.crossRegisterProxies(loops, functions, cgscc, modules);
 
-  std::set<const llvm::Function*> before;
-  for (const llvm::Function& f : module) before.insert(&f);
-  llvm::ModulePassManager extract;
-  extract.addPass(llvm::LoopExtractorPass());
-  extract.run(module, modules);
-  for (llvm::Function& f : module)
-    if (!before.count(&f) && !f.isDeclaration()) f.addFnAttr(llvm::Attribute::NoInline);
+  if (has_several_loop_nests(module, functions)) {
+    std::set<const llvm::Function*> before;
+    for (const llvm::Function& f : module) before.insert(&f);
+    llvm::ModulePassManager extract;
+    extract.addPass(llvm::LoopExtractorPass());
+    extract.run(module, modules);
+    for (llvm::Function& f : module)
+      if (!before.count(&f) && !f.isDeclaration()) f.addFnAttr(llvm::Attribute::NoInline);
+  }
   modules.clear();  // the extraction changed every function's analyses
 
   llvm::ModulePassManager optimize = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
