@@ -43,20 +43,30 @@ EMBER_VEC_INLINE float exp(float x) {
   return y * s1 * s2;
 }
 
+// tanh as x P(x^2) / Q(x^2) on x clamped to +-7.9 (where tanh is 1 in
+// float): Eigen's rational form, which MLIR's approximation of compiled
+// code also uses. No exp: 4M floats in 0.76 ms against 2.1 for the
+// exp-based form it replaced (AMD Zen 5; a copy took 0.70); over every
+// float in [-12, 12] its error is at most 0.73 of the sweep's 1e-7 + 3e-7
+// tolerance. Tiny |x| returns x (the ratio would round it).
 EMBER_VEC_INLINE float tanh(float x) {
+  const float bound = 7.90531110763549805f;
+  float c = x > bound ? bound : x;  // selects keep NaN (compares are false)
+  c = c < -bound ? -bound : c;
+  const float z = c * c;
+  float p = -2.76076847742355e-16f;
+  p = p * z + 2.00018790482477e-13f;
+  p = p * z - 8.60467152213735e-11f;
+  p = p * z + 5.12229709037114e-08f;
+  p = p * z + 1.48572235717979e-05f;
+  p = p * z + 6.37261928875436e-04f;
+  p = p * z + 4.89352455891786e-03f;
+  float q = 1.19825839466702e-06f;
+  q = q * z + 1.18534705686654e-04f;
+  q = q * z + 2.26843463243900e-03f;
+  q = q * z + 4.89352518554385e-03f;
   const float ax = x < 0 ? -x : x;
-  // Small |x|: odd polynomial (no cancellation); large: 1 - 2 / (e^2|x| + 1).
-  const float z = x * x;
-  float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  const float small = p * z * x + x;
-  const float e = vec::exp(2.0f * (ax > 9.0f ? 9.0f : ax));
-  float large = 1.0f - 2.0f / (e + 1.0f);
-  large = x < 0 ? -large : large;
-  return ax < 0.625f ? small : (x != x ? x : large);
+  return ax < 0.0004f ? x : (x != x ? x : c * p / q);
 }
 
 // erf for |x| < 0.75: the rational approximation of Eigen and XLA (an odd
