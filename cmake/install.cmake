@@ -2,8 +2,9 @@
 # the .deb (`cpack -G DEB` in the build folder) made from the same tree:
 #
 #   P/include/ember/...            the public headers (no kernels/ internals)
-#   P/lib/libember_{runtime,tracer,compiler}.so.0
-#   P/lib/cmake/ember/             emberConfig.cmake: ember::runtime, ember::tracer, ember::compiler
+#   P/lib/libember_{runtime,tracer,compiler,distributed}.so.0
+#   P/lib/cmake/ember/             emberConfig.cmake: ember::runtime, ember::tracer, ember::compiler,
+#                                  ember::distributed
 #   P/lib/pkgconfig/               ember.pc (runtime + tracer), ember-compiler.pc
 #   P/bin/                         ember-opt, ember-compile, ember-bench
 include(CMakePackageConfigHelpers)
@@ -11,6 +12,9 @@ include(CMakePackageConfigHelpers)
 set(EMBER_INSTALL_TARGETS ember_runtime ember_tracer)
 if(EMBER_COMPILER)
   list(APPEND EMBER_INSTALL_TARGETS ember_compiler)
+endif()
+if(EMBER_DISTRIBUTED)
+  list(APPEND EMBER_INSTALL_TARGETS ember_distributed)
 endif()
 install(TARGETS ${EMBER_INSTALL_TARGETS} EXPORT emberTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
@@ -28,6 +32,10 @@ endforeach()
 install(FILES ${EMBER_GENERATED_DIR}/ember/api.h ${EMBER_GENERATED_DIR}/ember/ops.def
               ${EMBER_GENERATED_DIR}/ember/op_attrs.h ${EMBER_GENERATED_DIR}/ember/tensor_methods.inc
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember COMPONENT dev)
+if(EMBER_DISTRIBUTED)
+  file(GLOB distributed_headers ${PROJECT_SOURCE_DIR}/distributed/ember/distributed/*.h)
+  install(FILES ${distributed_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember/distributed COMPONENT dev)
+endif()
 file(GLOB tracer_headers ${PROJECT_SOURCE_DIR}/tracer/ember/tracer/*.h)
 install(FILES ${tracer_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember/tracer COMPONENT dev)
 if(EMBER_COMPILER)
@@ -71,6 +79,9 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(EMBER_DEB_DEPENDS "libopenblas0-openmp, libdnnl2, libgomp1, zlib1g, libstdc++6")
 if(EMBER_COMPILER)
   string(APPEND EMBER_DEB_DEPENDS ", libmlir-19, libllvm19")
+endif()
+if(EMBER_DISTRIBUTED)
+  string(APPEND EMBER_DEB_DEPENDS ", libopenmpi3")
 endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS ${EMBER_DEB_DEPENDS})
 include(CPack)

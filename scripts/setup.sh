@@ -20,6 +20,7 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools
   llvm-19-tools           # FileCheck and lit for the dialect tests
   clang-19 libclang-rt-19-dev libomp-19-dev  # libFuzzer and its OpenMP: the fuzz harnesses of tests/fuzz
+  libopenmpi-dev openmpi-bin  # ember::distributed: collectives and data-parallel training over MPI
 )
 
 missing=()

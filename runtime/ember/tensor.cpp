@@ -194,6 +194,14 @@ void Tensor::register_hook(TensorHook hook, const Loc& loc) const {
   hooks[m.output_nr].push_back(std::move(hook));
 }
 
+void Tensor::register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook,
+                                                const Loc& loc) const {
+  EMBER_CHECK(requires_grad() && is_leaf(), loc,
+              "register_post_accumulate_grad_hook: the tensor must be a leaf that requires grad (its .grad "
+              "is what the hook sees)");
+  autograd::meta(*this).post_accumulate_hooks.push_back(std::move(hook));
+}
+
 void Tensor::set_data(const Tensor& data, const Loc& loc) {
   EMBER_CHECK(defined() && data.defined(), loc, "set_data: both tensors must be defined");
   EMBER_CHECK(!requires_grad() || is_floating(data.dtype()), loc,

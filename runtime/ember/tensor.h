@@ -116,6 +116,11 @@ class Tensor {
   // Runs on the gradient of this tensor during backward; the returned tensor
   // (if defined) replaces the gradient.
   void register_hook(TensorHook hook, const Loc& loc = Loc::current()) const;
+  // Runs once this leaf's .grad holds the gradient of the current backward
+  // (after accumulation): what data-parallel training starts its
+  // communication from.
+  void register_post_accumulate_grad_hook(std::function<void(const Tensor&)> hook,
+                                          const Loc& loc = Loc::current()) const;
   Tensor detach() const;  // shares data and version counter, no history
   // Makes this tensor (and every handle to it) hold `data`'s values, shape and
   // dtype, keeping its autograd identity; used by Module::to(dtype).

@@ -278,5 +278,42 @@ TEST(Autograd, MaxGradientGoesToTheArgmax) {
   EXPECT_EQ(values(x.grad()), (std::vector<double>{0, 1, 0, 1, 0, 0}));
 }
 
+// What data-parallel training builds on: a hook once a leaf's .grad is
+// final for this backward, and callbacks after the whole backward.
+TEST(Autograd, PostAccumulateHooksSeeTheSummedGradAndCallbacksRunLast) {
+  Tensor w = tensor<float>({1.0f, 2.0f}, {2}).requires_grad_();
+  Tensor unused = zeros({2}).requires_grad_();
+  std::vector<std::string> events;
+  w.register_post_accumulate_grad_hook([&](const Tensor& p) {
+    events.push_back("w " + std::to_string(p.grad().to_vector<double>()[0]));
+    autograd::queue_callback([&] { events.push_back("end"); });
+  });
+  unused.register_post_accumulate_grad_hook([&](const Tensor&) { events.push_back("unused"); });
+  // w is used twice: its hook runs once, after both gradients are summed.
+  Tensor loss = (w * 3).sum() + (w * w).sum();
+  loss.backward();
+  EXPECT_EQ(events, (std::vector<std::string>{"w 5.000000", "end"}));
+  // A second backward accumulates: the hook sees 5 + 5.
+  events.clear();
+  ((w * 3).sum() + (w * w).sum()).backward();
+  EXPECT_EQ(events, (std::vector<std::string>{"w 10.000000", "end"}));
+  EXPECT_FALSE(autograd::in_backward());
+  EXPECT_THROW(autograd::queue_callback([] {}), Error) << "no backward is running";
+  EXPECT_THROW(tensor<float>({1.0f}, {1}).register_post_accumulate_grad_hook([](const Tensor&) {}), Error)
+      << "not a leaf that requires grad";
+}
+
+TEST(Autograd, CallbacksOfAFailedBackwardAreDropped) {
+  Tensor w = ones({2}).requires_grad_();
+  int ran = 0;
+  w.register_post_accumulate_grad_hook([&](const Tensor&) { autograd::queue_callback([&] { ++ran; }); });
+  Tensor x = ones({2}).requires_grad_();
+  x.register_hook([](const Tensor& g) -> Tensor { throw Error("a hook failed"); });
+  // w's accumulator runs first (it is ready first), then x's hook throws.
+  EXPECT_THROW(((w * 2).sum() + (x * 2).sum()).backward(), Error);
+  EXPECT_EQ(ran, 0);
+  EXPECT_FALSE(autograd::in_backward());
+}
+
 }  // namespace
 }  // namespace ember

@@ -158,6 +158,39 @@ void execute(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, boo
   }
 }
 
+// The callbacks queued during the outermost backward running on this thread
+// (autograd::queue_callback); null when none runs.
+thread_local std::vector<std::function<void()>>* t_final_callbacks = nullptr;
+
+// Runs `body` as a backward: callbacks queued inside run after it, in
+// order; if it throws they are dropped, the error goes on.
+template <typename Body>
+void as_backward(const Body& body) {
+  if (t_final_callbacks) {  // nested (a hook calling backward): the outer one runs them
+    body();
+    return;
+  }
+  std::vector<std::function<void()>> callbacks;
+  t_final_callbacks = &callbacks;
+  try {
+    body();
+  } catch (...) {
+    t_final_callbacks = nullptr;
+    throw;
+  }
+  // A callback may queue another (a later bucket): run until none is left.
+  for (size_t i = 0; i < callbacks.size(); ++i) {
+    auto callback = std::move(callbacks[i]);
+    try {
+      callback();
+    } catch (...) {
+      t_final_callbacks = nullptr;
+      throw;
+    }
+  }
+  t_final_callbacks = nullptr;
+}
+
 }  // namespace
 
 void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph, bool create_graph,
@@ -165,10 +198,18 @@ void run_backward(const Tensor& root, const Tensor& root_grad, bool retain_graph
   Edge root_edge = autograd::gradient_edge(root);
   EMBER_CHECK(root_edge.valid(), loc, "backward: the tensor does not require grad and has no grad_fn (shape ",
               root.sizes(), "); call requires_grad_() on an input before computing it");
-  execute({root_edge}, {root_grad}, retain_graph, create_graph, {}, nullptr, loc);
+  as_backward([&] { execute({root_edge}, {root_grad}, retain_graph, create_graph, {}, nullptr, loc); });
 }
 
 namespace autograd {
+
+void queue_callback(std::function<void()> callback, const Loc& loc) {
+  EMBER_CHECK(t_final_callbacks != nullptr, loc,
+              "queue_callback: no backward is running on this thread (call it from a hook)");
+  t_final_callbacks->push_back(std::move(callback));
+}
+
+bool in_backward() { return t_final_callbacks != nullptr; }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                          const std::vector<Tensor>& inputs, const Loc& loc) {
@@ -193,7 +234,9 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   }
   std::vector<Tensor> result(inputs.size());
   if (!roots.empty())
-    execute(roots, std::move(seeds), /*retain_graph=*/false, /*create_graph=*/false, capture, &result, loc);
+    as_backward([&] {
+      execute(roots, std::move(seeds), /*retain_graph=*/false, /*create_graph=*/false, capture, &result, loc);
+    });
   return result;
 }
 

@@ -19,6 +19,13 @@ struct AccumulateGrad : Node {
   const char* name() const override { return "AccumulateGrad"; }
 
   std::vector<Tensor> apply(std::vector<Tensor>& grads) override {
+    if (accumulate(grads))
+      for (auto& hook : meta(variable).post_accumulate_hooks) hook(variable);
+    return {};
+  }
+
+  // Whether a gradient arrived (and is now in .grad).
+  bool accumulate(std::vector<Tensor>& grads) {
     Tensor g = std::move(grads[0]);
     AutogradMeta& m = meta(variable);
     for (auto& hook : m.leaf_hooks) {
@@ -26,12 +33,12 @@ struct AccumulateGrad : Node {
       Tensor r = hook(g);
       if (r.defined()) g = r;
     }
-    if (!g.defined()) return {};
+    if (!g.defined()) return false;
     if (g.dtype() != variable.dtype()) g = g.to(variable.dtype());
     if (is_grad_enabled()) {  // create_graph: keep the gradient's own history
       m.grad = m.grad.defined() ? m.grad + g : g;
       if (observed()) notify_grad_set(variable, m.grad);
-      return {};
+      return true;
     }
     if (!m.grad.defined()) {
       // Steal the buffer when nothing else can see it; otherwise copy, so that
@@ -46,7 +53,7 @@ struct AccumulateGrad : Node {
     } else {
       m.grad.add_(g);  // in place: the observer sees the write to the grad tensor itself
     }
-    return {};
+    return true;
   }
 
   Tensor variable;

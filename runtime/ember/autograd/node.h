@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct AutogradMeta {
   std::shared_ptr<Node> grad_fn;         // null for leaves
   std::weak_ptr<Node> grad_accumulator;  // a leaf's AccumulateGrad, while a graph uses it
   std::vector<TensorHook> leaf_hooks;    // hooks of a leaf, run before accumulation
+  std::vector<std::function<void(const Tensor&)>> post_accumulate_hooks;  // and after it
   uint32_t output_nr = 0;
   bool requires_grad = false;
 };
@@ -61,6 +63,13 @@ Edge gradient_edge(const Tensor& t);
 void set_history(const std::shared_ptr<Node>& node, Tensor* outputs, int num_outputs);
 
 uint64_t next_sequence_nr();
+
+// Runs `callback` when the backward now running has finished (every node
+// run, every .grad written), on the thread that called backward; callbacks
+// queued while none runs are an error. Data-parallel training waits for its
+// last all-reduces here, as PyTorch's DDP does with queue_callback.
+void queue_callback(std::function<void()> callback, const Loc& loc = Loc::current());
+bool in_backward();
 
 // The gradients of `outputs` (seeded with `grad_outputs`) with respect to the
 // leaves `inputs`, returned instead of accumulated into their .grad
