@@ -8,7 +8,8 @@ set(EMBER_MPIRUN_FLAGS --oversubscribe --allow-run-as-root --bind-to none)
 set(EMBER_MPI_ENV OMPI_MCA_btl_vader_single_copy_mechanism=none EMBER_NUM_THREADS=1)
 
 add_executable(distributed_tests ${CMAKE_CURRENT_SOURCE_DIR}/distributed/main.cpp
-                                 ${CMAKE_CURRENT_SOURCE_DIR}/distributed/collectives_test.cpp)
+                                 ${CMAKE_CURRENT_SOURCE_DIR}/distributed/collectives_test.cpp
+                                 ${CMAKE_CURRENT_SOURCE_DIR}/distributed/ddp_test.cpp)
 target_link_libraries(distributed_tests PRIVATE ember_distributed GTest::gtest)
 foreach(ranks 2 3)
   add_test(NAME distributed.collectives_${ranks}_ranks
