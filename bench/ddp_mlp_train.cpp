@@ -1,0 +1,69 @@
+// ember-bench-ddp - WORKLOADS.md's ddp_mlp_train: mlp_train's step at a
+// global batch of 256, split over the processes mpirun started (1 compute
+// thread each), gradients averaged by DistributedDataParallel every step.
+// Rank 0 prints one JSON line: processes, median_ms per global step,
+// samples_per_s, and the time per step backward spent waiting for the
+// all-reduces at its end. bench/ddp_mlp_train.sh runs it on 1 and 2
+// processes side by side.
+//
+//   build/distributed/ember-bench-ddp [--iters 30]
+//   mpirun -np 2 build/distributed/ember-bench-ddp [--iters 30]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "ember/distributed/ddp.h"
+#include "ember/ember.h"
+
+using namespace ember;
+
+int main(int argc, char** argv) {
+  distributed::init();
+  int iters = 30;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], "--iters") == 0) iters = std::atoi(argv[i + 1]);
+  set_num_threads(1);
+  constexpr int64_t kGlobalBatch = 256;
+  const int64_t world = distributed::world_size(), local = kGlobalBatch / world;
+  manual_seed(0);
+  const char* cap = std::getenv("EMBER_BUCKET_MB");
+  auto ddp = std::make_shared<nn::DistributedDataParallel>(
+      std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(784, 1024), std::make_shared<nn::ReLU>(),
+                                       std::make_shared<nn::Linear>(1024, 1024), std::make_shared<nn::ReLU>(),
+                                       std::make_shared<nn::Linear>(1024, 10)),
+      nn::DistributedDataParallelOptions{.bucket_cap_mb = cap ? std::atof(cap) : 25});
+  optim::SGD opt(ddp->parameters(), {.lr = 0.01, .momentum = 0.9});
+  manual_seed(1 + static_cast<uint64_t>(distributed::rank()));  // each rank its own examples
+  const Tensor x = rand({local, 784}), y = randint(0, 10, {local});
+  auto step = [&] {
+    opt.zero_grad();
+    nn::cross_entropy((*ddp)(x), y).backward();
+    opt.step();
+  };
+  for (int i = 0; i < 3; ++i) step();
+  const double wait_before = ddp->stats().wait_ms;
+  std::vector<double> times;
+  for (int i = 0; i < iters; ++i) {
+    distributed::barrier();  // every rank starts the step together
+    const auto start = std::chrono::steady_clock::now();
+    step();
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  Tensor wait = tensor<double>({(ddp->stats().wait_ms - wait_before) / iters}, {1});
+  distributed::all_reduce(wait, distributed::ReduceOp::Max);
+  distributed::on_rank_zero([&] {
+    std::printf(
+        "{\"workload\":\"ddp_mlp_train\",\"mode\":\"eager\",\"processes\":%lld,\"threads\":1,\"iters\":%d,"
+        "\"median_ms\":%.4f,\"min_ms\":%.4f,\"samples_per_s\":%.1f,\"allreduce_wait_ms\":%.4f,\"buckets\":%"
+        "zu}\n",
+        (long long)world, iters, median, times.front(), double(kGlobalBatch) / median * 1000,
+        wait.item<double>(), ddp->bucket_layout().size());
+  });
+  return 0;
+}
