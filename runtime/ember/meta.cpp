@@ -521,6 +521,10 @@ TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
     }
     case OpId::cat:
       return cat(in, n, attrs.dim);
+    case OpId::all_reduce:  // every rank holds the same shape (the ranks check it)
+      META_CHECK(attrs.index >= 0 && attrs.index <= 2, "all_reduce: op ", attrs.index,
+                 " is not 0 (sum), 1 (mean) or 2 (max)");
+      return {in[0].sizes, in[0].dtype};
     case OpId::conv2d: {
       META_CHECK(n == 2 || n == 3, "conv2d: takes x, weight and optionally bias");
       same_float_dtype(op, in, n);

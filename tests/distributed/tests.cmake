@@ -11,6 +11,10 @@ add_executable(distributed_tests ${CMAKE_CURRENT_SOURCE_DIR}/distributed/main.cp
                                  ${CMAKE_CURRENT_SOURCE_DIR}/distributed/collectives_test.cpp
                                  ${CMAKE_CURRENT_SOURCE_DIR}/distributed/ddp_test.cpp)
 target_link_libraries(distributed_tests PRIVATE ember_distributed GTest::gtest)
+if(EMBER_COMPILER)  # compiled training steps with their all-reduces inside
+  target_sources(distributed_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/distributed/ddp_compiled_test.cpp)
+  target_link_libraries(distributed_tests PRIVATE ember_compiler)
+endif()
 foreach(ranks 2 3)
   add_test(NAME distributed.collectives_${ranks}_ranks
            COMMAND ${EMBER_MPIRUN} ${EMBER_MPIRUN_FLAGS} -np ${ranks} $<TARGET_FILE:distributed_tests>)

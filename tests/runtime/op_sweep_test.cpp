@@ -538,6 +538,33 @@ SweepCase embedding_case(bool backward) {
           }};
 }
 
+// all_reduce in a world of one (ember_distributed's kernel is not
+// installed here): every op gives x's values, in a new contiguous tensor,
+// for every dtype and layout; an op outside 0..2 is an error. The ranks'
+// arithmetic is tests/distributed.
+SweepCase all_reduce_case() {
+  return {[] {
+            for (int64_t op : {0, 1, 2})
+              for (DType dtype : {DType::Float32, DType::Float64, DType::Int64}) {
+                for (const Tensor& x : {uniform({3, 4}, -1, 1, dtype), uniform({4, 3}, -1, 1, dtype).t(),
+                                        uniform({0, 2}, -1, 1, dtype), uniform({}, -1, 1, dtype)}) {
+                  OpAttrs a;
+                  a.index = op;
+                  const Tensor y = dispatch(OpId::all_reduce, {x}, a, Loc::current());
+                  EXPECT_TRUE(y.is_contiguous());
+                  if (x.numel() > 0) {
+                    EXPECT_NE(y.data_ptr(), x.data_ptr()) << "a new tensor";
+                  }
+                  expect_close(y, to_ref(x), 0, 0, "all_reduce");
+                }
+              }
+            OpAttrs bad;
+            bad.index = 3;
+            EXPECT_THROW(dispatch(OpId::all_reduce, {ones({2})}, bad, Loc::current()), Error);
+          },
+          {}};
+}
+
 // softmax(q k^T * scale + mask) v in float64, one [T, D] problem per
 // leading index; mask: additive [T, S] per problem (or empty), causal:
 // key j > query i excluded.
@@ -1201,6 +1228,7 @@ const std::map<OpId, SweepCase>& sweep_cases() {
     m[OpId::embedding] = embedding_case(false);
     m[OpId::embedding_backward] = embedding_case(true);
     m[OpId::cat] = cat_case();
+    m[OpId::all_reduce] = all_reduce_case();
     m[OpId::attention] = attention_case();
     m[OpId::attention_backward] = attention_backward_case();
     m[OpId::conv2d] = conv2d_case();

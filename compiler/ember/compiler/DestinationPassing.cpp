@@ -7,6 +7,7 @@
 #include "ember/compiler/DestinationPassing.h"
 
 #include "ember/compiler/Passes.h"
+#include "ember/ir/Dialect.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -103,8 +104,10 @@ mlir::func::FuncOp split_checks(mlir::func::FuncOp func) {
   checks.setType(b.getFunctionType(checks.getArgumentTypes(), mlir::ValueRange(counts).getTypes()));
   checks.removeResAttrsAttr();
   // Everything the counts do not need goes (bottom-up: users first).
+  // An all_reduce is not dead code (it communicates), but the twin must not
+  // communicate a second time: the counts never need it unless a check reads it.
   for (mlir::Operation& op : llvm::make_early_inc_range(llvm::reverse(checks.getBody().front())))
-    if (mlir::isOpTriviallyDead(&op)) op.erase();
+    if (mlir::isOpTriviallyDead(&op) || (mlir::isa<ir::AllReduceOp>(op) && op.use_empty())) op.erase();
   return checks;
 }
 

@@ -8,6 +8,7 @@
 
 #include "ember/compiler/OpenMPShim.h"
 #include "ember/kernels/attention.h"
+#include "ember/kernels/collective.h"
 #include "ember/kernels/sgemm.h"
 #include "ember/random.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -60,6 +61,20 @@ mlir::FunctionType attention_type(mlir::MLIRContext* ctx) {
   return b.getFunctionType(args, {});
 }
 
+// all_reduce (runtime/ember/collectives.h): in, out (contiguous 1-D), op.
+template <bool kDouble>
+mlir::FunctionType all_reduce_type(mlir::MLIRContext* ctx) {
+  mlir::Builder b(ctx);
+  mlir::Type element = kDouble ? mlir::Type(b.getF64Type()) : mlir::Type(b.getF32Type());
+  const mlir::Type m1 = mlir::MemRefType::get(
+      {mlir::ShapedType::kDynamic}, element,
+      mlir::StridedLayoutAttr::get(ctx, mlir::ShapedType::kDynamic, {mlir::ShapedType::kDynamic}));
+  return b.getFunctionType({m1, m1, b.getI64Type()}, {});
+}
+
+constexpr const char* kNoCollectives =
+    "communicates with the other ranks through ember::distributed (MPI); an exported object has no ranks";
+
 constexpr const char* kNoRuntimeKernel =
     "is ember's attention kernel, in the ember runtime library; exports link only OpenBLAS and libc";
 
@@ -87,6 +102,12 @@ std::vector<ExternalFunction> make_registry() {
   all.push_back({"ember_attention_backward_f64", &attention_type<true, true>,
                  reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_backward_f64), nullptr,
                  kNoRuntimeKernel, true});
+  all.push_back({"ember_all_reduce_f32", &all_reduce_type<false>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_all_reduce_f32), nullptr, kNoCollectives,
+                 true});
+  all.push_back({"ember_all_reduce_f64", &all_reduce_type<true>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_all_reduce_f64), nullptr, kNoCollectives,
+                 true});
   for (const auto& [name, address] : openmp_shim_symbols())
     all.push_back({name, nullptr, address, nullptr,
                    "is an OpenMP entry point; exports are compiled without parallel loops"});

@@ -280,6 +280,31 @@ def EmberScatterToLoops : Pass<"ember-scatter-to-loops", "::mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
 }
 
+def EmberCollectivesToCalls : Pass<"ember-collectives-to-calls", "::mlir::ModuleOp"> {
+  let summary = "Lower ember.all_reduce to a call of the runtime's all-reduce (MPI through ember::distributed)";
+  let description = [{
+    Note [Collectives in compiled code]: a compiled data-parallel training
+    step all-reduces its gradients inside the step. ember.all_reduce (which
+    the dialect marks as writing memory, so no pass removes, reorders or
+    fuses it) becomes a call on the operand's buffer, flattened, and a fresh
+    result buffer, after destination passing as attention's calls are; the
+    runtime hands it to the kernel ember::distributed installed. float32 and
+    float64 only; other dtypes are a compile error (the jit runs them eagerly).
+
+    ```mlir
+    %r = ember.all_reduce %g {op = 1 : i64} : tensor<4x3xf32> -> tensor<4x3xf32>
+    // becomes
+    %in = bufferization.to_memref (tensor.collapse_shape %g) read_only : memref<12xf32>
+    %out = memref.alloc() : memref<12xf32>
+    call @ember_all_reduce_f32(%in, %out, %c1)   // strided memref casts omitted
+    %r = tensor.expand_shape (bufferization.to_tensor %out restrict writable)
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def EmberAttentionToCalls : Pass<"ember-attention-to-calls", "::mlir::ModuleOp"> {
   let summary = "Lower ember.attention and its gradient to calls of the runtime's tiled attention kernel";
   let description = [{

@@ -149,7 +149,8 @@ void build_bufferize_pipeline(mlir::OpPassManager& pm, const std::string& functi
   destination.inPlace = in_place;
   pm.addPass(createEmberDestinationPassing(destination));
   pm.addPass(createEmberAttentionToCalls());  // after the checks twin dropped what it does not need
-  pm.addPass(createEmberScatterToLoops());    // likewise
+  pm.addPass(createEmberCollectivesToCalls());
+  pm.addPass(createEmberScatterToLoops());  // likewise
   pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
   mlir::bufferization::OneShotBufferizationOptions options;
   options.bufferizeFunctionBoundaries = true;
@@ -254,7 +255,9 @@ void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
   module.walk([&](mlir::Operation* op) {
     // Attention becomes a kernel call in the next stage (ember-attention-to-calls),
     // embedding_backward a loop on buffers (ember-scatter-to-loops).
-    if (mlir::isa<ir::AttentionOp, ir::AttentionBackwardOp, ir::EmbeddingBackwardOp>(op)) return;
+    // all_reduce a runtime call (ember-collectives-to-calls).
+    if (mlir::isa<ir::AttentionOp, ir::AttentionBackwardOp, ir::EmbeddingBackwardOp, ir::AllReduceOp>(op))
+      return;
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
       throw_error(std::string("compile: ") + op->getName().getStringRef().str() + " has no lowering yet",
                   loc);

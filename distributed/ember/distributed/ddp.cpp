@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "ember/autograd/node.h"
+#include "ember/collectives.h"
+#include "ember/dispatch.h"
 #include "ember/grad_mode.h"
 #include "ember/ops.h"
 
@@ -22,6 +24,7 @@ struct Bucket {
   int64_t pending = 0;           // parameters not yet ready in this backward
   Work work;
   bool launched = false;
+  bool in_graph = false;  // launched as ops of a traced step (Note [DDP inside a compiled step])
 };
 
 }  // namespace
@@ -98,6 +101,8 @@ class DistributedDataParallel::Reducer {
   }
 
   void launch(Bucket& b) {
+    if (observed()) return launch_in_graph(b);
+    b.in_graph = false;
     NoGradGuard no_grad;
     for (size_t k = 0; k < b.params.size(); ++k) {
       const Tensor& p = params_[b.params[k]];
@@ -124,6 +129,32 @@ class DistributedDataParallel::Reducer {
     ++stats_.all_reduces;
   }
 
+  // Note [DDP inside a compiled step]
+  // While the tracer records (the run jit::compile traces), a bucket is
+  // built from ops a graph can hold, so the compiled step communicates
+  // itself: the bucket's gradients concatenated, one all_reduce op (effect
+  // `communicates`: kept, in order, never fused; a runtime call in compiled
+  // code, Note [Collectives in compiled code]) and each .grad set to its
+  // slice of the result. Buckets still start in index order, so every
+  // rank's graph has its all-reduces in the same order.
+  void launch_in_graph(Bucket& b) {
+    std::vector<Tensor> parts;
+    for (int64_t i : b.params) {
+      const Tensor& p = params_[i];
+      const Tensor g = p.grad();
+      parts.push_back(g.defined() ? g.reshape(Shape{p.numel()}, loc_) : zeros({p.numel()}, p.dtype(), loc_));
+    }
+    const Tensor reduced = all_reduce_op(cat(parts, 0, loc_), AllReduceOp::Mean, loc_);
+    for (size_t k = 0; k < b.params.size(); ++k) {
+      Tensor& p = params_[b.params[k]];
+      p.set_grad(reduced.slice(0, b.offsets[k], b.offsets[k] + p.numel(), 1, loc_).view(p.sizes(), loc_),
+                 loc_);
+    }
+    b.launched = true;
+    b.in_graph = true;
+    ++stats_.all_reduces;
+  }
+
   void finish_backward() {
     in_backward_ = false;
     std::vector<std::string> unused;
@@ -140,6 +171,11 @@ class DistributedDataParallel::Reducer {
     }
     for (Bucket& b : buckets_) b.pending = 0;  // the unused ones too, now as zeros
     launch_ready_buckets();
+    if (buckets_.empty() ||
+        buckets_.front().in_graph) {  // traced: the graph holds the all-reduces and the .grad writes
+      ++stats_.backwards;
+      return;
+    }
     const auto start = std::chrono::steady_clock::now();
     for (Bucket& b : buckets_) b.work.wait(loc_);
     stats_.wait_ms +=

@@ -6,11 +6,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <mutex>
 #include <string>
 
+#include "ember/collectives.h"
 #include "ember/grad_mode.h"
 #include "ember/ops.h"
 
@@ -304,6 +306,40 @@ void all_reduce(Tensor& t, ReduceOp op, const Loc& loc) {
   if (op == ReduceOp::Mean) buffer.div_(w.size);
   if (buffer.data_ptr() != target.data_ptr()) target.copy_(buffer);
 }
+
+namespace {
+
+// The all_reduce op's kernel (Note [Collectives in compiled code]): what
+// eager dispatch and compiled steps call, installed when this library loads.
+void all_reduce_kernel(const void* in, void* out, int64_t count, DType dtype, AllReduceOp op,
+                       const Loc& loc) {
+  check_initialized("all_reduce", loc);
+  const auto reduce = static_cast<ReduceOp>(static_cast<int64_t>(op));
+  const MPI_Op mop = mpi_op("all_reduce", reduce, dtype, loc);
+  World& w = world();
+  const size_t bytes = static_cast<size_t>(count) * itemsize(dtype);
+  if (!w.mpi) {
+    if (in != out) std::memcpy(out, in, bytes);
+    return;
+  }
+  agree("all_reduce", {5, static_cast<int64_t>(dtype), static_cast<int64_t>(op), count}, nullptr, loc);
+  {
+    std::lock_guard<std::mutex> lock(w.mutex);
+    check_mpi("all_reduce",
+              MPI_Allreduce(in == out ? MPI_IN_PLACE : in, out, static_cast<int>(count), mpi_type(dtype), mop,
+                            MPI_COMM_WORLD),
+              loc);
+  }
+  if (reduce != ReduceOp::Mean) return;
+  if (dtype == DType::Float32)
+    for (float *p = static_cast<float*>(out), *e = p + count; p < e; ++p) *p /= float(w.size);
+  else
+    for (double *p = static_cast<double*>(out), *e = p + count; p < e; ++p) *p /= double(w.size);
+}
+
+const bool g_kernel_installed = (set_all_reduce_kernel(&all_reduce_kernel), true);
+
+}  // namespace
 
 Work broadcast_async(Tensor& t, int root, const Loc& loc) {
   check_initialized("broadcast", loc);
