@@ -4,6 +4,8 @@
 #include <mpi.h>
 #include <sched.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +28,22 @@ struct World {
   // Every MPI call holds it (MPI_THREAD_SERIALIZED): a collective may be
   // started and waited for from different threads (a server's clients).
   std::mutex mutex;
+};
+
+std::atomic<int64_t> g_collective_ns{0};
+
+// Adds the scope's wall time to collective_ms().
+class CollectiveTimer {
+ public:
+  CollectiveTimer() : start_(std::chrono::steady_clock::now()) {}
+  ~CollectiveTimer() {
+    g_collective_ns +=
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_)
+            .count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
 };
 
 World& world() {
@@ -121,6 +139,7 @@ std::vector<int64_t> signature_of(int kind, const Tensor& t, int64_t extra) {
 // Waits for `request` without holding the lock while it is pending, so
 // other threads can start and finish their own collectives meanwhile.
 void wait_for(MPI_Request& request, const char* name, const Loc& loc) {
+  CollectiveTimer timer;
   while (true) {
     int done = 0;
     {
@@ -230,6 +249,7 @@ void init(const Loc& loc) {
 }
 
 bool is_initialized() { return world().initialized; }
+double collective_ms() { return double(g_collective_ns.load()) / 1e6; }
 int rank() { return world().rank; }
 int world_size() { return world().size; }
 
@@ -292,6 +312,7 @@ void all_reduce(Tensor& t, ReduceOp op, const Loc& loc) {
   const MPI_Op mop = mpi_op("all_reduce", op, t.dtype(), loc);
   World& w = world();
   if (!w.mpi) return;
+  CollectiveTimer timer;
   agree("all_reduce", signature_of(1, t, static_cast<int64_t>(op)), &t, loc);
   Tensor target = t.detach(), buffer = working_copy(t);
   {
@@ -322,6 +343,7 @@ void all_reduce_kernel(const void* in, void* out, int64_t count, DType dtype, Al
     if (in != out) std::memcpy(out, in, bytes);
     return;
   }
+  CollectiveTimer timer;
   agree("all_reduce", {5, static_cast<int64_t>(dtype), static_cast<int64_t>(op), count}, nullptr, loc);
   {
     std::lock_guard<std::mutex> lock(w.mutex);

@@ -74,6 +74,11 @@ Work reduce_scatter_async(const Tensor& t, Tensor& out, ReduceOp op = ReduceOp::
 void barrier(const Loc& loc = Loc::current());
 Work barrier_async(const Loc& loc = Loc::current());
 
+// Wall time this process has spent inside collectives (blocking calls, and
+// waiting for non-blocking ones), compiled code's included: what a step
+// loses to communication it did not overlap.
+double collective_ms();
+
 // Runs `fn` on rank 0 only (progress lines, checkpoints); other ranks skip it.
 template <typename Fn>
 void on_rank_zero(Fn&& fn) {
