@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 
+#include "ember/collectives.h"
 #include "ember/compiler/CompiledGraph.h"
 #include "ember/ember.h"
 #include "ember/tracer/trace.h"
@@ -234,6 +235,35 @@ TEST(CompiledGraph, LongRowsRunInChunksAndMatchEager) {
       EXPECT_NE(llvm.find("<" + std::to_string(chunk) + " x float>"), std::string::npos) << row;
     }
   }
+}
+
+// all_reduce communicates (Note [Collectives in compiled code]): compiled
+// code calls the runtime for it even when nothing reads its result, once
+// per op, in the traced order, and never fused into its neighbours. (A
+// world of one here: the call copies; tests/distributed runs it on ranks.)
+TEST(CompiledGraph, CollectivesAreNeverRemovedReorderedOrFused) {
+  auto fn = [](const std::vector<Tensor>& in) {
+    const Tensor a = in[0] * 2;
+    (void)all_reduce_op(a, AllReduceOp::Max);  // result unused: still a call
+    const Tensor r = all_reduce_op(in[1], AllReduceOp::Mean);
+    return std::vector<Tensor>{(a.exp() + r.sum()) * 3};
+  };
+  const std::vector<Tensor> in = {randn({4, 5}), randn({3})};
+  auto traced = tracer::trace(fn, in);
+  auto compiled = CompiledGraph::compile(traced.graph);
+  expect_close(compiled->run(in)[0], traced.outputs[0], 1e-5, 1e-5);
+  const std::string& buffers = compiled->stage(Stage::Buffers);
+  const size_t first = buffers.find("call @ember_all_reduce_f32"),
+               second = buffers.find("call @ember_all_reduce_f32", first + 1);
+  ASSERT_NE(first, std::string::npos) << "the unused all-reduce was removed:\n" << buffers;
+  ASSERT_NE(second, std::string::npos) << buffers;
+  EXPECT_EQ(buffers.find("call @ember_all_reduce_f32", second + 1), std::string::npos) << "one call per op";
+  // In the traced order: the max (op 2) first, then the mean (op 1).
+  const std::string& ember = compiled->stage(Stage::Ember);
+  const size_t max_at = ember.find("ember.all_reduce"), mean_at = ember.find("ember.all_reduce", max_at + 1);
+  ASSERT_NE(mean_at, std::string::npos) << ember;
+  EXPECT_NE(ember.substr(max_at, 80).find("op = 2"), std::string::npos) << ember;
+  EXPECT_NE(ember.substr(mean_at, 80).find("op = 1"), std::string::npos) << ember;
 }
 
 TEST(CompiledGraph, AnMlpForwardMatchesEager) {
