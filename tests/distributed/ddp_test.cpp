@@ -4,7 +4,10 @@
 // parameters; and the DistributedSampler's shards.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "ember/distributed/ddp.h"
@@ -138,6 +141,24 @@ TEST(DistributedDataParallel, ParametersWithoutGradientsAreAnErrorUnlessAllowed)
   const Tensor want = (x * (double(world_size() + 1) / 2)).sum(0).unsqueeze(0).expand({2, 3});
   expect_close({heads.used->parameters()[0].grad()}, {want}, 1e-6, "used head");
   EXPECT_EQ(heads.unused->parameters()[0].grad().to_vector<double>(), std::vector<double>(6, 0.0));
+}
+
+TEST(DistributedDataParallel, RankZeroSavesACheckpointEveryRankCanLoad) {
+  manual_seed(40 + static_cast<uint64_t>(rank()));
+  auto ddp = std::make_shared<nn::DistributedDataParallel>(mlp());
+  // One path for every rank: rank 0 chooses it.
+  Tensor stamp = tensor<int64_t>({static_cast<int64_t>(::getpid())}, {1});
+  broadcast(stamp, 0);
+  const std::string path =
+      "/tmp/ember_ddp_checkpoint_" + std::to_string(stamp.item<int64_t>()) + ".safetensors";
+  nn::save_on_rank_zero(*ddp->module(), path);
+  auto copy = mlp();
+  nn::load(*copy, path);  // every rank, right after the call
+  EXPECT_EQ(copy->parameters()[0].to_vector<double>(), ddp->parameters()[0].to_vector<double>());
+  barrier();
+  on_rank_zero([&] { std::remove(path.c_str()); });
+  EXPECT_THROW(nn::save_on_rank_zero(*ddp->module(), "/nonexistent-dir/x.safetensors"), Error)
+      << "a failed save is an error on every rank";
 }
 
 TEST(DistributedSampler, ShardsAreDisjointEqualAndReshuffledPerEpoch) {

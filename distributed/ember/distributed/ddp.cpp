@@ -9,6 +9,7 @@
 #include "ember/dispatch.h"
 #include "ember/grad_mode.h"
 #include "ember/ops.h"
+#include "ember/serialize/safetensors.h"
 
 namespace ember::nn {
 
@@ -259,6 +260,25 @@ const DistributedDataParallelStats& DistributedDataParallel::stats() const { ret
 std::string DistributedDataParallel::extra_repr() const {
   return "world_size=" + std::to_string(distributed::world_size()) +
          ", buckets=" + std::to_string(reducer_->num_buckets());
+}
+
+void save_on_rank_zero(const Module& module, const std::string& path, const Loc& loc) {
+  // A failed save on rank 0 must not leave the others waiting: its outcome
+  // is shared before anyone goes on.
+  Tensor failed = zeros({1}, DType::Int32);
+  std::string error;
+  if (distributed::rank() == 0) {
+    try {
+      save(module, path, loc);
+    } catch (const Error& e) {
+      error = e.what();
+      failed.fill_(1);
+    }
+  }
+  distributed::broadcast(failed, 0, loc);
+  if (failed.item<int32_t>() != 0)
+    throw_error("save_on_rank_zero: rank 0 could not save " + path + (error.empty() ? "" : ": " + error),
+                loc);
 }
 
 }  // namespace ember::nn

@@ -93,4 +93,9 @@ class DistributedDataParallel : public Layer {
   std::shared_ptr<Reducer> reducer_;
 };
 
+// Saves `module` (safetensors, written to a temporary and renamed) on rank 0
+// only, then waits until it is there, so that any rank may load it next.
+// Every rank must call it.
+void save_on_rank_zero(const Module& module, const std::string& path, const Loc& loc = Loc::current());
+
 }  // namespace ember::nn
