@@ -3,6 +3,7 @@
 // each rank contributed: rank r's tensor is a known function of r.
 #include <gtest/gtest.h>
 
+#include "ember/collectives.h"
 #include "ember/distributed/distributed.h"
 #include "ember/ember.h"
 
@@ -81,6 +82,26 @@ TEST(Collectives, NonBlockingFormsGiveTheSameResults) {
   Tensor c = contribution({3}, DType::Float32, me());
   { Work dropped = all_reduce_async(c); }
   EXPECT_EQ(c.to_vector<double>(), (contribution({3}, DType::Float64, 0) * rank_sum()).to_vector<double>());
+}
+
+// The all_reduce op (what compiled steps call) and distributed::all_reduce
+// pair with each other: a rank whose compiled step fell back to eager still
+// reduces with the others.
+TEST(Collectives, TheAllReduceOpPairsWithTheFunction) {
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Mean}) {
+    Tensor mine = contribution({6}, DType::Float32, me());
+    Tensor got;
+    if (me() % 2 == 0) {
+      got = all_reduce_op(mine, op == ReduceOp::Sum ? AllReduceOp::Sum : AllReduceOp::Mean);
+    } else {
+      all_reduce(mine, op);
+      got = mine;
+    }
+    const double scale = op == ReduceOp::Sum ? rank_sum() : rank_sum() / double(world());
+    const auto g = got.to_vector<double>(),
+               w = (contribution({6}, DType::Float64, 0) * scale).to_vector<double>();
+    for (size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], w[i], 1e-5);
+  }
 }
 
 TEST(Collectives, BroadcastFromEveryRoot) {

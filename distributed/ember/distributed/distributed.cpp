@@ -344,7 +344,10 @@ void all_reduce_kernel(const void* in, void* out, int64_t count, DType dtype, Al
     return;
   }
   CollectiveTimer timer;
-  agree("all_reduce", {5, static_cast<int64_t>(dtype), static_cast<int64_t>(op), count}, nullptr, loc);
+  // The signature of a 1-D tensor of `count` (signature_of): a rank whose
+  // compiled step fell back to eager all-reduces the same bucket through
+  // all_reduce() and must still pair with the ranks that run compiled code.
+  agree("all_reduce", {1, static_cast<int64_t>(dtype), static_cast<int64_t>(op), 1, count}, nullptr, loc);
   {
     std::lock_guard<std::mutex> lock(w.mutex);
     check_mpi("all_reduce",
