@@ -3,12 +3,12 @@
 
 namespace ember {
 
-namespace detail {
-inline thread_local bool grad_enabled = true;
-}
-
-inline bool is_grad_enabled() { return detail::grad_enabled; }
-inline void set_grad_enabled(bool enabled) { detail::grad_enabled = enabled; }
+// Out of line, one flag in libember_runtime: an inline thread_local in this
+// header was one flag per shared object that hides its symbols (the Python
+// module, built with -fvisibility=hidden, turned no_grad on in its own copy
+// while the runtime kept recording).
+bool is_grad_enabled();
+void set_grad_enabled(bool enabled);
 
 // Scope in which ops record no history (inference, optimizer updates).
 class GradModeGuard {

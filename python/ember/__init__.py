@@ -1,0 +1,65 @@
+"""ember: tensors, autograd and compiled code from Python, over ember's C++ core.
+
+    import ember
+    x = ember.randn(3, 4, requires_grad=True)
+    (x * x).sum().backward()
+    x.grad.numpy()            # a numpy view of the gradient, no copy
+
+The C++ core (the op table, allocator, generator and thread pool) is the one
+C++ programs use: the extension module links ember's shared libraries.
+"""
+
+import functools as _functools
+
+from ._ember import (  # noqa: F401  (the package's API)
+    Error,
+    Tensor,
+    arange,
+    cat,
+    dtype,
+    from_numpy,
+    full,
+    is_grad_enabled,
+    manual_seed,
+    matmul,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    stack,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from . import _ember
+from . import autograd  # noqa: F401
+
+bool = dtype.bool  # noqa: A001  (ember.bool, as torch.bool)
+int32 = dtype.int32
+int64 = dtype.int64
+float32 = dtype.float32
+float64 = dtype.float64
+long = int64
+float = float32  # noqa: A001
+double = float64
+
+
+class no_grad:
+    """Gradients off inside: a context manager (`with ember.no_grad():`) and a decorator."""
+
+    def __enter__(self):
+        self._previous = _ember.is_grad_enabled()
+        _ember._set_grad_enabled(False)
+        return self
+
+    def __exit__(self, *exc):
+        _ember._set_grad_enabled(self._previous)
+        return False
+
+    def __call__(self, fn):
+        @_functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper

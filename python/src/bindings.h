@@ -1,0 +1,25 @@
+// bindings.h - what each binding file adds to the module, and the
+// conversions they share.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <variant>
+
+#include "ember/ember.h"
+
+namespace ember::python {
+
+void bind_tensor(pybind11::module_& m);
+void bind_creation(pybind11::module_& m);
+void bind_autograd(pybind11::module_& m);
+
+// A Python number as ember's Scalar (bool, int or float, kept apart).
+Scalar to_scalar(const pybind11::handle& value);
+// Sizes as PyTorch takes them: f(2, 3) or f((2, 3)) or f([2, 3]).
+std::vector<int64_t> sizes_from(const pybind11::args& args);
+// A tensor operand: a Tensor, or a Python number (as a 0-d tensor of its kind).
+using TensorOrScalar = std::variant<Tensor, Scalar>;
+TensorOrScalar operand(const pybind11::handle& value);
+
+}  // namespace ember::python

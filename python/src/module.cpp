@@ -1,0 +1,64 @@
+// module.cpp - the extension module ember._ember: dtypes, the error type,
+// and the bindings of each file (tensor.cpp, creation.cpp, autograd.cpp).
+//
+// Note [Errors at the user's Python line]
+// ember::Error messages end with the caller's file:line, which for a call
+// from Python is a line of these bindings. The translator swaps it for the
+// Python file and line that made the call (the innermost Python frame),
+// looked up only when an error is raised, so calls that succeed pay nothing.
+#include <Python.h>
+#include <frameobject.h>
+#include <pybind11/pybind11.h>
+
+#include <regex>
+#include <string>
+
+#include "bindings.h"
+#include "ember/ember.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// "train.py:42" of the Python code now running, or "".
+std::string python_location() {
+  PyFrameObject* frame = PyEval_GetFrame();  // borrowed
+  if (!frame) return "";
+  PyCodeObject* code = PyFrame_GetCode(frame);  // new reference
+  std::string file = PyUnicode_AsUTF8(code->co_filename);
+  Py_DECREF(code);
+  const size_t slash = file.find_last_of('/');
+  if (slash != std::string::npos) file = file.substr(slash + 1);
+  return file + ":" + std::to_string(PyFrame_GetLineNumber(frame));
+}
+
+std::string at_python_line(const std::string& message) {
+  static const std::regex cpp_location(R"( \([^()\s]+\.(cpp|h):\d+\)$)");
+  const std::string where = python_location();
+  if (where.empty()) return message;
+  return std::regex_replace(message, cpp_location, "") + " (" + where + ")";
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_ember, m) {
+  m.doc() = "ember's C++ core: tensors, autograd (the Python package is `ember`)";
+  static py::exception<ember::Error> error(m, "Error", PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ember::Error& e) {
+      PyErr_SetString(error.ptr(), at_python_line(e.what()).c_str());
+    }
+  });
+  py::enum_<ember::DType>(m, "dtype")
+      .value("bool", ember::DType::Bool)
+      .value("int32", ember::DType::Int32)
+      .value("int64", ember::DType::Int64)
+      .value("float32", ember::DType::Float32)
+      .value("float64", ember::DType::Float64)
+      .def("__repr__", [](ember::DType d) { return std::string("ember.") + ember::dtype_name(d); });
+  ember::python::bind_tensor(m);
+  ember::python::bind_creation(m);
+  ember::python::bind_autograd(m);
+}

@@ -1,0 +1,364 @@
+// tensor.cpp - ember.Tensor: properties, operators, indexing, methods with
+// PyTorch's names and keywords, numpy views, autograd members.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+
+namespace py = pybind11;
+
+namespace ember::python {
+
+Scalar to_scalar(const py::handle& value) {
+  if (py::isinstance<py::bool_>(value)) return Scalar(value.cast<bool>());
+  if (py::isinstance<py::int_>(value)) return Scalar(value.cast<int64_t>());
+  if (py::isinstance<py::float_>(value)) return Scalar(value.cast<double>());
+  throw py::type_error("expected a tensor or a number, got " + std::string(py::str(value.get_type())));
+}
+
+TensorOrScalar operand(const py::handle& value) {
+  if (py::isinstance<Tensor>(value)) return value.cast<Tensor>();
+  return to_scalar(value);
+}
+
+std::vector<int64_t> sizes_from(const py::args& args) {
+  if (args.size() == 1 && (py::isinstance<py::tuple>(args[0]) || py::isinstance<py::list>(args[0])))
+    return args[0].cast<std::vector<int64_t>>();
+  return args.cast<std::vector<int64_t>>();
+}
+
+namespace {
+
+const char* buffer_format(DType d) {
+  switch (d) {
+    case DType::Bool:
+      return "?";
+    case DType::Int32:
+      return "i";
+    case DType::Int64:
+      return "q";
+    case DType::Float32:
+      return "f";
+    case DType::Float64:
+      return "d";
+  }
+  return "";
+}
+
+py::dtype numpy_dtype(DType d) { return py::dtype(buffer_format(d)); }
+
+std::vector<py::ssize_t> byte_strides(const Tensor& t) {
+  std::vector<py::ssize_t> s;
+  for (int64_t i = 0; i < t.dim(); ++i) s.push_back(t.stride(i) * static_cast<int64_t>(itemsize(t.dtype())));
+  return s;
+}
+
+// x.numpy(): a numpy array on the same memory, keeping the tensor alive.
+py::array numpy_view(const Tensor& t) {
+  if (t.requires_grad())
+    throw Error(
+        "numpy: the tensor requires grad; call detach().numpy() to view its values without the graph");
+  const auto sizes = t.sizes().vec();
+  return py::array(numpy_dtype(t.dtype()), std::vector<py::ssize_t>(sizes.begin(), sizes.end()),
+                   byte_strides(t), t.data_ptr(), py::cast(t));
+}
+
+py::object item_of(const Tensor& t) {
+  switch (t.dtype()) {
+    case DType::Bool:
+      return py::bool_(t.item<bool>());
+    case DType::Int32:
+    case DType::Int64:
+      return py::int_(t.item<int64_t>());
+    default:
+      return py::float_(t.item<double>());
+  }
+}
+
+py::object to_list(const Tensor& t) {
+  if (t.dim() == 0) return item_of(t);
+  py::list out;
+  for (int64_t i = 0; i < t.size(0); ++i) out.append(to_list(t.select(0, i)));
+  return out;
+}
+
+// x[...]: ints select, slices slice (positive steps), None adds a dim,
+// Ellipsis stands for the dims not named; as PyTorch and numpy read them.
+Tensor index(const Tensor& self, const py::object& key) {
+  std::vector<py::object> items;
+  if (py::isinstance<py::tuple>(key))
+    for (const auto& k : key.cast<py::tuple>()) items.push_back(py::reinterpret_borrow<py::object>(k));
+  else
+    items.push_back(key);
+  int64_t named = 0;
+  for (const auto& k : items)
+    if (!k.is_none() && !k.is(py::ellipsis())) ++named;
+  Tensor out = self;
+  int64_t dim = 0;  // of `out`
+  for (const auto& k : items) {
+    if (k.is_none()) {
+      out = out.unsqueeze(dim++);
+    } else if (k.is(py::ellipsis())) {
+      dim += self.dim() - named;
+    } else if (py::isinstance<py::int_>(k)) {
+      out = out.select(dim, k.cast<int64_t>());
+    } else if (py::isinstance<py::slice>(k)) {
+      py::ssize_t start, stop, step, length;
+      if (!k.cast<py::slice>().compute(out.size(dim), &start, &stop, &step, &length))
+        throw py::error_already_set();
+      if (step <= 0) throw py::value_error("ember tensors take slices with a positive step");
+      out = out.slice(dim, start, start + length * step > stop ? stop : start + length * step, step);
+      ++dim;
+    } else {
+      throw py::type_error("tensor indices are ints, slices, None or ..., not " +
+                           std::string(py::str(k.get_type())));
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> dims_arg(const py::object& dim) {
+  if (dim.is_none()) return {};
+  if (py::isinstance<py::int_>(dim)) return {dim.cast<int64_t>()};
+  return dim.cast<std::vector<int64_t>>();
+}
+
+template <typename Op>
+py::object binary(const Tensor& a, const py::object& b, Op op) {
+  return std::visit([&](const auto& v) { return py::cast(op(a, v)); }, operand(b));
+}
+
+}  // namespace
+
+void bind_tensor(py::module_& m) {
+  py::class_<Tensor> t(m, "Tensor", py::buffer_protocol());
+  t.def_buffer([](Tensor& self) {
+     const auto sizes = self.sizes().vec();
+     return py::buffer_info(self.data_ptr(), static_cast<py::ssize_t>(itemsize(self.dtype())),
+                            buffer_format(self.dtype()), self.dim(),
+                            std::vector<py::ssize_t>(sizes.begin(), sizes.end()), byte_strides(self));
+   })
+      .def_property_readonly("shape", [](const Tensor& s) { return py::tuple(py::cast(s.sizes().vec())); })
+      .def(
+          "size",
+          [](const Tensor& s, const py::object& dim) -> py::object {
+            if (dim.is_none()) return py::tuple(py::cast(s.sizes().vec()));
+            return py::int_(s.size(dim.cast<int64_t>()));
+          },
+          py::arg("dim") = py::none())
+      .def_property_readonly("dtype", &Tensor::dtype)
+      .def_property_readonly("ndim", &Tensor::dim)
+      .def("dim", &Tensor::dim)
+      .def("numel", &Tensor::numel)
+      .def("is_contiguous", &Tensor::is_contiguous)
+      .def("item", &item_of)
+      .def("tolist", &to_list)
+      .def("numpy", &numpy_view)
+      .def(
+          "__array__",
+          [](const Tensor& s, const py::object& dtype) {
+            py::array a = numpy_view(s.requires_grad() ? s.detach() : s);
+            return dtype.is_none() ? a : py::array(a.attr("astype")(dtype));
+          },
+          py::arg("dtype") = py::none())
+      .def("__repr__", [](const Tensor& s) { return to_string(s); })
+      .def("__len__",
+           [](const Tensor& s) {
+             if (s.dim() == 0) throw py::type_error("len() of a 0-d tensor");
+             return s.size(0);
+           })
+      .def("__iter__",
+           [](const Tensor& s) {
+             if (s.dim() == 0) throw py::type_error("iteration over a 0-d tensor");
+             py::list rows;
+             for (int64_t i = 0; i < s.size(0); ++i) rows.append(py::cast(s.select(0, i)));
+             return py::iter(rows);
+           })
+      .def("__getitem__", &index)
+      .def("__bool__", [](const Tensor& s) { return s.item<bool>(); })
+      .def("__float__", [](const Tensor& s) { return s.item<double>(); })
+      .def("__int__", [](const Tensor& s) { return s.item<int64_t>(); });
+
+  // Operators, a number on either side.
+  t.def("__add__", [](const Tensor& a,
+                      const py::object& b) { return binary(a, b, [](auto& x, auto& y) { return x + y; }); })
+      .def("__radd__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return y + x; });
+           })
+      .def("__sub__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x - y; });
+           })
+      .def("__rsub__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return y - x; });
+           })
+      .def("__mul__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x * y; });
+           })
+      .def("__rmul__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return y * x; });
+           })
+      .def("__truediv__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x / y; });
+           })
+      .def("__rtruediv__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return y / x; });
+           })
+      .def("__pow__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x.pow(y); });
+           })
+      .def("__matmul__", [](const Tensor& a, const Tensor& b) { return matmul(a, b); })
+      .def("__neg__", [](const Tensor& a) { return -a; })
+      .def("__eq__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x.eq(y); });
+           })
+      .def("__ne__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x.ne(y); });
+           })
+      .def("__lt__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x.lt(y); });
+           })
+      .def("__le__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x.le(y); });
+           })
+      .def("__gt__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x.gt(y); });
+           })
+      .def("__ge__",
+           [](const Tensor& a, const py::object& b) {
+             return binary(a, b, [](auto& x, auto& y) { return x.ge(y); });
+           })
+      .def("__iadd__",
+           [](Tensor& a, const py::object& b) {
+             std::visit([&](const auto& v) { a.add_(v); }, operand(b));
+             return a;
+           })
+      .def("__isub__",
+           [](Tensor& a, const py::object& b) {
+             std::visit([&](const auto& v) { a.sub_(v); }, operand(b));
+             return a;
+           })
+      .def("__imul__",
+           [](Tensor& a, const py::object& b) {
+             std::visit([&](const auto& v) { a.mul_(v); }, operand(b));
+             return a;
+           })
+      .def("__itruediv__", [](Tensor& a, const py::object& b) {
+        std::visit([&](const auto& v) { a.div_(v); }, operand(b));
+        return a;
+      });
+  t.attr("__hash__") = py::none();  // == is elementwise, as in PyTorch and numpy
+
+  // Methods with PyTorch's names and keywords.
+  t.def(
+       "sum",
+       [](const Tensor& s, const py::object& dim, bool keepdim) { return s.sum(dims_arg(dim), keepdim); },
+       py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def(
+          "mean",
+          [](const Tensor& s, const py::object& dim, bool keepdim) { return s.mean(dims_arg(dim), keepdim); },
+          py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def(
+          "amax",
+          [](const Tensor& s, const py::object& dim, bool keepdim) { return s.amax(dims_arg(dim), keepdim); },
+          py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def(
+          "amin",
+          [](const Tensor& s, const py::object& dim, bool keepdim) { return s.amin(dims_arg(dim), keepdim); },
+          py::arg("dim") = py::none(), py::arg("keepdim") = false)
+      .def(
+          "argmax", [](const Tensor& s, int64_t dim, bool keepdim) { return s.argmax(dim, keepdim); },
+          py::arg("dim"), py::arg("keepdim") = false)
+      .def("exp", [](const Tensor& s) { return s.exp(); })
+      .def("log", [](const Tensor& s) { return s.log(); })
+      .def("sqrt", [](const Tensor& s) { return s.sqrt(); })
+      .def("abs", [](const Tensor& s) { return s.abs(); })
+      .def("sin", [](const Tensor& s) { return s.sin(); })
+      .def("cos", [](const Tensor& s) { return s.cos(); })
+      .def("tanh", [](const Tensor& s) { return s.tanh(); })
+      .def("sigmoid", [](const Tensor& s) { return s.sigmoid(); })
+      .def("relu", [](const Tensor& s) { return s.relu(); })
+      .def(
+          "softmax", [](const Tensor& s, int64_t dim) { return s.softmax(dim); }, py::arg("dim"))
+      .def(
+          "log_softmax", [](const Tensor& s, int64_t dim) { return s.log_softmax(dim); }, py::arg("dim"))
+      .def("pow", [](const Tensor& a,
+                     const py::object& b) { return binary(a, b, [](auto& x, auto& y) { return x.pow(y); }); })
+      .def("matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, b); })
+      .def("reshape", [](const Tensor& s, const py::args& shape) { return s.reshape(sizes_from(shape)); })
+      .def("view", [](const Tensor& s, const py::args& shape) { return s.view(sizes_from(shape)); })
+      .def("permute", [](const Tensor& s, const py::args& dims) { return s.permute(sizes_from(dims)); })
+      .def("transpose", [](const Tensor& s, int64_t d0, int64_t d1) { return s.transpose(d0, d1); })
+      .def("t", [](const Tensor& s) { return s.t(); })
+      .def_property_readonly("T", [](const Tensor& s) { return s.dim() < 2 ? s : s.t(); })
+      .def(
+          "unsqueeze", [](const Tensor& s, int64_t dim) { return s.unsqueeze(dim); }, py::arg("dim"))
+      .def(
+          "squeeze",
+          [](const Tensor& s, const py::object& dim) {
+            return dim.is_none() ? s.squeeze() : s.squeeze(dim.cast<int64_t>());
+          },
+          py::arg("dim") = py::none())
+      .def(
+          "flatten", [](const Tensor& s, int64_t start, int64_t end) { return s.flatten(start, end); },
+          py::arg("start_dim") = 0, py::arg("end_dim") = -1)
+      .def("contiguous", [](const Tensor& s) { return s.contiguous(); })
+      .def("clone", [](const Tensor& s) { return s.clone(); })
+      .def("to", [](const Tensor& s, DType dtype) { return s.to(dtype); })
+      .def("float", [](const Tensor& s) { return s.to(DType::Float32); })
+      .def("double", [](const Tensor& s) { return s.to(DType::Float64); })
+      .def("long", [](const Tensor& s) { return s.to(DType::Int64); })
+      .def("masked_fill", [](const Tensor& s, const Tensor& mask,
+                             const py::object& v) { return s.masked_fill(mask, to_scalar(v)); })
+      .def("zero_", [](Tensor& s) { return s.zero_(); })
+      .def("fill_", [](Tensor& s, const py::object& v) { return s.fill_(to_scalar(v)); });
+
+  // Autograd.
+  t.def_property(
+       "requires_grad", [](const Tensor& s) { return s.requires_grad(); },
+       [](Tensor& s, bool on) { s.requires_grad_(on); })
+      .def(
+          "requires_grad_", [](Tensor& s, bool on) { return s.requires_grad_(on); },
+          py::arg("requires_grad") = true)
+      .def_property(
+          "grad",
+          [](const Tensor& s) -> py::object {
+            const Tensor g = s.grad();
+            return g.defined() ? py::cast(g) : py::none();
+          },
+          [](Tensor& s, const py::object& g) { s.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>()); })
+      .def_property_readonly("is_leaf", &Tensor::is_leaf)
+      .def_property_readonly("grad_fn",
+                             [](const Tensor& s) -> py::object {
+                               auto fn = s.grad_fn();
+                               return fn ? py::object(py::str(fn->name())) : py::object(py::none());
+                             })
+      .def("detach", [](const Tensor& s) { return s.detach(); })
+      .def(
+          "backward",
+          [](const Tensor& s, const py::object& gradient, bool retain_graph, bool create_graph) {
+            s.backward(gradient.is_none() ? Tensor() : gradient.cast<Tensor>(), retain_graph, create_graph);
+          },
+          py::arg("gradient") = py::none(), py::arg("retain_graph") = false, py::arg("create_graph") = false)
+      .def("register_hook", [](const Tensor& s, const std::function<py::object(Tensor)>& hook) {
+        s.register_hook([hook](const Tensor& g) {
+          py::object r = hook(g);
+          return r.is_none() ? Tensor() : r.cast<Tensor>();
+        });
+      });
+}
+
+}  // namespace ember::python
