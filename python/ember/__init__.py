@@ -33,6 +33,8 @@ from ._ember import (  # noqa: F401  (the package's API)
 )
 from . import _ember
 from . import autograd  # noqa: F401
+from . import nn  # noqa: F401
+from . import optim  # noqa: F401
 
 bool = dtype.bool  # noqa: A001  (ember.bool, as torch.bool)
 int32 = dtype.int32

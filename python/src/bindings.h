@@ -13,6 +13,7 @@ namespace ember::python {
 void bind_tensor(pybind11::module_& m);
 void bind_creation(pybind11::module_& m);
 void bind_autograd(pybind11::module_& m);
+void bind_nn(pybind11::module_& m);
 
 // A Python number as ember's Scalar (bool, int or float, kept apart).
 Scalar to_scalar(const pybind11::handle& value);

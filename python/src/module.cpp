@@ -61,4 +61,5 @@ PYBIND11_MODULE(_ember, m) {
   ember::python::bind_tensor(m);
   ember::python::bind_creation(m);
   ember::python::bind_autograd(m);
+  ember::python::bind_nn(m);
 }

@@ -133,6 +133,8 @@ py::object binary(const Tensor& a, const py::object& b, Op op) {
 
 void bind_tensor(py::module_& m) {
   py::class_<Tensor> t(m, "Tensor", py::buffer_protocol());
+  // Tensor(t): another handle to the same tensor (what Parameter's __init__ calls).
+  t.def(py::init<const Tensor&>(), py::arg("tensor"));
   t.def_buffer([](Tensor& self) {
      const auto sizes = self.sizes().vec();
      return py::buffer_info(self.data_ptr(), static_cast<py::ssize_t>(itemsize(self.dtype())),

@@ -1,0 +1,55 @@
+"""ember.jit: compile a Python function of tensors to native code.
+
+    @ember.jit.compile
+    def step(x, labels):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step(x, labels)     # eager, then traced and compiled, then native
+
+The function is called exactly like the original with tensor arguments and
+returns what it returned (a tensor, or a tuple or list of tensors).
+"""
+
+import functools
+
+
+class CompiledFunction:
+    def __init__(self, fn):
+        from . import _jit  # loads the compiler (libMLIR) on first use
+
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self._kind = None  # what fn returned: "tensor", "tuple" or "list"
+
+        def traced(*tensors):
+            result = fn(*tensors)
+            self._kind = "tuple" if isinstance(result, tuple) else "list" if isinstance(result, list) else "tensor"
+            return result
+
+        self._compiled = _jit.compile(traced)
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError("ember.jit: compiled functions take their tensors positionally for now")
+        out = self._compiled(list(args))
+        if self._kind == "tensor":
+            return out[0]
+        return tuple(out) if self._kind == "tuple" else list(out)
+
+    def explain(self):
+        return self._compiled.explain()
+
+    def stage(self, name):
+        return self._compiled.stage(name)
+
+    def stats(self):
+        return self._compiled.stats()
+
+
+def compile(fn):  # noqa: A001  (ember.jit.compile, as torch.compile)
+    """Returns `fn` compiled: usable as a decorator or called on a function."""
+    return CompiledFunction(fn)

@@ -1,0 +1,15 @@
+"""ember.nn.functional: the C++ ops behind the layers, callable on tensors."""
+
+from .._ember import _functional as _f
+
+linear = _f.linear
+relu = _f.relu
+gelu = _f.gelu
+tanh = _f.tanh
+sigmoid = _f.sigmoid
+softmax = _f.softmax
+log_softmax = _f.log_softmax
+layer_norm = _f.layer_norm
+dropout = _f.dropout
+cross_entropy = _f.cross_entropy
+mse_loss = _f.mse_loss

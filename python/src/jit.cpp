@@ -1,0 +1,61 @@
+// jit.cpp - the extension module ember._jit: jit::compile over Python
+// functions of tensors. A module of its own, linking the compiler (and
+// with it libMLIR): `import ember` stays light, `ember.jit` loads it.
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "ember/ember.h"
+#include "ember/jit/jit.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// What the Python function returned, as the tensors a trace records.
+std::vector<ember::Tensor> tensors_of(const py::object& result) {
+  if (py::isinstance<ember::Tensor>(result)) return {result.cast<ember::Tensor>()};
+  if (py::isinstance<py::tuple>(result) || py::isinstance<py::list>(result))
+    return result.cast<std::vector<ember::Tensor>>();
+  throw py::type_error(
+      "ember.jit.compile: the function must return a tensor, or a tuple or list of tensors, not " +
+      std::string(py::str(result.get_type())));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_jit, m) {
+  m.doc() = "ember.jit's C++ side: jit::compile over Python functions";
+  py::module_::import("ember._ember");  // the Tensor type and the error translation
+  py::class_<ember::jit::CompiledFunction>(m, "CompiledFunction")
+      .def("__call__", [](ember::jit::CompiledFunction& f,
+                          const std::vector<ember::Tensor>& inputs) { return f(inputs); })
+      .def("explain", &ember::jit::CompiledFunction::explain)
+      .def("stage",
+           [](const ember::jit::CompiledFunction& f, const std::string& name) {
+             using ember::compiler::Stage;
+             if (name == "ember") return f.stage(Stage::Ember);
+             if (name == "linalg") return f.stage(Stage::Linalg);
+             if (name == "buffers") return f.stage(Stage::Buffers);
+             if (name == "llvm") return f.stage(Stage::LLVM);
+             throw py::value_error("stage is 'ember', 'linalg', 'buffers' or 'llvm', not '" + name + "'");
+           })
+      .def("stats", [](const ember::jit::CompiledFunction& f) {
+        const ember::jit::Stats s = f.stats();
+        py::dict d;
+        d["compiles"] = s.compiles;
+        d["hits"] = s.hits;
+        d["eager_calls"] = s.eager_calls;
+        d["compile_ms"] = s.compile_ms;
+        d["recompile_reasons"] = s.recompile_reasons;
+        return d;
+      });
+  m.def("compile", [](py::function fn) {
+    return ember::jit::compile([fn](const std::vector<ember::Tensor>& inputs) {
+      py::gil_scoped_acquire gil;
+      py::tuple args(inputs.size());
+      for (size_t i = 0; i < inputs.size(); ++i) args[i] = py::cast(inputs[i]);
+      return tensors_of(fn(*args));
+    });
+  });
+}

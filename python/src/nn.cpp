@@ -1,0 +1,106 @@
+// nn.cpp - ember.nn.functional's ops and ember.optim's optimizers over
+// parameters from Python modules (ember/nn.py holds Module itself).
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+
+namespace py = pybind11;
+
+namespace ember::python {
+namespace {
+
+Reduction reduction_of(const std::string& r) {
+  if (r == "mean") return Reduction::Mean;
+  if (r == "sum") return Reduction::Sum;
+  if (r == "none") return Reduction::None;
+  throw py::value_error("reduction is 'mean', 'sum' or 'none', not '" + r + "'");
+}
+
+Tensor or_undefined(const py::object& t) { return t.is_none() ? Tensor() : t.cast<Tensor>(); }
+
+}  // namespace
+
+void bind_nn(py::module_& m) {
+  py::module_ f = m.def_submodule("_functional", "ember.nn.functional's C++ ops");
+  f.def(
+      "linear",
+      [](const Tensor& x, const Tensor& w, const py::object& b) { return linear(x, w, or_undefined(b)); },
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
+  f.def("relu", [](const Tensor& x) { return x.relu(); });
+  f.def("gelu", [](const Tensor& x) { return x.gelu(); });
+  f.def("tanh", [](const Tensor& x) { return x.tanh(); });
+  f.def("sigmoid", [](const Tensor& x) { return x.sigmoid(); });
+  f.def(
+      "softmax", [](const Tensor& x, int64_t dim) { return x.softmax(dim); }, py::arg("input"),
+      py::arg("dim"));
+  f.def(
+      "log_softmax", [](const Tensor& x, int64_t dim) { return x.log_softmax(dim); }, py::arg("input"),
+      py::arg("dim"));
+  f.def(
+      "layer_norm",
+      [](const Tensor& x, const std::vector<int64_t>& shape, const py::object& w, const py::object& b,
+         double eps) { return layer_norm(x, shape, or_undefined(w), or_undefined(b), eps); },
+      py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(),
+      py::arg("bias") = py::none(), py::arg("eps") = 1e-5);
+  f.def(
+      "dropout", [](const Tensor& x, double p, bool training) { return dropout(x, p, training); },
+      py::arg("input"), py::arg("p") = 0.5, py::arg("training") = true);
+  f.def(
+      "cross_entropy",
+      [](const Tensor& logits, const Tensor& target, const std::string& reduction, int64_t ignore_index,
+         double label_smoothing) {
+        return nn::cross_entropy(logits, target,
+                                 {.reduction = reduction_of(reduction),
+                                  .ignore_index = ignore_index,
+                                  .label_smoothing = label_smoothing});
+      },
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
+      py::arg("label_smoothing") = 0.0);
+  f.def(
+      "mse_loss",
+      [](const Tensor& input, const Tensor& target, const std::string& reduction) {
+        return nn::mse_loss(input, target, reduction_of(reduction));
+      },
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+
+  py::module_ o = m.def_submodule("_optim", "ember.optim's C++ optimizers");
+  py::class_<optim::Optimizer>(o, "Optimizer")
+      .def("step", [](optim::Optimizer& opt) { opt.step(); })
+      .def("zero_grad", &optim::Optimizer::zero_grad)
+      .def_property("lr", &optim::Optimizer::lr, &optim::Optimizer::set_lr);
+  py::class_<optim::SGD, optim::Optimizer>(o, "SGD").def(
+      py::init([](std::vector<Tensor> params, double lr, double momentum, double dampening,
+                  double weight_decay, bool nesterov) {
+        return new optim::SGD(std::move(params), {.lr = lr,
+                                                  .momentum = momentum,
+                                                  .dampening = dampening,
+                                                  .nesterov = nesterov,
+                                                  .weight_decay = weight_decay});
+      }),
+      py::arg("params"), py::arg("lr") = 0.01, py::arg("momentum") = 0.0, py::arg("dampening") = 0.0,
+      py::arg("weight_decay") = 0.0, py::arg("nesterov") = false);
+  py::class_<optim::Adam, optim::Optimizer>(o, "Adam").def(
+      py::init([](std::vector<Tensor> params, double lr, std::pair<double, double> betas, double eps,
+                  double weight_decay) {
+        return new optim::Adam(std::move(params), {.lr = lr,
+                                                   .beta1 = betas.first,
+                                                   .beta2 = betas.second,
+                                                   .eps = eps,
+                                                   .weight_decay = weight_decay});
+      }),
+      py::arg("params"), py::arg("lr") = 1e-3, py::arg("betas") = std::make_pair(0.9, 0.999),
+      py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.0);
+  py::class_<optim::AdamW, optim::Adam>(o, "AdamW")
+      .def(py::init([](std::vector<Tensor> params, double lr, std::pair<double, double> betas, double eps,
+                       double weight_decay) {
+             return new optim::AdamW(std::move(params), {.lr = lr,
+                                                         .beta1 = betas.first,
+                                                         .beta2 = betas.second,
+                                                         .eps = eps,
+                                                         .weight_decay = weight_decay});
+           }),
+           py::arg("params"), py::arg("lr") = 1e-3, py::arg("betas") = std::make_pair(0.9, 0.999),
+           py::arg("eps") = 1e-8, py::arg("weight_decay") = 0.01);
+}
+
+}  // namespace ember::python

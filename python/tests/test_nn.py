@@ -1,0 +1,74 @@
+"""ember.nn and ember.optim from Python: modules subclassed as in PyTorch, training against a reference."""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+
+
+class Net(ember.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = ember.nn.Linear(4, 8)
+        self.act = ember.nn.Tanh()
+        self.fc2 = ember.nn.Linear(8, 3)
+        self.scale = ember.nn.Parameter(ember.ones(1))
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x))) * self.scale
+
+
+def test_modules_register_parameters_and_children():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == ["scale", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert all(p.requires_grad and p.is_leaf for p in net.parameters())
+    assert net.num_parameters() == 1 + 4 * 8 + 8 + 8 * 3 + 3
+    assert "Linear(in_features=4, out_features=8, bias=True)" in repr(net)
+    assert [n for n, _ in net.named_modules()] == ["", "fc1", "act", "fc2"]
+    net.eval()
+    assert not net.fc1.training
+    state = net.state_dict()
+    other = Net()
+    other.load_state_dict(state)
+    np.testing.assert_array_equal(other.fc1.weight.detach().numpy(), net.fc1.weight.detach().numpy())
+    with pytest.raises(ember.Error, match="missing"):
+        other.load_state_dict({})
+
+
+def test_a_python_module_trains_like_the_same_model_in_numpy():
+    ember.manual_seed(0)
+    net = ember.nn.Sequential(ember.nn.Linear(3, 1, bias=False))
+    w = net[0].weight.detach().numpy().copy()
+    x = ember.randn(16, 3)
+    y = ember.randn(16, 1)
+    opt = ember.optim.SGD(net.parameters(), lr=0.1)
+    xs, ys = x.numpy(), y.numpy()
+    for _ in range(5):
+        opt.zero_grad()
+        loss = F.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        grad = 2 * (xs @ w.T - ys).T @ xs / len(xs)  # d/dw of mean((x w^T - y)^2)
+        w = w - 0.1 * grad
+    np.testing.assert_allclose(net[0].weight.detach().numpy(), w, rtol=1e-5, atol=1e-6)
+
+
+def test_classifier_with_adam_and_cross_entropy_learns():
+    ember.manual_seed(1)
+    x = ember.randn(64, 4)
+    labels = (x[:, 0] > 0).long()
+    net = Net()
+    opt = ember.optim.Adam(net.parameters(), lr=0.05)
+    first = None
+    for _ in range(60):
+        opt.zero_grad()
+        loss = ember.nn.CrossEntropyLoss()(net(x), labels)
+        loss.backward()
+        opt.step()
+        first = first if first is not None else loss.item()
+    assert loss.item() < 0.3 * first
+    with ember.no_grad():
+        accuracy = (net(x).argmax(dim=1) == labels).float().mean().item()
+    assert accuracy > 0.9
