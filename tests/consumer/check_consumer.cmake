@@ -30,6 +30,17 @@ if(out MATCHES "libMLIR|libLLVM|libember_compiler")
   message(FATAL_ERROR "consumer_eager links the compiler's libraries:\n${out}")
 endif()
 
+# The Python package, from the install alone (not the build tree).
+if(EXISTS ${BUILD}/python)
+  set(ENV{PYTHONPATH} ${prefix}/lib/python3/dist-packages)
+  run(/usr/bin/python3 ${SOURCE}/check_python.py)
+  if(NOT out MATCHES "${prefix}/lib/python3/dist-packages/ember/__init__.py \\[3.0, 3.0\\] \\[2.0, 2.0\\]")
+    message(FATAL_ERROR "the installed package did not import or compute:\n${out}")
+  endif()
+  message(STATUS "python: ${out}")
+  unset(ENV{PYTHONPATH})
+endif()
+
 # pkg-config
 set(ENV{PKG_CONFIG_PATH} ${prefix}/lib/pkgconfig)
 run(pkg-config --cflags --libs ember-compiler)
