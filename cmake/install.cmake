@@ -7,6 +7,7 @@
 #                                  ember::distributed
 #   P/lib/pkgconfig/               ember.pc (runtime + tracer), ember-compiler.pc
 #   P/bin/                         ember-opt, ember-compile, ember-bench
+#   P/lib/python3/dist-packages/ember   the Python package (import ember)
 include(CMakePackageConfigHelpers)
 
 set(EMBER_INSTALL_TARGETS ember_runtime ember_tracer)
@@ -82,6 +83,10 @@ if(EMBER_COMPILER)
 endif()
 if(EMBER_DISTRIBUTED)
   string(APPEND EMBER_DEB_DEPENDS ", libopenmpi3")
+endif()
+if(EMBER_PYTHON)  # the package under /usr/lib/python3/dist-packages; numpy only for numpy views
+  string(APPEND EMBER_DEB_DEPENDS ", python3 (>= 3.11), python3 (<< 3.12)")
+  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-numpy")
 endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS ${EMBER_DEB_DEPENDS})
 include(CPack)
