@@ -22,5 +22,7 @@ std::vector<int64_t> sizes_from(const pybind11::args& args);
 // A tensor operand: a Tensor, or a Python number (as a 0-d tensor of its kind).
 using TensorOrScalar = std::variant<Tensor, Scalar>;
 TensorOrScalar operand(const pybind11::handle& value);
+// matmul, without the GIL above a size (Note [The GIL around C++ work]).
+Tensor matmul_released(const Tensor& a, const Tensor& b);
 
 }  // namespace ember::python

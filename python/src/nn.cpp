@@ -65,7 +65,11 @@ void bind_nn(py::module_& m) {
 
   py::module_ o = m.def_submodule("_optim", "ember.optim's C++ optimizers");
   py::class_<optim::Optimizer>(o, "Optimizer")
-      .def("step", [](optim::Optimizer& opt) { opt.step(); })
+      .def("step",
+           [](optim::Optimizer& opt) {
+             py::gil_scoped_release nogil;  // Note [The GIL around C++ work]
+             opt.step();
+           })
       .def("zero_grad", &optim::Optimizer::zero_grad)
       .def_property("lr", &optim::Optimizer::lr, &optim::Optimizer::set_lr);
   py::class_<optim::SGD, optim::Optimizer>(o, "SGD").def(

@@ -124,6 +124,24 @@ std::vector<int64_t> dims_arg(const py::object& dim) {
   return dim.cast<std::vector<int64_t>>();
 }
 
+}  // namespace
+
+// Note [The GIL around C++ work]
+// Python threads overlap only where ember lets go of the GIL: around
+// backward, the optimizers' steps, compiled calls and matmuls above
+// kGilFreeWork multiply-adds (below it, releasing and taking the lock back
+// costs more than the work). Whatever calls back into Python (tensor hooks,
+// a traced function, freeing a numpy array's memory) takes it back first.
+Tensor matmul_released(const Tensor& a, const Tensor& b) {
+  constexpr int64_t kGilFreeWork = 1 << 16;
+  const int64_t work = a.numel() * (b.dim() ? b.size(-1) : 1);  // m * k * n for matrices
+  if (work < kGilFreeWork) return matmul(a, b);
+  py::gil_scoped_release nogil;
+  return matmul(a, b);
+}
+
+namespace {
+
 template <typename Op>
 py::object binary(const Tensor& a, const py::object& b, Op op) {
   return std::visit([&](const auto& v) { return py::cast(op(a, v)); }, operand(b));
@@ -217,7 +235,7 @@ void bind_tensor(py::module_& m) {
            [](const Tensor& a, const py::object& b) {
              return binary(a, b, [](auto& x, auto& y) { return x.pow(y); });
            })
-      .def("__matmul__", [](const Tensor& a, const Tensor& b) { return matmul(a, b); })
+      .def("__matmul__", &matmul_released)
       .def("__neg__", [](const Tensor& a) { return -a; })
       .def("__eq__",
            [](const Tensor& a, const py::object& b) {
@@ -299,7 +317,7 @@ void bind_tensor(py::module_& m) {
           "log_softmax", [](const Tensor& s, int64_t dim) { return s.log_softmax(dim); }, py::arg("dim"))
       .def("pow", [](const Tensor& a,
                      const py::object& b) { return binary(a, b, [](auto& x, auto& y) { return x.pow(y); }); })
-      .def("matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, b); })
+      .def("matmul", &matmul_released)
       .def("reshape", [](const Tensor& s, const py::args& shape) { return s.reshape(sizes_from(shape)); })
       .def("view", [](const Tensor& s, const py::args& shape) { return s.view(sizes_from(shape)); })
       .def("permute", [](const Tensor& s, const py::args& dims) { return s.permute(sizes_from(dims)); })
@@ -352,11 +370,14 @@ void bind_tensor(py::module_& m) {
       .def(
           "backward",
           [](const Tensor& s, const py::object& gradient, bool retain_graph, bool create_graph) {
-            s.backward(gradient.is_none() ? Tensor() : gradient.cast<Tensor>(), retain_graph, create_graph);
+            const Tensor seed = gradient.is_none() ? Tensor() : gradient.cast<Tensor>();
+            py::gil_scoped_release nogil;  // Note [The GIL around C++ work]; hooks take it back
+            s.backward(seed, retain_graph, create_graph);
           },
           py::arg("gradient") = py::none(), py::arg("retain_graph") = false, py::arg("create_graph") = false)
       .def("register_hook", [](const Tensor& s, const std::function<py::object(Tensor)>& hook) {
         s.register_hook([hook](const Tensor& g) {
+          py::gil_scoped_acquire gil;  // backward runs without it
           py::object r = hook(g);
           return r.is_none() ? Tensor() : r.cast<Tensor>();
         });

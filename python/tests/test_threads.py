@@ -1,0 +1,44 @@
+"""Python threads around ember's C++ work (Note [The GIL around C++ work]): backward, optimizer steps,
+compiled calls and large matmuls run without the GIL and take it back for Python hooks and traces;
+several threads at once give each its own right answer."""
+
+import threading
+
+import numpy as np
+
+import ember
+import ember.jit
+
+
+def test_threads_train_and_call_compiled_code_at_once():
+    results, errors = {}, []
+
+    def worker(k):
+        try:
+            ember.manual_seed(k)
+            w = ember.randn(64, 64, requires_grad=True)
+            x = ember.randn(256, 64)
+            seen = []
+            w.register_hook(lambda g: seen.append(g.shape))  # runs inside backward, with the GIL taken back
+            opt = ember.optim.SGD([w], lr=0.01)
+            for _ in range(5):
+                opt.zero_grad()
+                (x @ w).tanh().sum().backward()
+                opt.step()
+            f = ember.jit.compile(lambda a, b: (a @ b).relu())
+            for _ in range(3):
+                y = f(x, w.detach())
+            results[k] = (w.detach().numpy().copy(), x.numpy() @ w.detach().numpy(), y.numpy(), seen)
+        except Exception as e:  # reported below: a failure in a thread must fail the test
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert sorted(results) == [0, 1, 2]
+    for k, (w, xw, y, seen) in results.items():
+        np.testing.assert_allclose(y, np.maximum(xw, 0), rtol=1e-4, atol=1e-4)
+        assert seen == [(64, 64)] * 5
