@@ -22,6 +22,7 @@ packages=(
   clang-19 libclang-rt-19-dev libomp-19-dev  # libFuzzer and its OpenMP: the fuzz harnesses of tests/fuzz
   libopenmpi-dev openmpi-bin  # ember::distributed: collectives and data-parallel training over MPI
   pybind11-dev python3-pybind11 python3-numpy python3-pytest  # the Python package (import ember) and its tests
+  libdlpack-dev            # the DLPack header: tensors shared with numpy and PyTorch without copies
 )
 
 missing=()

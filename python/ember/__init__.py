@@ -17,6 +17,7 @@ from ._ember import (  # noqa: F401  (the package's API)
     arange,
     cat,
     dtype,
+    from_dlpack,
     from_numpy,
     full,
     is_grad_enabled,

@@ -382,6 +382,7 @@ void bind_tensor(py::module_& m) {
           return r.is_none() ? Tensor() : r.cast<Tensor>();
         });
       });
+  bind_dlpack(m, t);
 }
 
 }  // namespace ember::python

@@ -95,3 +95,22 @@ def test_errors_name_the_callers_python_line():
     assert "matmul" in message and "[64, 10]" in message and "[5, 1]" in message
     assert message.endswith(f"({os.path.basename(__file__)}:{line})"), message
     assert isinstance(info.value, RuntimeError)
+
+
+def test_dlpack_both_ways_without_copies():
+    x = ember.arange(6, dtype=ember.float32).reshape(2, 3)
+    a = np.from_dlpack(x)  # numpy 1.24 through __dlpack__ / __dlpack_device__ (numpy makes it read-only)
+    x += 1  # the same memory: numpy sees ember's write
+    assert a.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] and a.dtype == np.float32
+    b = np.arange(4, dtype=np.int64)
+    t = ember.from_dlpack(b)
+    b[3] = 30
+    assert t.tolist() == [0, 1, 2, 30] and t.dtype == ember.int64
+    del b
+    assert t.sum().item() == 33
+    with pytest.raises(ember.Error, match="not contiguous"):
+        ember.from_dlpack(np.arange(6.0).reshape(2, 3).T)
+    with pytest.raises(ember.Error, match="no bool"):
+        np.from_dlpack(ember.tensor([True]))
+    with pytest.raises(ember.Error, match="detach"):
+        np.from_dlpack(ember.ones(2, requires_grad=True))
