@@ -20,6 +20,7 @@ from ._ember import (  # noqa: F401  (the package's API)
     from_dlpack,
     from_numpy,
     full,
+    is_anomaly_enabled,
     is_grad_enabled,
     manual_seed,
     matmul,
@@ -34,6 +35,7 @@ from ._ember import (  # noqa: F401  (the package's API)
 )
 from . import _ember
 from . import autograd  # noqa: F401
+from . import data  # noqa: F401
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 
@@ -66,3 +68,27 @@ class no_grad:
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def save(obj, path):
+    """Writes a Module's parameters, or a dict of tensors, as safetensors (to a temporary, then renamed)."""
+    items = obj.named_parameters() if isinstance(obj, nn.Module) else obj.items()
+    _ember._save_safetensors([(name, t.detach()) for name, t in items], str(path))
+
+
+def load(path):
+    """The tensors of a safetensors file, as a dict in the file's order (Module.load_state_dict takes it)."""
+    return dict(_ember._load_safetensors(str(path)))
+
+
+class detect_anomaly:
+    """Anomaly mode inside: a NaN or inf in backward is an error naming the forward op and its line."""
+
+    def __enter__(self):
+        self._previous = _ember.is_anomaly_enabled()
+        _ember._set_detect_anomaly(True)
+        return self
+
+    def __exit__(self, *exc):
+        _ember._set_detect_anomaly(self._previous)
+        return False

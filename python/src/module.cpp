@@ -62,4 +62,5 @@ PYBIND11_MODULE(_ember, m) {
   ember::python::bind_creation(m);
   ember::python::bind_autograd(m);
   ember::python::bind_nn(m);
+  ember::python::bind_data(m);
 }
