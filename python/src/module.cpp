@@ -63,4 +63,5 @@ PYBIND11_MODULE(_ember, m) {
   ember::python::bind_autograd(m);
   ember::python::bind_nn(m);
   ember::python::bind_data(m);
+  ember::python::bind_function(m);
 }

@@ -72,3 +72,47 @@ def test_numpy_of_a_tensor_that_requires_grad_is_an_error():
     with pytest.raises(ember.Error, match="detach"):
         x.numpy()
     assert x.detach().numpy().tolist() == [1.0, 1.0]
+
+
+class Cube(ember.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x * x * x * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x * x * ctx.scale
+
+
+def test_autograd_function_subclasses_join_the_graph():
+    x = ember.tensor([1.0, -2.0], requires_grad=True)
+    y = Cube.apply(x, 2.0)
+    assert y.grad_fn == "Cube"
+    (y.sin()).sum().backward()  # the custom node inside a larger graph
+    want = np.cos(2.0 * np.array([1.0, -8.0])) * 3 * np.array([1.0, 4.0]) * 2.0
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-5)
+    with ember.no_grad():
+        assert Cube.apply(x, 1.0).grad_fn is None
+
+
+def test_autograd_function_errors_are_clear():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = Cube.apply(x, 1.0)
+    x.detach().zero_()  # modifies what forward saved: the gradient would be wrong
+    with pytest.raises(ember.Error, match="modified in place"):
+        y.sum().backward()
+
+    class TwoGrads(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad
+
+    with pytest.raises(ember.Error, match="2 gradients for 1 tensor inputs"):
+        TwoGrads.apply(ember.ones(2, requires_grad=True)).sum().backward()
