@@ -15,6 +15,7 @@ returns what it returned (a tensor, or a tuple or list of tensors).
 """
 
 import functools
+import inspect
 
 
 class CompiledFunction:
@@ -23,6 +24,10 @@ class CompiledFunction:
 
         functools.update_wrapper(self, fn)
         self._fn = fn
+        try:
+            self._signature = inspect.signature(fn)
+        except (TypeError, ValueError):  # a builtin: positional only
+            self._signature = None
         self._kind = None  # what fn returned: "tensor", "tuple" or "list"
 
         def traced(*tensors):
@@ -33,8 +38,12 @@ class CompiledFunction:
         self._compiled = _jit.compile(traced)
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            raise TypeError("ember.jit: compiled functions take their tensors positionally for now")
+        if kwargs:  # keyword tensors go in the order of fn's parameters
+            if self._signature is None:
+                raise TypeError("ember.jit: this function takes its tensors positionally")
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
         out = self._compiled(list(args))
         if self._kind == "tensor":
             return out[0]

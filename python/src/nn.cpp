@@ -45,6 +45,24 @@ void bind_nn(py::module_& m) {
   f.def(
       "dropout", [](const Tensor& x, double p, bool training) { return dropout(x, p, training); },
       py::arg("input"), py::arg("p") = 0.5, py::arg("training") = true);
+  using Pair = std::pair<int64_t, int64_t>;
+  f.def(
+      "conv2d",
+      [](const Tensor& x, const Tensor& w, const py::object& b, Pair stride, Pair padding, Pair dilation) {
+        return conv2d(x, w, or_undefined(b), {.stride = stride, .padding = padding, .dilation = dilation});
+      },
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = Pair{1, 1},
+      py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1});
+  f.def(
+      "max_pool2d",
+      [](const Tensor& x, Pair kernel, const std::optional<Pair>& stride, Pair padding) {
+        return max_pool2d(x, {.kernel = kernel, .stride = stride, .padding = padding});
+      },
+      py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
+      py::arg("padding") = Pair{0, 0});
+  f.def(
+      "embedding", [](const Tensor& indices, const Tensor& weight) { return embedding(weight, indices); },
+      py::arg("input"), py::arg("weight"));
   f.def(
       "cross_entropy",
       [](const Tensor& logits, const Tensor& target, const std::string& reduction, int64_t ignore_index,

@@ -82,3 +82,12 @@ def test_threads_call_compiled_code_at_once():
     for want, got, hits in results.values():
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
         assert hits == 2
+
+
+def test_compiled_functions_take_keyword_tensors():
+    f = ember.jit.compile(lambda x, scale: x * scale + 1)
+    x, s = ember.randn(8, 4), ember.full((1,), 3.0)
+    for _ in range(3):
+        y = f(x, scale=s)
+    np.testing.assert_allclose(y.numpy(), x.numpy() * 3 + 1, rtol=1e-6)
+    assert f.stats()["hits"] == 1

@@ -72,3 +72,32 @@ def test_classifier_with_adam_and_cross_entropy_learns():
     with ember.no_grad():
         accuracy = (net(x).argmax(dim=1) == labels).float().mean().item()
     assert accuracy > 0.9
+
+
+def test_a_convnet_and_embedding_train_and_schedules_set_the_rate():
+    ember.manual_seed(2)
+    net = ember.nn.Sequential(ember.nn.Conv2d(1, 4, 3, padding=1), ember.nn.ReLU(), ember.nn.MaxPool2d(2),
+                              ember.nn.Flatten(), ember.nn.Linear(4 * 4 * 4, 2))
+    x = ember.randn(8, 1, 8, 8)
+    assert net(x).shape == (8, 2)
+    labels = (x.sum(dim=(1, 2, 3)) > 0).long()
+    opt = ember.optim.SGD(net.parameters(), lr=0.1)
+    schedule = ember.optim.StepLR(opt, step_size=10, gamma=0.5)
+    first = None
+    for _ in range(30):
+        opt.zero_grad()
+        loss = F.cross_entropy(net(x), labels)
+        loss.backward()
+        opt.step()
+        schedule.step()
+        first = first if first is not None else loss.item()
+    assert loss.item() < first
+    assert abs(opt.lr - 0.1 * 0.5**3) < 1e-12
+    cosine = ember.optim.CosineAnnealingLR(ember.optim.SGD(net.parameters(), lr=1.0), T_max=4)
+    for _ in range(2):
+        cosine.step()
+    assert abs(cosine.optimizer.lr - 0.5) < 1e-12
+    emb = ember.nn.Embedding(10, 3)
+    out = emb(ember.tensor([[1, 2], [9, 0]]))
+    assert out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out[1, 0].detach().numpy(), emb.weight[9].detach().numpy())

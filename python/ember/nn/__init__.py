@@ -164,6 +164,60 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}"
 
 
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+class Conv2d(Module):
+    """2-D convolution over [N, C, H, W], initialized as PyTorch's."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True):
+        super().__init__()
+        kh, kw = _pair(kernel_size)
+        self.stride, self.padding, self.dilation = _pair(stride), _pair(padding), _pair(dilation)
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
+        bound = 1.0 / math.sqrt(in_channels * kh * kw)
+        self.weight = Parameter(_ember.rand(out_channels, in_channels, kh, kw) * (2 * bound) - bound)
+        self.bias = Parameter(_ember.rand(out_channels) * (2 * bound) - bound) if bias else None
+
+    def forward(self, x):
+        return functional.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}")
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = _pair(kernel_size), stride, _pair(padding)
+
+    def forward(self, x):
+        stride = None if self.stride is None else _pair(self.stride)
+        return functional.max_pool2d(x, self.kernel_size, stride, self.padding)
+
+
+class Embedding(Module):
+    """Rows of a [num_embeddings, embedding_dim] table, N(0, 1) at first as PyTorch's."""
+
+    def __init__(self, num_embeddings, embedding_dim):
+        super().__init__()
+        self.weight = Parameter(_ember.randn(num_embeddings, embedding_dim))
+
+    def forward(self, indices):
+        return functional.embedding(indices, self.weight)
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+
 class ReLU(Module):
     def forward(self, x):
         return x.relu()

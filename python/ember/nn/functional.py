@@ -13,3 +13,6 @@ layer_norm = _f.layer_norm
 dropout = _f.dropout
 cross_entropy = _f.cross_entropy
 mse_loss = _f.mse_loss
+conv2d = _f.conv2d
+max_pool2d = _f.max_pool2d
+embedding = _f.embedding
