@@ -16,6 +16,7 @@ void bind_autograd(pybind11::module_& m);
 void bind_nn(pybind11::module_& m);
 void bind_data(pybind11::module_& m);
 void bind_function(pybind11::module_& m);
+void bind_layers(pybind11::module_& m);
 void bind_dlpack(pybind11::module_& m, pybind11::class_<Tensor>& tensor);
 
 // A Python number as ember's Scalar (bool, int or float, kept apart).

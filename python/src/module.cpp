@@ -64,4 +64,5 @@ PYBIND11_MODULE(_ember, m) {
   ember::python::bind_nn(m);
   ember::python::bind_data(m);
   ember::python::bind_function(m);
+  ember::python::bind_layers(m);
 }

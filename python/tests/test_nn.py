@@ -101,3 +101,35 @@ def test_a_convnet_and_embedding_train_and_schedules_set_the_rate():
     out = emb(ember.tensor([[1, 2], [9, 0]]))
     assert out.shape == (2, 2, 3)
     np.testing.assert_array_equal(out[1, 0].detach().numpy(), emb.weight[9].detach().numpy())
+
+
+def test_cpp_layers_inside_python_models():
+    ember.manual_seed(4)
+
+    class Tagger(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = ember.nn.LSTM(3, 5, num_layers=2)
+            self.attn = ember.nn.MultiheadAttention(5, 1, causal=True)
+            self.head = ember.nn.Linear(5, 2)
+
+        def forward(self, x):  # x [T, B, 3]
+            out, (h, c) = self.lstm(x)
+            assert h.shape == (2, 4, 5) and c.shape == (2, 4, 5)
+            return self.head(self.attn(out.permute(1, 0, 2)))  # [B, T, 2]
+
+    net = Tagger()
+    names = [n for n, _ in net.named_parameters()]
+    assert "lstm.layer0.weight_ih" in names and "attn.in_proj_weight" in names
+    x = ember.randn(6, 4, 3)
+    loss = net(x).pow(2).mean()
+    loss.backward()
+    assert all(p.grad is not None for p in net.parameters())
+    # The Python Parameter is the C++ layer's own tensor: a change through either is seen by both.
+    w = dict(net.named_parameters())["lstm.layer0.weight_ih"]
+    before = net(x).detach().numpy()
+    with ember.no_grad():
+        w.zero_()
+    assert not np.allclose(net(x).detach().numpy(), before)
+    cell = ember.nn.GRUCell(3, 4)
+    assert cell(ember.randn(2, 3)).shape == (2, 4)

@@ -27,6 +27,13 @@ class Parameter(_ember.Tensor):
         self.requires_grad_(requires_grad)
 
 
+def _shared_parameter(tensor):
+    """A Parameter that is `tensor` itself (a C++ layer's weight), not a copy."""
+    p = Parameter.__new__(Parameter)
+    _ember.Tensor.__init__(p, tensor)
+    return p
+
+
 class Module:
     """Base class of models: parameters and sub-modules assigned in __init__ register themselves."""
 
@@ -216,6 +223,52 @@ class Flatten(Module):
 
     def forward(self, x):
         return x.flatten(self.start_dim, self.end_dim)
+
+
+class _CppLayer(Module):
+    """A C++ layer inside a Python model: its parameters (the tensors its forward uses) register under
+    the C++ names, e.g. layer0.weight_ih."""
+
+    def __init__(self, cpp):
+        super().__init__()
+        object.__setattr__(self, "_cpp", cpp)
+        for name, t in cpp.named_parameters():
+            self._parameters[name] = _shared_parameter(t)
+
+    def extra_repr(self):
+        text = repr(self._cpp)
+        return text[text.find("(") + 1:text.rfind(")")] if "(" in text else ""
+
+
+class LSTM(_CppLayer):
+    """LSTM over x [T, B, input_size] (PyTorch's layout and gates); returns out, (h, c)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True):
+        super().__init__(_ember._layers.LSTM(input_size, hidden_size, num_layers, bias))
+
+    def forward(self, x, hx=None):
+        h, c = hx if hx is not None else (None, None)
+        return self._cpp.forward(x, h, c)
+
+
+class GRUCell(_CppLayer):
+    def __init__(self, input_size, hidden_size, bias=True):
+        super().__init__(_ember._layers.GRUCell(input_size, hidden_size, bias))
+
+    def forward(self, x, h=None):
+        return self._cpp.forward(x, h)
+
+
+class MultiheadAttention(_CppLayer):
+    """Attention over [B, T, C] (batch first), through ember's tiled attention kernel; returns the output."""
+
+    def __init__(self, embed_dim, num_heads, bias=True, causal=False):
+        super().__init__(_ember._layers.MultiheadAttention(embed_dim, num_heads, bias, causal))
+
+    def forward(self, query, key=None, value=None, attn_mask=None):
+        key = query if key is None else key
+        value = key if value is None else value
+        return self._cpp.forward(query, key, value, attn_mask)
 
 
 class ReLU(Module):
