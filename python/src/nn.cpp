@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "ember/nn/debug.h"
 
 namespace py = pybind11;
 
@@ -80,6 +81,12 @@ void bind_nn(py::module_& m) {
         return nn::mse_loss(input, target, reduction_of(reduction));
       },
       py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+
+  // watch_layers' lines, formatted by the same C++ as nn::watch_layers'.
+  f.def("_stats_header", &nn::format_stats_header);
+  f.def("_stats_line", [](const std::string& name, const std::string& type, const Tensor& output) {
+    return nn::format_stats(nn::layer_stats(name, type, output));
+  });
 
   py::module_ o = m.def_submodule("_optim", "ember.optim's C++ optimizers");
   py::class_<optim::Optimizer>(o, "Optimizer")

@@ -133,3 +133,19 @@ def test_cpp_layers_inside_python_models():
     assert not np.allclose(net(x).detach().numpy(), before)
     cell = ember.nn.GRUCell(3, 4)
     assert cell(ember.randn(2, 3)).shape == (2, 4)
+
+
+def test_watch_layers_prints_each_layers_statistics():
+    import io
+
+    net = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Linear(8, 2))
+    out = io.StringIO()
+    with ember.nn.watch_layers(net, file=out) as watch:
+        net(ember.randn(16, 4))
+    text = out.getvalue()
+    assert "mean" in text.splitlines()[0]
+    assert len(watch.rows) == 4  # three layers and the model
+    assert "Linear" in watch.rows[0] and "[16, 8]" in watch.rows[0]
+    assert "ReLU" in watch.rows[1]
+    net(ember.randn(16, 4))  # removed: nothing more printed
+    assert len(watch.rows) == 4

@@ -64,8 +64,9 @@ class Module:
         return out
 
     def register_forward_hook(self, hook):
+        """hook(module, inputs, output) after each forward; returns a handle whose remove() detaches it."""
         self._forward_hooks.append(hook)
-        return hook
+        return _HookHandle(self._forward_hooks, hook)
 
     def named_parameters(self, prefix=""):
         for name, p in self._parameters.items():
@@ -128,6 +129,49 @@ class Module:
         if self._modules:
             lines.append(f")  # {self.num_parameters():,} parameters")
         return "\n".join(lines)
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class watch_layers:
+    """Prints every layer's output shape and statistics during forward passes, one line per layer (the
+    C++ nn::watch_layers' format), while in a `with` block or until remove(); rows are kept in .rows."""
+
+    def __init__(self, model, file=None):
+        import sys
+
+        self.file = sys.stdout if file is None else file
+        self.rows = []
+        self._handles = [m.register_forward_hook(self._hook(name or "(model)"))
+                         for name, m in model.named_modules()]
+        print(functional._f._stats_header(), file=self.file)
+
+    def _hook(self, name):
+        def hook(module, inputs, output):
+            if isinstance(output, _ember.Tensor) and output.dtype in (_ember.dtype.float32, _ember.dtype.float64):
+                line = functional._f._stats_line(name, type(module).__name__, output)
+                self.rows.append(line)
+                print(line, file=self.file)
+
+        return hook
+
+    def remove(self):
+        for h in self._handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
 
 
 class _no_grad:
