@@ -62,3 +62,29 @@ class CompiledFunction:
 def compile(fn):  # noqa: A001  (ember.jit.compile, as torch.compile)
     """Returns `fn` compiled: usable as a decorator or called on a function."""
     return CompiledFunction(fn)
+
+
+def export(fn, inputs, directory, name="model"):
+    """Compiles `fn` for `inputs` and writes it as files that run without ember (model.o, model.h with a C
+    entry point, model.mlir, model.json, model.safetensors); returns the paths written."""
+    from . import _jit
+
+    compiled = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
+    return _jit.export_graph(compiled._compiled, list(inputs), str(directory), name)
+
+
+class LoadedExport:
+    """An export read back (every file checked) and compiled: call it with the tensors it was exported for."""
+
+    def __init__(self, loaded):
+        self._loaded = loaded
+
+    def __call__(self, *inputs):
+        out = self._loaded.run(list(inputs))
+        return out[0] if len(out) == 1 else tuple(out)
+
+
+def load_export(directory, name="model"):
+    from . import _jit
+
+    return LoadedExport(_jit.load_export(str(directory), name))

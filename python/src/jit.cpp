@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "ember/ember.h"
+#include "ember/jit/export.h"
 #include "ember/jit/jit.h"
 
 namespace py = pybind11;
@@ -50,6 +51,17 @@ PYBIND11_MODULE(_jit, m) {
         d["recompile_reasons"] = s.recompile_reasons;
         return d;
       });
+  m.def("export_graph", [](const ember::jit::CompiledFunction& f, const std::vector<ember::Tensor>& inputs,
+                           const std::string& dir, const std::string& name) {
+    return ember::jit::export_graph(f, inputs, dir, {.name = name});
+  });
+  py::class_<ember::jit::LoadedExport>(m, "LoadedExport")
+      .def("run", [](ember::jit::LoadedExport& e, const std::vector<ember::Tensor>& inputs) {
+        return e.run(inputs);
+      });
+  m.def("load_export", [](const std::string& dir, const std::string& name) {
+    return ember::jit::load_export(dir, {.name = name});
+  });
   m.def("compile", [](py::function fn) {
     return ember::jit::compile([fn](const std::vector<ember::Tensor>& inputs) {
       py::gil_scoped_acquire gil;

@@ -91,3 +91,26 @@ def test_compiled_functions_take_keyword_tensors():
         y = f(x, scale=s)
     np.testing.assert_allclose(y.numpy(), x.numpy() * 3 + 1, rtol=1e-6)
     assert f.stats()["hits"] == 1
+
+
+def test_export_from_python_and_load_it_back(tmp_path):
+    ember.manual_seed(6)
+    model = ember.nn.Sequential(ember.nn.Linear(8, 16), ember.nn.ReLU(), ember.nn.Linear(16, 3))
+    model.eval()
+
+    @ember.no_grad()
+    def forward(x):
+        return model(x).softmax(dim=-1)
+
+    x = ember.randn(4, 8)
+    paths = ember.jit.export(forward, [x], tmp_path)
+    names = sorted(p.rsplit("/", 1)[-1] for p in paths)
+    assert names == ["model.h", "model.json", "model.mlir", "model.o", "model.safetensors"]
+    assert "model_run" in (tmp_path / "model.h").read_text()
+    loaded = ember.jit.load_export(tmp_path)
+    np.testing.assert_allclose(loaded(x).numpy(), forward(x).numpy(), rtol=1e-5, atol=1e-6)
+    (tmp_path / "model.json").write_text("{")  # a damaged file is a clear error
+    import pytest
+
+    with pytest.raises(ember.Error, match="model.json"):
+        ember.jit.load_export(tmp_path)
