@@ -55,6 +55,10 @@ class CompiledFunction:
     def stage(self, name):
         return self._compiled.stage(name)
 
+    def graph(self):
+        """The traced graph, one op per line with the Python line that called it."""
+        return self._compiled.graph()
+
     def stats(self):
         return self._compiled.stats()
 

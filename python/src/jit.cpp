@@ -32,6 +32,7 @@ PYBIND11_MODULE(_jit, m) {
       .def("__call__", [](ember::jit::CompiledFunction& f,
                           const std::vector<ember::Tensor>& inputs) { return f(inputs); })
       .def("explain", &ember::jit::CompiledFunction::explain)
+      .def("graph", &ember::jit::CompiledFunction::graph_text)
       .def("stage",
            [](const ember::jit::CompiledFunction& f, const std::string& name) {
              using ember::compiler::Stage;

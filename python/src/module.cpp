@@ -4,37 +4,26 @@
 // Note [Errors at the user's Python line]
 // ember::Error messages end with the caller's file:line, which for a call
 // from Python is a line of these bindings. The translator swaps it for the
-// Python file and line that made the call (the innermost Python frame),
+// Python file and line that made the call (the innermost Python frame
+// outside ember's own package: python_location.h),
 // looked up only when an error is raised, so calls that succeed pay nothing.
-#include <Python.h>
-#include <frameobject.h>
 #include <pybind11/pybind11.h>
 
 #include <regex>
 #include <string>
 
 #include "bindings.h"
+#include "ember/dispatch.h"
 #include "ember/ember.h"
+#include "python_location.h"
 
 namespace py = pybind11;
 
 namespace {
 
-// "train.py:42" of the Python code now running, or "".
-std::string python_location() {
-  PyFrameObject* frame = PyEval_GetFrame();  // borrowed
-  if (!frame) return "";
-  PyCodeObject* code = PyFrame_GetCode(frame);  // new reference
-  std::string file = PyUnicode_AsUTF8(code->co_filename);
-  Py_DECREF(code);
-  const size_t slash = file.find_last_of('/');
-  if (slash != std::string::npos) file = file.substr(slash + 1);
-  return file + ":" + std::to_string(PyFrame_GetLineNumber(frame));
-}
-
 std::string at_python_line(const std::string& message) {
   static const std::regex cpp_location(R"( \([^()\s]+\.(cpp|h):\d+\)$)");
-  const std::string where = python_location();
+  const std::string where = ember::python::python_location();
   if (where.empty()) return message;
   return std::regex_replace(message, cpp_location, "") + " (" + where + ")";
 }
@@ -58,6 +47,8 @@ PYBIND11_MODULE(_ember, m) {
       .value("float32", ember::DType::Float32)
       .value("float64", ember::DType::Float64)
       .def("__repr__", [](ember::DType d) { return std::string("ember.") + ember::dtype_name(d); });
+  // Note [Lines of other languages]: ops traced from Python carry its lines.
+  ember::set_location_provider(&ember::python::python_location);
   ember::python::bind_tensor(m);
   ember::python::bind_creation(m);
   ember::python::bind_autograd(m);

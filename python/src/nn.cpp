@@ -3,7 +3,9 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "ember/dispatch.h"
 #include "ember/nn/debug.h"
+#include "python_location.h"
 
 namespace py = pybind11;
 
@@ -92,7 +94,10 @@ void bind_nn(py::module_& m) {
   py::class_<optim::Optimizer>(o, "Optimizer")
       .def("step",
            [](optim::Optimizer& opt) {
-             py::gil_scoped_release nogil;  // Note [The GIL around C++ work]
+             const std::string where =
+                 observed() ? python_location() : std::string();  // the GIL is held here
+             py::gil_scoped_release nogil;                        // Note [The GIL around C++ work]
+             ForeignLocationScope line(where);
              opt.step();
            })
       .def("zero_grad", &optim::Optimizer::zero_grad)

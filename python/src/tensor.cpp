@@ -5,6 +5,8 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "ember/dispatch.h"
+#include "python_location.h"
 
 namespace py = pybind11;
 
@@ -371,7 +373,10 @@ void bind_tensor(py::module_& m) {
           "backward",
           [](const Tensor& s, const py::object& gradient, bool retain_graph, bool create_graph) {
             const Tensor seed = gradient.is_none() ? Tensor() : gradient.cast<Tensor>();
+            // Read while the GIL is held: backward's own ops (the seed) name this line.
+            const std::string where = observed() ? python_location() : std::string();
             py::gil_scoped_release nogil;  // Note [The GIL around C++ work]; hooks take it back
+            ForeignLocationScope line(where);
             s.backward(seed, retain_graph, create_graph);
           },
           py::arg("gradient") = py::none(), py::arg("retain_graph") = false, py::arg("create_graph") = false)

@@ -114,3 +114,33 @@ def test_export_from_python_and_load_it_back(tmp_path):
 
     with pytest.raises(ember.Error, match="model.json"):
         ember.jit.load_export(tmp_path)
+
+
+def test_traced_ops_and_compiled_errors_name_the_python_line():
+    import inspect
+
+    import pytest
+
+    model = ember.nn.Linear(4, 3)
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, labels):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), labels)  # the line every message must name
+        loss.backward()
+        opt.step()
+        return loss
+
+    loss_line = inspect.getsourcelines(step)[1] + 2
+    here = f"test_jit.py:{loss_line}"
+    compiled = ember.jit.compile(step)
+    x = ember.randn(5, 4)
+    for _ in range(3):
+        compiled(x, ember.tensor([0, 1, 2, 1, 0]))
+    assert compiled.stats()["hits"] == 1
+    graph = compiled.graph()
+    assert f"cross_entropy" in graph and here in graph, graph
+    assert "tensor.cpp" not in graph and "nn.cpp" not in graph, "binding lines leaked into the graph"
+    with pytest.raises(ember.Error) as info:  # a target out of range, caught by the compiled code's check
+        compiled(x, ember.tensor([0, 1, 7, 1, 0]))
+    assert "outside [0, 3)" in str(info.value) and here in str(info.value), str(info.value)

@@ -1,6 +1,8 @@
 // dispatch.cpp - the single hook: kernel, autograd, observer.
 #include "ember/dispatch.h"
 
+#include <atomic>
+
 #include <string_view>
 
 #include "ember/autograd/backward_context.h"
@@ -67,6 +69,24 @@ UserLocScope::UserLocScope(const Loc& loc) : previous_(tl_user_loc), loc_(loc) {
 }
 
 UserLocScope::~UserLocScope() { tl_user_loc = previous_; }
+
+namespace {
+std::atomic<LocationProvider> g_location_provider{nullptr};
+thread_local const std::string* tl_foreign_where = nullptr;
+}  // namespace
+
+void set_location_provider(LocationProvider provider) { g_location_provider.store(provider); }
+
+std::string foreign_location() {
+  if (tl_foreign_where && !tl_foreign_where->empty()) return *tl_foreign_where;
+  const LocationProvider provider = g_location_provider.load(std::memory_order_relaxed);
+  return provider ? provider() : std::string();
+}
+
+ForeignLocationScope::ForeignLocationScope(const std::string& where) : previous_(tl_foreign_where) {
+  if (!where.empty()) tl_foreign_where = &where;
+}
+ForeignLocationScope::~ForeignLocationScope() { tl_foreign_where = previous_; }
 
 const Loc& effective_loc(const Loc& loc) {
   if (tl_user_loc && inside_ember(loc)) [[unlikely]]

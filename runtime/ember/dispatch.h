@@ -9,6 +9,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -90,6 +91,31 @@ class UserLocScope {
 };
 // `loc`, or the active scope's location when `loc` is inside ember.
 const Loc& effective_loc(const Loc& loc);
+
+// Note [Lines of other languages]
+// An op called from Python reaches ember with a C++ location in the
+// bindings. A front end installs a provider that returns its caller's own
+// "file:line" (the innermost Python frame outside the package); while an
+// observer (the tracer) records, each autograd node keeps it, and the
+// backward engine hands a node's to the ops of its formula, so a traced
+// graph, its MLIR locations and every message made from them name the
+// user's line in forward and backward alike. Asked only while observed.
+using LocationProvider = std::string (*)();
+void set_location_provider(LocationProvider provider);
+// The caller's line in another language: the running backward node's, else
+// the provider's; "" when there is none.
+std::string foreign_location();
+// While alive, foreign_location() answers `where` (the engine, per node).
+class ForeignLocationScope {
+ public:
+  explicit ForeignLocationScope(const std::string& where);
+  ~ForeignLocationScope();
+  ForeignLocationScope(const ForeignLocationScope&) = delete;
+  ForeignLocationScope& operator=(const ForeignLocationScope&) = delete;
+
+ private:
+  const std::string* previous_;
+};
 
 // A ResourceError from making a tensor, as an error of `op` at `loc`
 // ("randn: a float32[...] tensor has more elements than ... (model.cpp:12)").

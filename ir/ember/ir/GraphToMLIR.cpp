@@ -62,10 +62,14 @@ void add_attributes(mlir::OpBuilder& b, OpId op, const OpAttrs& a, mlir::Operati
 #include "ember/ember_attrs.inc"
 }
 
-mlir::Location location(mlir::MLIRContext& ctx, const Loc& loc) {
-  std::string file = loc.file_name();
+mlir::Location location(mlir::MLIRContext& ctx, const tracer::Node& n) {
+  // Note [Lines of other languages]: a Python caller's "file.py:42".
+  if (const size_t colon = n.where.rfind(':'); colon != std::string::npos && colon + 1 < n.where.size())
+    return mlir::FileLineColLoc::get(&ctx, n.where.substr(0, colon),
+                                     static_cast<unsigned>(std::stoul(n.where.substr(colon + 1))), 0);
+  std::string file = n.loc.file_name();
   if (auto slash = file.rfind('/'); slash != std::string::npos) file = file.substr(slash + 1);
-  return mlir::FileLineColLoc::get(&ctx, file, loc.line(), loc.column());
+  return mlir::FileLineColLoc::get(&ctx, file, n.loc.line(), n.loc.column());
 }
 
 }  // namespace
@@ -145,7 +149,7 @@ mlir::OwningOpRef<mlir::ModuleOp> graph_to_mlir(mlir::MLIRContext& ctx, const tr
   }
 
   for (const tracer::Node& n : g.nodes) {
-    const mlir::Location loc = location(ctx, n.loc);
+    const mlir::Location loc = location(ctx, n);
     mlir::OperationState state(loc, std::string("ember.") + op_name(n.op));
     llvm::SmallVector<mlir::Value> operands;
     for (int in : n.inputs) operands.push_back(env[in]);

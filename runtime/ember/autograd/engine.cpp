@@ -113,7 +113,8 @@ void execute(const std::vector<Edge>& roots, std::vector<Tensor> root_grads, boo
     }
     std::vector<Tensor> input_grads;
     {
-      UserLocScope user_line(node->loc);  // the formula's ops report the forward op's line
+      UserLocScope user_line(node->loc);               // the formula's ops report the forward op's line
+      ForeignLocationScope foreign_line(node->where);  // ... and its Python line, if any
       input_grads = node->apply(grads);
     }
     grads.clear();

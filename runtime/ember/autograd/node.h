@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ember/tensor.h"
@@ -47,7 +48,8 @@ struct Node : std::enable_shared_from_this<Node> {
   std::vector<Shape> output_shapes;                   // to make zeros for missing grads
   std::vector<DType> output_dtypes;
   uint64_t sequence_nr = 0;
-  Loc loc;  // the forward op's call site (anomaly mode names it)
+  Loc loc;            // the forward op's call site (anomaly mode names it)
+  std::string where;  // its line in another language, kept while traced (Note [Lines of other languages])
 };
 
 // Creates the metadata on first use.

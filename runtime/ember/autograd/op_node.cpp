@@ -2,6 +2,7 @@
 #include <string>
 
 #include "ember/autograd/backward_context.h"
+#include "ember/dispatch.h"
 #include "ember/grad_mode.h"
 #include "ember/ops.h"
 
@@ -107,6 +108,8 @@ void record_op(OpId op, const OpInfo& info, const Tensor* inputs, int num_inputs
   auto node = std::make_shared<OpNode>(op, info, attrs);
   node->sequence_nr = next_sequence_nr();
   node->loc = loc;
+  if (observed()) [[unlikely]]
+    node->where = foreign_location();  // Note [Lines of other languages]
   const bool save_inputs = info.saves == OpSaves::Inputs || info.saves == OpSaves::Both;
   const bool save_output = info.saves == OpSaves::Output || info.saves == OpSaves::Both;
 

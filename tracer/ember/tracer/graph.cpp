@@ -7,6 +7,8 @@
 
 namespace ember::tracer {
 
+std::string Node::location() const { return where.empty() ? format_loc(loc) : where; }
+
 namespace {
 const char* short_dtype(DType t) {
   switch (t) {
@@ -85,7 +87,7 @@ std::string Graph::to_text() const {
     line << ")";
     std::string text = line.str();
     if (text.size() < 64) text.append(64 - text.size(), ' ');
-    out << text << "  # " << format_loc(n.loc) << "\n";
+    out << text << "  # " << n.location() << "\n";
   }
   out << "  return";
   for (size_t i = 0; i < outputs.size(); ++i) out << (i ? ", %" : " %") << outputs[i];
@@ -118,7 +120,7 @@ std::string Graph::to_dot() const {
   for (size_t n = 0; n < nodes.size(); ++n) {
     const Node& node = nodes[n];
     out << "  n" << n << " [shape=ellipse, label=\"" << op_name(node.op) << "\\n"
-        << format_loc(node.loc) << "\"];\n";
+        << node.location() << "\"];\n";
     for (int in : node.inputs) {
       const Value& v = values[in];
       if (v.kind == ValueKind::Op) {

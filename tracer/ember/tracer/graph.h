@@ -35,6 +35,11 @@ struct Node {
   OpAttrs attrs;
   std::vector<int> outputs;  // value ids
   Loc loc;                   // the user's call site
+  // "train.py:42" when the op was called from Python (Note [Lines of other languages], dispatch.h):
+  // the user's line, in place of `loc` (a line of the bindings).
+  std::string where = {};
+  // The user's line as text: `where`, or `loc`'s file:line.
+  std::string location() const;
 };
 
 struct Graph {

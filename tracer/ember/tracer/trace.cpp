@@ -59,7 +59,7 @@ class Recorder : public DispatchObserver {
       functionalize(r);
       return;
     }
-    Node node{r.op, {}, r.attrs, {}, r.loc};
+    Node node{r.op, {}, r.attrs, {}, r.loc, foreign_location()};
     std::vector<TensorMeta> in;
     for (int i = 0; i < r.num_inputs; ++i) {
       node.inputs.push_back(value_of(r.inputs[i]));
@@ -199,7 +199,7 @@ class Recorder : public DispatchObserver {
   int emit(OpId op, int input, const OpAttrs& attrs, const Shape& shape, DType dtype, const Loc& loc) {
     const int index = static_cast<int>(graph.nodes.size());
     const int v = graph.add_value({ValueKind::Op, shape, dtype, index, 0});
-    graph.nodes.push_back({op, {input}, attrs, {v}, loc});
+    graph.nodes.push_back({op, {input}, attrs, {v}, loc, foreign_location()});
     return v;
   }
 
