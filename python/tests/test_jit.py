@@ -144,3 +144,20 @@ def test_traced_ops_and_compiled_errors_name_the_python_line():
     with pytest.raises(ember.Error) as info:  # a target out of range, caught by the compiled code's check
         compiled(x, ember.tensor([0, 1, 7, 1, 0]))
     assert "outside [0, 3)" in str(info.value) and here in str(info.value), str(info.value)
+
+
+def test_an_eager_fallback_names_the_python_line():
+    import inspect
+
+    def data_dependent(x):
+        if x.sum().item() > 0:  # reads a value into Python: the graph would depend on it
+            return x * 2
+        return x
+
+    line = inspect.getsourcelines(data_dependent)[1] + 1
+    f = ember.jit.compile(data_dependent)
+    x = ember.ones(3)
+    for _ in range(3):
+        np.testing.assert_allclose(f(x).numpy(), [2.0, 2.0, 2.0])
+    assert f.stats()["compiles"] == 0
+    assert f"test_jit.py:{line}" in f.explain(), f.explain()

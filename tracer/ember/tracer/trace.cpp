@@ -13,6 +13,13 @@ namespace ember::tracer {
 
 namespace {
 
+// The user's line for a message: the Python caller's when there is one
+// (Note [Lines of other languages]), else `loc`.
+std::string line_of(const Loc& loc) {
+  std::string where = foreign_location();
+  return where.empty() ? format_loc(loc) : where;
+}
+
 // Note [Aliases are the same value]
 // detach() and autograd's saved outputs make new TensorImpls over the same
 // buffer with the same geometry. They hold the same value as the tensor they
@@ -74,7 +81,7 @@ class Recorder : public DispatchObserver {
     for (int k = 0; k < r.num_outputs; ++k) {
       const Tensor& out = r.outputs[k];
       if (out_meta[k].sizes != out.sizes() || out_meta[k].dtype != out.dtype()) [[unlikely]]
-        graph.unsupported.push_back(std::string(op_name(r.op)) + " at " + format_loc(r.loc) +
+        graph.unsupported.push_back(std::string(op_name(r.op)) + " at " + line_of(r.loc) +
                                     ": its kernel's output differs from its shape rule's");
       const int v = graph.add_value({ValueKind::Op, out_meta[k].sizes, out_meta[k].dtype, index, k});
       node.outputs.push_back(v);
@@ -83,7 +90,7 @@ class Recorder : public DispatchObserver {
     graph.nodes.push_back(std::move(node));
   }
 
-  void on_data_read(const Tensor&, const Loc& loc) override { graph.data_reads.push_back(format_loc(loc)); }
+  void on_data_read(const Tensor&, const Loc& loc) override { graph.data_reads.push_back(line_of(loc)); }
 
   void on_grad_set(const Tensor& leaf, const Tensor& grad) override {
     auto it = captured_index_.find(leaf.impl());
@@ -131,7 +138,7 @@ class Recorder : public DispatchObserver {
           ") that views the buffer of a tensor "
           "written in place earlier in the call, with another shape or offset: a replay would "
           "read the buffer as it was before the write" +
-          (op_loc_ ? " (read at " + format_loc(*op_loc_) + ")" : std::string()));
+          (op_loc_ ? " (read at " + line_of(*op_loc_) + ")" : std::string()));
     }
     if (t.impl()->serial < first_serial_) {
       // Existed before the call: read by reference at every replay.
@@ -162,12 +169,12 @@ class Recorder : public DispatchObserver {
   void functionalize(const OpRecord& r) {
     const Tensor& self = r.outputs[0];
     if (r.op != OpId::copy || r.num_inputs != 1) {
-      graph.unsupported.push_back(std::string("in-place ") + op_name(r.op) + " at " + format_loc(r.loc));
+      graph.unsupported.push_back(std::string("in-place ") + op_name(r.op) + " at " + line_of(r.loc));
       return;
     }
     if (self.impl()->is_view) {
       graph.unsupported.push_back("an in-place write into a view (shape " + to_string(self.sizes()) +
-                                  ") at " + format_loc(r.loc) +
+                                  ") at " + line_of(r.loc) +
                                   ": the viewed tensor would not see it in a replay");
     }
     int v = value_of(r.inputs[0]);
