@@ -2,8 +2,8 @@
 // global batch of 256, split over the processes mpirun started (1 compute
 // thread each), gradients averaged by DistributedDataParallel every step.
 // Rank 0 prints one JSON line: processes, median_ms per global step,
-// samples_per_s, and the time per step backward spent waiting for the
-// all-reduces at its end. bench/ddp_mlp_train.sh runs it on 1 and 2
+// samples_per_s, the time per step spent in all-reduces, and one
+// all-reduce of the gradients' size alone. bench/ddp_mlp_train.sh runs it on 1 and 2
 // processes side by side.
 //
 //   build/distributed/ember-bench-ddp [--iters 30] [--mode eager|compiled]
@@ -92,6 +92,18 @@ int main(int argc, char** argv) {
   }
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
+  // The all-reduce alone, of as many floats as the model has parameters:
+  // what communication costs when nothing else runs.
+  Tensor gradients = zeros({ddp->num_parameters()});
+  std::vector<double> alone;
+  for (int i = 0; i < iters; ++i) {
+    distributed::barrier();
+    const auto start = std::chrono::steady_clock::now();
+    distributed::all_reduce(gradients, distributed::ReduceOp::Mean);
+    alone.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(alone.begin(), alone.end());
   // Per step, on the rank that waited most (the barriers before the steps excluded).
   const double waited = distributed::collective_ms() - wait_before - barrier_ms;
   Tensor wait = tensor<double>({waited / iters}, {1});
@@ -100,9 +112,9 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"workload\":\"ddp_mlp_train\",\"mode\":\"%s\",\"processes\":%lld,\"threads\":1,\"iters\":%d,"
         "\"median_ms\":%.4f,\"min_ms\":%.4f,\"samples_per_s\":%.1f,\"allreduce_wait_ms\":%.4f,"
-        "\"buckets\":%zu,\"warmup_ms\":%.1f}\n",
+        "\"buckets\":%zu,\"warmup_ms\":%.1f,\"allreduce_alone_ms\":%.4f}\n",
         mode.c_str(), (long long)world, iters, median, times.front(), double(kGlobalBatch) / median * 1000,
-        wait.item<double>(), ddp->bucket_layout().size(), compile_ms);
+        wait.item<double>(), ddp->bucket_layout().size(), compile_ms, alone[alone.size() / 2]);
   });
   return 0;
 }

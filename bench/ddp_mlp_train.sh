@@ -22,5 +22,6 @@ for mode in ("eager", "compiled"):
     two = next(r for r in runs if r["mode"] == mode and r["processes"] == 2)
     print(f"{mode}: 2 processes / 1 = {two['samples_per_s'] / one['samples_per_s']:.2f}x samples/s "
           f"({one['median_ms']:.2f} -> {two['median_ms']:.2f} ms per global step); "
-          f"in all-reduces {two['allreduce_wait_ms']:.2f} ms of the step")
+          f"in all-reduces {two['allreduce_wait_ms']:.2f} ms of the step; one all-reduce alone "
+          f"{two['allreduce_alone_ms']:.2f} ms")
 PY

@@ -73,30 +73,18 @@ void bind_creation(py::module_& m) {
   m.def("tensor", &tensor_from, py::arg("data"), py::arg("dtype") = py::none(),
         py::arg("requires_grad") = false);
   m.def("from_numpy", &from_numpy, py::arg("array"));
-  m.def(
-      "zeros",
-      [](const py::args& size, const py::object& dtype, bool rg) {
-        return made(zeros(sizes_from(size), dtype_or(dtype, DType::Float32)), rg);
-      },
-      py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
-  m.def(
-      "ones",
-      [](const py::args& size, const py::object& dtype, bool rg) {
-        return made(ones(sizes_from(size), dtype_or(dtype, DType::Float32)), rg);
-      },
-      py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
-  m.def(
-      "rand",
-      [](const py::args& size, const py::object& dtype, bool rg) {
-        return made(rand(sizes_from(size), dtype_or(dtype, DType::Float32)), rg);
-      },
-      py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
-  m.def(
-      "randn",
-      [](const py::args& size, const py::object& dtype, bool rg) {
-        return made(randn(sizes_from(size), dtype_or(dtype, DType::Float32)), rg);
-      },
-      py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
+  // zeros(2, 3), ones((2, 3)), ...: the creation ops that take only sizes.
+  using SizedMaker = Tensor (*)(IntArrayRef, DType, const Loc&);
+  for (const auto& [name, make] : {std::pair<const char*, SizedMaker>{"zeros", &zeros},
+                                   {"ones", &ones},
+                                   {"rand", &rand},
+                                   {"randn", &randn}})
+    m.def(
+        name,
+        [make = make](const py::args& size, const py::object& dtype, bool rg) {
+          return made(make(sizes_from(size), dtype_or(dtype, DType::Float32), Loc::current()), rg);
+        },
+        py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
   m.def(
       "full",
       [](const std::vector<int64_t>& size, const py::object& value, const py::object& dtype, bool rg) {

@@ -1,12 +1,11 @@
 """ember.jit from Python: a compiled function and a compiled training step against eager."""
 
-import threading
-
 import numpy as np
 
 import ember
 import ember.jit
 import ember.nn.functional as F
+from conftest import run_in_threads
 
 
 def test_a_compiled_function_matches_eager_and_runs_native():
@@ -59,25 +58,17 @@ def test_a_compiled_training_step_follows_eager():
 
 def test_threads_call_compiled_code_at_once():
     # Each thread its own compiled function; calls run without the GIL, traces take it back.
-    results, errors = {}, []
+    results = {}
 
     def worker(k):
-        try:
-            ember.manual_seed(k)
-            a, b = ember.randn(128, 64), ember.randn(64, 32)
-            f = ember.jit.compile(lambda p, q: (p @ q).relu() * 2)
-            for _ in range(4):
-                y = f(a, b)
-            results[k] = (np.maximum(a.numpy() @ b.numpy(), 0) * 2, y.numpy(), f.stats()["hits"])
-        except Exception as e:  # reported below
-            errors.append(e)
+        ember.manual_seed(k)
+        a, b = ember.randn(128, 64), ember.randn(64, 32)
+        f = ember.jit.compile(lambda p, q: (p @ q).relu() * 2)
+        for _ in range(4):
+            y = f(a, b)
+        results[k] = (np.maximum(a.numpy() @ b.numpy(), 0) * 2, y.numpy(), f.stats()["hits"])
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
+    run_in_threads(worker, 3)
     assert len(results) == 3
     for want, got, hits in results.values():
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

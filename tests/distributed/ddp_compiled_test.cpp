@@ -7,16 +7,10 @@
 #include "ember/distributed/ddp.h"
 #include "ember/ember.h"
 #include "ember/jit/jit.h"
+#include "models.h"
 
 namespace ember::distributed {
 namespace {
-
-constexpr int64_t kLocalBatch = 4;
-
-std::shared_ptr<nn::Sequential> mlp() {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(6, 16), std::make_shared<nn::Tanh>(),
-                                          std::make_shared<nn::Linear>(16, 4));
-}
 
 int count(const std::string& text, const std::string& what) {
   int n = 0;
@@ -46,9 +40,7 @@ TEST(CompiledDistributedDataParallel, TwentyCompiledStepsEqualOneProcessOnTheCom
   manual_seed(8);  // the same global batches on every rank
   for (int i = 0; i < 20; ++i) {
     const Tensor x = randn({kLocalBatch * world_size(), 6}), y = randint(0, 4, {kLocalBatch * world_size()});
-    const Tensor mine_x = x.slice(0, rank() * kLocalBatch, (rank() + 1) * kLocalBatch).contiguous();
-    const Tensor mine_y = y.slice(0, rank() * kLocalBatch, (rank() + 1) * kLocalBatch).contiguous();
-    step({mine_x, mine_y});
+    step({my_rows(x), my_rows(y)});
     ref_opt.zero_grad();
     nn::cross_entropy((*reference)(x), y).backward();
     ref_opt.step();

@@ -13,16 +13,10 @@
 #include "ember/distributed/ddp.h"
 #include "ember/distributed/sampler.h"
 #include "ember/ember.h"
+#include "models.h"
 
 namespace ember::distributed {
 namespace {
-
-constexpr int64_t kLocalBatch = 4;
-
-std::shared_ptr<nn::Sequential> mlp() {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(6, 16), std::make_shared<nn::Tanh>(),
-                                          std::make_shared<nn::Linear>(16, 4));
-}
 
 // A copy of `from` with its current weights (the single-process reference).
 std::shared_ptr<nn::Sequential> copy_of(const nn::Module& from) {
@@ -48,11 +42,6 @@ std::vector<Tensor> grads_of(const nn::Module& m) {
   std::vector<Tensor> out;
   for (const Tensor& p : m.parameters()) out.push_back(p.grad());
   return out;
-}
-
-// This rank's rows of a batch every rank draws alike.
-Tensor my_rows(const Tensor& global) {
-  return global.slice(0, rank() * kLocalBatch, (rank() + 1) * kLocalBatch);
 }
 
 TEST(DistributedDataParallel, TwentyStepsEqualOneProcessOnTheCombinedBatch) {

@@ -24,8 +24,6 @@ struct Bucket {
   Tensor flat;                   // the gradients, one after another
   int64_t pending = 0;           // parameters not yet ready in this backward
   Work work;
-  bool launched = false;
-  bool in_graph = false;  // launched as ops of a traced step (Note [DDP inside a compiled step])
 };
 
 }  // namespace
@@ -84,10 +82,10 @@ class DistributedDataParallel::Reducer {
 
   void start_backward() {
     in_backward_ = true;
+    traced_ = false;
     std::fill(ready_.begin(), ready_.end(), false);
     for (Bucket& b : buckets_) {
       b.pending = static_cast<int64_t>(b.params.size());
-      b.launched = false;
     }
     next_bucket_ = 0;
     autograd::queue_callback([this] { finish_backward(); }, loc_);
@@ -103,7 +101,6 @@ class DistributedDataParallel::Reducer {
 
   void launch(Bucket& b) {
     if (observed()) return launch_in_graph(b);
-    b.in_graph = false;
     NoGradGuard no_grad;
     for (size_t k = 0; k < b.params.size(); ++k) {
       const Tensor& p = params_[b.params[k]];
@@ -126,7 +123,6 @@ class DistributedDataParallel::Reducer {
     } else {
       b.work = distributed::all_reduce_async(b.flat, ReduceOp::Mean, loc_);
     }
-    b.launched = true;
     ++stats_.all_reduces;
   }
 
@@ -151,8 +147,7 @@ class DistributedDataParallel::Reducer {
       p.set_grad(reduced.slice(0, b.offsets[k], b.offsets[k] + p.numel(), 1, loc_).view(p.sizes(), loc_),
                  loc_);
     }
-    b.launched = true;
-    b.in_graph = true;
+    traced_ = true;
     ++stats_.all_reduces;
   }
 
@@ -172,8 +167,7 @@ class DistributedDataParallel::Reducer {
     }
     for (Bucket& b : buckets_) b.pending = 0;  // the unused ones too, now as zeros
     launch_ready_buckets();
-    if (buckets_.empty() ||
-        buckets_.front().in_graph) {  // traced: the graph holds the all-reduces and the .grad writes
+    if (buckets_.empty() || traced_) {  // traced: the graph holds the all-reduces and the .grad writes
       ++stats_.backwards;
       return;
     }
@@ -209,6 +203,8 @@ class DistributedDataParallel::Reducer {
   std::vector<bool> ready_;
   size_t next_bucket_ = 0;
   bool in_backward_ = false;
+  bool traced_ =
+      false;  // this backward's buckets are ops of a traced step (Note [DDP inside a compiled step])
   bool syncing_ = true;
   DistributedDataParallelStats stats_;
 };

@@ -304,50 +304,23 @@ Work all_reduce_async(Tensor& t, ReduceOp op, const Loc& loc) {
   });
 }
 
-// Blocking: MPI_Allreduce itself, whose algorithms beat the non-blocking
-// one's (7.4 MB over 2 ranks' shared memory: 0.57 ms against 0.80, AMD Zen 5).
-void all_reduce(Tensor& t, ReduceOp op, const Loc& loc) {
-  check_initialized("all_reduce", loc);
-  EMBER_CHECK(t.defined(), loc, "all_reduce: the tensor is undefined");
-  const MPI_Op mop = mpi_op("all_reduce", op, t.dtype(), loc);
-  World& w = world();
-  if (!w.mpi) return;
-  CollectiveTimer timer;
-  agree("all_reduce", signature_of(1, t, static_cast<int64_t>(op)), &t, loc);
-  Tensor target = t.detach(), buffer = working_copy(t);
-  {
-    std::lock_guard<std::mutex> lock(w.mutex);
-    check_mpi("all_reduce",
-              MPI_Allreduce(MPI_IN_PLACE, buffer.data_ptr(), static_cast<int>(buffer.numel()),
-                            mpi_type(t.dtype()), mop, MPI_COMM_WORLD),
-              loc);
-  }
-  NoGradGuard no_grad;
-  buffer.bump_version();
-  if (op == ReduceOp::Mean) buffer.div_(w.size);
-  if (buffer.data_ptr() != target.data_ptr()) target.copy_(buffer);
-}
-
 namespace {
 
-// The all_reduce op's kernel (Note [Collectives in compiled code]): what
-// eager dispatch and compiled steps call, installed when this library loads.
-void all_reduce_kernel(const void* in, void* out, int64_t count, DType dtype, AllReduceOp op,
-                       const Loc& loc) {
-  check_initialized("all_reduce", loc);
-  const auto reduce = static_cast<ReduceOp>(static_cast<int64_t>(op));
-  const MPI_Op mop = mpi_op("all_reduce", reduce, dtype, loc);
+// Blocking: MPI_Allreduce itself, whose algorithms beat the non-blocking
+// one's (7.4 MB over 2 ranks' shared memory: 0.57 ms against 0.80, AMD Zen
+// 5). out[0, count) = `op` over the ranks of in[0, count) (in == out: in
+// place), after the ranks agree on `signature`. What all_reduce() and the
+// all_reduce op's kernel both do.
+void all_reduce_blocking(const void* in, void* out, int64_t count, DType dtype, ReduceOp op,
+                         const std::vector<int64_t>& signature, const Tensor* described, const Loc& loc) {
+  const MPI_Op mop = mpi_op("all_reduce", op, dtype, loc);
   World& w = world();
-  const size_t bytes = static_cast<size_t>(count) * itemsize(dtype);
   if (!w.mpi) {
-    if (in != out) std::memcpy(out, in, bytes);
+    if (in != out) std::memcpy(out, in, static_cast<size_t>(count) * itemsize(dtype));
     return;
   }
   CollectiveTimer timer;
-  // The signature of a 1-D tensor of `count` (signature_of): a rank whose
-  // compiled step fell back to eager all-reduces the same bucket through
-  // all_reduce() and must still pair with the ranks that run compiled code.
-  agree("all_reduce", {1, static_cast<int64_t>(dtype), static_cast<int64_t>(op), 1, count}, nullptr, loc);
+  agree("all_reduce", signature, described, loc);
   {
     std::lock_guard<std::mutex> lock(w.mutex);
     check_mpi("all_reduce",
@@ -355,12 +328,39 @@ void all_reduce_kernel(const void* in, void* out, int64_t count, DType dtype, Al
                             MPI_COMM_WORLD),
               loc);
   }
-  if (reduce != ReduceOp::Mean) return;
+  if (op != ReduceOp::Mean) return;
   if (dtype == DType::Float32)
     for (float *p = static_cast<float*>(out), *e = p + count; p < e; ++p) *p /= float(w.size);
   else
     for (double *p = static_cast<double*>(out), *e = p + count; p < e; ++p) *p /= double(w.size);
 }
+
+// The all_reduce op's kernel (Note [Collectives in compiled code]): what
+// eager dispatch and compiled steps call, installed when this library loads.
+// Its signature is a 1-D tensor's of `count` (signature_of): a rank whose
+// compiled step fell back to eager all-reduces the same bucket through
+// all_reduce() and must still pair with the ranks that run compiled code.
+void all_reduce_kernel(const void* in, void* out, int64_t count, DType dtype, AllReduceOp op,
+                       const Loc& loc) {
+  check_initialized("all_reduce", loc);
+  all_reduce_blocking(in, out, count, dtype, static_cast<ReduceOp>(static_cast<int64_t>(op)),
+                      {1, static_cast<int64_t>(dtype), static_cast<int64_t>(op), 1, count}, nullptr, loc);
+}
+
+}  // namespace
+
+void all_reduce(Tensor& t, ReduceOp op, const Loc& loc) {
+  check_initialized("all_reduce", loc);
+  EMBER_CHECK(t.defined(), loc, "all_reduce: the tensor is undefined");
+  Tensor target = t.detach(), buffer = working_copy(t);
+  all_reduce_blocking(buffer.data_ptr(), buffer.data_ptr(), buffer.numel(), t.dtype(), op,
+                      signature_of(1, t, static_cast<int64_t>(op)), &t, loc);
+  NoGradGuard no_grad;
+  buffer.bump_version();
+  if (buffer.data_ptr() != target.data_ptr()) target.copy_(buffer);
+}
+
+namespace {
 
 const bool g_kernel_installed = (set_all_reduce_kernel(&all_reduce_kernel), true);
 
