@@ -11,28 +11,10 @@ C++ programs use: the extension module links ember's shared libraries.
 
 import functools as _functools
 
-from ._ember import (  # noqa: F401  (the package's API)
-    Error,
-    Tensor,
-    arange,
-    cat,
-    dtype,
-    from_dlpack,
-    from_numpy,
-    full,
-    is_anomaly_enabled,
-    is_grad_enabled,
-    manual_seed,
-    matmul,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    stack,
-    tensor,
-    zeros,
-    zeros_like,
-)
+# The functions of the op table and the creation functions: the extension's
+# public names (ember.exp, ember.add, ember.zeros, ...).
+from ._ember import *  # noqa: F401,F403
+from ._ember import Error, Tensor, dtype  # noqa: F401  (named for readers and linters)
 from . import _ember
 from . import autograd  # noqa: F401
 from . import data  # noqa: F401

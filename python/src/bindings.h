@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "ember/ember.h"
+#include "ember/op_table.h"
 
 namespace ember::python {
 
@@ -18,6 +19,8 @@ void bind_data(pybind11::module_& m);
 void bind_function(pybind11::module_& m);
 void bind_layers(pybind11::module_& m);
 void bind_dlpack(pybind11::module_& m, pybind11::class_<Tensor>& tensor);
+// The op table's functions, methods and operators (ops.cpp).
+void bind_table_ops(pybind11::module_& m, pybind11::class_<Tensor>& tensor);
 
 // A Python number as ember's Scalar (bool, int or float, kept apart).
 Scalar to_scalar(const pybind11::handle& value);
@@ -28,5 +31,8 @@ using TensorOrScalar = std::variant<Tensor, Scalar>;
 TensorOrScalar operand(const pybind11::handle& value);
 // matmul, without the GIL above a size (Note [The GIL around C++ work]).
 Tensor matmul_released(const Tensor& a, const Tensor& b);
+// A binary op of the table on tensors or Python numbers (either side).
+Tensor binary_call(OpId op, const pybind11::object& a, const pybind11::object& b);
+Tensor binary_call(OpId op, const Tensor& a, const pybind11::object& b);
 
 }  // namespace ember::python

@@ -105,7 +105,6 @@ void bind_creation(py::module_& m) {
   m.def("zeros_like", [](const Tensor& t) { return zeros_like(t); });
   m.def("ones_like", [](const Tensor& t) { return ones_like(t); });
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); });
-  m.def("matmul", &matmul_released);
   m.def(
       "cat", [](const std::vector<Tensor>& ts, int64_t dim) { return cat(ts, dim); }, py::arg("tensors"),
       py::arg("dim") = 0);

@@ -56,13 +56,28 @@ void bind_nn(py::module_& m) {
       },
       py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = Pair{1, 1},
       py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1});
+  // max_pool2d and avg_pool2d: one window geometry, as PyTorch's.
+  using Pool = Tensor (*)(const Tensor&, Pool2dOptions, const Loc&);
+  for (const auto& [name, pool] :
+       {std::pair<const char*, Pool>{"max_pool2d", &max_pool2d}, {"avg_pool2d", &avg_pool2d}})
+    f.def(
+        name,
+        [pool = pool](const Tensor& x, Pair kernel, const std::optional<Pair>& stride, Pair padding) {
+          return pool(x, {.kernel = kernel, .stride = stride, .padding = padding}, Loc::current());
+        },
+        py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
+        py::arg("padding") = Pair{0, 0});
   f.def(
-      "max_pool2d",
-      [](const Tensor& x, Pair kernel, const std::optional<Pair>& stride, Pair padding) {
-        return max_pool2d(x, {.kernel = kernel, .stride = stride, .padding = padding});
+      "scaled_dot_product_attention",
+      [](const Tensor& q, const Tensor& k, const Tensor& v, const py::object& mask, bool is_causal,
+         std::optional<double> scale) {
+        return scaled_dot_product_attention(q, k, v, or_undefined(mask), is_causal, scale);
       },
-      py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
-      py::arg("padding") = Pair{0, 0});
+      py::arg("query"), py::arg("key"), py::arg("value"), py::arg("attn_mask") = py::none(),
+      py::arg("is_causal") = false, py::kw_only(), py::arg("scale") = py::none(),
+      "softmax(query key^T * scale + mask) value, tiled (the [T, S] scores are never stored whole): q [..., "
+      "T, "
+      "D], k [..., S, D], v [..., S, Dv] -> [..., T, Dv]; scale 1/sqrt(D) by default.");
   f.def(
       "embedding", [](const Tensor& indices, const Tensor& weight) { return embedding(weight, indices); },
       py::arg("input"), py::arg("weight"));
@@ -77,6 +92,12 @@ void bind_nn(py::module_& m) {
       },
       py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
       py::arg("label_smoothing") = 0.0);
+  f.def(
+      "nll_loss",
+      [](const Tensor& log_probs, const Tensor& target, const std::string& reduction, int64_t ignore_index) {
+        return nll_loss(log_probs, target, reduction_of(reduction), ignore_index);
+      },
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100);
   f.def(
       "mse_loss",
       [](const Tensor& input, const Tensor& target, const std::string& reduction) {

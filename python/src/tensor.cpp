@@ -120,12 +120,6 @@ Tensor index(const Tensor& self, const py::object& key) {
   return out;
 }
 
-std::vector<int64_t> dims_arg(const py::object& dim) {
-  if (dim.is_none()) return {};
-  if (py::isinstance<py::int_>(dim)) return {dim.cast<int64_t>()};
-  return dim.cast<std::vector<int64_t>>();
-}
-
 }  // namespace
 
 // Note [The GIL around C++ work]
@@ -141,15 +135,6 @@ Tensor matmul_released(const Tensor& a, const Tensor& b) {
   py::gil_scoped_release nogil;
   return matmul(a, b);
 }
-
-namespace {
-
-template <typename Op>
-py::object binary(const Tensor& a, const py::object& b, Op op) {
-  return std::visit([&](const auto& v) { return py::cast(op(a, v)); }, operand(b));
-}
-
-}  // namespace
 
 void bind_tensor(py::module_& m) {
   py::class_<Tensor> t(m, "Tensor", py::buffer_protocol());
@@ -202,125 +187,10 @@ void bind_tensor(py::module_& m) {
       .def("__float__", [](const Tensor& s) { return s.item<double>(); })
       .def("__int__", [](const Tensor& s) { return s.item<int64_t>(); });
 
-  // Operators, a number on either side.
-  t.def("__add__", [](const Tensor& a,
-                      const py::object& b) { return binary(a, b, [](auto& x, auto& y) { return x + y; }); })
-      .def("__radd__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return y + x; });
-           })
-      .def("__sub__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x - y; });
-           })
-      .def("__rsub__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return y - x; });
-           })
-      .def("__mul__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x * y; });
-           })
-      .def("__rmul__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return y * x; });
-           })
-      .def("__truediv__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x / y; });
-           })
-      .def("__rtruediv__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return y / x; });
-           })
-      .def("__pow__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x.pow(y); });
-           })
-      .def("__matmul__", &matmul_released)
-      .def("__neg__", [](const Tensor& a) { return -a; })
-      .def("__eq__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x.eq(y); });
-           })
-      .def("__ne__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x.ne(y); });
-           })
-      .def("__lt__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x.lt(y); });
-           })
-      .def("__le__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x.le(y); });
-           })
-      .def("__gt__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x.gt(y); });
-           })
-      .def("__ge__",
-           [](const Tensor& a, const py::object& b) {
-             return binary(a, b, [](auto& x, auto& y) { return x.ge(y); });
-           })
-      .def("__iadd__",
-           [](Tensor& a, const py::object& b) {
-             std::visit([&](const auto& v) { a.add_(v); }, operand(b));
-             return a;
-           })
-      .def("__isub__",
-           [](Tensor& a, const py::object& b) {
-             std::visit([&](const auto& v) { a.sub_(v); }, operand(b));
-             return a;
-           })
-      .def("__imul__",
-           [](Tensor& a, const py::object& b) {
-             std::visit([&](const auto& v) { a.mul_(v); }, operand(b));
-             return a;
-           })
-      .def("__itruediv__", [](Tensor& a, const py::object& b) {
-        std::visit([&](const auto& v) { a.div_(v); }, operand(b));
-        return a;
-      });
   t.attr("__hash__") = py::none();  // == is elementwise, as in PyTorch and numpy
 
   // Methods with PyTorch's names and keywords.
-  t.def(
-       "sum",
-       [](const Tensor& s, const py::object& dim, bool keepdim) { return s.sum(dims_arg(dim), keepdim); },
-       py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def(
-          "mean",
-          [](const Tensor& s, const py::object& dim, bool keepdim) { return s.mean(dims_arg(dim), keepdim); },
-          py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def(
-          "amax",
-          [](const Tensor& s, const py::object& dim, bool keepdim) { return s.amax(dims_arg(dim), keepdim); },
-          py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def(
-          "amin",
-          [](const Tensor& s, const py::object& dim, bool keepdim) { return s.amin(dims_arg(dim), keepdim); },
-          py::arg("dim") = py::none(), py::arg("keepdim") = false)
-      .def(
-          "argmax", [](const Tensor& s, int64_t dim, bool keepdim) { return s.argmax(dim, keepdim); },
-          py::arg("dim"), py::arg("keepdim") = false)
-      .def("exp", [](const Tensor& s) { return s.exp(); })
-      .def("log", [](const Tensor& s) { return s.log(); })
-      .def("sqrt", [](const Tensor& s) { return s.sqrt(); })
-      .def("abs", [](const Tensor& s) { return s.abs(); })
-      .def("sin", [](const Tensor& s) { return s.sin(); })
-      .def("cos", [](const Tensor& s) { return s.cos(); })
-      .def("tanh", [](const Tensor& s) { return s.tanh(); })
-      .def("sigmoid", [](const Tensor& s) { return s.sigmoid(); })
-      .def("relu", [](const Tensor& s) { return s.relu(); })
-      .def(
-          "softmax", [](const Tensor& s, int64_t dim) { return s.softmax(dim); }, py::arg("dim"))
-      .def(
-          "log_softmax", [](const Tensor& s, int64_t dim) { return s.log_softmax(dim); }, py::arg("dim"))
-      .def("pow", [](const Tensor& a,
-                     const py::object& b) { return binary(a, b, [](auto& x, auto& y) { return x.pow(y); }); })
-      .def("matmul", &matmul_released)
-      .def("reshape", [](const Tensor& s, const py::args& shape) { return s.reshape(sizes_from(shape)); })
+  t.def("reshape", [](const Tensor& s, const py::args& shape) { return s.reshape(sizes_from(shape)); })
       .def("view", [](const Tensor& s, const py::args& shape) { return s.view(sizes_from(shape)); })
       .def("permute", [](const Tensor& s, const py::args& dims) { return s.permute(sizes_from(dims)); })
       .def("transpose", [](const Tensor& s, int64_t d0, int64_t d1) { return s.transpose(d0, d1); })
@@ -387,6 +257,7 @@ void bind_tensor(py::module_& m) {
           return r.is_none() ? Tensor() : r.cast<Tensor>();
         });
       });
+  bind_table_ops(m, t);
   bind_dlpack(m, t);
 }
 

@@ -14,6 +14,8 @@ Writes into OUTDIR/ember/:
   ember_attrs.inc         OpAttrs -> MLIR attributes (graph_to_mlir)
   elementwise_bodies.inc  the elementwise lowering table (EmberToLinalg)
   op_samples.inc          the sweeps' sample call of every op
+  python_ops.inc          the Python functions and Tensor methods of ops
+                          with a generated API, with docstrings
 
 Like PyTorch's torchgen, it is the one place that knows how a row becomes
 code: a new op is a schema row, its kernel, its formula and its lowering.
@@ -43,6 +45,7 @@ ATTR_TYPES = {
     "dtype": ("DType", "DType", "TypeAttr"),
     "Reduction": ("Reduction", "Reduction", "I64Attr"),
 }
+PYTHON_FIELDS = {"calls", "also", "numpy", "check", "tol", "gradient_of", "unbound"}
 SLOT_RE = re.compile(r"^(dim|index|scalar|scalar2|dtype|ints|ints2|ints\[\d\]|ints2\[\d\]|flag:k\w+)$")
 
 
@@ -145,6 +148,12 @@ class Op:
         self.body = row.get("body")
         self.sample = row.get("sample") or {}
         self.variadic = any(i.endswith("*") for i in self.inputs)
+        self.python = row.get("python")
+        if not self.python:
+            fail(f"{self.name}: no `python` entry (how Python reaches the op, and its reference)")
+        unknown = set(self.python) - PYTHON_FIELDS
+        if unknown:
+            fail(f"{self.name}: python has unknown fields {sorted(unknown)}")
 
     @property
     def num_inputs(self):
@@ -525,6 +534,79 @@ def gen_samples(ops):
     return "".join(out)
 
 
+PYTHON_SHAPES = {
+    "Unary": "Elementwise: the result has the input's shape.",
+    "Binary": "Elementwise over the broadcast shape of input and other; either may be a Python number.",
+    "Compare": "Elementwise over the broadcast shape of input and other (a bool tensor); either may be a "
+               "Python number.",
+    "Ternary": "Elementwise over the broadcast shape of condition, input and other.",
+    "Matmul": "[..., n, k] @ [..., k, m] -> [..., n, m], leading dims broadcast; a 1-D operand is a vector, "
+              "as in numpy.",
+}
+PYTHON_INPUT = {"x": "input", "lhs": "input", "rhs": "other", "cond": "condition", "a": "input", "b": "other"}
+CPP_PARAM = {"int": "int64_t", "float": "double", "bool": "bool"}
+
+
+def python_example(op, fn, method=False):
+    """`ember.fn(...)` (or `first.fn(...)`) on the row's sample inputs, for the docstring."""
+    made = []
+    for text in op.sample.get("inputs", []):
+        kind, body = INPUT_RE.match(text).groups()
+        if kind == "int":
+            made.append(f"ember.tensor([{body}])")
+        elif kind == "cond":
+            made.append(f"(ember.randn({body}) > 0)")
+        else:
+            made.append(f"ember.rand({body})")
+    attrs = [f"{n}={v!r}" for n, v in (op.sample.get("attrs") or {}).items()]
+    if method:
+        return f"{made[0]}.{fn}({', '.join(made[1:] + attrs)})"
+    return f"ember.{fn}({', '.join(made + attrs)})"
+
+
+def gen_python(ops):
+    """Bindings of the ops whose API is the op itself: ember.name(...) and
+    Tensor.name(...), with PyTorch's argument names and a docstring from the
+    row. Included by python/src/ops.cpp inside bind_table_ops(m, tensor)."""
+    out = [BANNER, "// Included by python/src/ops.cpp inside bind_table_ops(m, tensor).\n"]
+    for op in ops:
+        fn, method = op.api.get("function"), op.api.get("method")
+        if not fn and not method:
+            continue
+        name = fn or method
+        names = [PYTHON_INPUT.get(i, i) for i in op.inputs]
+        attr_names = [a.name for a in op.attrs]
+        attr_params = [f"{CPP_PARAM[a.type]} {a.name}" for a in op.attrs]
+        if op.family in ("Binary", "Compare"):
+            call = f"binary_call(OpId::{op.name}, {names[0]}, {names[1]})"
+            types = ["const Tensor&", "const py::object&"]
+        elif op.family == "Matmul":
+            call = f"matmul_released({names[0]}, {names[1]})"
+            types = ["const Tensor&", "const Tensor&"]
+        else:
+            call = (f"ember::{fn}({', '.join(names + attr_names)})" if fn else
+                    f"{names[0]}.{method}({', '.join(names[1:] + attr_names)})")
+            types = ["const Tensor&"] * len(names)
+        shape = PYTHON_SHAPES.get(op.family, "")
+        summary = f"{op.doc[0].upper()}{op.doc[1:]}. {shape}".rstrip()
+        example = python_example(op, name)
+        # ember.name(input, ...): binary functions take a number on either side.
+        fn_types = ["const py::object&"] * 2 if op.family in ("Binary", "Compare") else types
+        params = ", ".join([f"{ty} {n}" for ty, n in zip(fn_types, names)] + attr_params)
+        args = "".join(f', py::arg("{n}")' for n in names + attr_names)
+        doc = f"{name}({', '.join(names + attr_names)}) -> Tensor\n\n{summary}\n\nExample::\n\n    >>> {example}\n"
+        out.append(f'm.def("{name}", []({params}) {{ return {call}; }}{args},\n      R"doc({doc})doc");\n')
+        # Tensor.name(...): the first input is the tensor (where's is not: PyTorch's is input.where(condition, other)).
+        if op.family in ("Ternary",) or names[0] == "weight":
+            continue
+        params = ", ".join([f"{ty} {n}" for ty, n in zip(types, names)] + attr_params)
+        args = "".join(f', py::arg("{n}")' for n in names[1:] + attr_names)
+        doc = (f"{name}({', '.join(names[1:] + attr_names)}) -> Tensor\n\n{summary}\n\nExample::\n\n"
+               f"    >>> {python_example(op, name, method=True)}\n")
+        out.append(f'tensor.def("{name}", []({params}) {{ return {call}; }}{args},\n           R"doc({doc})doc");\n')
+    return "".join(out)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: opgen.py SCHEMA OUTDIR")
@@ -540,6 +622,7 @@ def main():
     write(os.path.join(out, "ember_attrs.inc"), gen_ember_attrs(ops))
     write(os.path.join(out, "elementwise_bodies.inc"), gen_bodies(ops))
     write(os.path.join(out, "op_samples.inc"), gen_samples(ops))
+    write(os.path.join(out, "python_ops.inc"), gen_python(ops))
 
 
 if __name__ == "__main__":

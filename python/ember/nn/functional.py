@@ -15,4 +15,7 @@ cross_entropy = _f.cross_entropy
 mse_loss = _f.mse_loss
 conv2d = _f.conv2d
 max_pool2d = _f.max_pool2d
+avg_pool2d = _f.avg_pool2d
+scaled_dot_product_attention = _f.scaled_dot_product_attention
+nll_loss = _f.nll_loss
 embedding = _f.embedding
