@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "ember/threading.h"
 
 namespace py = pybind11;
 
@@ -105,6 +106,9 @@ void bind_creation(py::module_& m) {
   m.def("zeros_like", [](const Tensor& t) { return zeros_like(t); });
   m.def("ones_like", [](const Tensor& t) { return ones_like(t); });
   m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); });
+  m.def("set_num_threads", &set_num_threads, py::arg("n"),
+        "Compute threads of ember's kernels and of OpenBLAS together (as torch.set_num_threads).");
+  m.def("get_num_threads", &get_num_threads);
   m.def(
       "cat", [](const std::vector<Tensor>& ts, int64_t dim) { return cat(ts, dim); }, py::arg("tensors"),
       py::arg("dim") = 0);
