@@ -1,7 +1,8 @@
 # Runs the demo in a short form, then the exact command it prints for the
 # exported C program, and checks that the C program predicts what ember does.
+# INTERPRETER (optional) runs DEMO: the Python demo's python3.
 file(REMOVE_RECURSE ${WORK})
-execute_process(COMMAND ${DEMO} --epochs 3 --export ${WORK} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+execute_process(COMMAND ${INTERPRETER} ${DEMO} --epochs 3 --export ${WORK} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the demo failed (${rc}):\n${out}\n${err}")
 endif()
