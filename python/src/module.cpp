@@ -40,13 +40,16 @@ PYBIND11_MODULE(_ember, m) {
       PyErr_SetString(error.ptr(), at_python_line(e.what()).c_str());
     }
   });
-  py::enum_<ember::DType>(m, "dtype")
-      .value("bool", ember::DType::Bool)
+  py::enum_<ember::DType> dtype(m, "dtype");
+  dtype.value("bool", ember::DType::Bool)
       .value("int32", ember::DType::Int32)
       .value("int64", ember::DType::Int64)
       .value("float32", ember::DType::Float32)
-      .value("float64", ember::DType::Float64)
-      .def("__repr__", [](ember::DType d) { return std::string("ember.") + ember::dtype_name(d); });
+      .value("float64", ember::DType::Float64);
+  // Set, not def'd: a def would add an overload behind pybind11's own.
+  const auto name = [](ember::DType d) { return std::string("ember.") + ember::dtype_name(d); };
+  dtype.attr("__repr__") = py::cpp_function(name, py::is_method(dtype));
+  dtype.attr("__str__") = py::cpp_function(name, py::is_method(dtype));
   // Note [Lines of other languages]: ops traced from Python carry its lines.
   ember::set_location_provider(&ember::python::python_location);
   ember::python::bind_tensor(m);
