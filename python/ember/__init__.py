@@ -53,13 +53,25 @@ class no_grad:
 
 
 def save(obj, path):
-    """Writes a Module's parameters, or a dict of tensors, as safetensors (to a temporary, then renamed)."""
+    """Writes a Module's parameters, or a dict of tensors, as safetensors (to a temporary, then renamed).
+
+    Example::
+
+        >>> ember.save({"w": ember.ones(2)}, "w.safetensors")
+        >>> ember.load("w.safetensors")["w"].tolist()
+        [1.0, 1.0]
+    """
     items = obj.named_parameters() if isinstance(obj, nn.Module) else obj.items()
     _ember._save_safetensors([(name, t.detach()) for name, t in items], str(path))
 
 
 def load(path):
-    """The tensors of a safetensors file, as a dict in the file's order (Module.load_state_dict takes it)."""
+    """The tensors of a safetensors file, as a dict in the file's order (Module.load_state_dict takes it).
+
+    Example::
+
+        >>> model.load_state_dict(ember.load("model.safetensors"))
+    """
     return dict(_ember._load_safetensors(str(path)))
 
 

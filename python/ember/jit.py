@@ -64,13 +64,25 @@ class CompiledFunction:
 
 
 def compile(fn):  # noqa: A001  (ember.jit.compile, as torch.compile)
-    """Returns `fn` compiled: usable as a decorator or called on a function."""
+    """Returns `fn` compiled: usable as a decorator or called on a function.
+
+    Example::
+
+        >>> f = ember.jit.compile(lambda x: (x * 2).relu().sum())
+        >>> f(ember.randn(8, 8)).shape
+        ()
+    """
     return CompiledFunction(fn)
 
 
 def export(fn, inputs, directory, name="model"):
     """Compiles `fn` for `inputs` and writes it as files that run without ember (model.o, model.h with a C
-    entry point, model.mlir, model.json, model.safetensors); returns the paths written."""
+    entry point, model.mlir, model.json, model.safetensors); returns the paths written.
+
+    Example::
+
+        >>> ember.jit.export(lambda x: model(x), [ember.rand(1, 64)], "out/")
+    """
     from . import _jit
 
     compiled = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
@@ -89,6 +101,13 @@ class LoadedExport:
 
 
 def load_export(directory, name="model"):
+    """An export read back into ember (every file checked, compiled again); call it like the function.
+
+    Example::
+
+        >>> classify = ember.jit.load_export("out/")
+        >>> classify(ember.rand(1, 64)).shape
+    """
     from . import _jit
 
     return LoadedExport(_jit.load_export(str(directory), name))

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "docstrings.h"
 #include "ember/autograd/anomaly.h"
 
 namespace py = pybind11;
@@ -9,9 +10,9 @@ namespace py = pybind11;
 namespace ember::python {
 
 void bind_autograd(py::module_& m) {
-  m.def("is_grad_enabled", &is_grad_enabled);
+  m.def("is_grad_enabled", &is_grad_enabled, doc::is_grad_enabled);
   m.def("_set_detect_anomaly", &set_detect_anomaly);
-  m.def("is_anomaly_enabled", &is_anomaly_enabled);
+  m.def("is_anomaly_enabled", &is_anomaly_enabled, doc::is_anomaly_enabled);
   m.def("_set_grad_enabled", &set_grad_enabled);
   m.def(
       "_grad",

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "docstrings.h"
 #include "ember/threading.h"
 
 namespace py = pybind11;
@@ -72,8 +73,8 @@ Tensor made(Tensor t, bool requires_grad) {
 
 void bind_creation(py::module_& m) {
   m.def("tensor", &tensor_from, py::arg("data"), py::arg("dtype") = py::none(),
-        py::arg("requires_grad") = false);
-  m.def("from_numpy", &from_numpy, py::arg("array"));
+        py::arg("requires_grad") = false, doc::tensor);
+  m.def("from_numpy", &from_numpy, py::arg("array"), doc::from_numpy);
   // zeros(2, 3), ones((2, 3)), ...: the creation ops that take only sizes.
   using SizedMaker = Tensor (*)(IntArrayRef, DType, const Loc&);
   for (const auto& [name, make] : {std::pair<const char*, SizedMaker>{"zeros", &zeros},
@@ -85,14 +86,14 @@ void bind_creation(py::module_& m) {
         [make = make](const py::args& size, const py::object& dtype, bool rg) {
           return made(make(sizes_from(size), dtype_or(dtype, DType::Float32), Loc::current()), rg);
         },
-        py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false);
+        py::kw_only(), py::arg("dtype") = py::none(), py::arg("requires_grad") = false, doc::sized);
   m.def(
       "full",
       [](const std::vector<int64_t>& size, const py::object& value, const py::object& dtype, bool rg) {
         return made(full(size, to_scalar(value), dtype_or(dtype, DType::Float32)), rg);
       },
       py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
-      py::arg("requires_grad") = false);
+      py::arg("requires_grad") = false, doc::full);
   m.def(
       "arange",
       [](const py::object& start, const py::object& end, const py::object& step, const py::object& dtype) {
@@ -102,19 +103,21 @@ void bind_creation(py::module_& m) {
         return arange(s, e, to_scalar(step), dtype.cast<DType>());
       },
       py::arg("start"), py::arg("end") = py::none(), py::arg("step") = 1, py::kw_only(),
-      py::arg("dtype") = py::none());
-  m.def("zeros_like", [](const Tensor& t) { return zeros_like(t); });
-  m.def("ones_like", [](const Tensor& t) { return ones_like(t); });
-  m.def("manual_seed", [](uint64_t seed) { manual_seed(seed); });
-  m.def("set_num_threads", &set_num_threads, py::arg("n"),
-        "Compute threads of ember's kernels and of OpenBLAS together (as torch.set_num_threads).");
-  m.def("get_num_threads", &get_num_threads);
+      py::arg("dtype") = py::none(), doc::arange);
+  m.def(
+      "zeros_like", [](const Tensor& t) { return zeros_like(t); }, py::arg("input"), doc::like);
+  m.def(
+      "ones_like", [](const Tensor& t) { return ones_like(t); }, py::arg("input"), doc::like);
+  m.def(
+      "manual_seed", [](uint64_t seed) { manual_seed(seed); }, py::arg("seed"), doc::manual_seed);
+  m.def("set_num_threads", &set_num_threads, py::arg("n"), doc::set_num_threads);
+  m.def("get_num_threads", &get_num_threads, doc::get_num_threads);
   m.def(
       "cat", [](const std::vector<Tensor>& ts, int64_t dim) { return cat(ts, dim); }, py::arg("tensors"),
-      py::arg("dim") = 0);
+      py::arg("dim") = 0, doc::cat);
   m.def(
       "stack", [](const std::vector<Tensor>& ts, int64_t dim) { return stack(ts, dim); }, py::arg("tensors"),
-      py::arg("dim") = 0);
+      py::arg("dim") = 0, doc::stack);
 }
 
 }  // namespace ember::python

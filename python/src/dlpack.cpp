@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "docstrings.h"
 
 namespace py = pybind11;
 
@@ -124,7 +125,7 @@ void bind_dlpack(py::module_& m, py::class_<Tensor>& tensor) {
       "__dlpack__", [](const Tensor& t, const py::object& /*stream*/) { return to_dlpack(t); },
       py::arg("stream") = py::none());
   tensor.def("__dlpack_device__", [](const Tensor&) { return py::make_tuple(static_cast<int>(kDLCPU), 0); });
-  m.def("from_dlpack", &from_dlpack, py::arg("tensor"));
+  m.def("from_dlpack", &from_dlpack, py::arg("tensor"), doc::from_dlpack);
 }
 
 }  // namespace ember::python

@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "docstrings.h"
 #include "ember/dispatch.h"
 #include "ember/nn/debug.h"
 #include "python_location.h"
@@ -28,26 +29,30 @@ void bind_nn(py::module_& m) {
   f.def(
       "linear",
       [](const Tensor& x, const Tensor& w, const py::object& b) { return linear(x, w, or_undefined(b)); },
-      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
-  f.def("relu", [](const Tensor& x) { return x.relu(); });
-  f.def("gelu", [](const Tensor& x) { return x.gelu(); });
-  f.def("tanh", [](const Tensor& x) { return x.tanh(); });
-  f.def("sigmoid", [](const Tensor& x) { return x.sigmoid(); });
-  f.def(
-      "softmax", [](const Tensor& x, int64_t dim) { return x.softmax(dim); }, py::arg("input"),
-      py::arg("dim"));
-  f.def(
-      "log_softmax", [](const Tensor& x, int64_t dim) { return x.log_softmax(dim); }, py::arg("input"),
-      py::arg("dim"));
+      py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), doc::linear);
+  using Activation = Tensor (Tensor::*)(const Loc&) const;
+  for (const auto& [name, activation] : {std::pair<const char*, Activation>{"relu", &Tensor::relu},
+                                         {"gelu", &Tensor::gelu},
+                                         {"tanh", &Tensor::tanh},
+                                         {"sigmoid", &Tensor::sigmoid}})
+    f.def(
+        name, [activation = activation](const Tensor& x) { return (x.*activation)(Loc::current()); },
+        py::arg("input"), doc::activation);
+  using AlongDim = Tensor (Tensor::*)(int64_t, const Loc&) const;
+  for (const auto& [name, along] :
+       {std::pair<const char*, AlongDim>{"softmax", &Tensor::softmax}, {"log_softmax", &Tensor::log_softmax}})
+    f.def(
+        name, [along = along](const Tensor& x, int64_t dim) { return (x.*along)(dim, Loc::current()); },
+        py::arg("input"), py::arg("dim"), doc::softmax);
   f.def(
       "layer_norm",
       [](const Tensor& x, const std::vector<int64_t>& shape, const py::object& w, const py::object& b,
          double eps) { return layer_norm(x, shape, or_undefined(w), or_undefined(b), eps); },
       py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(),
-      py::arg("bias") = py::none(), py::arg("eps") = 1e-5);
+      py::arg("bias") = py::none(), py::arg("eps") = 1e-5, doc::layer_norm);
   f.def(
       "dropout", [](const Tensor& x, double p, bool training) { return dropout(x, p, training); },
-      py::arg("input"), py::arg("p") = 0.5, py::arg("training") = true);
+      py::arg("input"), py::arg("p") = 0.5, py::arg("training") = true, doc::dropout);
   using Pair = std::pair<int64_t, int64_t>;
   f.def(
       "conv2d",
@@ -55,7 +60,7 @@ void bind_nn(py::module_& m) {
         return conv2d(x, w, or_undefined(b), {.stride = stride, .padding = padding, .dilation = dilation});
       },
       py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = Pair{1, 1},
-      py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1});
+      py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, doc::conv2d);
   // max_pool2d and avg_pool2d: one window geometry, as PyTorch's.
   using Pool = Tensor (*)(const Tensor&, Pool2dOptions, const Loc&);
   for (const auto& [name, pool] :
@@ -66,7 +71,7 @@ void bind_nn(py::module_& m) {
           return pool(x, {.kernel = kernel, .stride = stride, .padding = padding}, Loc::current());
         },
         py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
-        py::arg("padding") = Pair{0, 0});
+        py::arg("padding") = Pair{0, 0}, doc::pool2d);
   f.def(
       "scaled_dot_product_attention",
       [](const Tensor& q, const Tensor& k, const Tensor& v, const py::object& mask, bool is_causal,
@@ -75,12 +80,10 @@ void bind_nn(py::module_& m) {
       },
       py::arg("query"), py::arg("key"), py::arg("value"), py::arg("attn_mask") = py::none(),
       py::arg("is_causal") = false, py::kw_only(), py::arg("scale") = py::none(),
-      "softmax(query key^T * scale + mask) value, tiled (the [T, S] scores are never stored whole): q [..., "
-      "T, "
-      "D], k [..., S, D], v [..., S, Dv] -> [..., T, Dv]; scale 1/sqrt(D) by default.");
+      doc::scaled_dot_product_attention);
   f.def(
       "embedding", [](const Tensor& indices, const Tensor& weight) { return embedding(weight, indices); },
-      py::arg("input"), py::arg("weight"));
+      py::arg("input"), py::arg("weight"), doc::embedding);
   f.def(
       "cross_entropy",
       [](const Tensor& logits, const Tensor& target, const std::string& reduction, int64_t ignore_index,
@@ -91,19 +94,20 @@ void bind_nn(py::module_& m) {
                                   .label_smoothing = label_smoothing});
       },
       py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
-      py::arg("label_smoothing") = 0.0);
+      py::arg("label_smoothing") = 0.0, doc::cross_entropy);
   f.def(
       "nll_loss",
       [](const Tensor& log_probs, const Tensor& target, const std::string& reduction, int64_t ignore_index) {
         return nll_loss(log_probs, target, reduction_of(reduction), ignore_index);
       },
-      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100);
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100,
+      doc::nll_loss);
   f.def(
       "mse_loss",
       [](const Tensor& input, const Tensor& target, const std::string& reduction) {
         return nn::mse_loss(input, target, reduction_of(reduction));
       },
-      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+      py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", doc::mse_loss);
 
   // watch_layers' lines, formatted by the same C++ as nn::watch_layers'.
   f.def("_stats_header", &nn::format_stats_header);

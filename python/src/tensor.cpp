@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
+#include "docstrings.h"
 #include "ember/dispatch.h"
 #include "python_location.h"
 
@@ -146,22 +147,23 @@ void bind_tensor(py::module_& m) {
                             buffer_format(self.dtype()), self.dim(),
                             std::vector<py::ssize_t>(sizes.begin(), sizes.end()), byte_strides(self));
    })
-      .def_property_readonly("shape", [](const Tensor& s) { return py::tuple(py::cast(s.sizes().vec())); })
+      .def_property_readonly(
+          "shape", [](const Tensor& s) { return py::tuple(py::cast(s.sizes().vec())); }, doc::shape)
       .def(
           "size",
           [](const Tensor& s, const py::object& dim) -> py::object {
             if (dim.is_none()) return py::tuple(py::cast(s.sizes().vec()));
             return py::int_(s.size(dim.cast<int64_t>()));
           },
-          py::arg("dim") = py::none())
-      .def_property_readonly("dtype", &Tensor::dtype)
-      .def_property_readonly("ndim", &Tensor::dim)
-      .def("dim", &Tensor::dim)
-      .def("numel", &Tensor::numel)
-      .def("is_contiguous", &Tensor::is_contiguous)
-      .def("item", &item_of)
-      .def("tolist", &to_list)
-      .def("numpy", &numpy_view)
+          py::arg("dim") = py::none(), doc::size)
+      .def_property_readonly("dtype", &Tensor::dtype, doc::dtype)
+      .def_property_readonly("ndim", &Tensor::dim, doc::ndim)
+      .def("dim", &Tensor::dim, doc::ndim)
+      .def("numel", &Tensor::numel, doc::numel)
+      .def("is_contiguous", &Tensor::is_contiguous, doc::is_contiguous)
+      .def("item", &item_of, doc::item)
+      .def("tolist", &to_list, doc::tolist)
+      .def("numpy", &numpy_view, doc::numpy)
       .def(
           "__array__",
           [](const Tensor& s, const py::object& dtype) {
@@ -190,55 +192,82 @@ void bind_tensor(py::module_& m) {
   t.attr("__hash__") = py::none();  // == is elementwise, as in PyTorch and numpy
 
   // Methods with PyTorch's names and keywords.
-  t.def("reshape", [](const Tensor& s, const py::args& shape) { return s.reshape(sizes_from(shape)); })
-      .def("view", [](const Tensor& s, const py::args& shape) { return s.view(sizes_from(shape)); })
-      .def("permute", [](const Tensor& s, const py::args& dims) { return s.permute(sizes_from(dims)); })
-      .def("transpose", [](const Tensor& s, int64_t d0, int64_t d1) { return s.transpose(d0, d1); })
-      .def("t", [](const Tensor& s) { return s.t(); })
-      .def_property_readonly("T", [](const Tensor& s) { return s.dim() < 2 ? s : s.t(); })
+  t.def(
+       "reshape", [](const Tensor& s, const py::args& shape) { return s.reshape(sizes_from(shape)); },
+       doc::reshape)
       .def(
-          "unsqueeze", [](const Tensor& s, int64_t dim) { return s.unsqueeze(dim); }, py::arg("dim"))
+          "view", [](const Tensor& s, const py::args& shape) { return s.view(sizes_from(shape)); }, doc::view)
+      .def(
+          "permute", [](const Tensor& s, const py::args& dims) { return s.permute(sizes_from(dims)); },
+          doc::permute)
+      .def(
+          "transpose", [](const Tensor& s, int64_t d0, int64_t d1) { return s.transpose(d0, d1); },
+          py::arg("dim0"), py::arg("dim1"), doc::transpose)
+      .def(
+          "t", [](const Tensor& s) { return s.t(); }, doc::t)
+      .def_property_readonly(
+          "T", [](const Tensor& s) { return s.dim() < 2 ? s : s.t(); }, doc::T)
+      .def(
+          "unsqueeze", [](const Tensor& s, int64_t dim) { return s.unsqueeze(dim); }, py::arg("dim"),
+          doc::unsqueeze)
       .def(
           "squeeze",
           [](const Tensor& s, const py::object& dim) {
             return dim.is_none() ? s.squeeze() : s.squeeze(dim.cast<int64_t>());
           },
-          py::arg("dim") = py::none())
+          py::arg("dim") = py::none(), doc::squeeze)
       .def(
           "flatten", [](const Tensor& s, int64_t start, int64_t end) { return s.flatten(start, end); },
-          py::arg("start_dim") = 0, py::arg("end_dim") = -1)
-      .def("contiguous", [](const Tensor& s) { return s.contiguous(); })
-      .def("clone", [](const Tensor& s) { return s.clone(); })
-      .def("to", [](const Tensor& s, DType dtype) { return s.to(dtype); })
-      .def("float", [](const Tensor& s) { return s.to(DType::Float32); })
-      .def("double", [](const Tensor& s) { return s.to(DType::Float64); })
-      .def("long", [](const Tensor& s) { return s.to(DType::Int64); })
-      .def("masked_fill", [](const Tensor& s, const Tensor& mask,
-                             const py::object& v) { return s.masked_fill(mask, to_scalar(v)); })
-      .def("zero_", [](Tensor& s) { return s.zero_(); })
-      .def("fill_", [](Tensor& s, const py::object& v) { return s.fill_(to_scalar(v)); });
+          py::arg("start_dim") = 0, py::arg("end_dim") = -1, doc::flatten)
+      .def(
+          "contiguous", [](const Tensor& s) { return s.contiguous(); }, doc::contiguous)
+      .def(
+          "clone", [](const Tensor& s) { return s.clone(); }, doc::clone)
+      .def(
+          "to", [](const Tensor& s, DType dtype) { return s.to(dtype); }, py::arg("dtype"), doc::to)
+      .def(
+          "float", [](const Tensor& s) { return s.to(DType::Float32); }, doc::to)
+      .def(
+          "double", [](const Tensor& s) { return s.to(DType::Float64); }, doc::to)
+      .def(
+          "long", [](const Tensor& s) { return s.to(DType::Int64); }, doc::to)
+      .def(
+          "masked_fill",
+          [](const Tensor& s, const Tensor& mask, const py::object& v) {
+            return s.masked_fill(mask, to_scalar(v));
+          },
+          py::arg("mask"), py::arg("value"), doc::masked_fill)
+      .def(
+          "zero_", [](Tensor& s) { return s.zero_(); }, doc::zero_)
+      .def(
+          "fill_", [](Tensor& s, const py::object& v) { return s.fill_(to_scalar(v)); }, py::arg("value"),
+          doc::fill_);
 
   // Autograd.
   t.def_property(
        "requires_grad", [](const Tensor& s) { return s.requires_grad(); },
-       [](Tensor& s, bool on) { s.requires_grad_(on); })
+       [](Tensor& s, bool on) { s.requires_grad_(on); }, doc::requires_grad)
       .def(
           "requires_grad_", [](Tensor& s, bool on) { return s.requires_grad_(on); },
-          py::arg("requires_grad") = true)
+          py::arg("requires_grad") = true, doc::requires_grad_)
       .def_property(
           "grad",
           [](const Tensor& s) -> py::object {
             const Tensor g = s.grad();
             return g.defined() ? py::cast(g) : py::none();
           },
-          [](Tensor& s, const py::object& g) { s.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>()); })
-      .def_property_readonly("is_leaf", &Tensor::is_leaf)
-      .def_property_readonly("grad_fn",
-                             [](const Tensor& s) -> py::object {
-                               auto fn = s.grad_fn();
-                               return fn ? py::object(py::str(fn->name())) : py::object(py::none());
-                             })
-      .def("detach", [](const Tensor& s) { return s.detach(); })
+          [](Tensor& s, const py::object& g) { s.set_grad(g.is_none() ? Tensor() : g.cast<Tensor>()); },
+          doc::grad)
+      .def_property_readonly("is_leaf", &Tensor::is_leaf, doc::is_leaf)
+      .def_property_readonly(
+          "grad_fn",
+          [](const Tensor& s) -> py::object {
+            auto fn = s.grad_fn();
+            return fn ? py::object(py::str(fn->name())) : py::object(py::none());
+          },
+          doc::grad_fn)
+      .def(
+          "detach", [](const Tensor& s) { return s.detach(); }, doc::detach)
       .def(
           "backward",
           [](const Tensor& s, const py::object& gradient, bool retain_graph, bool create_graph) {
@@ -249,14 +278,18 @@ void bind_tensor(py::module_& m) {
             ForeignLocationScope line(where);
             s.backward(seed, retain_graph, create_graph);
           },
-          py::arg("gradient") = py::none(), py::arg("retain_graph") = false, py::arg("create_graph") = false)
-      .def("register_hook", [](const Tensor& s, const std::function<py::object(Tensor)>& hook) {
-        s.register_hook([hook](const Tensor& g) {
-          py::gil_scoped_acquire gil;  // backward runs without it
-          py::object r = hook(g);
-          return r.is_none() ? Tensor() : r.cast<Tensor>();
-        });
-      });
+          py::arg("gradient") = py::none(), py::arg("retain_graph") = false, py::arg("create_graph") = false,
+          doc::backward)
+      .def(
+          "register_hook",
+          [](const Tensor& s, const std::function<py::object(Tensor)>& hook) {
+            s.register_hook([hook](const Tensor& g) {
+              py::gil_scoped_acquire gil;  // backward runs without it
+              py::object r = hook(g);
+              return r.is_none() ? Tensor() : r.cast<Tensor>();
+            });
+          },
+          py::arg("hook"), doc::register_hook);
   bind_table_ops(m, t);
   bind_dlpack(m, t);
 }
