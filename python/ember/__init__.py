@@ -53,7 +53,7 @@ class no_grad:
 
 
 def save(obj, path):
-    """Writes a Module's parameters, or a dict of tensors, as safetensors (to a temporary, then renamed).
+    """Writes a Module's state (parameters and buffers), or a dict of tensors, as safetensors (to a temporary, then renamed).
 
     Example::
 
@@ -61,7 +61,7 @@ def save(obj, path):
         >>> ember.load("w.safetensors")["w"].tolist()
         [1.0, 1.0]
     """
-    items = obj.named_parameters() if isinstance(obj, nn.Module) else obj.items()
+    items = obj.state_dict().items() if isinstance(obj, nn.Module) else obj.items()
     _ember._save_safetensors([(name, t.detach()) for name, t in items], str(path))
 
 

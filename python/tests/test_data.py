@@ -1,5 +1,6 @@
 """ember.data, save/load and anomaly mode from Python."""
 
+import json
 import os
 
 import numpy as np
@@ -59,6 +60,24 @@ def test_save_and_load_safetensors(tmp_path):
     assert not [f for f in os.listdir(tmp_path) if f != "net.safetensors"], "no temporary left behind"
     with pytest.raises(ember.Error):
         ember.load(tmp_path / "missing.safetensors")
+
+
+def test_safetensors_files_are_readable_by_numpy_alone(tmp_path):
+    # The format: an 8-byte little-endian header size, a JSON header, the raw little-endian data.
+    bn = ember.nn.BatchNorm1d(3)
+    bn(ember.randn(8, 3))
+    ember.save(bn, tmp_path / "bn.safetensors")
+    raw = (tmp_path / "bn.safetensors").read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + size])
+    data = raw[8 + size:]
+    kinds = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+    for name, want in bn.state_dict().items():
+        entry = header[name]
+        begin, end = entry["data_offsets"]
+        got = np.frombuffer(data[begin:end], dtype=kinds[entry["dtype"]]).reshape(entry["shape"])
+        np.testing.assert_array_equal(got, want.numpy(), err_msg=name)
+    assert "running_var" in header, "buffers are saved with the parameters"
 
 
 def test_anomaly_mode_names_the_forward_op():
