@@ -42,8 +42,9 @@ void bind_layers(py::module_& m) {
       });
   bind_layer<nn::GRUCell>(l, "GRUCell")
       .def(py::init<int64_t, int64_t, bool>())
-      .def("forward",
-           [](nn::GRUCell& s, const Tensor& x, const py::object& h) { return s.forward(x, or_undefined(h)); });
+      .def("forward", [](nn::GRUCell& s, const Tensor& x, const py::object& h) {
+        return s.forward(x, or_undefined(h));
+      });
   bind_layer<nn::MultiheadAttention>(l, "MultiheadAttention")
       .def(py::init([](int64_t embed_dim, int64_t num_heads, bool bias, bool causal) {
         return std::make_shared<nn::MultiheadAttention>(
