@@ -40,8 +40,15 @@ TEST(Jit, WarmsUpTracesCompilesThenRunsNative) {
       << f.explain();
 }
 
+// Sizes that change compile each (automatic dynamic dims off; dynamic_test.cpp has them on).
+Options static_sizes() {
+  Options options;
+  options.automatic_dynamic = false;
+  return options;
+}
+
 TEST(Jit, ANewSignatureRecompilesAndSaysWhy) {
-  auto f = compile(chain);
+  auto f = compile(chain, static_sizes());
   for (int64_t n : {128, 128, 64, 64, 64}) f({randn({n})});
   const Stats& s = f.stats();
   EXPECT_EQ(s.compiles, 2);
@@ -51,7 +58,7 @@ TEST(Jit, ANewSignatureRecompilesAndSaysWhy) {
 }
 
 TEST(Jit, TheRecompileBudgetKeepsTheFunctionEager) {
-  Options options;
+  Options options = static_sizes();
   options.recompile_budget = 2;
   auto f = compile(chain, options);
   for (int64_t n : {10, 11, 12})

@@ -22,8 +22,10 @@
 #include "ember/grad_mode.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "ember/kernels/sgemm.h"
+#include "ember/meta.h"
 #include "ember/ops.h"
 #include "ember/threading.h"
+#include "ember/tracer/dynamic.h"
 #include "llvm/Support/Path.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -85,8 +87,10 @@ struct CompiledGraph::Impl {
   std::once_flag llvm_stage;  // the LLVM IR is made on first request
   double compile_ms = 0;
   std::vector<int> result_values;  // graph value of each function result
+  std::vector<int> result_inputs;  // per result: the input it writes back into, or -1
   std::vector<bool> in_place;      // per write-back: computed into its target (Note [In-place write-backs])
   bool any_in_place = false;
+  bool dynamic = false;                // `?` dims (Note [Automatic dynamic dims])
   std::vector<bool> written_captured;  // per captured tensor: a write-back target
   std::vector<std::pair<Shape, DType>> input_types;
   std::vector<CapturedType> captured_types;  // Note [Captured tensors are guarded]
@@ -139,6 +143,36 @@ std::string largest_source(mlir::ModuleOp module) {
          std::to_string(total) + " ops, mostly " + kind->first + ")";
 }
 
+// Note [Dynamic dims in lowerings]: the ops whose lowerings take `?` dims
+// so far. A graph with another op on a value with `?` dims is refused
+// before MLIR sees it (jit::compile then compiles that size on its own).
+bool lowers_dynamic(OpId op) {
+  switch (op_info(op).kind) {
+    case OpKind::Unary:
+    case OpKind::Binary:
+    case OpKind::Compare:
+    case OpKind::Ternary:
+      return op != OpId::full_like;
+    default:
+      return op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
+             op == OpId::permute;
+  }
+}
+
+void check_dynamic_lowerings(const tracer::Graph& g, const Loc& loc) {
+  const auto dynamic = [&](int v) {
+    const Shape& s = g.values[v].shape;
+    return std::find(s.begin(), s.end(), kDynamic) != s.end();
+  };
+  for (const tracer::Node& n : g.nodes) {
+    bool touches = false;
+    for (int v : n.inputs) touches = touches || dynamic(v);
+    for (int v : n.outputs) touches = touches || dynamic(v);
+    EMBER_CHECK(!touches || lowers_dynamic(n.op), loc, "compile: ", op_name(n.op), " at ", n.location(),
+                " has no lowering with dynamic dims yet");
+  }
+}
+
 int64_t count_ops(mlir::ModuleOp module) {
   int64_t n = 0;
   module.walk([&](mlir::Operation*) { ++n; });
@@ -163,11 +197,16 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   std::unique_ptr<CompiledGraph> result(new CompiledGraph());
   Impl& impl = *result->impl_;
   impl.graph = graph;
+  impl.dynamic = tracer::has_dynamic_dims(graph);
+  if (impl.dynamic) check_dynamic_lowerings(graph, loc);
 
   // A row-parallel graph is compiled for one chunk of its rows (two, or one
-  // per thread), if it is big enough to be worth starting the pool.
-  impl.split = row_split(graph, std::max(2, get_num_threads()), 2 * kParallelGrain);
-  if (!impl.split) impl.split = row_split(graph, 2, 2 * kParallelGrain);
+  // per thread), if it is big enough to be worth starting the pool. (Not
+  // yet one with `?` dims: its chunks would be of a size known at run time.)
+  if (!impl.dynamic) {
+    impl.split = row_split(graph, std::max(2, get_num_threads()), 2 * kParallelGrain);
+    if (!impl.split) impl.split = row_split(graph, 2, 2 * kParallelGrain);
+  }
   impl.module =
       ir::graph_to_mlir(*impl.context, impl.split ? chunk_graph(graph, *impl.split) : graph, kFunction);
   mlir::ModuleOp module = *impl.module;
@@ -217,10 +256,18 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   for (const auto& w : graph.writebacks)
     if (w.target == tracer::ValueKind::Captured) impl.written_captured[w.index] = true;
   for (int v : graph.outputs) impl.result_values.push_back(v);
+  impl.result_inputs.assign(graph.outputs.size(), -1);
   for (size_t i = 0; i < graph.writebacks.size(); ++i)
-    if (!impl.in_place[i]) impl.result_values.push_back(graph.writebacks[i].value);
+    if (!impl.in_place[i]) {
+      impl.result_values.push_back(graph.writebacks[i].value);
+      const auto& w = graph.writebacks[i];
+      impl.result_inputs.push_back(w.target == tracer::ValueKind::Input ? w.index : -1);
+    }
   for (const auto& g : graph.grad_writes)
-    if (g.value >= 0) impl.result_values.push_back(g.value);
+    if (g.value >= 0) {
+      impl.result_values.push_back(g.value);
+      impl.result_inputs.push_back(-1);
+    }
   if (impl.split) {
     for (int v : graph.inputs) impl.batched_args.push_back(impl.split->batched[v]);
     for (int v : graph.captured_values) impl.batched_args.push_back(impl.split->batched[v]);
@@ -275,6 +322,18 @@ std::string describe(const CapturedType& t) {
 std::string captured_name(const tracer::Graph& g, size_t c) {
   const std::string name = g.captured[c].name();
   return "captured " + (name.empty() ? std::to_string(c) : name);
+}
+
+// The shape of result r: as traced, or for a `?` dim the output's shape at
+// this call's sizes, or the shape of the input it writes back into.
+Shape result_shape(size_t r, const tracer::Value& value, int written_input,
+                   const std::vector<Shape>& output_shapes, const std::vector<Tensor>& inputs,
+                   const Loc& loc) {
+  if (std::find(value.shape.begin(), value.shape.end(), kDynamic) == value.shape.end()) return value.shape;
+  if (r < output_shapes.size()) return output_shapes[r];
+  EMBER_CHECK(written_input >= 0, loc,
+              "compiled function: a result with dynamic dims has no shape for this call");
+  return inputs[static_cast<size_t>(written_input)].sizes();
 }
 
 void zero_counts(std::vector<Tensor>& counts, size_t begin, size_t n) {
@@ -337,6 +396,14 @@ void CompiledGraph::Impl::give_state(std::unique_ptr<CallState> state) {
 }
 
 std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const Loc& loc) {
+  EMBER_CHECK(!impl_->dynamic, loc, "compiled function: a graph with dynamic dims needs its output shapes");
+  return run(inputs, {}, loc);
+}
+
+bool CompiledGraph::dynamic() const { return impl_->dynamic; }
+
+std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs,
+                                       const std::vector<Shape>& output_shapes, const Loc& loc) {
   const std::string changes = captured_changes();
   EMBER_CHECK(changes.empty(), loc, "compiled function: the captured tensors changed since it was compiled (",
               changes, "); compile it again");
@@ -361,8 +428,10 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs, const 
   const size_t arguments = args.size();  // inputs and captured: what the checks twin takes
   std::vector<Tensor> outputs;
   outputs.reserve(g.outputs.size());
-  for (int v : impl.result_values) {
-    args.push_back(empty(g.values[v].shape, g.values[v].dtype));
+  for (size_t r = 0; r < impl.result_values.size(); ++r) {
+    const tracer::Value& value = g.values[impl.result_values[r]];
+    args.push_back(
+        empty(result_shape(r, value, impl.result_inputs[r], output_shapes, inputs, loc), value.dtype));
     if (outputs.size() < g.outputs.size()) outputs.push_back(args.back());
   }
   const size_t num_checks = impl.checks.size();

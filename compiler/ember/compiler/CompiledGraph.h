@@ -44,6 +44,13 @@ class CompiledGraph {
   // then performs the write-backs. Any number of threads may call run() at
   // once (Note [Per-call state]).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, const Loc& loc = Loc::current());
+  // A graph with `?` dims (tracer/dynamic.h) takes inputs of any size in
+  // those dims; its outputs' shapes at these sizes are `output_shapes` (from
+  // the trace that showed the graph holds at these sizes: Note [Automatic
+  // dynamic dims]).
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, const std::vector<Shape>& output_shapes,
+                          const Loc& loc = Loc::current());
+  bool dynamic() const;
   // What changed in the captured tensors since they were traced, one line
   // each ("captured fc1.weight: float32[10, 64] -> float64[10, 64]"); empty
   // when nothing did. jit::compile recompiles on it.

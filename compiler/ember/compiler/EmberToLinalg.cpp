@@ -16,6 +16,7 @@
 #include "ember/compiler/LoweringUtils.h"
 #include "ember/compiler/Passes.h"
 #include "ember/ir/Dialect.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -199,7 +200,10 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
     maps.push_back(rewriter.getMultiDimIdentityMap(loops.getRank()));
     llvm::SmallVector<mlir::utils::IteratorType> iterators(loops.getRank(),
                                                            mlir::utils::IteratorType::parallel);
-    Value init = rewriter.create<mlir::tensor::EmptyOp>(loc, loops.getShape(), result.getElementType());
+    // The loops drop size-1 dims only, so the result's `?` sizes are the loops' in order.
+    Value init = rewriter.create<mlir::tensor::EmptyOp>(
+        loc, loops.getShape(), result.getElementType(),
+        dynamic_sizes(rewriter, loc, result.getShape(), op->getOperands()));
     auto generic = rewriter.create<mlir::linalg::GenericOp>(
         loc, mlir::TypeRange{loops}, operands, mlir::ValueRange{init}, maps, iterators,
         [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
@@ -243,12 +247,15 @@ struct ReductionToGeneric : mlir::RewritePattern {
     llvm::SmallVector<int64_t> kept_shape;
     llvm::SmallVector<mlir::AffineExpr> out_exprs;
     llvm::SmallVector<mlir::utils::IteratorType> iterators;
-    int64_t count = 1;
+    llvm::SmallVector<int64_t> reduced_dims;
+    llvm::SmallVector<Value> kept_sizes;  // of kept `?` dims
     for (int64_t d = 0; d < rank; ++d) {
       if (reduced[d]) {
         iterators.push_back(mlir::utils::IteratorType::reduction);
-        count *= input.getDimSize(d);
+        reduced_dims.push_back(d);
       } else {
+        if (input.isDynamicDim(d))
+          kept_sizes.push_back(rewriter.create<mlir::tensor::DimOp>(loc, op->getOperand(0), d));
         iterators.push_back(mlir::utils::IteratorType::parallel);
         kept_shape.push_back(input.getDimSize(d));
         out_exprs.push_back(mlir::getAffineDimExpr(d, ctx));
@@ -276,7 +283,8 @@ struct ReductionToGeneric : mlir::RewritePattern {
                                      : llvm::APInt(width, 0);
       init_value = rewriter.create<mlir::arith::ConstantOp>(loc, rewriter.getIntegerAttr(acc_type, v));
     }
-    Value init = filled(rewriter, loc, kept_shape, acc_type, init_value);
+    Value accumulator = rewriter.create<mlir::tensor::EmptyOp>(loc, kept_shape, acc_type, kept_sizes);
+    Value init = rewriter.create<mlir::linalg::FillOp>(loc, init_value, accumulator).getResult(0);
     llvm::SmallVector<mlir::AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
                                             mlir::AffineMap::get(rank, 0, out_exprs, ctx)};
     auto generic = rewriter.create<mlir::linalg::GenericOp>(
@@ -304,7 +312,11 @@ struct ReductionToGeneric : mlir::RewritePattern {
     Value value = generic.getResult(0);
     if (is_mean) {
       const int64_t kept_rank = static_cast<int64_t>(kept_shape.size());
-      Value out = rewriter.create<mlir::tensor::EmptyOp>(loc, kept_shape, acc_type);
+      Value out = rewriter.create<mlir::tensor::EmptyOp>(loc, kept_shape, acc_type, kept_sizes);
+      // The count: a constant, or (a `?` dim reduced) the product of sizes read at run time.
+      Value count = count_of(rewriter, loc, op->getOperand(0), reduced_dims);
+      Value count_float = rewriter.create<mlir::arith::UIToFPOp>(
+          loc, acc_type, rewriter.create<mlir::arith::IndexCastUIOp>(loc, rewriter.getI64Type(), count));
       llvm::SmallVector<mlir::AffineMap> id(2, rewriter.getMultiDimIdentityMap(kept_rank));
       llvm::SmallVector<mlir::utils::IteratorType> par(kept_rank, mlir::utils::IteratorType::parallel);
       value =
@@ -313,8 +325,7 @@ struct ReductionToGeneric : mlir::RewritePattern {
                   loc, mlir::TypeRange{kept_type}, mlir::ValueRange{value}, mlir::ValueRange{out}, id, par,
                   [&](OpBuilder& b, mlir::Location l, mlir::ValueRange args) {
                     b.create<mlir::linalg::YieldOp>(
-                        l, Value(b.create<mlir::arith::DivFOp>(l, args[0],
-                                                               constant(b, l, acc_type, double(count)))));
+                        l, Value(b.create<mlir::arith::DivFOp>(l, args[0], count_float)));
                   })
               .getResult(0);
     }
@@ -333,8 +344,12 @@ struct PermuteToTranspose : mlir::OpRewritePattern<ir::PermuteOp> {
     const int64_t rank = result.getRank();
     llvm::SmallVector<int64_t> perm;
     for (int64_t d : op.getDims()) perm.push_back(d < 0 ? d + rank : d);
-    Value init =
-        rewriter.create<mlir::tensor::EmptyOp>(op.getLoc(), result.getShape(), result.getElementType());
+    llvm::SmallVector<Value> sizes;
+    for (int64_t d = 0; d < rank; ++d)
+      if (result.isDynamicDim(d))
+        sizes.push_back(rewriter.create<mlir::tensor::DimOp>(op.getLoc(), op.getX(), perm[d]));
+    Value init = rewriter.create<mlir::tensor::EmptyOp>(op.getLoc(), result.getShape(),
+                                                        result.getElementType(), sizes);
     rewriter.replaceOpWithNewOp<mlir::linalg::TransposeOp>(op, op.getX(), init, perm);
     return mlir::success();
   }
@@ -358,6 +373,23 @@ struct ConvertEmberToLinalg : impl::ConvertEmberToLinalgBase<ConvertEmberToLinal
     populate_shape_lowerings(patterns);
     populate_conv_pool_lowerings(patterns);
     populate_gather_lowerings(patterns);
+    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    resolve_dynamic_sizes();
+  }
+
+  // Note [Dynamic dims in lowerings]: a `?` size read from an op's result
+  // (tensor.dim of a generic) becomes the size that result was made with, so
+  // that the read is not a second use that stops fusion. Graphs without `?`
+  // dims have no tensor.dim and are left as they are.
+  void resolve_dynamic_sizes() {
+    bool any = false;
+    getOperation().walk([&](mlir::tensor::DimOp) { any = true; });
+    if (!any) return;
+    mlir::RewritePatternSet patterns(&getContext());
+    mlir::memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+    mlir::tensor::DimOp::getCanonicalizationPatterns(patterns, &getContext());
+    mlir::tensor::EmptyOp::getCanonicalizationPatterns(patterns, &getContext());
     if (mlir::failed(mlir::applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -39,9 +39,51 @@ Value constant(OpBuilder& b, mlir::Location l, Type t, double v) {
   return b.create<mlir::arith::ConstantOp>(l, b.getIntegerAttr(t, static_cast<int64_t>(v)));
 }
 
-Value filled(OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, Type element, Value value) {
-  Value empty = b.create<mlir::tensor::EmptyOp>(l, shape, element);
-  return b.create<mlir::linalg::FillOp>(l, value, empty).getResult(0);
+llvm::SmallVector<Value> dynamic_sizes(OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape,
+                                       mlir::ValueRange sources) {
+  llvm::SmallVector<Value> sizes;
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!mlir::ShapedType::isDynamic(shape[d])) continue;
+    Value size;
+    for (Value s : sources) {
+      auto type = mlir::dyn_cast<mlir::RankedTensorType>(s.getType());
+      const int64_t at = type ? d - rank + type.getRank() : -1;
+      if (at >= 0 && type.isDynamicDim(at)) {
+        size = b.create<mlir::tensor::DimOp>(l, s, at);
+        break;
+      }
+    }
+    assert(size && "a `?` dim no source has (Note [Dynamic dims in lowerings])");
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+Value empty(OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, Type element,
+            mlir::ValueRange sources) {
+  return b.create<mlir::tensor::EmptyOp>(l, shape, element, dynamic_sizes(b, l, shape, sources));
+}
+
+Value count_of(OpBuilder& b, mlir::Location l, Value v, llvm::ArrayRef<int64_t> dims) {
+  auto type = mlir::cast<mlir::RankedTensorType>(v.getType());
+  int64_t fixed = 1;
+  Value count;
+  for (int64_t d : dims) {
+    if (!type.isDynamicDim(d)) {
+      fixed *= type.getDimSize(d);
+      continue;
+    }
+    Value size = b.create<mlir::tensor::DimOp>(l, v, d);
+    count = count ? Value(b.create<mlir::arith::MulIOp>(l, count, size)) : size;
+  }
+  Value constant = b.create<mlir::arith::ConstantIndexOp>(l, fixed);
+  return count ? Value(b.create<mlir::arith::MulIOp>(l, count, constant)) : constant;
+}
+
+Value filled(OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, Type element, Value value,
+             mlir::ValueRange sources) {
+  return b.create<mlir::linalg::FillOp>(l, value, empty(b, l, shape, element, sources)).getResult(0);
 }
 
 std::pair<Value, mlir::AffineMap> broadcast_operand(OpBuilder& b, mlir::Location l, Value v,
@@ -80,9 +122,37 @@ mlir::RankedTensorType without_unit_dims(mlir::RankedTensorType t) {
   return mlir::RankedTensorType::get(shape, t.getElementType());
 }
 
+namespace {
+
+// The groups that fold each size-1 dim of `shape` into its neighbour with
+// another size (leading ones into the next, trailing ones into the last).
+llvm::SmallVector<mlir::ReassociationIndices> unit_dim_groups(llvm::ArrayRef<int64_t> shape) {
+  llvm::SmallVector<mlir::ReassociationIndices> groups;
+  mlir::ReassociationIndices pending;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i) {
+    pending.push_back(i);
+    if (shape[i] == 1) continue;
+    groups.push_back(pending);
+    pending.clear();
+  }
+  if (!pending.empty() && !groups.empty()) groups.back().append(pending.begin(), pending.end());
+  return groups;
+}
+
+}  // namespace
+
 Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType to) {
   auto from = mlir::cast<mlir::RankedTensorType>(v.getType());
   if (from.getShape() == to.getShape()) return v;
+  if (!from.hasStaticShape() || !to.hasStaticShape()) {
+    // Shapes that differ by size-1 dims only: through the shape without them.
+    const auto bare = without_unit_dims(from);
+    assert(bare == without_unit_dims(to) && "a reshape of `?` dims beyond size-1 dims");
+    if (from != bare)
+      v = b.create<mlir::tensor::CollapseShapeOp>(l, bare, v, unit_dim_groups(from.getShape()));
+    if (to == bare) return v;
+    return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, unit_dim_groups(to.getShape()));
+  }
   // Through the 1-D form: collapse everything, then expand to `to`.
   auto all = [](int64_t rank) {
     mlir::ReassociationIndices group;

@@ -15,10 +15,24 @@ mlir::Value constant(mlir::OpBuilder& b, mlir::Location l, mlir::Type t, double 
 inline mlir::RankedTensorType tensor_type(mlir::Value v) {
   return mlir::cast<mlir::RankedTensorType>(v.getType());
 }
+// Note [Dynamic dims in lowerings]
+// A `?` dim of a result takes its size at run time from an operand: the
+// first of `sources` whose dim at the same position counted from the last
+// (where broadcasting aligns dims) is `?` too. The jit guards that the `?`
+// dims of one position are one size (a broadcast never hides behind a `?`),
+// so any of them is the size. dynamic_sizes gives those sizes in order, as
+// tensor.empty and expand_shape take them.
+llvm::SmallVector<mlir::Value> dynamic_sizes(mlir::OpBuilder& b, mlir::Location l,
+                                             llvm::ArrayRef<int64_t> shape, mlir::ValueRange sources);
+// A tensor.empty of `shape`, its `?` dims sized from `sources`.
+mlir::Value empty(mlir::OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, mlir::Type element,
+                  mlir::ValueRange sources = {});
+// The number of elements of `v`'s dims `dims`, at run time where one is `?`, as an index.
+mlir::Value count_of(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, llvm::ArrayRef<int64_t> dims);
 // A new tensor of `shape` and `element` type, every element `value` (a
 // linalg.fill of a tensor.empty: the accumulators and zeros of lowerings).
 mlir::Value filled(mlir::OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, mlir::Type element,
-                   mlir::Value value);
+                   mlir::Value value, mlir::ValueRange sources = {});
 inline mlir::Value filled(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensorType type, double value) {
   return filled(b, l, type.getShape(), type.getElementType(), constant(b, l, type.getElementType(), value));
 }
@@ -33,8 +47,9 @@ inline mlir::Value filled(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTens
 mlir::RankedTensorType without_unit_dims(mlir::RankedTensorType t);
 std::pair<mlir::Value, mlir::AffineMap> broadcast_operand(mlir::OpBuilder& b, mlir::Location l, mlir::Value v,
                                                           mlir::RankedTensorType result);
-// `v` with the static shape of `to` (same element count), through collapse
-// and expand_shape.
+// `v` with the shape of `to` (same element count), through collapse and
+// expand_shape; where either has a `?` dim, the two may differ only by
+// size-1 dims.
 mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::RankedTensorType to);
 
 // The runtime function random creation ops call (ember/random.h), declared

@@ -21,6 +21,7 @@
 #include "ember/compiler/Passes.h"
 #include "ember/ir/Dialect.h"
 #include "ember/ir/GraphToMLIR.h"
+#include "ember/meta.h"
 #include "ember/random.h"
 #include "ember/tracer/graph.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -479,8 +480,11 @@ void append_checked_inputs(const std::vector<Tensor>& inputs,
               inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& [shape, dtype] = types[i];
-    EMBER_CHECK(inputs[i].defined() && inputs[i].sizes() == shape && inputs[i].dtype() == dtype, loc, what,
-                ": input ", i, " must be ", tracer::type_string(shape, dtype));
+    // A `?` dim (Note [Automatic dynamic dims]) takes any size.
+    bool fits = inputs[i].defined() && inputs[i].dim() == shape.ndim() && inputs[i].dtype() == dtype;
+    for (int64_t d = 0; fits && d < shape.ndim(); ++d)
+      fits = shape[d] == kDynamic || shape[d] == inputs[i].size(d);
+    EMBER_CHECK(fits, loc, what, ": input ", i, " must be ", tracer::type_string(shape, dtype));
     out.push_back(inputs[i].contiguous());
   }
 }

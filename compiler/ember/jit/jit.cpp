@@ -20,6 +20,7 @@
 #include "ember/grad_mode.h"
 #include "ember/jit/compiled_backward.h"
 #include "ember/serialize/atomic_file.h"
+#include "ember/tracer/dynamic.h"
 #include "ember/tracer/guard.h"
 
 namespace ember::jit {
@@ -69,6 +70,9 @@ struct Variant {
 struct Entry {
   std::atomic<int64_t> calls{0};
   std::atomic<const Variant*> variant{nullptr};
+  // For a variant with `?` dims: its outputs' shapes at this key's sizes
+  // (set before `variant` is published, never after).
+  std::vector<Shape> output_shapes;
   bool eager_for_good = false;  // under the exclusive lock
   bool compiling = false;       // under the exclusive lock
 };
@@ -114,7 +118,60 @@ struct CompiledFunction::Impl {
   std::vector<Tensor> trace_and_compile(Entry& e, const tracer::GuardKey& key,
                                         const std::string& captured_reason, const std::vector<Tensor>& inputs,
                                         const Loc& loc);
+  // Note [Automatic dynamic dims]: `e` bound to a compiled variant with `?`
+  // dims that `graph` is an instance of, or to a new one generalized from a
+  // compiled variant and `graph`; false when neither holds (the caller
+  // compiles `graph` as it is).
+  bool bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc);
+  // Whether any variant was compiled (under the exclusive lock): a new key
+  // may then be a size of one of them, so its first call traces.
+  bool dynamic_candidates() const { return options.automatic_dynamic && !variants.empty(); }
 };
+
+bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc) {
+  std::vector<const Variant*> candidates;
+  {
+    std::shared_lock<std::shared_mutex> lock(mutex);
+    for (const auto& v : variants) candidates.push_back(v.get());
+  }
+  const auto publish = [&](const Variant* v) {
+    for (int out : graph.outputs) e.output_shapes.push_back(graph.values[out].shape);
+    e.variant.store(v, std::memory_order_release);
+  };
+  // A size of a dynamic variant: no compile.
+  for (const Variant* v : candidates)
+    if (v->compiled->dynamic() && tracer::instance_of(v->compiled->graph(), graph, nullptr)) {
+      publish(v);
+      return true;
+    }
+  // A static variant and this trace, one program at two sizes: compile it once with `?` dims.
+  for (const Variant* v : candidates) {
+    if (v->compiled->dynamic() || v->backward) continue;
+    auto general = tracer::generalize(v->compiled->graph(), graph, nullptr);
+    if (!general) continue;
+    auto d = std::make_unique<Variant>();
+    try {
+      d->compiled = compiler::CompiledGraph::compile(general->graph, options.budget, loc);
+    } catch (const Error& err) {
+      std::unique_lock<std::shared_mutex> lock(mutex);
+      stats.recompile_reasons.push_back(general->reason + ", but the dynamic graph did not compile (" +
+                                        err.what() + "): this size compiles on its own");
+      return false;
+    }
+    if (const char* dir = std::getenv("EMBER_JIT_DUMP"))
+      dump_stages(dir, general->graph.to_text(), *d->compiled, loc);
+    std::unique_lock<std::shared_mutex> lock(mutex);
+    ++stats.compiles;
+    stats.compile_ms += d->compiled->compile_ms();
+    stats.recompile_reasons.push_back(general->reason);
+    graph_text = general->graph.to_text();
+    last_compiled = d->compiled.get();
+    publish(d.get());
+    variants.push_back(std::move(d));
+    return true;
+  }
+  return false;
+}
 
 std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tracer::GuardKey& key,
                                                               const std::string& captured_reason,
@@ -139,6 +196,13 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
     return stay_eager_locked("the trace reads tensor values into C++ at " + t.graph.data_reads.front());
   if (!t.graph.unsupported.empty())
     return stay_eager_locked("the trace cannot be replayed: " + t.graph.unsupported.front());
+  // Outputs that require grad get a compiled backward, which needs static shapes.
+  bool any_differentiable = false;
+  for (const Tensor& out : t.outputs)
+    any_differentiable = any_differentiable || (out.defined() && out.requires_grad());
+  if (captured_reason.empty() && options.automatic_dynamic && !(is_grad_enabled() && any_differentiable) &&
+      bind_dynamic(e, t.graph, loc))
+    return t.outputs;
   auto v = std::make_unique<Variant>();
   // Outputs that require grad, from a function without side effects: later
   // calls' results get a compiled backward.
@@ -208,7 +272,8 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
       captured_reason = v->compiled->captured_changes();
       if (captured_reason.empty()) [[likely]] {
         s.hits.fetch_add(1, std::memory_order_relaxed);
-        std::vector<Tensor> outputs = v->compiled->run(inputs, loc);
+        std::vector<Tensor> outputs = v->compiled->dynamic() ? v->compiled->run(inputs, e.output_shapes, loc)
+                                                             : v->compiled->run(inputs, loc);
         if (v->backward)
           detail::attach_backward(s.fn, inputs, v->compiled->graph().captured, v->differentiable, outputs,
                                   v->backward);
@@ -221,7 +286,9 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
     // A captured tensor changed under a compiled variant: recompile now (its
     // state exists: no warm-up needed). Otherwise the first call of a key
     // is the warm-up; a key another thread is compiling runs eagerly.
-    const bool warm_up = captured_reason.empty() && calls == 1;
+    // A new key of a function with compiled variants traces at once: it may
+    // be a new size of one of them (Note [Automatic dynamic dims]).
+    const bool warm_up = captured_reason.empty() && calls == 1 && !s.dynamic_candidates();
     if (e.eager_for_good || s.budget_spent || warm_up || e.compiling) {
       lock.unlock();
       return s.eager(inputs);

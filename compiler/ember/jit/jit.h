@@ -63,6 +63,11 @@ struct Options {
   compiler::CompileBudget budget;
   // Returns whether the model is training (part of the guard key); default: always true.
   std::function<bool()> training;
+  // Note [Automatic dynamic dims]: when a new signature differs from a
+  // compiled one only in sizes and traces as the same program, the dims
+  // that changed become dynamic and one compile serves every such size
+  // (each new size checked by one trace first). Off: one compile per size.
+  bool automatic_dynamic = true;
 };
 
 class CompiledFunction {

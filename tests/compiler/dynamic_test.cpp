@@ -1,0 +1,135 @@
+// dynamic_test.cpp - automatic dynamic dims (Note [Automatic dynamic dims]):
+// a second size of a compiled signature compiles once with `?` dims, later
+// sizes run that code after one trace each, and whatever makes the traces
+// differ (a size baked into a constant, a broadcast behind a `?` dim, an op
+// without a dynamic lowering) compiles that size on its own: always the
+// eager answer.
+#include <gtest/gtest.h>
+
+#include "ember/ember.h"
+#include "ember/jit/jit.h"
+#include "ember/meta.h"
+#include "ember/tracer/dynamic.h"
+#include "ember/tracer/trace.h"
+
+namespace ember::jit {
+namespace {
+
+// Elementwise ops, broadcasting against a static row, and reductions over
+// the dynamic dim and over the static one.
+std::vector<Tensor> rows(const std::vector<Tensor>& in) {
+  const Tensor& x = in[0];
+  const Tensor y = (x * 1.5 + in[1]).tanh() * x.sigmoid() + x;
+  return {y, y.sum({0}), y.mean({1}, /*keepdim=*/true), y.amax({0, 1}), y.permute({1, 0})};
+}
+
+void expect_near(const std::vector<Tensor>& got, const std::vector<Tensor>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t k = 0; k < got.size(); ++k) {
+    ASSERT_EQ(got[k].sizes(), want[k].sizes()) << what << " output " << k;
+    const auto a = got[k].to_vector<double>(), b = want[k].to_vector<double>();
+    for (size_t i = 0; i < a.size(); ++i)
+      ASSERT_NEAR(a[i], b[i], 1e-5 + 1e-5 * std::abs(b[i])) << what << " output " << k << " element " << i;
+  }
+}
+
+TEST(Dynamic, ASecondSizeCompilesOnceForEverySize) {
+  auto f = compile(rows);
+  const Tensor row = randn({64});
+  // 128 compiles (after its warm-up); 37 makes dim 0 dynamic; 1, 64, 19 and
+  // 37 again run that code, at sizes below, at and off the vector width.
+  for (int64_t n : {128, 128, 128, 37, 37, 1, 64, 19, 37, 1}) {
+    const Tensor x = randn({n, 64});
+    expect_near(f({x, row}), rows({x, row}), "batch " + std::to_string(n));
+  }
+  const Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 2) << f.explain();
+  ASSERT_EQ(s.recompile_reasons.size(), 1u);
+  EXPECT_EQ(s.recompile_reasons[0], "input 0 dim 0 became dynamic (128 -> 37)");
+  EXPECT_EQ(s.traces, 5) << "128, 37, then one trace for each new size: 1, 64, 19";
+  EXPECT_EQ(s.hits, 4) << f.explain();
+  EXPECT_NE(f.explain().find("became dynamic"), std::string::npos) << f.explain();
+  EXPECT_NE(f.stage(compiler::Stage::Ember).find("tensor<?x64xf32>"), std::string::npos);
+}
+
+TEST(Dynamic, ASizeBakedIntoAConstantCompilesEachSize) {
+  // The size becomes a C++ number the graph keeps: no `?` dim may stand for it.
+  auto f = compile([](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0].sum() / static_cast<double>(in[0].size(0))};
+  });
+  for (int64_t n : {8, 8, 8, 5, 5, 3, 3}) {
+    const Tensor x = randn({n, 4});
+    EXPECT_NEAR(f({x})[0].item<double>(), x.sum().item<double>() / double(n), 1e-5) << n;
+  }
+  const Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 3) << f.explain();
+  for (const std::string& r : s.recompile_reasons) EXPECT_EQ(r.find("dynamic"), std::string::npos) << r;
+}
+
+TEST(Dynamic, ABroadcastBehindADynamicDimCompilesThatSizeOnItsOwn) {
+  auto f = compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + in[1]}; });
+  const auto call = [&](int64_t a, int64_t b) {
+    const Tensor x = randn({a, 8}), y = randn({b, 8});
+    expect_near(f({x, y}), {x + y}, std::to_string(a) + " + " + std::to_string(b));
+  };
+  call(16, 16), call(16, 16), call(16, 16);
+  call(9, 9);  // dynamic: both dims 0 one size
+  call(1, 9);  // x's dim 0 broadcasts: not an instance of the dynamic graph
+  call(1, 9);
+  call(4, 4);  // the dynamic code again
+  const Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 3) << f.explain();
+}
+
+TEST(Dynamic, GraphsAreTheSameProgramOnlyWhenOpsAttributesAndConstantsAgree) {
+  const auto trace_of = [](const tracer::TracedFn& fn, const std::vector<Tensor>& in) {
+    return tracer::trace(fn, in).graph;
+  };
+  const tracer::TracedFn scale = [](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0] * 2.0 + 1.0};
+  };
+  const tracer::Graph a = trace_of(scale, {randn({6, 3})}), b = trace_of(scale, {randn({2, 3})});
+  std::string why;
+  auto general = tracer::generalize(a, b, &why);
+  ASSERT_TRUE(general.has_value()) << why;
+  EXPECT_TRUE(tracer::has_dynamic_dims(general->graph));
+  EXPECT_EQ(general->graph.values[general->graph.inputs[0]].shape, Shape({kDynamic, 3}));
+  EXPECT_TRUE(tracer::instance_of(general->graph, trace_of(scale, {randn({11, 3})}), &why)) << why;
+  EXPECT_FALSE(tracer::instance_of(general->graph, trace_of(scale, {randn({11, 4})}), &why));
+  EXPECT_NE(why.find("dim 1"), std::string::npos) << why;
+
+  const tracer::TracedFn view = [](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0].view({in[0].size(0) * 3})};
+  };
+  EXPECT_FALSE(tracer::generalize(trace_of(view, {randn({6, 3})}), trace_of(view, {randn({2, 3})}), &why));
+  EXPECT_NE(why.find("attributes that depend on the sizes"), std::string::npos) << why;
+  EXPECT_FALSE(tracer::generalize(a, trace_of(scale, {randn({6, 3})}), &why)) << "same sizes";
+}
+
+TEST(Dynamic, AnOpWithoutADynamicLoweringCompilesEachSize) {
+  // matmul has no lowering with `?` dims yet: each size compiles, and answers right.
+  auto f = compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; });
+  const Tensor w = randn({8, 4});
+  for (int64_t n : {6, 6, 6, 3, 3}) {
+    const Tensor x = randn({n, 8});
+    expect_near(f({x, w}), {x.matmul(w)}, std::to_string(n));
+  }
+  const Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 2) << f.explain();
+  ASSERT_EQ(s.recompile_reasons.size(), 2u) << f.explain();
+  EXPECT_NE(s.recompile_reasons[0].find("has no lowering with dynamic dims"), std::string::npos)
+      << s.recompile_reasons[0];
+}
+
+TEST(Dynamic, OffCompilesEachSize) {
+  Options options;
+  options.automatic_dynamic = false;
+  auto f = compile(rows, options);
+  const Tensor row = randn({64});
+  for (int64_t n : {8, 8, 8, 5, 5, 5}) f({randn({n, 64}), row});
+  EXPECT_EQ(f.stats().compiles, 2);
+  EXPECT_EQ(f.stats().recompile_reasons[0], "input 0 dim 0: 8 -> 5");
+}
+
+}  // namespace
+}  // namespace ember::jit

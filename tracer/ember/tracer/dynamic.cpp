@@ -1,0 +1,163 @@
+// dynamic.cpp - see dynamic.h and Note [Automatic dynamic dims].
+#include "ember/tracer/dynamic.h"
+
+#include <bit>
+#include <cstring>
+
+#include "ember/meta.h"
+
+namespace ember::tracer {
+namespace {
+
+bool same_attrs(const OpAttrs& a, const OpAttrs& b) {
+  return a.ints == b.ints && a.ints2 == b.ints2 && a.dim == b.dim && a.index == b.index &&
+         std::bit_cast<uint64_t>(a.scalar) == std::bit_cast<uint64_t>(b.scalar) &&
+         std::bit_cast<uint64_t>(a.scalar2) == std::bit_cast<uint64_t>(b.scalar2) && a.dtype == b.dtype &&
+         a.flags == b.flags;
+}
+
+bool same_values(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || a.sizes() != b.sizes()) return false;
+  const Tensor ca = a.contiguous(), cb = b.contiguous();
+  return std::memcmp(ca.data_ptr(), cb.data_ptr(), static_cast<size_t>(ca.numel()) * itemsize(ca.dtype())) ==
+         0;
+}
+
+std::string node_name(const Graph& g, size_t n) {
+  return "op " + std::to_string(n) + " (" + op_name(g.nodes[n].op) + " at " + g.nodes[n].location() + ")";
+}
+
+// Whether `a` and `b` are one program: the same ops, wiring, attributes,
+// constants and captured tensors; shapes may differ in their sizes only.
+bool same_program(const Graph& a, const Graph& b, std::string* why) {
+  const auto fail = [&](const std::string& reason) {
+    if (why) *why = reason;
+    return false;
+  };
+  if (!a.replayable() || !b.replayable()) return fail("a trace cannot be replayed");
+  if (a.nodes.size() != b.nodes.size() || a.values.size() != b.values.size())
+    return fail("the traces have different ops (" + std::to_string(a.nodes.size()) + " and " +
+                std::to_string(b.nodes.size()) + ")");
+  for (size_t n = 0; n < a.nodes.size(); ++n) {
+    const Node &x = a.nodes[n], &y = b.nodes[n];
+    if (x.op != y.op || x.inputs != y.inputs || x.outputs != y.outputs)
+      return fail(node_name(a, n) + " is " + node_name(b, n) + " in the other trace");
+    if (!same_attrs(x.attrs, y.attrs))
+      return fail(node_name(b, n) + " has attributes that depend on the sizes (" +
+                  attrs_string(x.op, x.attrs) + " / " + attrs_string(y.op, y.attrs) + ")");
+  }
+  for (size_t v = 0; v < a.values.size(); ++v) {
+    const Value &x = a.values[v], &y = b.values[v];
+    if (x.kind != y.kind || x.index != y.index || x.output != y.output || x.dtype != y.dtype ||
+        x.shape.ndim() != y.shape.ndim())
+      return fail("value %" + std::to_string(v) + " differs in kind, dtype or rank");
+  }
+  if (a.inputs != b.inputs || a.outputs != b.outputs || a.captured_values != b.captured_values ||
+      a.constant_values != b.constant_values || a.captured.size() != b.captured.size() ||
+      a.constants.size() != b.constants.size() || a.writebacks.size() != b.writebacks.size() ||
+      a.grad_writes.size() != b.grad_writes.size())
+    return fail("the traces have different inputs, outputs, captured tensors or write-backs");
+  for (size_t c = 0; c < a.captured.size(); ++c)
+    if (!a.captured[c].is_same(b.captured[c]))
+      return fail("captured tensor " + std::to_string(c) + " differs");
+  for (size_t c = 0; c < a.constants.size(); ++c)
+    if (!same_values(a.constants[c], b.constants[c]))
+      return fail("constant " + std::to_string(c) + " depends on the sizes");
+  for (size_t w = 0; w < a.writebacks.size(); ++w) {
+    const auto &x = a.writebacks[w], &y = b.writebacks[w];
+    if (x.target != y.target || x.index != y.index || x.value != y.value)
+      return fail("write-back " + std::to_string(w) + " differs");
+  }
+  for (size_t w = 0; w < a.grad_writes.size(); ++w)
+    if (a.grad_writes[w].captured_index != b.grad_writes[w].captured_index ||
+        a.grad_writes[w].value != b.grad_writes[w].value)
+      return fail(".grad write " + std::to_string(w) + " differs");
+  return true;
+}
+
+// Ops whose lowering sizes a `?` result dim from an operand's `?` dim at the
+// same position from the end (Note [Dynamic dims in lowerings]).
+bool broadcasts(OpId op) {
+  switch (op_info(op).kind) {
+    case OpKind::Unary:
+    case OpKind::Binary:
+    case OpKind::Compare:
+    case OpKind::Ternary:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool has_dynamic_dims(const Graph& g) {
+  for (const Value& v : g.values)
+    for (int64_t d : v.shape)
+      if (d == kDynamic) return true;
+  return false;
+}
+
+bool instance_of(const Graph& general, const Graph& specific, std::string* why_not) {
+  if (!same_program(general, specific, why_not)) return false;
+  const auto fail = [&](const std::string& reason) {
+    if (why_not) *why_not = reason;
+    return false;
+  };
+  for (size_t v = 0; v < general.values.size(); ++v) {
+    const Shape &g = general.values[v].shape, &s = specific.values[v].shape;
+    for (int64_t d = 0; d < g.ndim(); ++d)
+      if (g[d] != kDynamic && g[d] != s[d])
+        return fail("value %" + std::to_string(v) + " dim " + std::to_string(d) + " is " +
+                    std::to_string(s[d]) + ", not " + std::to_string(g[d]));
+  }
+  for (size_t n = 0; n < general.nodes.size(); ++n) {
+    const Node& node = general.nodes[n];
+    if (!broadcasts(node.op)) continue;
+    for (int out : node.outputs) {
+      const Shape &g_out = general.values[out].shape, &s_out = specific.values[out].shape;
+      const int64_t out_rank = g_out.ndim();
+      for (int64_t d = 0; d < out_rank; ++d) {
+        if (g_out[d] != kDynamic) continue;
+        for (int in : node.inputs) {
+          const Shape &g_in = general.values[in].shape, &s_in = specific.values[in].shape;
+          const int64_t at = d - out_rank + g_in.ndim();
+          if (at >= 0 && g_in[at] == kDynamic && s_in[at] != s_out[d])
+            return fail(node_name(specific, n) + " broadcasts a dim of size " + std::to_string(s_in[at]) +
+                        " to " + std::to_string(s_out[d]) + " where the sizes vary");
+        }
+      }
+    }
+  }
+  return true;
+}
+
+std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::string* why_not) {
+  if (!same_program(a, b, why_not)) return std::nullopt;
+  Generalized out{b, {}};
+  bool any = false;
+  for (size_t v = 0; v < a.values.size(); ++v) {
+    Shape& shape = out.graph.values[v].shape;
+    for (int64_t d = 0; d < shape.ndim(); ++d)
+      if (a.values[v].shape[d] != b.values[v].shape[d]) {
+        shape[d] = kDynamic;
+        any = true;
+      }
+  }
+  if (!any) {
+    if (why_not) *why_not = "the traces have the same sizes";
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    const Shape &was = a.values[a.inputs[i]].shape, &now = b.values[b.inputs[i]].shape;
+    for (int64_t d = 0; d < was.ndim(); ++d)
+      if (was[d] != now[d])
+        out.reason += std::string(out.reason.empty() ? "" : "; ") + "input " + std::to_string(i) + " dim " +
+                      std::to_string(d) + " became dynamic (" + std::to_string(was[d]) + " -> " +
+                      std::to_string(now[d]) + ")";
+  }
+  if (!instance_of(out.graph, a, why_not) || !instance_of(out.graph, b, why_not)) return std::nullopt;
+  return out;
+}
+
+}  // namespace ember::tracer

@@ -1,0 +1,45 @@
+// dynamic.h - graphs with `?` dims: one trace standing for every size.
+//
+//   auto general = generalize(trace_at_128, trace_at_37);   // dims that differ become kDynamic
+//   std::string why;
+//   if (instance_of(general->graph, trace_at_64, &why)) ... // the same program at another size
+//
+// Note [Automatic dynamic dims]
+// A C++ or Python function may turn a size into a number the graph bakes
+// (loss / x.size(0), a view's shape), and ember has no symbolic sizes to
+// see that happen. So a graph with `?` dims is never trusted on its own: it
+// is made from two traces at different sizes that are the same program
+// (the same ops, wiring, attributes, constants and captured tensors) whose
+// shapes differ only in some dims, and it serves a new size only after a
+// trace at that size is the same program again (instance_of). A size that
+// reached a constant or an attribute makes the traces differ, and the jit
+// compiles that size on its own: never a wrong answer, at the cost of one
+// eager trace per new size (a compile is 100x that).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "ember/tracer/graph.h"
+
+namespace ember::tracer {
+
+struct Generalized {
+  Graph graph;         // `b`'s graph with kDynamic where a's and b's sizes differ
+  std::string reason;  // "input 0 dim 0 became dynamic (128 -> 37)", one line per input dim
+};
+
+// The graph both traces are instances of, with each dim that differs
+// between them made kDynamic; nullopt with `why_not` set when they are not
+// the same program, or when a `?` dim would hide a broadcast (a size-1 dim
+// of one operand against a larger one of another: Note [Dynamic dims in
+// lowerings]).
+std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::string* why_not);
+
+// Whether `specific` is `general` at some sizes: the same program, every
+// static dim of `general` equal, and no broadcast behind a `?` dim.
+bool instance_of(const Graph& general, const Graph& specific, std::string* why_not);
+
+bool has_dynamic_dims(const Graph& g);
+
+}  // namespace ember::tracer
