@@ -154,8 +154,9 @@ bool lowers_dynamic(OpId op) {
     case OpKind::Ternary:
       return op != OpId::full_like;
     default:
+      // matmul: 2-D operands; its other forms fail to lower (an Error) and compile per size.
       return op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
-             op == OpId::permute;
+             op == OpId::permute || op == OpId::matmul;
   }
 }
 

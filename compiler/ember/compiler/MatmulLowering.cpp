@@ -53,9 +53,46 @@ mlir::RankedTensorType tensor_of(llvm::ArrayRef<int64_t> shape, Type element) {
   return mlir::RankedTensorType::get(shape, element);
 }
 
+// The 2-D product of matrices with `?` dims (Note [Dynamic dims in
+// lowerings]): the accumulator's `?` sizes read from the operands (a
+// transposed one's from its source).
+Value dynamic_matrix_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Type element) {
+  auto lt = tensor_type(lhs), rt = tensor_type(rhs);
+  Value lhs_source = transposed_source(lhs), rhs_source = transposed_source(rhs);
+  const auto matrix = tensor_of({lt.getDimSize(0), rt.getDimSize(1)}, element);
+  llvm::SmallVector<Value> sizes;
+  if (matrix.isDynamicDim(0))
+    sizes.push_back(lhs_source ? b.create<mlir::tensor::DimOp>(loc, lhs_source, 1).getResult()
+                               : b.create<mlir::tensor::DimOp>(loc, lhs, 0).getResult());
+  if (matrix.isDynamicDim(1))
+    sizes.push_back(rhs_source ? b.create<mlir::tensor::DimOp>(loc, rhs_source, 0).getResult()
+                               : b.create<mlir::tensor::DimOp>(loc, rhs, 1).getResult());
+  Value empty = b.create<mlir::tensor::EmptyOp>(loc, matrix.getShape(), element, sizes);
+  Value zeros = b.create<mlir::linalg::FillOp>(loc, constant(b, loc, element, 0.0), empty).getResult(0);
+  if (lhs_source)
+    return b
+        .create<mlir::linalg::MatmulTransposeAOp>(loc, mlir::TypeRange{matrix},
+                                                  mlir::ValueRange{lhs_source, rhs}, mlir::ValueRange{zeros})
+        .getResult(0);
+  if (rhs_source)
+    return b
+        .create<mlir::linalg::MatmulTransposeBOp>(loc, mlir::TypeRange{matrix},
+                                                  mlir::ValueRange{lhs, rhs_source}, mlir::ValueRange{zeros})
+        .getResult(0);
+  return b
+      .create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{matrix}, mlir::ValueRange{lhs, rhs},
+                                      mlir::ValueRange{zeros})
+      .getResult(0);
+}
+
 // lhs [..., m, k] @ rhs [k, n] (or rhs [k]): one 2-D product.
 Value matrix_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Type element) {
   auto lt = tensor_type(lhs), rt = tensor_type(rhs);
+  if (!lt.hasStaticShape() || !rt.hasStaticShape()) {
+    // Matrices only, so far: other forms with `?` dims stay unlowered (an Error naming the op).
+    if (lt.getRank() != 2 || rt.getRank() != 2) return {};
+    return dynamic_matrix_product(b, loc, lhs, rhs, element);
+  }
   const int64_t k = lt.getShape().back(), n = rt.getRank() == 1 ? 1 : rt.getShape().back();
   const int64_t m = lt.getRank() == 1 ? 1 : lt.getNumElements() / std::max<int64_t>(k, 1);
   const auto matrix = tensor_of({m, n}, element);
@@ -160,7 +197,10 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
     Value product;
     if (rt.getRank() <= 2) {
       product = matrix_product(rewriter, loc, lhs, rhs, element);
+      if (!product) return mlir::failure();
     } else {
+      if (!lt.hasStaticShape() || !rt.hasStaticShape())
+        return mlir::failure();  // batched: static only so far
       if (lt.getRank() == 1) lhs = reshape_to(rewriter, loc, lhs, tensor_of({1, lt.getDimSize(0)}, element));
       // The result's batch dims are the broadcast of both operands' (eager's
       // meta rule has already checked they broadcast); a 1-D lhs's result

@@ -15,7 +15,10 @@
 // - an operand with no unit stride at all is first copied to a contiguous
 //   buffer (a copy is memory-bound; the GEMM it enables is not), and C is
 //   then computed there and copied back;
-// - a zero fill right before is folded into beta = 0.
+// - a zero fill right before is folded into beta = 0;
+// - a `?` m, n or k (Note [Dynamic dims in lowerings]) is passed as read at
+//   run time; operands must then have static strides (a contiguous matrix
+//   with a `?` outer dim has them), or the contraction stays loops.
 // Integer matmuls stay loops. Each contraction leaves one line in the
 // module's `ember.gemms` attribute (what it became, or why it stayed loops),
 // which CompiledGraph::gemm_report and jit's explain() show.
@@ -31,6 +34,7 @@
 #include "ember/compiler/Passes.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -122,7 +126,7 @@ std::optional<Roles> roles_of(mlir::linalg::LinalgOp op) {
 std::optional<llvm::SmallVector<int64_t>> loop_strides(mlir::linalg::LinalgOp op, mlir::OpOperand* operand,
                                                        Value buffer) {
   auto type = mlir::dyn_cast<mlir::MemRefType>(buffer.getType());
-  if (!type || !type.hasStaticShape()) return std::nullopt;
+  if (!type) return std::nullopt;
   llvm::SmallVector<int64_t> strides;
   int64_t offset;
   if (mlir::failed(mlir::getStridesAndOffset(type, strides, offset))) return std::nullopt;
@@ -210,15 +214,22 @@ struct MatrixLayout {
 // The layout of a matrix whose rows run along a loop of `rows` elements at
 // `row_stride` and columns along `cols` at `col_stride`; nothing when
 // neither stride is a unit one (a size-1 dim's stride does not matter).
+// neither stride is a unit one (a size-1 dim's stride does not matter). A
+// `?` size is taken as more than one, and as no bound a leading dimension
+// can be checked against: such a layout is refused.
 std::optional<MatrixLayout> matrix_layout(int64_t rows, int64_t row_stride, int64_t cols,
                                           int64_t col_stride) {
-  if (cols <= 1 || col_stride == 1) {
-    const int64_t ld = rows <= 1 ? std::max<int64_t>(cols, 1) : row_stride;
-    if (ld >= std::max<int64_t>(cols, 1)) return MatrixLayout{false, ld};
+  const auto single = [](int64_t s) { return !mlir::ShapedType::isDynamic(s) && s <= 1; };
+  const auto holds = [](int64_t ld, int64_t s) {
+    return !mlir::ShapedType::isDynamic(s) && ld >= std::max<int64_t>(s, 1);
+  };
+  if (single(cols) || col_stride == 1) {
+    const int64_t ld = single(rows) ? std::max<int64_t>(cols, 1) : row_stride;
+    if (holds(ld, cols)) return MatrixLayout{false, ld};
   }
-  if (rows <= 1 || row_stride == 1) {
-    const int64_t ld = cols <= 1 ? std::max<int64_t>(rows, 1) : col_stride;
-    if (ld >= std::max<int64_t>(rows, 1)) return MatrixLayout{true, ld};
+  if (single(rows) || row_stride == 1) {
+    const int64_t ld = single(cols) ? std::max<int64_t>(rows, 1) : col_stride;
+    if (holds(ld, rows)) return MatrixLayout{true, ld};
   }
   return std::nullopt;
 }
@@ -239,9 +250,12 @@ std::string describe(mlir::linalg::LinalgOp op, const Roles& r) {
   if (auto file = mlir::dyn_cast<mlir::FileLineColLoc>(op.getLoc()))
     os << llvm::sys::path::filename(file.getFilename().getValue()) << ":" << file.getLine() << ": ";
   auto ranges = op.getStaticLoopRanges();
+  const auto size = [&](unsigned d) {
+    return mlir::ShapedType::isDynamic(ranges[d]) ? std::string("?") : std::to_string(ranges[d]);
+  };
   os << mlir::cast<mlir::MemRefType>(op.getDpsInits()[0].getType()).getElementType() << " ";
-  for (unsigned d : r.batch) os << ranges[d] << "x";
-  os << "[" << ranges[r.m] << "x" << ranges[r.k] << " @ " << ranges[r.k] << "x" << ranges[r.n] << "]";
+  for (unsigned d : r.batch) os << size(d) << "x";
+  os << "[" << size(r.m) << "x" << size(r.k) << " @ " << size(r.k) << "x" << size(r.n) << "]";
   return text;
 }
 
@@ -256,8 +270,11 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
     return what + ": loops (BLAS multiplies only float32 and float64)";
   auto ranges = op.getStaticLoopRanges();
   for (int64_t size : ranges)
-    if (mlir::ShapedType::isDynamic(size) || size > INT32_MAX)
+    if (!mlir::ShapedType::isDynamic(size) && size > INT32_MAX)
       return what + ": loops (a size BLAS cannot take)";
+  const bool dynamic = llvm::any_of(ranges, [](int64_t s) { return mlir::ShapedType::isDynamic(s); });
+  for (unsigned d : roles.batch)
+    if (mlir::ShapedType::isDynamic(ranges[d])) return what + ": loops (a dynamic batch dim)";
 
   OpBuilder builder(op);
   const mlir::Location l = op.getLoc();
@@ -270,6 +287,15 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
   if (m == 0 || n == 0) {  // nothing to write
     op->erase();
     return what + ": nothing to compute";
+  }
+  // With `?` sizes no contiguous copy is made (its size is not static): every
+  // operand must have a BLAS layout as it is.
+  if (dynamic) {
+    const auto strided = [&](mlir::OpOperand* operand) {
+      return loop_strides(op, operand, operand->get()).has_value();
+    };
+    if (!strided(a_operand) || !strided(b_operand) || !strided(c_operand))
+      return what + ": loops (a dynamic size with dynamic strides)";
   }
 
   // Strides per loop; none when a layout is not static (then copied below).
@@ -290,6 +316,7 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
     return lc;
   };
   auto la = layout_a(), lb = layout_b(), lc = layout_c();
+  if (dynamic && !(la && lb && lc)) return what + ": loops (a dynamic size in a layout BLAS cannot read)";
   // Operands BLAS cannot read in place, copied (Note [Matmuls become BLAS calls]).
   Value c_target = c;
   if (!la) {
@@ -310,6 +337,13 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
   const auto i32 = [&](OpBuilder& at, int64_t v) -> Value {
     return at.create<mlir::arith::ConstantIntOp>(l, v, 32);
   };
+  // m, n and k as the call takes them: constants, or `?` sizes read at run time.
+  const auto loop_sizes = dynamic ? op.createLoopRanges(builder, l) : llvm::SmallVector<mlir::Range, 4>{};
+  const auto size_of = [&](OpBuilder& at, unsigned d) -> Value {
+    if (!mlir::ShapedType::isDynamic(ranges[d])) return i32(at, ranges[d]);
+    Value size = mlir::getValueOrCreateConstantIndexOp(builder, l, loop_sizes[d].size);
+    return at.create<mlir::arith::IndexCastOp>(l, at.getI32Type(), size);
+  };
   const auto scalar = [&](OpBuilder& at, double v) -> Value {
     return at.create<mlir::arith::ConstantOp>(l, at.getFloatAttr(element, v));
   };
@@ -320,8 +354,8 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
     at.create<mlir::func::CallOp>(
         l, gemm,
         mlir::ValueRange{i32(at, kRowMajor), i32(at, la->transposed ? kTrans : kNoTrans),
-                         i32(at, lb->transposed ? kTrans : kNoTrans), i32(at, rows), i32(at, cols),
-                         i32(at, k), scalar(at, 1.0), x, i32(at, la->ld), y, i32(at, lb->ld),
+                         i32(at, lb->transposed ? kTrans : kNoTrans), size_of(at, rm), size_of(at, rn),
+                         size_of(at, roles.k), scalar(at, 1.0), x, i32(at, la->ld), y, i32(at, lb->ld),
                          scalar(at, overwrite ? 0.0 : 1.0), z, i32(at, lc->ld)});
   };
   // One loop per batch dim of more than one element, pointers advanced by
@@ -346,8 +380,11 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
   int64_t calls = 1;
   for (unsigned d : roles.batch) calls *= ranges[d];
   if (c != c_target) builder.create<mlir::linalg::CopyOp>(l, c, c_target);
+  // The contiguous copies made here, not the operands' own buffers (which,
+  // with `?` sizes, are allocations too: ember-pack-buffers packs static ones only).
   for (Value v : {a, b, c})
-    if (v.getDefiningOp<mlir::memref::AllocOp>()) builder.create<mlir::memref::DeallocOp>(l, v);
+    if (v != a_operand->get() && v != b_operand->get() && v != c_target)
+      builder.create<mlir::memref::DeallocOp>(l, v);
   op->erase();
   return what + ": " + (element.isF32() ? "cblas_sgemm" : "cblas_dgemm") +
          (calls == 1 ? std::string() : " x" + std::to_string(calls)) +
