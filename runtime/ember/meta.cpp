@@ -239,7 +239,12 @@ Slice slice(const Shape& x, int64_t dim, int64_t start, int64_t end, int64_t ste
 }
 
 Shape view_shape(const TensorMeta& x, const Shape& shape) {
-  for (int64_t d : shape) META_CHECK(d >= 0, "view: invalid dimension ", d, " in ", shape);
+  // A `?` dim of the new shape only where the input has one too (a graph
+  // with dynamic dims: Note [Automatic dynamic dims]); eager sizes never are.
+  const bool dynamic_input = is_dynamic(numel(x.sizes));
+  for (int64_t d : shape)
+    META_CHECK(d >= 0 || (is_dynamic(d) && dynamic_input), "view: invalid dimension ", d, " in ", shape);
+  if (is_dynamic(numel(shape)) || dynamic_input) return shape;  // the element counts agree at run time
   META_CHECK(numel(shape) == numel(x.sizes), "view: shape ", shape, " is invalid for a tensor of ",
              numel(x.sizes), " elements (shape ", x.sizes, ")");
   return shape;

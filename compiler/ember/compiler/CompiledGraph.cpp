@@ -155,8 +155,12 @@ bool lowers_dynamic(OpId op) {
       return op != OpId::full_like;
     default:
       // matmul: 2-D operands; its other forms fail to lower (an Error) and compile per size.
+      // view, squeeze, unsqueeze: by size-1 dims (others fail to lower likewise);
+      // softmax, log_softmax and the losses: decomposed into the ops above.
       return op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
-             op == OpId::permute || op == OpId::matmul;
+             op == OpId::permute || op == OpId::matmul || op == OpId::view || op == OpId::squeeze ||
+             op == OpId::unsqueeze || op == OpId::softmax || op == OpId::log_softmax ||
+             op == OpId::cross_entropy || op == OpId::nll_loss;
   }
 }
 

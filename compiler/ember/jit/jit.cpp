@@ -196,12 +196,13 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
     return stay_eager_locked("the trace reads tensor values into C++ at " + t.graph.data_reads.front());
   if (!t.graph.unsupported.empty())
     return stay_eager_locked("the trace cannot be replayed: " + t.graph.unsupported.front());
-  // Outputs that require grad get a compiled backward, which needs static shapes.
-  bool any_differentiable = false;
-  for (const Tensor& out : t.outputs)
-    any_differentiable = any_differentiable || (out.defined() && out.requires_grad());
-  if (captured_reason.empty() && options.automatic_dynamic && !(is_grad_enabled() && any_differentiable) &&
-      bind_dynamic(e, t.graph, loc))
+  // Outputs that require grad, from a function without side effects, get a
+  // compiled backward (below), which needs static shapes.
+  bool gets_backward = false;
+  if (is_grad_enabled() && t.graph.writebacks.empty() && t.graph.grad_writes.empty())
+    for (const Tensor& out : t.outputs)
+      gets_backward = gets_backward || (out.defined() && out.requires_grad());
+  if (captured_reason.empty() && options.automatic_dynamic && !gets_backward && bind_dynamic(e, t.graph, loc))
     return t.outputs;
   auto v = std::make_unique<Variant>();
   // Outputs that require grad, from a function without side effects: later

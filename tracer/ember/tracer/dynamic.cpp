@@ -23,6 +23,17 @@ bool same_values(const Tensor& a, const Tensor& b) {
          0;
 }
 
+// A view's shape attribute is its output's shape: where that tracks the
+// sizes in both graphs, the two views are the same op (the general graph's
+// attribute holds the `?` dims of its output).
+bool same_view(const Graph& a, const Graph& b, const Node& x, const Node& y) {
+  if (x.op != OpId::view) return false;
+  OpAttrs rest_x = x.attrs, rest_y = y.attrs;
+  rest_x.ints = rest_y.ints = Shape();
+  return same_attrs(rest_x, rest_y) && x.attrs.ints == a.values[x.outputs[0]].shape &&
+         y.attrs.ints == b.values[y.outputs[0]].shape;
+}
+
 std::string node_name(const Graph& g, size_t n) {
   return "op " + std::to_string(n) + " (" + op_name(g.nodes[n].op) + " at " + g.nodes[n].location() + ")";
 }
@@ -42,7 +53,7 @@ bool same_program(const Graph& a, const Graph& b, std::string* why) {
     const Node &x = a.nodes[n], &y = b.nodes[n];
     if (x.op != y.op || x.inputs != y.inputs || x.outputs != y.outputs)
       return fail(node_name(a, n) + " is " + node_name(b, n) + " in the other trace");
-    if (!same_attrs(x.attrs, y.attrs))
+    if (!same_attrs(x.attrs, y.attrs) && !same_view(a, b, x, y))
       return fail(node_name(b, n) + " has attributes that depend on the sizes (" +
                   attrs_string(x.op, x.attrs) + " / " + attrs_string(y.op, y.attrs) + ")");
   }
@@ -148,6 +159,8 @@ std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::strin
     if (why_not) *why_not = "the traces have the same sizes";
     return std::nullopt;
   }
+  for (Node& n : out.graph.nodes)
+    if (n.op == OpId::view) n.attrs.ints = out.graph.values[n.outputs[0]].shape;
   for (size_t i = 0; i < a.inputs.size(); ++i) {
     const Shape &was = a.values[a.inputs[i]].shape, &now = b.values[b.inputs[i]].shape;
     for (int64_t d = 0; d < was.ndim(); ++d)
