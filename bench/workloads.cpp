@@ -186,25 +186,97 @@ Workload mlp_infer_workload() {
           {}};
 }
 
+// mlp_train's step: forward, cross-entropy, backward, SGD with momentum.
+tracer::TracedFn mlp_training_step() {
+  auto model = make_mlp();
+  auto opt =
+      std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
+  return [model, opt](const std::vector<Tensor>& in) {
+    opt->zero_grad();
+    Tensor loss = nn::cross_entropy((*model)(in[0]), in[1]);
+    loss.backward();
+    opt->step();
+    return std::vector<Tensor>{loss};
+  };
+}
+
+std::vector<Tensor> mlp_batch(int64_t batch) {
+  return {uniform_input({batch, 784}), randint(0, 10, {batch})};
+}
+
 Workload mlp_train_workload() {
   return {"mlp_train",
           "forward, cross-entropy, backward and SGD step (lr 0.01, momentum 0.9), batch 128",
           [](const std::string& mode) -> Prepared {
-            auto model = make_mlp();
-            auto opt = std::make_shared<optim::SGD>(model->parameters(),
-                                                    optim::SGDOptions{.lr = 0.01, .momentum = 0.9});
-            tracer::TracedFn step = [model, opt](const std::vector<Tensor>& in) {
-              opt->zero_grad();
-              Tensor loss = nn::cross_entropy((*model)(in[0]), in[1]);
-              loss.backward();
-              opt->step();
-              return std::vector<Tensor>{loss};
-            };
-            const std::vector<Tensor> inputs{uniform_input({kBatch, 784}), randint(0, 10, {kBatch})};
+            tracer::TracedFn step = mlp_training_step();
+            const std::vector<Tensor> inputs = mlp_batch(kBatch);
             if (mode == "compiled") return compiled(step, inputs, 1, /*grad=*/true);
             return {[step, inputs] { step(inputs); }};
           },
           {}};
+}
+
+// WORKLOADS.md's dynamic_batch: mlp_train's step with the batch cycling 128,
+// 96, 64, 37, one size per iteration. Compiled: jit::compile with automatic
+// dynamic dims, warmed up over two cycles (the compiles: `compiles` and
+// `compile_ms` in the line). The compiled line also has the same cycle
+// compiled once per size (automatic dynamic off: `static_median_ms`,
+// `static_compiles`, `static_compile_ms`), and the dynamic compile alone
+// (`dynamic_compile_ms`), for the comparisons in one run.
+constexpr int64_t kCycle[] = {128, 96, 64, 37};
+
+struct Cycle {
+  std::vector<std::vector<Tensor>> batches;
+  size_t next = 0;
+  const std::vector<Tensor>& take() { return batches[next++ % batches.size()]; }
+};
+
+std::shared_ptr<Cycle> make_cycle() {
+  auto c = std::make_shared<Cycle>();
+  for (int64_t b : kCycle) c->batches.push_back(mlp_batch(b));
+  return c;
+}
+
+// The step compiled with `options`, warmed up over three cycles (each size's
+// first call is an eager warm-up until something is compiled, its second a
+// trace); then every size must run natively.
+std::shared_ptr<jit::CompiledFunction> warmed_up(const jit::Options& options, Cycle& cycle) {
+  auto f = std::make_shared<jit::CompiledFunction>(jit::compile(mlp_training_step(), options));
+  for (size_t i = 0; i < 3 * std::size(kCycle); ++i) (*f)(cycle.take());
+  const int64_t hits = f->stats().hits;
+  for (size_t i = 0; i < std::size(kCycle); ++i) (*f)(cycle.take());
+  if (f->stats().hits != hits + static_cast<int64_t>(std::size(kCycle)))
+    throw Error("dynamic_batch: not every size runs compiled: " + f->explain());
+  return f;
+}
+
+Workload dynamic_batch_workload() {
+  auto dynamic_stats = std::make_shared<jit::Stats>();
+  return {"dynamic_batch", "mlp_train's step with the batch cycling 128, 96, 64, 37 (one size per call)",
+          [dynamic_stats](const std::string& mode) -> Prepared {
+            auto cycle = make_cycle();
+            if (mode != "compiled") {
+              tracer::TracedFn step = mlp_training_step();
+              return {[step, cycle] { step(cycle->take()); }};
+            }
+            auto f = warmed_up(jit::Options{}, *cycle);
+            *dynamic_stats = f->stats();
+            return {[f, cycle] { (*f)(cycle->take()); }, dynamic_stats->compile_ms};
+          },
+          [dynamic_stats](nlohmann::json& line, double, int iters) {
+            if (line["mode"] != "compiled") return;
+            line["compiles"] = dynamic_stats->compiles;
+            if (!dynamic_stats->each_compile_ms.empty())
+              line["dynamic_compile_ms"] = dynamic_stats->each_compile_ms.back();
+            jit::Options static_sizes;
+            static_sizes.automatic_dynamic = false;
+            auto cycle = make_cycle();
+            auto f = warmed_up(static_sizes, *cycle);
+            const auto times = time_iterations([&] { (*f)(cycle->take()); }, 0, std::max(iters, 8));
+            line["static_median_ms"] = median(times);
+            line["static_compiles"] = f->stats().compiles;
+            line["static_compile_ms"] = f->stats().compile_ms;
+          }};
 }
 
 // WORKLOADS.md's serve: mlp_infer's model at batch 1, called in a loop by C
@@ -366,6 +438,7 @@ const std::vector<Workload>& workloads() {
       matmul_workload(),
       mlp_infer_workload(),
       mlp_train_workload(),
+      dynamic_batch_workload(),
       serve_workload(),
       gpt_infer_workload(),
       gpt_train_workload(),

@@ -163,6 +163,7 @@ bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, 
     std::unique_lock<std::shared_mutex> lock(mutex);
     ++stats.compiles;
     stats.compile_ms += d->compiled->compile_ms();
+    stats.each_compile_ms.push_back(d->compiled->compile_ms());
     stats.recompile_reasons.push_back(general->reason);
     graph_text = general->graph.to_text();
     last_compiled = d->compiled.get();
@@ -239,6 +240,7 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
   if (v->backward) backward_caches.push_back(v->backward);
   ++stats.compiles;
   stats.compile_ms += v->compiled->compile_ms();
+  stats.each_compile_ms.push_back(v->compiled->compile_ms());
   if (!captured_reason.empty())
     stats.recompile_reasons.push_back(captured_reason);
   else if (last_compiled_key)

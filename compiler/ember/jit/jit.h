@@ -48,6 +48,7 @@ struct Stats {
   int64_t compiles = 0;
   int64_t hits = 0;                            // native calls
   double compile_ms = 0;                       // total
+  std::vector<double> each_compile_ms;         // per compile, in order
   std::vector<std::string> recompile_reasons;  // one per recompile: what changed
   std::vector<std::string> eager_reasons;      // keys that stay eager, and why
   // backward() through native results (compiled_backward.h)
