@@ -143,27 +143,6 @@ std::string largest_source(mlir::ModuleOp module) {
          std::to_string(total) + " ops, mostly " + kind->first + ")";
 }
 
-// Note [Dynamic dims in lowerings]: the ops whose lowerings take `?` dims
-// so far. A graph with another op on a value with `?` dims is refused
-// before MLIR sees it (jit::compile then compiles that size on its own).
-bool lowers_dynamic(OpId op) {
-  switch (op_info(op).kind) {
-    case OpKind::Unary:
-    case OpKind::Binary:
-    case OpKind::Compare:
-    case OpKind::Ternary:
-      return op != OpId::full_like;
-    default:
-      // matmul: 2-D operands; its other forms fail to lower (an Error) and compile per size.
-      // view, squeeze, unsqueeze: by size-1 dims (others fail to lower likewise);
-      // softmax, log_softmax and the losses: decomposed into the ops above.
-      return op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
-             op == OpId::permute || op == OpId::matmul || op == OpId::view || op == OpId::squeeze ||
-             op == OpId::unsqueeze || op == OpId::softmax || op == OpId::log_softmax ||
-             op == OpId::cross_entropy || op == OpId::nll_loss;
-  }
-}
-
 void check_dynamic_lowerings(const tracer::Graph& g, const Loc& loc) {
   const auto dynamic = [&](int v) {
     const Shape& s = g.values[v].shape;
@@ -185,6 +164,27 @@ int64_t count_ops(mlir::ModuleOp module) {
 }
 
 }  // namespace
+
+// Note [Dynamic dims in lowerings]: the ops whose lowerings take `?` dims
+// so far. A graph with another op on a value with `?` dims is refused
+// before MLIR sees it (jit::compile then compiles that size on its own).
+bool lowers_dynamic(OpId op) {
+  switch (op_info(op).kind) {
+    case OpKind::Unary:
+    case OpKind::Binary:
+    case OpKind::Compare:
+    case OpKind::Ternary:
+      return op != OpId::full_like;
+    default:
+      // matmul: 2-D operands; its other forms fail to lower (an Error) and compile per size.
+      // view, squeeze, unsqueeze: by size-1 dims (others fail to lower likewise);
+      // softmax, log_softmax and the losses: decomposed into the ops above.
+      return op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
+             op == OpId::permute || op == OpId::matmul || op == OpId::view || op == OpId::squeeze ||
+             op == OpId::unsqueeze || op == OpId::softmax || op == OpId::log_softmax ||
+             op == OpId::cross_entropy || op == OpId::nll_loss;
+  }
+}
 
 CompiledGraph::CompiledGraph() : impl_(std::make_unique<Impl>()) {}
 CompiledGraph::~CompiledGraph() = default;

@@ -24,6 +24,10 @@
 
 namespace ember::compiler {
 
+// Whether `op`'s lowering takes `?` dims (Note [Dynamic dims in lowerings]);
+// a graph with `?` dims and another op is refused by compile().
+bool lowers_dynamic(OpId op);
+
 // Ember: as traced; Linalg: lowered and fused, on tensors; Buffers: on
 // memrefs with BLAS calls; LLVM: the optimized LLVM IR for the host CPU.
 enum class Stage { Ember, Linalg, Buffers, LLVM };

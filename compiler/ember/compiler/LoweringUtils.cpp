@@ -1,6 +1,8 @@
 // LoweringUtils.cpp - see LoweringUtils.h.
 #include "ember/compiler/LoweringUtils.h"
 
+#include <optional>
+
 namespace ember::compiler::lowering {
 
 using mlir::OpBuilder;
@@ -139,6 +141,31 @@ llvm::SmallVector<mlir::ReassociationIndices> unit_dim_groups(llvm::ArrayRef<int
   return groups;
 }
 
+// The groups that collapse `wide`'s leading dims into `narrow`'s first dim,
+// the other dims kept, with one `?` dim in the group at most (which the
+// first dim of `narrow` is then); none when that is not the reshape.
+std::optional<llvm::SmallVector<mlir::ReassociationIndices>> leading_group(llvm::ArrayRef<int64_t> wide,
+                                                                           llvm::ArrayRef<int64_t> narrow) {
+  const int64_t extra = static_cast<int64_t>(wide.size()) - static_cast<int64_t>(narrow.size());
+  if (extra <= 0 || narrow.empty()) return std::nullopt;
+  for (size_t d = 1; d < narrow.size(); ++d)
+    if (wide[d + extra] != narrow[d]) return std::nullopt;
+  int64_t dynamic = 0, product = 1;
+  mlir::ReassociationIndices first;
+  for (int64_t d = 0; d <= extra; ++d) {
+    first.push_back(d);
+    if (mlir::ShapedType::isDynamic(wide[d]))
+      ++dynamic;
+    else
+      product *= wide[d];
+  }
+  if (dynamic > 1 || (dynamic == 1) != mlir::ShapedType::isDynamic(narrow[0])) return std::nullopt;
+  if (dynamic == 0 && product != narrow[0]) return std::nullopt;
+  llvm::SmallVector<mlir::ReassociationIndices> groups{first};
+  for (int64_t d = extra + 1; d < static_cast<int64_t>(wide.size()); ++d) groups.push_back({d});
+  return groups;
+}
+
 }  // namespace
 
 Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType to) {
@@ -147,11 +174,20 @@ Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType
   if (!from.hasStaticShape() || !to.hasStaticShape()) {
     // Shapes that differ by size-1 dims only: through the shape without them.
     const auto bare = without_unit_dims(from);
-    assert(bare == without_unit_dims(to) && "a reshape of `?` dims beyond size-1 dims");
-    if (from != bare)
-      v = b.create<mlir::tensor::CollapseShapeOp>(l, bare, v, unit_dim_groups(from.getShape()));
-    if (to == bare) return v;
-    return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, unit_dim_groups(to.getShape()));
+    if (bare == without_unit_dims(to)) {
+      if (from != bare)
+        v = b.create<mlir::tensor::CollapseShapeOp>(l, bare, v, unit_dim_groups(from.getShape()));
+      if (to == bare) return v;
+      return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, unit_dim_groups(to.getShape()));
+    }
+    // One collapse or one expand of the leading dims ([?, 3, 4] <-> [?, 4]),
+    // whose group holds one `?` dim at most.
+    const bool collapse = to.getRank() < from.getRank();
+    const auto groups =
+        leading_group(collapse ? from.getShape() : to.getShape(), collapse ? to.getShape() : from.getShape());
+    if (!groups) return {};
+    if (collapse) return b.create<mlir::tensor::CollapseShapeOp>(l, to, v, *groups);
+    return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, *groups);
   }
   // Through the 1-D form: collapse everything, then expand to `to`.
   auto all = [](int64_t rank) {

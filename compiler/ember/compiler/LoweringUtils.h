@@ -48,8 +48,9 @@ mlir::RankedTensorType without_unit_dims(mlir::RankedTensorType t);
 std::pair<mlir::Value, mlir::AffineMap> broadcast_operand(mlir::OpBuilder& b, mlir::Location l, mlir::Value v,
                                                           mlir::RankedTensorType result);
 // `v` with the shape of `to` (same element count), through collapse and
-// expand_shape; where either has a `?` dim, the two may differ only by
-// size-1 dims.
+// expand_shape. Where either has a `?` dim: when they differ by size-1 dims,
+// or by a collapse or expand of the leading dims holding one `?` dim at
+// most; else null (the caller's pattern fails, the op stays unlowered: an Error).
 mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::RankedTensorType to);
 
 // The runtime function random creation ops call (ember/random.h), declared

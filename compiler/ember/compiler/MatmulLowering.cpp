@@ -89,8 +89,15 @@ Value dynamic_matrix_product(OpBuilder& b, mlir::Location loc, Value lhs, Value 
 Value matrix_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Type element) {
   auto lt = tensor_type(lhs), rt = tensor_type(rhs);
   if (!lt.hasStaticShape() || !rt.hasStaticShape()) {
-    // Matrices only, so far: other forms with `?` dims stay unlowered (an Error naming the op).
-    if (lt.getRank() != 2 || rt.getRank() != 2) return {};
+    // lhs [..., m, k] as the rows of a matrix (k static), rhs a matrix or a
+    // static vector; other forms with `?` dims stay unlowered (an Error).
+    if (lt.getRank() < 2 || (rt.getRank() != 2 && !rt.hasStaticShape())) return {};
+    if (lt.getRank() > 2) {
+      if (lt.isDynamicDim(lt.getRank() - 1)) return {};
+      lhs = reshape_to(b, loc, lhs, tensor_of({mlir::ShapedType::kDynamic, lt.getShape().back()}, element));
+      if (!lhs) return {};
+    }
+    if (rt.getRank() == 1) rhs = reshape_to(b, loc, rhs, tensor_of({rt.getDimSize(0), 1}, element));
     return dynamic_matrix_product(b, loc, lhs, rhs, element);
   }
   const int64_t k = lt.getShape().back(), n = rt.getRank() == 1 ? 1 : rt.getShape().back();
@@ -209,7 +216,9 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
       if (lt.getRank() == 1) out_shape.insert(out_shape.end() - 1, 1);
       product = batched_product(rewriter, loc, lhs, rhs, element, out_shape);
     }
-    rewriter.replaceOp(op, reshape_to(rewriter, loc, product, result));
+    Value reshaped = reshape_to(rewriter, loc, product, result);
+    if (!reshaped) return mlir::failure();
+    rewriter.replaceOp(op, reshaped);
     return mlir::success();
   }
 };

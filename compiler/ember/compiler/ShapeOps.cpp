@@ -26,11 +26,9 @@ template <typename Op>
 struct ReshapeLowering : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& r) const override {
-    const auto from = tensor_type(op.getX()), to = tensor_type(op.getResult());
-    // With `?` dims, only reshapes by size-1 dims so far (reshape_to); others stay unlowered (an Error).
-    if ((!from.hasStaticShape() || !to.hasStaticShape()) && without_unit_dims(from) != without_unit_dims(to))
-      return mlir::failure();
-    r.replaceOp(op, reshape_to(r, op.getLoc(), op.getX(), to));
+    Value reshaped = reshape_to(r, op.getLoc(), op.getX(), tensor_type(op.getResult()));
+    if (!reshaped) return mlir::failure();  // a reshape of `?` dims reshape_to does not make (an Error)
+    r.replaceOp(op, reshaped);
     return mlir::success();
   }
 };
