@@ -174,15 +174,19 @@ bool lowers_dynamic(OpId op) {
     case OpKind::Binary:
     case OpKind::Compare:
     case OpKind::Ternary:
-      return op != OpId::full_like;
+      return true;
     default:
-      // matmul: 2-D operands; its other forms fail to lower (an Error) and compile per size.
-      // view, squeeze, unsqueeze: by size-1 dims (others fail to lower likewise);
-      // softmax, log_softmax and the losses: decomposed into the ops above.
+      // matmul: rows of a matrix times a matrix or vector; its batched forms
+      // fail to lower (an Error) and compile per size. view, squeeze,
+      // unsqueeze: by size-1 dims or leading dims (others fail likewise);
+      // softmax, log_softmax, layer_norm, logsumexp and the losses: decomposed
+      // into the ops here. Not var: its decomposition divides by a static
+      // count (the dynamic sweep's wrong answer when it was let through).
       return op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
-             op == OpId::permute || op == OpId::matmul || op == OpId::view || op == OpId::squeeze ||
-             op == OpId::unsqueeze || op == OpId::softmax || op == OpId::log_softmax ||
-             op == OpId::cross_entropy || op == OpId::nll_loss;
+             op == OpId::logsumexp || op == OpId::permute || op == OpId::matmul || op == OpId::view ||
+             op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select || op == OpId::softmax ||
+             op == OpId::log_softmax || op == OpId::layer_norm || op == OpId::cross_entropy ||
+             op == OpId::nll_loss;
   }
 }
 
