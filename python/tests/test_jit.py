@@ -152,3 +152,18 @@ def test_an_eager_fallback_names_the_python_line():
         np.testing.assert_allclose(f(x).numpy(), [2.0, 2.0, 2.0])
     assert f.stats()["compiles"] == 0
     assert f"test_jit.py:{line}" in f.explain(), f.explain()
+
+
+def test_a_changing_batch_compiles_once_for_every_size():
+    ember.manual_seed(4)
+    model = ember.nn.Sequential(ember.nn.Linear(12, 16), ember.nn.ReLU(), ember.nn.Linear(16, 3))
+    forward = ember.jit.compile(lambda x: F.softmax(model(x), dim=1))
+    for n in (32, 32, 32, 7, 7, 1, 20):
+        x = ember.randn(n, 12)
+        with ember.no_grad():
+            want = F.softmax(model(x), dim=1).numpy()
+            got = forward(x).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    stats = forward.stats()
+    assert stats["compiles"] == 2, forward.explain()
+    assert "input 0 dim 0 became dynamic (32 -> 7)" in stats["recompile_reasons"], forward.explain()
