@@ -19,7 +19,7 @@ import inspect
 
 
 class CompiledFunction:
-    def __init__(self, fn):
+    def __init__(self, fn, automatic_dynamic=True, dynamic_dims=()):
         from . import _jit  # loads the compiler (libMLIR) on first use
 
         functools.update_wrapper(self, fn)
@@ -35,7 +35,7 @@ class CompiledFunction:
             self._kind = "tuple" if isinstance(result, tuple) else "list" if isinstance(result, list) else "tensor"
             return result
 
-        self._compiled = _jit.compile(traced)
+        self._compiled = _jit.compile(traced, automatic_dynamic, list(dynamic_dims))
 
     def __call__(self, *args, **kwargs):
         if kwargs:  # keyword tensors go in the order of fn's parameters
@@ -63,8 +63,12 @@ class CompiledFunction:
         return self._compiled.stats()
 
 
-def compile(fn):  # noqa: A001  (ember.jit.compile, as torch.compile)
-    """Returns `fn` compiled: usable as a decorator or called on a function.
+def compile(fn=None, *, automatic_dynamic=True, dynamic_dims=()):  # noqa: A001  (as torch.compile)
+    """Returns `fn` compiled: usable as a decorator (with or without arguments) or called on a function.
+
+    A new batch size of a compiled signature compiles once with that dim dynamic, and later sizes run
+    that code (automatic_dynamic); dynamic_dims=[(input, dim), ...] makes dims dynamic from the first
+    compile on. Either way a new size is first checked by one eager trace, so an answer is never wrong.
 
     Example::
 
@@ -72,7 +76,9 @@ def compile(fn):  # noqa: A001  (ember.jit.compile, as torch.compile)
         >>> f(ember.randn(8, 8)).shape
         ()
     """
-    return CompiledFunction(fn)
+    if fn is None:
+        return lambda f: CompiledFunction(f, automatic_dynamic, dynamic_dims)
+    return CompiledFunction(fn, automatic_dynamic, dynamic_dims)
 
 
 def export(fn, inputs, directory, name="model"):

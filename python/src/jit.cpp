@@ -63,12 +63,21 @@ PYBIND11_MODULE(_jit, m) {
   m.def("load_export", [](const std::string& dir, const std::string& name) {
     return ember::jit::load_export(dir, {.name = name});
   });
-  m.def("compile", [](py::function fn) {
-    return ember::jit::compile([fn](const std::vector<ember::Tensor>& inputs) {
-      py::gil_scoped_acquire gil;
-      py::tuple args(inputs.size());
-      for (size_t i = 0; i < inputs.size(); ++i) args[i] = py::cast(inputs[i]);
-      return tensors_of(fn(*args));
-    });
-  });
+  m.def(
+      "compile",
+      [](py::function fn, bool automatic_dynamic, const std::vector<std::pair<int, int>>& dynamic_dims) {
+        ember::jit::Options options;
+        options.automatic_dynamic = automatic_dynamic;
+        options.dynamic_dims = dynamic_dims;
+        return ember::jit::compile(
+            [fn](const std::vector<ember::Tensor>& inputs) {
+              py::gil_scoped_acquire gil;
+              py::tuple args(inputs.size());
+              for (size_t i = 0; i < inputs.size(); ++i) args[i] = py::cast(inputs[i]);
+              return tensors_of(fn(*args));
+            },
+            options);
+      },
+      py::arg("fn"), py::arg("automatic_dynamic") = true,
+      py::arg("dynamic_dims") = std::vector<std::pair<int, int>>{});
 }

@@ -167,3 +167,15 @@ def test_a_changing_batch_compiles_once_for_every_size():
     stats = forward.stats()
     assert stats["compiles"] == 2, forward.explain()
     assert "input 0 dim 0 became dynamic (32 -> 7)" in stats["recompile_reasons"], forward.explain()
+
+
+def test_marked_dims_are_dynamic_from_the_first_compile():
+    @ember.jit.compile(dynamic_dims=[(0, 0)])
+    def scaled(x):
+        return (x * 2.0).tanh().sum(dim=1)
+
+    for n in (9, 9, 4, 1):
+        x = ember.randn(n, 5)
+        np.testing.assert_allclose(scaled(x).numpy(), (x * 2.0).tanh().sum(dim=1).numpy(), rtol=1e-5, atol=1e-6)
+    assert scaled.stats()["compiles"] == 1, scaled.explain()
+    assert scaled.stats()["recompile_reasons"] == ["dims marked dynamic"]

@@ -181,6 +181,28 @@ TEST(Dynamic, ATrainingStepWithAChangingBatchFollowsEager) {
   EXPECT_EQ(s.hits, 4) << "128 once, then 37, 1 and 128 again: " << compiled_step.explain();
 }
 
+TEST(Dynamic, MarkedDimsAreDynamicFromTheFirstCompile) {
+  Options options;
+  options.dynamic_dims = {{0, 0}};
+  auto f = compile(rows, options);
+  const Tensor row = randn({64});
+  for (int64_t n : {16, 16, 5, 5, 1, 33}) {
+    const Tensor x = randn({n, 64});
+    expect_near(f({x, row}), rows({x, row}), "batch " + std::to_string(n));
+  }
+  const Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 1) << f.explain();
+  EXPECT_EQ(s.recompile_reasons, std::vector<std::string>{"dims marked dynamic"});
+  EXPECT_NE(f.stage(compiler::Stage::Ember).find("tensor<?x64xf32>"), std::string::npos);
+
+  options.dynamic_dims = {{3, 0}};  // no input 3: compiled per size, with the reason
+  auto g = compile(rows, options);
+  for (int64_t n : {16, 16}) g({randn({n, 64}), row});
+  ASSERT_EQ(g.stats().recompile_reasons.size(), 1u);
+  EXPECT_NE(g.stats().recompile_reasons[0].find("input 3 does not exist"), std::string::npos);
+  EXPECT_EQ(g.stats().compiles, 1);
+}
+
 TEST(Dynamic, OffCompilesEachSize) {
   Options options;
   options.automatic_dynamic = false;

@@ -123,10 +123,41 @@ struct CompiledFunction::Impl {
   // compiled variant and `graph`; false when neither holds (the caller
   // compiles `graph` as it is).
   bool bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc);
+  // Compiles `general` and binds `e` to it, with `graph`'s output shapes;
+  // false (the reason kept) when it does not compile.
+  bool compile_dynamic(Entry& e, const tracer::Generalized& general, const tracer::Graph& graph,
+                       const Loc& loc);
   // Whether any variant was compiled (under the exclusive lock): a new key
   // may then be a size of one of them, so its first call traces.
-  bool dynamic_candidates() const { return options.automatic_dynamic && !variants.empty(); }
+  bool dynamic_candidates() const { return dynamic() && !variants.empty(); }
+  bool dynamic() const { return options.automatic_dynamic || !options.dynamic_dims.empty(); }
 };
+
+bool CompiledFunction::Impl::compile_dynamic(Entry& e, const tracer::Generalized& general,
+                                             const tracer::Graph& graph, const Loc& loc) {
+  auto d = std::make_unique<Variant>();
+  try {
+    d->compiled = compiler::CompiledGraph::compile(general.graph, options.budget, loc);
+  } catch (const Error& err) {
+    std::unique_lock<std::shared_mutex> lock(mutex);
+    stats.recompile_reasons.push_back(general.reason + ", but the dynamic graph did not compile (" +
+                                      err.what() + "): this size compiles on its own");
+    return false;
+  }
+  if (const char* dir = std::getenv("EMBER_JIT_DUMP"))
+    dump_stages(dir, general.graph.to_text(), *d->compiled, loc);
+  for (int out : graph.outputs) e.output_shapes.push_back(graph.values[out].shape);
+  std::unique_lock<std::shared_mutex> lock(mutex);
+  ++stats.compiles;
+  stats.compile_ms += d->compiled->compile_ms();
+  stats.each_compile_ms.push_back(d->compiled->compile_ms());
+  stats.recompile_reasons.push_back(general.reason);
+  graph_text = general.graph.to_text();
+  last_compiled = d->compiled.get();
+  e.variant.store(d.get(), std::memory_order_release);
+  variants.push_back(std::move(d));
+  return true;
+}
 
 bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc) {
   std::vector<const Variant*> candidates;
@@ -144,32 +175,22 @@ bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, 
       publish(v);
       return true;
     }
-  // A static variant and this trace, one program at two sizes: compile it once with `?` dims.
-  for (const Variant* v : candidates) {
-    if (v->compiled->dynamic() || v->backward) continue;
-    auto general = tracer::generalize(v->compiled->graph(), graph, nullptr);
-    if (!general) continue;
-    auto d = std::make_unique<Variant>();
-    try {
-      d->compiled = compiler::CompiledGraph::compile(general->graph, options.budget, loc);
-    } catch (const Error& err) {
-      std::unique_lock<std::shared_mutex> lock(mutex);
-      stats.recompile_reasons.push_back(general->reason + ", but the dynamic graph did not compile (" +
-                                        err.what() + "): this size compiles on its own");
-      return false;
-    }
-    if (const char* dir = std::getenv("EMBER_JIT_DUMP"))
-      dump_stages(dir, general->graph.to_text(), *d->compiled, loc);
+  // The first compile with dims marked dynamic (Options::dynamic_dims).
+  if (candidates.empty() && !options.dynamic_dims.empty()) {
+    std::string why;
+    auto marked = tracer::mark_dynamic(graph, options.dynamic_dims, &why);
+    if (marked && tracer::has_dynamic_dims(*marked))
+      return compile_dynamic(e, tracer::Generalized{*marked, "dims marked dynamic"}, graph, loc);
     std::unique_lock<std::shared_mutex> lock(mutex);
-    ++stats.compiles;
-    stats.compile_ms += d->compiled->compile_ms();
-    stats.each_compile_ms.push_back(d->compiled->compile_ms());
-    stats.recompile_reasons.push_back(general->reason);
-    graph_text = general->graph.to_text();
-    last_compiled = d->compiled.get();
-    publish(d.get());
-    variants.push_back(std::move(d));
-    return true;
+    stats.recompile_reasons.push_back("the marked dims cannot be dynamic (" + why +
+                                      "): this size compiles on its own");
+    return false;
+  }
+  // A static variant and this trace, one program at two sizes: compile it once with `?` dims.
+  for (const Variant* v : options.automatic_dynamic ? candidates : std::vector<const Variant*>{}) {
+    if (v->compiled->dynamic() || v->backward) continue;
+    if (auto general = tracer::generalize(v->compiled->graph(), graph, nullptr))
+      return compile_dynamic(e, *general, graph, loc);
   }
   return false;
 }
@@ -203,7 +224,7 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
   if (is_grad_enabled() && t.graph.writebacks.empty() && t.graph.grad_writes.empty())
     for (const Tensor& out : t.outputs)
       gets_backward = gets_backward || (out.defined() && out.requires_grad());
-  if (captured_reason.empty() && options.automatic_dynamic && !gets_backward && bind_dynamic(e, t.graph, loc))
+  if (captured_reason.empty() && dynamic() && !gets_backward && bind_dynamic(e, t.graph, loc))
     return t.outputs;
   auto v = std::make_unique<Variant>();
   // Outputs that require grad, from a function without side effects: later

@@ -69,6 +69,10 @@ struct Options {
   // that changed become dynamic and one compile serves every such size
   // (each new size checked by one trace first). Off: one compile per size.
   bool automatic_dynamic = true;
+  // Dims to compile as dynamic from the first compile on: (input, dim) pairs,
+  // e.g. {{0, 0}} for the batch of input 0. Each new size is still admitted
+  // by one trace (Note [Automatic dynamic dims]).
+  std::vector<std::pair<int, int>> dynamic_dims;
 };
 
 class CompiledFunction {

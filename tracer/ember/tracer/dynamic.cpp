@@ -143,6 +143,47 @@ bool instance_of(const Graph& general, const Graph& specific, std::string* why_n
   return true;
 }
 
+std::optional<Graph> mark_dynamic(const Graph& g, const std::vector<std::pair<int, int>>& input_dims,
+                                  std::string* why_not) {
+  const auto fail = [&](const std::string& reason) -> std::optional<Graph> {
+    if (why_not) *why_not = reason;
+    return std::nullopt;
+  };
+  Graph out = g;
+  for (const auto& [input, dim] : input_dims) {
+    if (input < 0 || input >= static_cast<int>(g.inputs.size()))
+      return fail("input " + std::to_string(input) + " does not exist");
+    Shape& shape = out.values[g.inputs[input]].shape;
+    if (dim < 0 || dim >= shape.ndim())
+      return fail("input " + std::to_string(input) + " has no dim " + std::to_string(dim));
+    shape[dim] = kDynamic;
+  }
+  for (Node& n : out.nodes) {
+    std::vector<TensorMeta> in;
+    for (int v : n.inputs) in.push_back({out.values[v].shape, out.values[v].dtype});
+    // A view to its input's own shape keeps the input's `?` dims.
+    if (n.op == OpId::view && g.values[n.inputs[0]].shape == g.values[n.outputs[0]].shape) {
+      n.attrs.ints = out.values[n.inputs[0]].shape;
+      out.values[n.outputs[0]].shape = n.attrs.ints;
+      continue;
+    }
+    TensorMeta results[2];
+    try {
+      infer_meta(n.op, in.data(), static_cast<int>(in.size()), n.attrs, results);
+    } catch (const Error& e) {
+      return fail(std::string("the shape rules refuse a dynamic dim: ") + e.what());
+    }
+    for (size_t k = 0; k < n.outputs.size(); ++k) out.values[n.outputs[k]].shape = results[k].sizes;
+  }
+  for (size_t v = 0; v < g.values.size(); ++v)
+    for (int64_t d = 0; d < g.values[v].shape.ndim(); ++d) {
+      const int64_t general = out.values[v].shape[d];
+      if (general != kDynamic && general != g.values[v].shape[d])
+        return fail("value %" + std::to_string(v) + " changes shape when marked dynamic");
+    }
+  return out;
+}
+
 std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::string* why_not) {
   if (!same_program(a, b, why_not)) return std::nullopt;
   Generalized out{b, {}};

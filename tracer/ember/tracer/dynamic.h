@@ -42,4 +42,12 @@ bool instance_of(const Graph& general, const Graph& specific, std::string* why_n
 
 bool has_dynamic_dims(const Graph& g);
 
+// `g` with the given (input, dim) pairs made kDynamic, and every shape that
+// follows from them by the shape rules (a view that keeps its input's shape
+// keeps its `?` dims); nullopt with `why_not` set when a pair names no such
+// dim or a rule refuses. Sizes that reached attributes or constants are not
+// found here: jit::compile admits each new size by instance_of, as ever.
+std::optional<Graph> mark_dynamic(const Graph& g, const std::vector<std::pair<int, int>>& input_dims,
+                                  std::string* why_not);
+
 }  // namespace ember::tracer
