@@ -81,9 +81,10 @@ def compile(fn=None, *, automatic_dynamic=True, dynamic_dims=()):  # noqa: A001 
     return CompiledFunction(fn, automatic_dynamic, dynamic_dims)
 
 
-def export(fn, inputs, directory, name="model"):
+def export(fn, inputs, directory, name="model", dynamic_dims=()):
     """Compiles `fn` for `inputs` and writes it as files that run without ember (model.o, model.h with a C
-    entry point, model.mlir, model.json, model.safetensors); returns the paths written.
+    entry point, model.mlir, model.json, model.safetensors); returns the paths written. dynamic_dims=[(0, 0)]
+    makes input 0 dim 0 a size n the C entry takes first: int model_run(int64_t n, ...).
 
     Example::
 
@@ -92,7 +93,7 @@ def export(fn, inputs, directory, name="model"):
     from . import _jit
 
     compiled = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
-    return _jit.export_graph(compiled._compiled, list(inputs), str(directory), name)
+    return _jit.export_graph(compiled._compiled, list(inputs), str(directory), name, list(dynamic_dims))
 
 
 class LoadedExport:

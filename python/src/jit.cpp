@@ -53,15 +53,16 @@ PYBIND11_MODULE(_jit, m) {
         return d;
       });
   m.def("export_graph", [](const ember::jit::CompiledFunction& f, const std::vector<ember::Tensor>& inputs,
-                           const std::string& dir, const std::string& name) {
-    return ember::jit::export_graph(f, inputs, dir, {.name = name});
+                           const std::string& dir, const std::string& name,
+                           const std::vector<std::pair<int, int>>& dynamic_dims) {
+    return ember::jit::export_graph(f, inputs, dir, {.name = name, .dynamic_dims = dynamic_dims});
   });
   py::class_<ember::jit::LoadedExport>(m, "LoadedExport")
       .def("run", [](ember::jit::LoadedExport& e, const std::vector<ember::Tensor>& inputs) {
         return e.run(inputs);
       });
   m.def("load_export", [](const std::string& dir, const std::string& name) {
-    return ember::jit::load_export(dir, {.name = name});
+    return ember::jit::load_export(dir, {.name = name, .dynamic_dims = {}});
   });
   m.def(
       "compile",

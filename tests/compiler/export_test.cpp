@@ -169,6 +169,76 @@ int main(int argc, char** argv) {
 }
 )";
 
+// Note [Dynamic exports]: one object for every batch: the C program passes n.
+constexpr const char* kDynamicMain = R"(#include <stdio.h>
+#include <stdlib.h>
+#include "model.h"
+int main(int argc, char** argv) {
+  const long n = atol(argv[1]);
+  float* in0 = malloc(sizeof(float) * 20 * (n ? n : 1));
+  float* out0 = malloc(sizeof(float) * 10 * (n ? n : 1));
+  FILE* f = fopen(argv[2], "rb");
+  if (!f || (n && fread(in0, sizeof(float) * 20 * n, 1, f) != 1)) return 10;
+  fclose(f);
+  if (model_run(-1, in0, out0) != -1) return 11;  /* a negative size is refused */
+  int rc = model_run(n, in0, out0);
+  f = fopen(argv[3], "wb");
+  fwrite(out0, sizeof(float) * 10 * n, 1, f);
+  fclose(f);
+  return rc;
+}
+)";
+
+TEST(Export, ADynamicBatchExportsOnceAndRunsFromCAtAnySize) {
+  auto model = small_mlp();
+  auto f =
+      compile([model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).relu()}; });
+  const fs::path dir = fresh_dir("dynamic");
+  const auto files =
+      export_graph(f, {randn({8, 20})}, dir.string(), {.name = "model", .dynamic_dims = {{0, 0}}});
+  EXPECT_EQ(files.size(), 5u);
+  const std::string header = slurp(dir / "model.h");
+  EXPECT_NE(header.find("int model_run(int64_t n, const float* in0, float* out0);"), std::string::npos)
+      << header;
+  EXPECT_NE(header.find("in0  float [n, 20]"), std::string::npos) << header;
+  EXPECT_NE(slurp(dir / "model.json").find("\"dynamic_size\": \"n\""), std::string::npos);
+  std::ofstream(dir / "main.c") << kDynamicMain;
+  const std::string exe = (dir / "main").string();
+  const std::string build = "cc -O2 -o " + exe + " " + (dir / "main.c").string() + " " +
+                            (dir / "model.o").string() + " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," +
+                            fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
+  ASSERT_EQ(run(build), 0) << build;
+  for (int64_t n : {37, 1, 128}) {
+    const Tensor x = randn({n, 20});
+    write_raw(dir / "in.bin", x);
+    ASSERT_EQ(run(exe + " " + std::to_string(n) + " " + (dir / "in.bin").string() + " " +
+                  (dir / "out.bin").string()),
+              0)
+        << "n = " << n;
+    const std::string bytes = slurp(dir / "out.bin");
+    ASSERT_EQ(bytes.size(), static_cast<size_t>(n * 10 * 4)) << "n = " << n;
+    Tensor got = empty({n, 10});
+    std::memcpy(got.data_ptr(), bytes.data(), bytes.size());
+    NoGradGuard no_grad;
+    expect_close(got, (*model)(x).relu(), 1e-5);
+  }
+  EXPECT_THROW(load_export(dir.string()), Error) << "a dynamic export runs from C";
+  fs::remove_all(dir);
+}
+
+TEST(Export, ADynamicDimMustBeOneSizeTheOutputsFollow) {
+  // The output's dim is 2n: not a size the C caller knows from n.
+  auto f = compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{cat({in[0], in[0]}, 0)}; });
+  const fs::path dir = fresh_dir("dynamic-bad");
+  try {
+    export_graph(f, {randn({4, 3})}, dir.string(), {.name = "model", .dynamic_dims = {{0, 0}}});
+    ADD_FAILURE() << "exported";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("follows n but is not n"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Export, TheReentrantEntryRunsFromFourCThreads) {
   manual_seed(24);
   auto model = small_mlp();

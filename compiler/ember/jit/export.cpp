@@ -13,13 +13,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ember/compiler/CompiledGraph.h"
 #include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/Pipeline.h"
 #include "ember/ember.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "ember/ir/ReadModule.h"
+#include "ember/meta.h"
 #include "ember/serialize/atomic_file.h"
 #include "ember/serialize/safetensors.h"
+#include "ember/tracer/dynamic.h"
 #include "ember/version.h"
 #include "llvm/Support/SourceMgr.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -63,23 +66,58 @@ const char* c_type(DType t) {
 std::string shape_text(const Shape& s) {
   std::ostringstream o;
   o << "[";
-  for (int64_t i = 0; i < s.ndim(); ++i) o << (i ? ", " : "") << s[i];
+  for (int64_t i = 0; i < s.ndim(); ++i) {
+    o << (i ? ", " : "");
+    if (s[i] == kDynamic)
+      o << "n";
+    else
+      o << s[i];
+  }
   o << "]";
   return o.str();
+}
+
+// A shape for model.json: a dynamic dim (the size `n`) is null.
+json shape_json(const Shape& s) {
+  json a = json::array();
+  for (int64_t d : s) a.push_back(d == kDynamic ? json(nullptr) : json(d));
+  return a;
 }
 
 json describe(const std::vector<ArgumentSpec>& ts) {
   json a = json::array();
   for (const auto& t : ts)
-    a.push_back({{"name", t.name}, {"shape", t.shape.vec()}, {"dtype", dtype_name(t.dtype)}});
+    a.push_back({{"name", t.name}, {"shape", shape_json(t.shape)}, {"dtype", dtype_name(t.dtype)}});
   return a;
 }
 
+// A memref descriptor of a dense row-major array at `base` whose dynamic
+// dims are `n`: sizes and strides computed in the entry.
+void push_sized_descriptor(mlir::OpBuilder& b, mlir::Location l, mlir::Value base, const Shape& shape,
+                           mlir::Value n, llvm::SmallVectorImpl<mlir::Value>& fields) {
+  const auto i64 = [&](int64_t v) -> mlir::Value {
+    return b.create<mlir::LLVM::ConstantOp>(l, b.getI64Type(), b.getI64IntegerAttr(v));
+  };
+  fields.push_back(base);
+  fields.push_back(base);
+  fields.push_back(i64(0));
+  llvm::SmallVector<mlir::Value> sizes, strides(shape.ndim());
+  for (int64_t d : shape) sizes.push_back(d == kDynamic ? n : i64(d));
+  mlir::Value stride = i64(1);
+  for (int64_t d = shape.ndim() - 1; d >= 0; --d) {
+    strides[d] = stride;
+    stride = b.create<mlir::LLVM::MulOp>(l, stride, sizes[d]);
+  }
+  fields.append(sizes.begin(), sizes.end());
+  fields.append(strides.begin(), strides.end());
+}
+
 // <name>_run(inputs..., outputs...) -> i32 around <name>_forward, with the
-// weights and the workspace as internal globals.
+// weights and the workspace as internal globals; with `dynamic`, the size
+// `n` of the dynamic dims first (Note [Dynamic exports]).
 void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vector<ArgumentSpec>& inputs,
                  const std::vector<Tensor>& weights, const std::vector<ArgumentSpec>& outputs, size_t checks,
-                 int64_t workspace_bytes, const Loc& loc) {
+                 int64_t workspace_bytes, bool dynamic, const Loc& loc) {
   mlir::MLIRContext* ctx = module.getContext();
   mlir::OpBuilder b(ctx);
   b.setInsertionPointToEnd(module.getBody());
@@ -112,9 +150,11 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
       b.create<mlir::LLVM::GlobalOp>(l, mlir::LLVM::LLVMArrayType::get(b.getI8Type(), ws), false,
                                      mlir::LLVM::Linkage::Internal, name + "_workspace", zero_bytes, 64);
 
-  // <name>_run_ws(workspace, inputs..., outputs...): the caller's workspace,
-  // so calls on different workspaces may run at once.
-  llvm::SmallVector<mlir::Type> params(1 + inputs.size() + outputs.size(), ptr);
+  // <name>_run_ws(workspace, [n,] inputs..., outputs...): the caller's
+  // workspace, so calls on different workspaces may run at once.
+  const size_t first = dynamic ? 2 : 1;  // the first array argument
+  llvm::SmallVector<mlir::Type> params(first + inputs.size() + outputs.size(), ptr);
+  if (dynamic) params[1] = b.getI64Type();
   auto run_ws = b.create<mlir::LLVM::LLVMFuncOp>(l, name + "_run_ws",
                                                  mlir::LLVM::LLVMFunctionType::get(b.getI32Type(), params));
   mlir::Block* entry = run_ws.addEntryBlock(b);
@@ -132,6 +172,10 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
       l, mlir::LLVM::ICmpPredicate::ne, b.create<mlir::LLVM::AndOp>(l, address, i64(63)), i64(0));
   mlir::Value null = b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::eq, address, i64(0));
   mlir::Value bad = b.create<mlir::LLVM::OrOp>(l, misaligned, null);
+  mlir::Value n = dynamic ? entry->getArgument(1) : mlir::Value();
+  if (dynamic)  // a negative size is refused like a bad workspace
+    bad = b.create<mlir::LLVM::OrOp>(
+        l, bad, b.create<mlir::LLVM::ICmpOp>(l, mlir::LLVM::ICmpPredicate::slt, n, i64(0)));
   mlir::Block* reject = run_ws.addBlock();
   mlir::Block* body = run_ws.addBlock();
   b.create<mlir::LLVM::CondBrOp>(l, bad, reject, body);
@@ -140,12 +184,12 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
   b.setInsertionPointToStart(body);
   llvm::SmallVector<mlir::Value> args;
   for (size_t i = 0; i < inputs.size(); ++i)
-    compiler::push_descriptor(b, l, entry->getArgument(1 + i), inputs[i].shape, args);
+    push_sized_descriptor(b, l, entry->getArgument(first + i), inputs[i].shape, n, args);
   for (size_t k = 0; k < weights.size(); ++k)
     compiler::push_descriptor(b, l, b.create<mlir::LLVM::AddressOfOp>(l, weight_globals[k]),
                               weights[k].sizes(), args);
   for (size_t i = 0; i < outputs.size(); ++i)
-    compiler::push_descriptor(b, l, entry->getArgument(1 + inputs.size() + i), outputs[i].shape, args);
+    push_sized_descriptor(b, l, entry->getArgument(first + inputs.size() + i), outputs[i].shape, n, args);
   std::vector<mlir::Value> counts;
   for (size_t c = 0; c < checks; ++c) {
     counts.push_back(b.create<mlir::LLVM::AllocaOp>(l, ptr, b.getI64Type(), i64(1), 8));
@@ -165,7 +209,8 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
 
   // <name>_run(inputs..., outputs...): <name>_run_ws on the static workspace.
   b.setInsertionPointToEnd(module.getBody());
-  llvm::SmallVector<mlir::Type> run_params(inputs.size() + outputs.size(), ptr);
+  llvm::SmallVector<mlir::Type> run_params(first - 1 + inputs.size() + outputs.size(), ptr);
+  if (dynamic) run_params[0] = b.getI64Type();
   auto run = b.create<mlir::LLVM::LLVMFuncOp>(l, name + "_run",
                                               mlir::LLVM::LLVMFunctionType::get(b.getI32Type(), run_params));
   mlir::Block* run_entry = run.addEntryBlock(b);
@@ -184,7 +229,7 @@ void add_c_entry(mlir::ModuleOp module, const std::string& name, const std::vect
 
 std::string header_text(const std::string& name, const std::string& key,
                         const std::vector<ArgumentSpec>& inputs, const std::vector<ArgumentSpec>& outputs,
-                        const std::vector<std::string>& checks) {
+                        const std::vector<std::string>& checks, bool dynamic) {
   std::ostringstream h;
   std::string guard = name;
   for (char& c : guard) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -199,6 +244,9 @@ std::string header_text(const std::string& name, const std::string& key,
     << "#ifndef " << guard << "_H\n#define " << guard << "_H\n\n#include <stdbool.h>\n#include <stdint.h>\n\n"
     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   h << "// " << name << "_run: reads the inputs, writes the outputs.\n";
+  if (dynamic)
+    h << "//   n   the size of the dims written n below (the batch), at least 0; a negative n\n"
+      << "//       returns -1 without computing anything\n";
   for (size_t i = 0; i < inputs.size(); ++i)
     h << "//   in" << i << "  " << c_type(inputs[i].dtype) << " " << shape_text(inputs[i].shape) << "  ("
       << inputs[i].name << ")\n";
@@ -209,10 +257,11 @@ std::string header_text(const std::string& name, const std::string& key,
   if (checks.empty()) h << "//   (this function checks nothing: it always returns 0)\n";
   for (size_t c = 0; c < checks.size(); ++c) h << "//   " << c + 1 << ": " << checks[c] << "\n";
   std::ostringstream params;
+  if (dynamic) params << "int64_t n";
   for (size_t i = 0; i < inputs.size(); ++i)
-    params << (i ? ", " : "") << "const " << c_type(inputs[i].dtype) << "* in" << i;
+    params << (i || dynamic ? ", " : "") << "const " << c_type(inputs[i].dtype) << "* in" << i;
   for (size_t i = 0; i < outputs.size(); ++i)
-    params << (inputs.size() + i ? ", " : "") << c_type(outputs[i].dtype) << "* out" << i;
+    params << (inputs.size() + i || dynamic ? ", " : "") << c_type(outputs[i].dtype) << "* out" << i;
   h << "int " << name << "_run(" << params.str() << ");\n\n";
   h << "// The bytes of workspace " << name << "_run_ws needs.\n";
   h << "int64_t " << name << "_workspace_size(void);\n\n";
@@ -307,9 +356,73 @@ class JitExport final : public LoadedExport {
 
 }  // namespace
 
+namespace {
+
+// Note [Dynamic exports]
+// The graph of an export whose C entry takes the size n of the marked dims:
+// traced again with those dims one larger, generalized (tracer/dynamic.h),
+// and kept only when the two traces are one program whose dynamic dims in
+// the inputs are exactly the marked ones and in the outputs all n: then n
+// and the arrays' other dims are all the C caller needs. A graph that
+// depends on n beyond that (a size baked into a constant, an output of 2n),
+// or an op whose lowering does not take dynamic dims, is an error.
+tracer::Graph dynamic_export_graph(const CompiledFunction& f, const std::vector<Tensor>& example,
+                                   const tracer::Graph& traced,
+                                   const std::vector<std::pair<int, int>>& marked, const Loc& loc) {
+  int64_t n = -1;
+  std::vector<Tensor> larger = example;
+  for (const auto& [input, dim] : marked) {
+    EMBER_CHECK(
+        input >= 0 && input < static_cast<int>(example.size()) && dim >= 0 && dim < example[input].dim(), loc,
+        "export_graph: input ", input, " has no dim ", dim, " to make dynamic");
+    const int64_t size = example[input].size(dim);
+    EMBER_CHECK(n < 0 || size == n, loc, "export_graph: the dynamic dims are one size n (", n, " and ", size,
+                " here)");
+    n = size;
+  }
+  for (size_t i = 0; i < larger.size(); ++i) {
+    Shape shape = larger[i].sizes();
+    bool changed = false;
+    for (const auto& [input, dim] : marked)
+      if (input == static_cast<int>(i)) shape[dim] = n + 1, changed = true;
+    if (changed) larger[i] = zeros(shape, larger[i].dtype());
+  }
+  std::string why;
+  auto general = tracer::generalize(traced, f.graph_for(larger, loc).first, &why);
+  EMBER_CHECK(general.has_value(), loc, "export_graph: the function is not one program at every n: ", why);
+  for (size_t i = 0; i < traced.inputs.size(); ++i)
+    for (int64_t d = 0; d < traced.values[traced.inputs[i]].shape.ndim(); ++d) {
+      const bool is_dynamic = general->graph.values[traced.inputs[i]].shape[d] == kDynamic;
+      const bool is_marked =
+          std::find(marked.begin(), marked.end(),
+                    std::pair<int, int>(static_cast<int>(i), static_cast<int>(d))) != marked.end();
+      EMBER_CHECK(is_dynamic == is_marked, loc, "export_graph: input ", i, " dim ", d,
+                  is_marked ? " is marked dynamic but did not change" : " changed but is not marked dynamic");
+    }
+  for (size_t k = 0; k < traced.outputs.size(); ++k)
+    for (int64_t d = 0; d < traced.values[traced.outputs[k]].shape.ndim(); ++d)
+      EMBER_CHECK(general->graph.values[traced.outputs[k]].shape[d] != kDynamic ||
+                      traced.values[traced.outputs[k]].shape[d] == n,
+                  loc, "export_graph: output ", k, " dim ", d, " follows n but is not n (",
+                  traced.values[traced.outputs[k]].shape[d], " at n = ", n, ")");
+  for (const tracer::Node& node : general->graph.nodes) {
+    bool touches = false;
+    for (int v : node.inputs) touches = touches || tracer::has_dynamic_dims_of(general->graph, v);
+    for (int v : node.outputs) touches = touches || tracer::has_dynamic_dims_of(general->graph, v);
+    EMBER_CHECK(!touches || compiler::lowers_dynamic(node.op), loc, "export_graph: ", op_name(node.op),
+                " at ", node.location(), " has no lowering with dynamic dims yet");
+  }
+  return general->graph;
+}
+
+}  // namespace
+
 std::vector<std::string> export_graph(const CompiledFunction& f, const std::vector<Tensor>& example_inputs,
                                       const std::string& dir, const ExportOptions& options, const Loc& loc) {
-  auto [graph, key] = f.graph_for(example_inputs, loc);
+  auto [traced, key] = f.graph_for(example_inputs, loc);
+  const bool dynamic = !options.dynamic_dims.empty();
+  const tracer::Graph graph =
+      dynamic ? dynamic_export_graph(f, example_inputs, traced, options.dynamic_dims, loc) : traced;
   EMBER_CHECK(graph.writebacks.empty() && graph.grad_writes.empty(), loc,
               "export_graph: the function writes into tensors (", graph.writebacks.size(), " write-backs, ",
               graph.grad_writes.size(),
@@ -348,7 +461,7 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   const std::vector<std::string> unexportable = compiler::unexportable_calls(*module);
   EMBER_CHECK(unexportable.empty(), loc, "export_graph: the compiled function calls ",
               unexportable.empty() ? "" : unexportable.front());
-  add_c_entry(*module, name, inputs, graph.captured, outputs, checks.size(), workspace_bytes, loc);
+  add_c_entry(*module, name, inputs, graph.captured, outputs, checks.size(), workspace_bytes, dynamic, loc);
   const std::string object = compiler::object_code(*module, loc);
 
   json j;
@@ -357,6 +470,7 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
   j["name"] = name;
   j["entry"] = name + "_run";
   j["guard_key"] = key;
+  if (dynamic) j["dynamic_size"] = "n";  // the entry's first argument; null dims in the shapes below
   j["inputs"] = describe(inputs);
   j["outputs"] = describe(outputs);
   j["weights"] = describe(weight_names);
@@ -368,7 +482,7 @@ std::vector<std::string> export_graph(const CompiledFunction& f, const std::vect
       base + ".o",
       [&](std::ostream& o) { o.write(object.data(), static_cast<std::streamsize>(object.size())); },
       "export_graph", loc);
-  write_text(base + ".h", header_text(name, key, inputs, outputs, checks), loc);
+  write_text(base + ".h", header_text(name, key, inputs, outputs, checks, dynamic), loc);
   save_safetensors(weights, base + ".safetensors", {{"format", kFormat}, {"ember_version", kVersion}}, loc);
   write_text(base + ".json", j.dump(2) + "\n", loc);  // last: a complete export has its json
   return {base + ".mlir", base + ".o", base + ".h", base + ".safetensors", base + ".json"};
@@ -423,6 +537,10 @@ CheckedExport check_export(const ExportTexts& files, const ExportOptions& option
     const std::string version = j.value("ember_version", "?");
     EMBER_CHECK(version == kVersion, loc, "load_export: ", json_path, " was written by ember ", version,
                 "; this is ember ", kVersion, ": export it again");
+    EMBER_CHECK(
+        !j.contains("dynamic_size"), loc, "load_export: ", json_path,
+        " is an export with a dynamic size (its C entry takes n), which runs from C; reading one back "
+        "into ember is not supported yet");
     result.inputs = tensors_of(j.at("inputs"), json_path, loc);
     result.outputs = tensors_of(j.at("outputs"), json_path, loc);
     result.checks = j.at("checks").get<std::vector<std::string>>();

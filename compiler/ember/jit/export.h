@@ -29,6 +29,10 @@ namespace ember::jit {
 
 struct ExportOptions {
   std::string name = "model";  // file stem and C prefix: <name>_run
+  // Note [Dynamic exports]: (input, dim) pairs of one size `n` that the C
+  // entry takes as its first argument, int <name>_run(int64_t n, ...); the
+  // outputs' dims that follow it are `n` too. Empty: every size as traced.
+  std::vector<std::pair<int, int>> dynamic_dims;
 };
 
 // Returns the paths written, model.mlir first.

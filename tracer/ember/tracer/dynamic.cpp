@@ -102,6 +102,12 @@ bool broadcasts(OpId op) {
 
 }  // namespace
 
+bool has_dynamic_dims_of(const Graph& g, int value) {
+  for (int64_t d : g.values[value].shape)
+    if (d == kDynamic) return true;
+  return false;
+}
+
 bool has_dynamic_dims(const Graph& g) {
   for (const Value& v : g.values)
     for (int64_t d : v.shape)

@@ -41,6 +41,7 @@ std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::strin
 bool instance_of(const Graph& general, const Graph& specific, std::string* why_not);
 
 bool has_dynamic_dims(const Graph& g);
+bool has_dynamic_dims_of(const Graph& g, int value);
 
 // `g` with the given (input, dim) pairs made kDynamic, and every shape that
 // follows from them by the shape rules (a view that keeps its input's shape
