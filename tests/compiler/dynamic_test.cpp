@@ -181,6 +181,19 @@ TEST(Dynamic, ATrainingStepWithAChangingBatchFollowsEager) {
   EXPECT_EQ(s.hits, 4) << "128 once, then 37, 1 and 128 again: " << compiled_step.explain();
 }
 
+TEST(Dynamic, CatAlongADynamicDimOrBesideOne) {
+  // Features joined beside a `?` batch, and two batches of their own sizes joined along it.
+  auto f = compile([](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{cat({in[0], in[1].relu()}, 1), cat({in[0], in[2]}, 0)};
+  });
+  for (auto [n, m] : {std::pair<int64_t, int64_t>{8, 5}, {8, 5}, {8, 5}, {3, 2}, {1, 7}, {12, 1}}) {
+    const Tensor x = randn({n, 4}), y = randn({n, 2}), z = randn({m, 4});
+    expect_near(f({x, y, z}), {cat({x, y.relu()}, 1), cat({x, z}, 0)},
+                std::to_string(n) + ", " + std::to_string(m));
+  }
+  EXPECT_EQ(f.stats().compiles, 2) << f.explain();
+}
+
 TEST(Dynamic, MarkedDimsAreDynamicFromTheFirstCompile) {
   Options options;
   options.dynamic_dims = {{0, 0}};

@@ -11,6 +11,7 @@
 #include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/LoweringUtils.h"
 #include "ember/ir/Dialect.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -101,33 +102,82 @@ struct SelectBackwardLowering : mlir::OpRewritePattern<ir::SelectBackwardOp> {
   }
 };
 
+// The size of dim `d` of tensor `v`: an attribute, or (a `?` dim) tensor.dim.
+mlir::OpFoldResult size_of(OpBuilder& b, mlir::Location l, Value v, int64_t d) {
+  auto type = tensor_type(v);
+  if (!type.isDynamicDim(d)) return b.getIndexAttr(type.getDimSize(d));
+  return b.create<mlir::tensor::DimOp>(l, v, d).getResult();
+}
+
+// The `?` sizes of `v`'s type, in order: what a tensor.empty like it takes.
+llvm::SmallVector<Value> dynamic_sizes_of(OpBuilder& b, mlir::Location l, Value v) {
+  llvm::SmallVector<Value> sizes;
+  auto type = tensor_type(v);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d)) sizes.push_back(b.create<mlir::tensor::DimOp>(l, v, d));
+  return sizes;
+}
+
+// cat: each input inserted into one new tensor at its offset along `dim`;
+// with `?` dims (Note [Dynamic dims in lowerings]) the offsets and sizes are
+// read at run time.
 struct CatLowering : mlir::OpRewritePattern<ir::CatOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::CatOp op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
+    const mlir::Location l = op.getLoc();
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
-    Value out = r.create<mlir::tensor::EmptyOp>(op.getLoc(), result.getShape(), result.getElementType());
-    int64_t offset = 0;
-    for (Value input : op.getInputs()) {
+    llvm::SmallVector<Value> inputs;
+    for (Value input : op.getInputs())
+      if (tensor_type(input).getRank() == result.getRank())
+        inputs.push_back(input);  // not torch's legacy [0]
+    // The result's `?` sizes: another dim's from the first input, the cat dim's the sum of the inputs'.
+    llvm::SmallVector<Value> sizes;
+    for (int64_t d = 0; d < result.getRank() && !inputs.empty(); ++d) {
+      if (!result.isDynamicDim(d)) continue;
+      if (d != dim) {
+        sizes.push_back(r.create<mlir::tensor::DimOp>(l, inputs.front(), d));
+        continue;
+      }
+      Value total = r.create<mlir::arith::ConstantIndexOp>(l, 0);
+      for (Value input : inputs)
+        total = r.create<mlir::arith::AddIOp>(
+            l, total, mlir::getValueOrCreateConstantIndexOp(r, l, size_of(r, l, input, dim)));
+      sizes.push_back(total);
+    }
+    Value out = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), sizes);
+    mlir::OpFoldResult offset = r.getIndexAttr(0);
+    for (Value input : inputs) {
       auto type = tensor_type(input);
-      if (type.getRank() != result.getRank()) continue;  // torch's legacy empty [0] operand
       // Inputs of another dtype are promoted, as eager cat does.
       if (type.getElementType() != result.getElementType()) {
         auto promoted = mlir::RankedTensorType::get(type.getShape(), result.getElementType());
-        Value init = r.create<mlir::tensor::EmptyOp>(op.getLoc(), type.getShape(), result.getElementType());
+        Value init = r.create<mlir::tensor::EmptyOp>(l, type.getShape(), result.getElementType(),
+                                                     dynamic_sizes_of(r, l, input));
         llvm::SmallVector<mlir::AffineMap> maps(2, r.getMultiDimIdentityMap(type.getRank()));
         llvm::SmallVector<mlir::utils::IteratorType> par(type.getRank(), mlir::utils::IteratorType::parallel);
-        input = r.create<mlir::linalg::GenericOp>(op.getLoc(), mlir::TypeRange{promoted},
-                                                  mlir::ValueRange{input}, mlir::ValueRange{init}, maps, par,
-                                                  [&](OpBuilder& b, mlir::Location l, mlir::ValueRange a) {
-                                                    b.create<mlir::linalg::YieldOp>(
-                                                        l, cast_to(b, l, a[0], result.getElementType()));
-                                                  })
+        input = r.create<mlir::linalg::GenericOp>(
+                     l, mlir::TypeRange{promoted}, mlir::ValueRange{input}, mlir::ValueRange{init}, maps, par,
+                     [&](OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
+                       b.create<mlir::linalg::YieldOp>(nl, cast_to(b, nl, a[0], result.getElementType()));
+                     })
                     .getResult(0);
       }
-      const Window w = window(r, result, dim, offset, type.getDimSize(dim), 1);
-      out = r.create<mlir::tensor::InsertSliceOp>(op.getLoc(), input, out, w.offsets, w.sizes, w.strides);
-      offset += type.getDimSize(dim);
+      Window w;
+      for (int64_t d = 0; d < result.getRank(); ++d) {
+        w.offsets.push_back(d == dim ? offset : r.getIndexAttr(0));
+        w.sizes.push_back(size_of(r, l, input, d));
+        w.strides.push_back(r.getIndexAttr(1));
+      }
+      out = r.create<mlir::tensor::InsertSliceOp>(l, input, out, w.offsets, w.sizes, w.strides);
+      const mlir::OpFoldResult size = w.sizes[dim];
+      if (mlir::isa<mlir::Attribute>(offset) && mlir::isa<mlir::Attribute>(size))
+        offset = r.getIndexAttr(mlir::getConstantIntValue(offset).value() +
+                                mlir::getConstantIntValue(size).value());
+      else
+        offset = r.create<mlir::arith::AddIOp>(l, mlir::getValueOrCreateConstantIndexOp(r, l, offset),
+                                               mlir::getValueOrCreateConstantIndexOp(r, l, size))
+                     .getResult();
     }
     r.replaceOp(op, out);
     return mlir::success();
