@@ -17,10 +17,14 @@ namespace {
 using testing::op_sample;
 using testing::run_op;
 
-// The sample's inputs with dim 0 of input 0, and of each input whose dim 0
-// is the same size, set to `rows` (new values, of the same kind).
-std::vector<Tensor> resized(const std::vector<Tensor>& inputs, int64_t rows) {
-  const int64_t base = inputs[0].size(0);
+// The input whose leading dim varies: the first, except for embedding,
+// whose first input is the table (a weight: its rows are the indices' range).
+size_t varied_input(OpId op) { return op == OpId::embedding ? 1 : 0; }
+
+// The sample's inputs with dim 0 of input `first`, and of each input whose
+// dim 0 is the same size, set to `rows` (new values, of the same kind).
+std::vector<Tensor> resized(const std::vector<Tensor>& inputs, size_t first, int64_t rows) {
+  const int64_t base = inputs[first].size(0);
   std::vector<Tensor> out;
   for (const Tensor& t : inputs) {
     if (t.dim() == 0 || t.size(0) != base) {
@@ -75,16 +79,18 @@ TEST_P(DynamicSweep, ChangingLeadingDimMatchesEager) {
     expect_same(f(in), want, std::string(op_name(op)) + " at " + to_string(in[0].sizes()));
     return true;
   };
-  const int64_t base = sample->inputs[0].size(0);
+  const size_t first = varied_input(op);
+  const int64_t base = sample->inputs[first].size(0);
   for (int i = 0; i < 3; ++i) check(sample->inputs);  // warm-up, trace and compile, native
   bool varied = true;
-  for (int64_t rows : {base + 5, base + 2, base + 5}) varied = check(resized(sample->inputs, rows)) && varied;
+  for (int64_t rows : {base + 5, base + 2, base + 5})
+    varied = check(resized(sample->inputs, first, rows)) && varied;
   if (compiler::lowers_dynamic(op) && varied) {
     EXPECT_EQ(f.stats().compiles, 2) << op_name(op) << " lowers `?` dims: one dynamic compile\n"
                                      << f.explain();
   }
   // Size 1, where squeeze and broadcasting change meaning: the right answer, compiled or not.
-  for (int i = 0; i < 2; ++i) check(resized(sample->inputs, 1));
+  for (int i = 0; i < 2; ++i) check(resized(sample->inputs, first, 1));
 }
 
 // Every op whose sample has an input with a leading dim, and that is pure

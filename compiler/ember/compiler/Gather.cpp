@@ -32,6 +32,7 @@ struct IndexReduceLowering : mlir::OpRewritePattern<Op> {
     const int64_t dim = static_cast<int64_t>(op.getDim()) < 0 ? static_cast<int64_t>(op.getDim()) + rank
                                                               : static_cast<int64_t>(op.getDim());
     llvm::SmallVector<int64_t> kept;
+    llvm::SmallVector<Value> kept_sizes;  // of kept `?` dims (Note [Dynamic dims in lowerings])
     llvm::SmallVector<mlir::AffineExpr> out_exprs;
     llvm::SmallVector<mlir::utils::IteratorType> iterators;
     for (int64_t d = 0; d < rank; ++d) {
@@ -39,6 +40,7 @@ struct IndexReduceLowering : mlir::OpRewritePattern<Op> {
                                    : mlir::utils::IteratorType::parallel);
       if (d == dim) continue;
       kept.push_back(type.getDimSize(d));
+      if (type.isDynamicDim(d)) kept_sizes.push_back(r.create<mlir::tensor::DimOp>(l, op.getX(), d));
       out_exprs.push_back(r.getAffineDimExpr(d));
     }
     // The start: the worst value (so the first element wins at index 0).
@@ -53,8 +55,14 @@ struct IndexReduceLowering : mlir::OpRewritePattern<Op> {
           l, r.getIntegerAttr(element, kMax ? llvm::APInt::getSignedMinValue(width)
                                             : llvm::APInt::getSignedMaxValue(width)));
     }
-    Value values = filled(r, l, kept, element, worst);
-    Value indices = filled(r, l, kept, r.getI64Type(), r.create<mlir::arith::ConstantIntOp>(l, 0, 64));
+    const auto fill = [&](mlir::Type t, Value v) {
+      return r
+          .create<mlir::linalg::FillOp>(l, v,
+                                        r.create<mlir::tensor::EmptyOp>(l, kept, t, kept_sizes).getResult())
+          .getResult(0);
+    };
+    Value values = fill(element, worst);
+    Value indices = fill(r.getI64Type(), r.create<mlir::arith::ConstantIntOp>(l, 0, 64));
     auto out_map = mlir::AffineMap::get(rank, 0, out_exprs, r.getContext());
     llvm::SmallVector<mlir::AffineMap> maps{r.getMultiDimIdentityMap(rank), out_map, out_map};
     auto generic = r.create<mlir::linalg::GenericOp>(
@@ -87,6 +95,7 @@ struct IndexReduceLowering : mlir::OpRewritePattern<Op> {
     if (op_results.size() == 2)
       results.push_back(reshape_to(r, l, generic.getResult(0), tensor_type(op_results[0])));
     results.push_back(reshape_to(r, l, generic.getResult(1), tensor_type(op_results.back())));
+    if (llvm::is_contained(results, Value())) return mlir::failure();  // a reshape of `?` dims it cannot make
     r.replaceOp(op, results);
     return mlir::success();
   }
@@ -100,10 +109,16 @@ struct EmbeddingLowering : mlir::OpRewritePattern<ir::EmbeddingOp> {
     const auto wt = tensor_type(weight), it = tensor_type(indices), result = tensor_type(op.getResult());
     const int64_t rows = wt.getDimSize(0), rank = result.getRank();
     const mlir::Type index_type = it.getElementType();
+    if (!wt.hasStaticShape())
+      return mlir::failure();  // the table is a weight: static (the range check bakes its rows)
+    // The indices' `?` sizes are the result's leading ones (Note [Dynamic dims in lowerings]).
+    llvm::SmallVector<Value> index_sizes;
+    for (int64_t d = 0; d < it.getRank(); ++d)
+      if (it.isDynamicDim(d)) index_sizes.push_back(r.create<mlir::tensor::DimOp>(l, indices, d));
     // In range: 0 <= index < rows, elementwise over the indices.
     llvm::SmallVector<mlir::utils::IteratorType> par_i(it.getRank(), mlir::utils::IteratorType::parallel);
     auto ok_type = mlir::RankedTensorType::get(it.getShape(), r.getI1Type());
-    Value ok_init = r.create<mlir::tensor::EmptyOp>(l, it.getShape(), r.getI1Type());
+    Value ok_init = r.create<mlir::tensor::EmptyOp>(l, it.getShape(), r.getI1Type(), index_sizes);
     Value ok =
         r.create<mlir::linalg::GenericOp>(
              l, mlir::TypeRange{ok_type}, mlir::ValueRange{indices}, mlir::ValueRange{ok_init},
@@ -124,7 +139,7 @@ struct EmbeddingLowering : mlir::OpRewritePattern<ir::EmbeddingOp> {
     llvm::SmallVector<mlir::AffineMap> maps{mlir::AffineMap::get(rank, 0, index_exprs, r.getContext()),
                                             r.getMultiDimIdentityMap(rank)};
     llvm::SmallVector<mlir::utils::IteratorType> par(rank, mlir::utils::IteratorType::parallel);
-    Value init = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType());
+    Value init = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), index_sizes);
     // Clamped, so that the read stays inside the table even on the call that
     // the check then fails.
     auto generic = r.create<mlir::linalg::GenericOp>(
