@@ -194,6 +194,21 @@ TEST(Dynamic, CatAlongADynamicDimOrBesideOne) {
   EXPECT_EQ(f.stats().compiles, 2) << f.explain();
 }
 
+TEST(Dynamic, ViewsRegroupStaticDimsBesideADynamicOne) {
+  // [n, 24] -> [n, 2, 3, 4] -> [n, 2, 12]: attention's head split and merge, with the batch dynamic.
+  auto f = compile([](const std::vector<Tensor>& in) {
+    const Tensor& x = in[0];
+    const int64_t n = x.size(0);
+    return std::vector<Tensor>{(x.view({n, 2, 3, 4}).exp() * 2).view({n, 2, 12}), x.view({n * 24})};
+  });
+  for (int64_t n : {6, 6, 6, 3, 1, 11}) {
+    const Tensor x = randn({n, 24});
+    expect_near(f({x}), {(x.view({n, 2, 3, 4}).exp() * 2).view({n, 2, 12}), x.view({n * 24})},
+                std::to_string(n));
+  }
+  EXPECT_EQ(f.stats().compiles, 2) << f.explain();
+}
+
 TEST(Dynamic, MarkedDimsAreDynamicFromTheFirstCompile) {
   Options options;
   options.dynamic_dims = {{0, 0}};

@@ -178,7 +178,7 @@ bool lowers_dynamic(OpId op) {
     default:
       // matmul: rows of a matrix times a matrix or vector; its batched forms
       // fail to lower (an Error) and compile per size. view, squeeze,
-      // unsqueeze: by size-1 dims or leading dims (others fail likewise);
+      // unsqueeze: regrouping static dims beside `?` ones (others fail likewise);
       // softmax, log_softmax, layer_norm, logsumexp and the losses: decomposed
       // into the ops here. Not var: its decomposition divides by a static
       // count (the dynamic sweep's wrong answer when it was let through).

@@ -141,28 +141,38 @@ llvm::SmallVector<mlir::ReassociationIndices> unit_dim_groups(llvm::ArrayRef<int
   return groups;
 }
 
-// The groups that collapse `wide`'s leading dims into `narrow`'s first dim,
-// the other dims kept, with one `?` dim in the group at most (which the
-// first dim of `narrow` is then); none when that is not the reshape.
-std::optional<llvm::SmallVector<mlir::ReassociationIndices>> leading_group(llvm::ArrayRef<int64_t> wide,
-                                                                           llvm::ArrayRef<int64_t> narrow) {
-  const int64_t extra = static_cast<int64_t>(wide.size()) - static_cast<int64_t>(narrow.size());
-  if (extra <= 0 || narrow.empty()) return std::nullopt;
-  for (size_t d = 1; d < narrow.size(); ++d)
-    if (wide[d + extra] != narrow[d]) return std::nullopt;
-  int64_t dynamic = 0, product = 1;
-  mlir::ReassociationIndices first;
-  for (int64_t d = 0; d <= extra; ++d) {
-    first.push_back(d);
-    if (mlir::ShapedType::isDynamic(wide[d]))
-      ++dynamic;
+// The groups of `wide`'s dims, in order, that collapse into `narrow`'s: a
+// static dim of `narrow` is a group of static dims with its size as
+// product, a `?` dim a group with exactly one `?` dim (expand_shape and
+// collapse_shape then size it at run time); none when no grouping does.
+// Ranks are at most 8: the search is a handful of steps.
+bool regroup(llvm::ArrayRef<int64_t> wide, llvm::ArrayRef<int64_t> narrow, size_t i, size_t j,
+             llvm::SmallVector<mlir::ReassociationIndices>& groups) {
+  if (j == narrow.size()) return i == wide.size();
+  const bool dynamic = mlir::ShapedType::isDynamic(narrow[j]);
+  mlir::ReassociationIndices group;
+  int64_t product = 1, dynamics = 0;
+  for (size_t k = i; k < wide.size(); ++k) {
+    group.push_back(static_cast<int64_t>(k));
+    if (mlir::ShapedType::isDynamic(wide[k]))
+      ++dynamics;
     else
-      product *= wide[d];
+      product *= wide[k];
+    const bool fits = dynamic ? dynamics == 1 : dynamics == 0 && product == narrow[j];
+    if (fits) {
+      groups.push_back(group);
+      if (regroup(wide, narrow, k + 1, j + 1, groups)) return true;
+      groups.pop_back();
+    }
+    if (dynamics > 1 || (!dynamic && (dynamics > 0 || product > narrow[j]))) break;
   }
-  if (dynamic > 1 || (dynamic == 1) != mlir::ShapedType::isDynamic(narrow[0])) return std::nullopt;
-  if (dynamic == 0 && product != narrow[0]) return std::nullopt;
-  llvm::SmallVector<mlir::ReassociationIndices> groups{first};
-  for (int64_t d = extra + 1; d < static_cast<int64_t>(wide.size()); ++d) groups.push_back({d});
+  return false;
+}
+
+std::optional<llvm::SmallVector<mlir::ReassociationIndices>> dim_groups(llvm::ArrayRef<int64_t> wide,
+                                                                        llvm::ArrayRef<int64_t> narrow) {
+  llvm::SmallVector<mlir::ReassociationIndices> groups;
+  if (narrow.empty() || !regroup(wide, narrow, 0, 0, groups)) return std::nullopt;
   return groups;
 }
 
@@ -180,11 +190,10 @@ Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType
       if (to == bare) return v;
       return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, unit_dim_groups(to.getShape()));
     }
-    // One collapse or one expand of the leading dims ([?, 3, 4] <-> [?, 4]),
-    // whose group holds one `?` dim at most.
+    // One collapse or one expand ([?, 3, 4] <-> [?, 12], [?, T, 3C] <-> [?, T, 3, H, D]).
     const bool collapse = to.getRank() < from.getRank();
     const auto groups =
-        leading_group(collapse ? from.getShape() : to.getShape(), collapse ? to.getShape() : from.getShape());
+        dim_groups(collapse ? from.getShape() : to.getShape(), collapse ? to.getShape() : from.getShape());
     if (!groups) return {};
     if (collapse) return b.create<mlir::tensor::CollapseShapeOp>(l, to, v, *groups);
     return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, *groups);

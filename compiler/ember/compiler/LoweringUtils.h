@@ -49,8 +49,9 @@ std::pair<mlir::Value, mlir::AffineMap> broadcast_operand(mlir::OpBuilder& b, ml
                                                           mlir::RankedTensorType result);
 // `v` with the shape of `to` (same element count), through collapse and
 // expand_shape. Where either has a `?` dim: when they differ by size-1 dims,
-// or by a collapse or expand of the leading dims holding one `?` dim at
-// most; else null (the caller's pattern fails, the op stays unlowered: an Error).
+// or by one collapse or expand whose groups hold one `?` dim at most (and
+// static dims); else null (the caller's pattern fails, the op stays
+// unlowered: an Error).
 mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::RankedTensorType to);
 
 // The runtime function random creation ops call (ember/random.h), declared
