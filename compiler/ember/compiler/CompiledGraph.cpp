@@ -184,9 +184,9 @@ bool lowers_dynamic(OpId op) {
       // count (the dynamic sweep's wrong answer when it was let through).
       return op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
              op == OpId::logsumexp || op == OpId::permute || op == OpId::matmul || op == OpId::view ||
-             op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select || op == OpId::cat ||
-             op == OpId::max_dim || op == OpId::min_dim || op == OpId::argmax || op == OpId::argmin ||
-             op == OpId::embedding || op == OpId::softmax || op == OpId::log_softmax ||
+             op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select || op == OpId::slice ||
+             op == OpId::cat || op == OpId::max_dim || op == OpId::min_dim || op == OpId::argmax ||
+             op == OpId::argmin || op == OpId::embedding || op == OpId::softmax || op == OpId::log_softmax ||
              op == OpId::layer_norm || op == OpId::cross_entropy || op == OpId::nll_loss;
   }
 }

@@ -34,16 +34,25 @@ struct ReshapeLowering : mlir::OpRewritePattern<Op> {
   }
 };
 
-// The offsets, sizes and strides of a slice along `dim` of `type`.
+// The size of dim `d` of tensor `v`: an attribute, or (a `?` dim) tensor.dim.
+mlir::OpFoldResult size_of(OpBuilder& b, mlir::Location l, Value v, int64_t d) {
+  auto type = tensor_type(v);
+  if (!type.isDynamicDim(d)) return b.getIndexAttr(type.getDimSize(d));
+  return b.create<mlir::tensor::DimOp>(l, v, d).getResult();
+}
+
+// The offsets, sizes and strides of a slice along `dim` of `full` (the
+// tensor sliced, or the one a slice is inserted into): every other dim
+// whole, a `?` one read at run time (Note [Dynamic dims in lowerings]).
 struct Window {
   llvm::SmallVector<mlir::OpFoldResult> offsets, sizes, strides;
 };
-Window window(OpBuilder& b, mlir::RankedTensorType type, int64_t dim, int64_t start, int64_t size,
+Window window(OpBuilder& b, mlir::Location l, Value full, int64_t dim, int64_t start, int64_t size,
               int64_t step) {
   Window w;
-  for (int64_t d = 0; d < type.getRank(); ++d) {
+  for (int64_t d = 0; d < tensor_type(full).getRank(); ++d) {
     w.offsets.push_back(b.getIndexAttr(d == dim ? start : 0));
-    w.sizes.push_back(b.getIndexAttr(d == dim ? size : type.getDimSize(d)));
+    w.sizes.push_back(d == dim ? mlir::OpFoldResult(b.getIndexAttr(size)) : size_of(b, l, full, d));
     w.strides.push_back(b.getIndexAttr(d == dim ? step : 1));
   }
   return w;
@@ -55,8 +64,9 @@ struct SliceLowering : mlir::OpRewritePattern<ir::SliceOp> {
     auto type = tensor_type(op.getX());
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), type.getRank());
     const auto result = tensor_type(op.getResult());
-    const Window w = window(r, type, dim, static_cast<int64_t>(op.getStart()), result.getDimSize(dim),
-                            static_cast<int64_t>(op.getStep()));
+    if (type.isDynamicDim(dim) || result.isDynamicDim(dim)) return mlir::failure();  // along `?`: not yet
+    const Window w = window(r, op.getLoc(), op.getX(), dim, static_cast<int64_t>(op.getStart()),
+                            result.getDimSize(dim), static_cast<int64_t>(op.getStep()));
     r.replaceOpWithNewOp<mlir::tensor::ExtractSliceOp>(op, result, op.getX(), w.offsets, w.sizes, w.strides);
     return mlir::success();
   }
@@ -67,8 +77,10 @@ struct SelectLowering : mlir::OpRewritePattern<ir::SelectOp> {
   mlir::LogicalResult matchAndRewrite(ir::SelectOp op, mlir::PatternRewriter& r) const override {
     auto type = tensor_type(op.getX());
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), type.getRank());
+    // From the end of a `?` dim: an offset known only at run time (not yet).
+    if (type.isDynamicDim(dim) && static_cast<int64_t>(op.getIndex()) < 0) return mlir::failure();
     const int64_t index = wrap(static_cast<int64_t>(op.getIndex()), type.getDimSize(dim));
-    const Window w = window(r, type, dim, index, 1, 1);
+    const Window w = window(r, op.getLoc(), op.getX(), dim, index, 1, 1);
     // Rank-reducing: the selected dim is dropped.
     r.replaceOpWithNewOp<mlir::tensor::ExtractSliceOp>(op, tensor_type(op.getResult()), op.getX(), w.offsets,
                                                        w.sizes, w.strides);
@@ -80,11 +92,12 @@ struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SliceBackwardOp op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
+    if (!result.hasStaticShape()) return mlir::failure();  // not yet with `?` dims
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
     const int64_t start = static_cast<int64_t>(op.getStart()), step = static_cast<int64_t>(op.getStep());
-    const Window w = window(r, result, dim, start, tensor_type(op.getX()).getDimSize(dim), step);
-    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), filled(r, op.getLoc(), result, 0.0),
-                                                      w.offsets, w.sizes, w.strides);
+    Value zeros = filled(r, op.getLoc(), result, 0.0);
+    const Window w = window(r, op.getLoc(), zeros, dim, start, tensor_type(op.getX()).getDimSize(dim), step);
+    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros, w.offsets, w.sizes, w.strides);
     return mlir::success();
   }
 };
@@ -93,21 +106,15 @@ struct SelectBackwardLowering : mlir::OpRewritePattern<ir::SelectBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SelectBackwardOp op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
+    if (!result.hasStaticShape()) return mlir::failure();  // not yet with `?` dims
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
     const int64_t index = wrap(static_cast<int64_t>(op.getIndex()), result.getDimSize(dim));
-    const Window w = window(r, result, dim, index, 1, 1);
-    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), filled(r, op.getLoc(), result, 0.0),
-                                                      w.offsets, w.sizes, w.strides);
+    Value zeros = filled(r, op.getLoc(), result, 0.0);
+    const Window w = window(r, op.getLoc(), zeros, dim, index, 1, 1);
+    r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros, w.offsets, w.sizes, w.strides);
     return mlir::success();
   }
 };
-
-// The size of dim `d` of tensor `v`: an attribute, or (a `?` dim) tensor.dim.
-mlir::OpFoldResult size_of(OpBuilder& b, mlir::Location l, Value v, int64_t d) {
-  auto type = tensor_type(v);
-  if (!type.isDynamicDim(d)) return b.getIndexAttr(type.getDimSize(d));
-  return b.create<mlir::tensor::DimOp>(l, v, d).getResult();
-}
 
 // The `?` sizes of `v`'s type, in order: what a tensor.empty like it takes.
 llvm::SmallVector<Value> dynamic_sizes_of(OpBuilder& b, mlir::Location l, Value v) {
