@@ -122,6 +122,36 @@ TEST(Concurrency, FirstCallsOfANewSignatureCompileItOnce) {
   EXPECT_EQ(s.hits + s.eager_calls + s.traces, s.calls) << f.explain();
 }
 
+// New sizes of a compiled signature from several threads at once (Note
+// [Automatic dynamic dims]): one dynamic compile, each new size admitted by
+// a trace, the entries bound while other threads run the dynamic code.
+TEST(Concurrency, NewSizesFromSeveralThreadsShareOneDynamicCompile) {
+  manual_seed(13);
+  auto model = mlp(64, 128, 10);
+  NoGradGuard no_grad;
+  auto f = jit::compile(
+      [model](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model)(in[0]).softmax(1)}; });
+  for (int i = 0; i < 3; ++i) f({randn({16, 64})});  // compiled at batch 16
+  std::vector<Tensor> xs, want;
+  for (int64_t rows : {1, 5, 9, 23, 31, 40, 57, 64}) {
+    xs.push_back(randn({rows, 64}));
+    want.push_back((*model)(xs.back()).softmax(1));
+  }
+  std::atomic<int> wrong{0};
+  on_threads(4, [&](int t) {
+    NoGradGuard no_grad;
+    for (int i = 0; i < 120; ++i) {
+      const size_t k = static_cast<size_t>(i * 3 + t) % xs.size();
+      if (worst(f({xs[k]})[0], want[k], 1e-5, 1e-4) > 1) wrong.fetch_add(1);
+    }
+  });
+  EXPECT_EQ(wrong.load(), 0);
+  const jit::Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 2) << "the static one and one dynamic one, whichever thread made it:\n"
+                           << f.explain();
+  EXPECT_GT(s.hits, s.calls / 2) << f.explain();
+}
+
 // Different compiled functions at once, and one compiled graph called
 // directly from several threads: each call has its own per-call state
 // (Note [Per-call state]) and the pool grows to the calls in flight.

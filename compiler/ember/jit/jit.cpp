@@ -131,6 +131,7 @@ struct CompiledFunction::Impl {
   // may then be a size of one of them, so its first call traces.
   bool dynamic_candidates() const { return dynamic() && !variants.empty(); }
   bool dynamic() const { return options.automatic_dynamic || !options.dynamic_dims.empty(); }
+  std::mutex generalizing;  // bind_dynamic's, see there
 };
 
 bool CompiledFunction::Impl::compile_dynamic(Entry& e, const tracer::Generalized& general,
@@ -160,6 +161,10 @@ bool CompiledFunction::Impl::compile_dynamic(Entry& e, const tracer::Generalized
 }
 
 bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc) {
+  // One thread at a time: new sizes arriving together on several threads
+  // wait for the first one's dynamic compile and bind to it, rather than
+  // each compiling one of their own. (Taken before `mutex`, never under it.)
+  std::lock_guard<std::mutex> one_at_a_time(generalizing);
   std::vector<const Variant*> candidates;
   {
     std::shared_lock<std::shared_mutex> lock(mutex);
