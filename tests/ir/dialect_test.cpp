@@ -8,6 +8,7 @@
 #include "ember/dispatch.h"
 #include "ember/ir/Dialect.h"
 #include "ember/ir/GraphToMLIR.h"
+#include "ember/ir/ReadModule.h"
 #include "ember/tracer/trace.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -102,6 +103,30 @@ TEST(Dialect, LocationsNameTheUsersLine) {
   EXPECT_NE(text.find("loc(\"dialect_test.cpp\":" + std::to_string(line)), std::string::npos) << text;
 }
 // clang-format on
+
+// Modules from files (exports, ember-opt): `?` dims only where the reader
+// admits them, and then only on ops it admits (a dynamic export's reader
+// admits the ops whose lowerings take `?` dims).
+TEST(Dialect, ReadModulesAdmitDynamicDimsOnlyOnOpsTheReaderAdmits) {
+  mlir::MLIRContext context;
+  load_dialects(context);
+  const std::string text = R"(func.func @f(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %0 = ember.relu %x : tensor<?x4xf32> -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+})";
+  const auto message = [&](bool (*admits)(mlir::Operation*)) {
+    try {
+      read_ember_module(context, text, "m.mlir", "f", Loc::current(), admits);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message(nullptr).find("has a dynamic dimension"), std::string::npos);
+  EXPECT_NE(message([](mlir::Operation*) { return false; }).find("ember.relu has dynamic dims"),
+            std::string::npos);
+  EXPECT_EQ(message([](mlir::Operation*) { return true; }), "");
+}
 
 }  // namespace
 }  // namespace ember::ir

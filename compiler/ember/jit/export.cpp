@@ -19,6 +19,7 @@
 #include "ember/ember.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "ember/ir/ReadModule.h"
+#include "ember/ir/TypeInference.h"
 #include "ember/meta.h"
 #include "ember/serialize/atomic_file.h"
 #include "ember/serialize/safetensors.h"
@@ -289,12 +290,17 @@ std::string read_whole(const std::string& path, const std::string& what, const L
 }
 
 // A shape from model.json: a list of at most 8 sizes, each a non-negative
-// integer (a float or a huge number is an error, never a conversion).
-Shape shape_of(const json& j, const std::string& file, const Loc& loc) {
+// integer (a float or a huge number is an error, never a conversion), or
+// null for the size n of a dynamic export (`dynamic`).
+Shape shape_of(const json& j, const std::string& file, const Loc& loc, bool dynamic) {
   EMBER_CHECK(j.is_array() && j.size() <= size_t(kMaxDims), loc, "load_export: ", file, ": shape ", j.dump(),
               " is not a list of at most ", kMaxDims, " sizes");
   Shape s;
   for (const json& d : j) {
+    if (dynamic && d.is_null()) {
+      s.push_back(kDynamic);
+      continue;
+    }
     EMBER_CHECK(d.is_number_unsigned(), loc, "load_export: ", file, ": shape ", j.dump(),
                 " has an invalid size");
     EMBER_CHECK(d.get<uint64_t>() <= uint64_t(INT64_MAX), loc, "load_export: ", file, ": shape ", j.dump(),
@@ -310,13 +316,34 @@ DType dtype_named(const std::string& name, const std::string& file, const Loc& l
   throw_error("load_export: " + file + " names an unknown dtype '" + name + "'", loc);
 }
 
-std::vector<ArgumentSpec> tensors_of(const json& j, const std::string& file, const Loc& loc) {
+std::vector<ArgumentSpec> tensors_of(const json& j, const std::string& file, const Loc& loc, bool dynamic) {
   EMBER_CHECK(j.is_array(), loc, "load_export: ", file, ": ", j.dump(), " is not a list of tensors");
   std::vector<ArgumentSpec> out;
   for (const auto& t : j)
-    out.push_back({t.at("name").get<std::string>(), shape_of(t.at("shape"), file, loc),
+    out.push_back({t.at("name").get<std::string>(), shape_of(t.at("shape"), file, loc, dynamic),
                    dtype_named(t.at("dtype").get<std::string>(), file, loc)});
   return out;
+}
+
+// An op of a dynamic export's model.mlir with `?` dims must be one whose
+// lowering takes them (read_ember_module asks).
+bool admits_dynamic(mlir::Operation* op) {
+  const std::optional<OpId> id = ir::op_id_of(op);
+  return id && compiler::lowers_dynamic(*id);
+}
+
+// The size n of a dynamic export's call: every input dim that is n in
+// model.json must be one size.
+int64_t dynamic_size(const std::vector<Tensor>& in, const std::vector<ArgumentSpec>& specs, const Loc& loc) {
+  int64_t n = -1;
+  for (size_t i = 0; i < specs.size() && i < in.size(); ++i)
+    for (int64_t d = 0; d < specs[i].shape.ndim() && d < in[i].dim(); ++d)
+      if (specs[i].shape[d] == kDynamic) {
+        EMBER_CHECK(n < 0 || in[i].size(d) == n, loc, "exported function: the dims of size n are ", n,
+                    " and ", in[i].size(d), " (input ", i, " dim ", d, "); they must be one size");
+        n = in[i].size(d);
+      }
+  return n;
 }
 
 class JitExport final : public LoadedExport {
@@ -337,8 +364,12 @@ class JitExport final : public LoadedExport {
     compiler::append_checked_inputs(in, types, "exported function", loc, args);
     for (const Tensor& w : weights) args.push_back(w);
     std::vector<Tensor> out, failures;
+    const int64_t n = dynamic_size(in, inputs, loc);  // -1: a static export
     for (const auto& o : outputs) {
-      out.push_back(empty(o.shape, o.dtype));
+      Shape shape = o.shape;
+      for (int64_t d = 0; d < shape.ndim(); ++d)
+        if (shape[d] == kDynamic) shape[d] = n;
+      out.push_back(empty(shape, o.dtype));
       args.push_back(out.back());
     }
     for (size_t c = 0; c < checks.size(); ++c) {
@@ -531,20 +562,20 @@ CheckedExport check_export(const ExportTexts& files, const ExportOptions& option
     throw_error("load_export: " + json_path + " is not valid JSON (truncated?): " + e.what(), loc);
   }
   std::vector<ArgumentSpec> weights;
+  bool dynamic = false;
   try {
     EMBER_CHECK(j.is_object() && j.value("format", "") == kFormat, loc, "load_export: ", json_path,
                 " is not an ember export");
     const std::string version = j.value("ember_version", "?");
     EMBER_CHECK(version == kVersion, loc, "load_export: ", json_path, " was written by ember ", version,
                 "; this is ember ", kVersion, ": export it again");
-    EMBER_CHECK(
-        !j.contains("dynamic_size"), loc, "load_export: ", json_path,
-        " is an export with a dynamic size (its C entry takes n), which runs from C; reading one back "
-        "into ember is not supported yet");
-    result.inputs = tensors_of(j.at("inputs"), json_path, loc);
-    result.outputs = tensors_of(j.at("outputs"), json_path, loc);
+    dynamic = j.contains("dynamic_size");
+    EMBER_CHECK(!dynamic || j.at("dynamic_size") == "n", loc, "load_export: ", json_path,
+                ": dynamic_size must be \"n\"");
+    result.inputs = tensors_of(j.at("inputs"), json_path, loc, dynamic);
+    result.outputs = tensors_of(j.at("outputs"), json_path, loc, dynamic);
     result.checks = j.at("checks").get<std::vector<std::string>>();
-    weights = tensors_of(j.at("weights"), json_path, loc);
+    weights = tensors_of(j.at("weights"), json_path, loc, false);
   } catch (const json::exception& e) {
     throw_error("load_export: " + json_path + " lacks a field or has a wrong one: " + e.what(), loc);
   }
@@ -562,7 +593,8 @@ CheckedExport check_export(const ExportTexts& files, const ExportOptions& option
   result.context = compiler::make_context();
   result.function = options.name + "_forward";
   try {
-    result.module = ir::read_ember_module(*result.context, files.mlir, mlir_path, result.function, loc);
+    result.module = ir::read_ember_module(*result.context, files.mlir, mlir_path, result.function, loc,
+                                          dynamic ? &admits_dynamic : nullptr);
   } catch (const Error& e) {
     throw_error(std::string("load_export: ") + e.what(), loc);
   }

@@ -19,19 +19,21 @@ namespace ember::ir {
 
 namespace {
 
-// Why `type` cannot be an ember tensor, or empty.
-std::string tensor_problem(mlir::Type type) {
+// Why `type` cannot be an ember tensor, or empty; `?` dims only when `dynamic`.
+std::string tensor_problem(mlir::Type type, bool dynamic) {
   auto ranked = mlir::dyn_cast<mlir::RankedTensorType>(type);
   if (!ranked) return "is not a ranked tensor";
   if (!is_ember_element_type(ranked.getElementType())) return "has an element type ember has no dtype for";
   if (ranked.getRank() > kMaxDims) return "has more than " + std::to_string(kMaxDims) + " dimensions";
-  if (!ranked.hasStaticShape()) return "has a dynamic dimension";
+  if (!ranked.hasStaticShape() && !dynamic) return "has a dynamic dimension";
   if (ranked.getEncoding()) return "has an encoding";
   const uint64_t element_bytes = std::max<uint64_t>(1, ranked.getElementTypeBitWidth() / 8);
   uint64_t bytes = element_bytes;
   for (int64_t d : ranked.getShape())
-    if (d < 0 || __builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) ||
-        bytes > physical_memory_bytes())
+    if (mlir::ShapedType::isDynamic(d))
+      continue;  // sized at run time
+    else if (d < 0 || __builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) ||
+             bytes > physical_memory_bytes())
       return "is larger than the machine's memory";
   return {};
 }
@@ -53,7 +55,9 @@ std::string entry_function(mlir::ModuleOp module) {
 
 mlir::OwningOpRef<mlir::ModuleOp> read_ember_module(mlir::MLIRContext& context, std::string_view text,
                                                     const std::string& file, const std::string& function,
-                                                    const Loc& loc) {
+                                                    const Loc& loc,
+                                                    bool (*admits_dynamic)(mlir::Operation*)) {
+  const bool dynamic = admits_dynamic != nullptr;
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic& d) {
     if (diagnostics.size() < 4096) {  // a hostile file can make thousands
@@ -87,10 +91,10 @@ mlir::OwningOpRef<mlir::ModuleOp> read_ember_module(mlir::MLIRContext& context, 
   if (!function.empty() && entry.getName() != function)
     fail("has no function @" + function + " (it has @" + entry.getName().str() + ")");
   for (mlir::Type t : entry.getFunctionType().getInputs())
-    if (std::string why = tensor_problem(t); !why.empty())
+    if (std::string why = tensor_problem(t, dynamic); !why.empty())
       fail("an argument of type " + describe(t) + " " + why);
   for (mlir::Type t : entry.getFunctionType().getResults())
-    if (std::string why = tensor_problem(t); !why.empty())
+    if (std::string why = tensor_problem(t, dynamic); !why.empty())
       fail("a result of type " + describe(t) + " " + why);
   if (!entry.getBody().hasOneBlock()) fail("its function has more than one block");
   for (mlir::Operation& op : entry.getBody().front()) {
@@ -100,8 +104,19 @@ mlir::OwningOpRef<mlir::ModuleOp> read_ember_module(mlir::MLIRContext& context, 
            "; only ember ops and func.return may appear");
     if (op.getNumRegions() != 0) fail("an op with regions (" + op.getName().getStringRef().str() + ")");
     for (mlir::Type t : op.getResultTypes())
-      if (std::string why = tensor_problem(t); !why.empty())
+      if (std::string why = tensor_problem(t, dynamic); !why.empty())
         fail(op.getName().getStringRef().str() + " has a result of type " + describe(t) + " that " + why);
+    if (dynamic && ember_op) {
+      bool touches = false;
+      const auto dynamic_type = [](mlir::Type t) {
+        auto shaped = mlir::dyn_cast<mlir::ShapedType>(t);
+        return shaped && !shaped.hasStaticShape();
+      };
+      for (mlir::Type t : op.getOperandTypes()) touches = touches || dynamic_type(t);
+      for (mlir::Type t : op.getResultTypes()) touches = touches || dynamic_type(t);
+      if (touches && !admits_dynamic(&op))
+        fail(op.getName().getStringRef().str() + " has dynamic dims, which its lowering does not take");
+    }
   }
   if (mlir::failed(mlir::verify(*module))) fail("does not verify:\n" + diagnostics);
   return module;

@@ -26,9 +26,14 @@
 namespace ember::ir {
 
 // `function` empty: the module's only public function, whatever its name.
+// `admits_dynamic` null: every type static. Otherwise `?` dims are allowed,
+// and each ember op with a `?` dim in its operands or results must be one
+// it admits (an op whose lowering takes them: a hostile file's other ops
+// never reach a lowering that does not).
 mlir::OwningOpRef<mlir::ModuleOp> read_ember_module(mlir::MLIRContext& context, std::string_view text,
                                                     const std::string& file, const std::string& function,
-                                                    const Loc& loc = Loc::current());
+                                                    const Loc& loc = Loc::current(),
+                                                    bool (*admits_dynamic)(mlir::Operation*) = nullptr);
 
 // The name of the one public function of a module checked as above.
 std::string entry_function(mlir::ModuleOp module);
