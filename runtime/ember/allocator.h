@@ -3,8 +3,9 @@
 // Note [Caching allocator]
 // glibc returns large freed blocks to the kernel (mmap/munmap), so an op chain
 // over 16 MiB tensors page-faults its output buffers back in on every op:
-// 8,000-12,000 faults per ew_chain iteration doubled PyTorch's time on this
-// machine. Freed blocks are therefore kept, by size class, for the next
+// 8,000-12,000 faults per ew_chain iteration made ember twice PyTorch's time
+// when it was first measured (an early session, which did not record the
+// CPU). Freed blocks are therefore kept, by size class, for the next
 // allocation of that class; `empty_cache()` gives them back.
 // Size classes are the powers of two and three quarter-steps between them,
 // so a block wastes at most 25%.
