@@ -179,6 +179,11 @@ TEST(Dynamic, ATrainingStepWithAChangingBatchFollowsEager) {
   EXPECT_EQ(s.recompile_reasons[0],
             "input 0 dim 0 became dynamic (128 -> 37); input 1 dim 0 became dynamic (128 -> 37)");
   EXPECT_EQ(s.hits, 4) << "128 once, then 37, 1 and 128 again: " << compiled_step.explain();
+  // Its temporaries of `?` size come from ember's caching allocator, not malloc
+  // (Note [Temporaries of run-time size]).
+  const std::string llvm_ir = compiled_step.stage(compiler::Stage::LLVM);
+  EXPECT_NE(llvm_ir.find("@_mlir_memref_to_llvm_"), std::string::npos);
+  EXPECT_EQ(llvm_ir.find("@malloc("), std::string::npos);
 }
 
 TEST(Dynamic, CatAlongADynamicDimOrBesideOne) {

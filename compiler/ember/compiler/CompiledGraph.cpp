@@ -243,7 +243,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   // thread their OpenMP regions made the mlp_train step 15.5 -> 18.5 ms and
   // its compile 240 -> 370 ms. (The thread count is not part of the guard
   // key: code compiled at one thread stays serial.)
-  lower_to_llvm(module, loc, /*parallel_loops=*/get_num_threads() > 1);
+  lower_to_llvm(module, loc, /*parallel_loops=*/get_num_threads() > 1, /*cached_temporaries=*/true);
   stage_done("LLVM dialect");
   clock.before_llvm(count_ops(module), [&] { return largest_source(module); });
   impl.engine = jit(module, loc);

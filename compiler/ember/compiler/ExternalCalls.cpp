@@ -6,6 +6,7 @@
 
 #include "ember/compiler/ExternalCalls.h"
 
+#include "ember/allocator.h"
 #include "ember/compiler/OpenMPShim.h"
 #include "ember/kernels/attention.h"
 #include "ember/kernels/collective.h"
@@ -78,6 +79,41 @@ constexpr const char* kNoCollectives =
 constexpr const char* kNoRuntimeKernel =
     "is ember's attention kernel, in the ember runtime library; exports link only OpenBLAS and libc";
 
+// Note [Temporaries of run-time size]
+// ember-pack-buffers packs the temporaries whose size is static into the
+// workspace the runtime passes; those of `?` size (a graph with dynamic
+// dims) stay allocations. glibc would hand a large one back to the kernel
+// on free and page-fault it in again on the next call, so JIT code takes
+// them from ember's caching allocator instead (MLIR's generic allocation
+// functions, which the memref-to-LLVM lowering then calls): after the
+// first calls at the largest size, a call allocates nothing new. The block
+// remembers its size (ember::deallocate needs it) in front of the pointer.
+struct TemporaryHeader {
+  void* base;
+  size_t bytes;
+};
+
+void* temporary_aligned_alloc(uint64_t alignment, uint64_t bytes) {
+  const size_t align = std::max<size_t>(kAlignment, alignment);
+  const size_t total = bytes + align + sizeof(TemporaryHeader);
+  char* base = static_cast<char*>(allocate(total));
+  const auto first = reinterpret_cast<uintptr_t>(base) + sizeof(TemporaryHeader);
+  char* p = base + ((first + align - 1) / align * align - reinterpret_cast<uintptr_t>(base));
+  reinterpret_cast<TemporaryHeader*>(p)[-1] = {base, total};
+  return p;
+}
+
+void* temporary_alloc(uint64_t bytes) { return temporary_aligned_alloc(kAlignment, bytes); }
+
+void temporary_free(void* p) {
+  if (!p) return;
+  const TemporaryHeader h = static_cast<TemporaryHeader*>(p)[-1];
+  deallocate(h.base, h.bytes);
+}
+
+constexpr const char* kJitAllocation =
+    "is the JIT's allocation of a temporary from ember's caching allocator; exports allocate with malloc";
+
 std::vector<ExternalFunction> make_registry() {
   std::vector<ExternalFunction> all = {
       // Float GEMMs go where eager's go (Note [oneDNN for sgemm]); an export
@@ -108,6 +144,12 @@ std::vector<ExternalFunction> make_registry() {
   all.push_back({"ember_all_reduce_f64", &all_reduce_type<true>,
                  reinterpret_cast<const void*>(&_mlir_ciface_ember_all_reduce_f64), nullptr, kNoCollectives,
                  true});
+  all.push_back({"_mlir_memref_to_llvm_alloc", nullptr, reinterpret_cast<const void*>(&temporary_alloc),
+                 nullptr, kJitAllocation});
+  all.push_back({"_mlir_memref_to_llvm_aligned_alloc", nullptr,
+                 reinterpret_cast<const void*>(&temporary_aligned_alloc), nullptr, kJitAllocation});
+  all.push_back({"_mlir_memref_to_llvm_free", nullptr, reinterpret_cast<const void*>(&temporary_free),
+                 nullptr, kJitAllocation});
   for (const auto& [name, address] : openmp_shim_symbols())
     all.push_back({name, nullptr, address, nullptr,
                    "is an OpenMP entry point; exports are compiled without parallel loops"});

@@ -167,7 +167,7 @@ void build_bufferize_pipeline(mlir::OpPassManager& pm, const std::string& functi
   pm.addPass(createEmberEraseSelfCopies());
 }
 
-void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops) {
+void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops, bool cached_temporaries) {
   // Loops, vectorized by MLIR (16 lanes of the innermost contiguous loop:
   // one AVX-512 register, or two AVX2 ones after LLVM legalizes them);
   // the polynomial math then runs on vectors (ew_chain: 25 ms -> 4.3 ms).
@@ -203,7 +203,9 @@ void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops) {
   pm.addPass(mlir::createConvertMathToLLVMPass());
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());
   pm.addPass(mlir::createLowerAffinePass());  // subview offsets come out as affine.apply
-  pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
+  mlir::FinalizeMemRefToLLVMConversionPassOptions memref_to_llvm;
+  memref_to_llvm.useGenericFunctions = cached_temporaries;  // Note [Temporaries of run-time size]
+  pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass(memref_to_llvm));
   pm.addPass(mlir::createArithToLLVMConversionPass());
   pm.addPass(mlir::createConvertIndexToLLVMPass());
   pm.addPass(mlir::createConvertFuncToLLVMPass());
@@ -325,10 +327,10 @@ std::string checks_function(mlir::ModuleOp module, const std::string& function) 
   return module.lookupSymbol(name) ? name : std::string();
 }
 
-void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops) {
+void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops, bool cached_temporaries) {
   run_passes_or_throw(
-      module, [&](mlir::OpPassManager& pm) { build_llvm_pipeline(pm, parallel_loops); }, "lowering to LLVM",
-      loc);
+      module, [&](mlir::OpPassManager& pm) { build_llvm_pipeline(pm, parallel_loops, cached_temporaries); },
+      "lowering to LLVM", loc);
 }
 
 std::unique_ptr<llvm::TargetMachine> host_target_machine(const Loc& loc, bool position_independent) {

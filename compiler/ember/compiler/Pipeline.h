@@ -44,7 +44,11 @@ std::unique_ptr<mlir::MLIRContext> make_context();
 // JIT lowered it. The functions below run the same builders.
 void build_linalg_pipeline(mlir::OpPassManager& pm);
 void build_bufferize_pipeline(mlir::OpPassManager& pm, const std::string& function, bool in_place);
-void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops);
+// `cached_temporaries`: the allocations left after ember-pack-buffers (the
+// temporaries of `?` size) come from ember's caching allocator rather than
+// malloc (Note [Temporaries of run-time size]); JIT code only, an export
+// has no ember runtime.
+void build_llvm_pipeline(mlir::OpPassManager& pm, bool parallel_loops, bool cached_temporaries = false);
 void register_pipelines();
 
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc);
@@ -62,7 +66,8 @@ std::vector<int64_t> in_place_results(mlir::ModuleOp module, const std::string& 
 std::string checks_function(mlir::ModuleOp module, const std::string& function);
 // parallel_loops: large parallel loop nests run on the OpenMP pool
 // (ParallelLoops.cpp); off for exports, which have no ember runtime.
-void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops = true);
+void lower_to_llvm(mlir::ModuleOp module, const Loc& loc, bool parallel_loops = true,
+                   bool cached_temporaries = false);
 
 // The host CPU's target machine (LLVM's vectorizers need its vector width);
 // position-independent code for objects linked into other programs.
