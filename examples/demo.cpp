@@ -13,6 +13,7 @@
 // Exits non-zero if the compiled run does not reproduce the eager one.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -162,22 +163,9 @@ int main(int argc, char** argv) {
   {
     std::ofstream(dir + "/digit.bin", std::ios::binary)
         .write(static_cast<const char*>(image.data_ptr()), static_cast<std::streamsize>(image.numel() * 4));
-    std::ofstream(dir + "/main.c")
-        << R"(// main.c - classify one 8x8 digit (64 floats in a file) with the exported model.
-#include <stdio.h>
-#include "model.h"
-int main(int argc, char** argv) {
-  float image[64], scores[10];
-  FILE* f = argc > 1 ? fopen(argv[1], "rb") : NULL;
-  if (!f || fread(image, sizeof image, 1, f) != 1) { fprintf(stderr, "usage: %s digit.bin\n", argv[0]); return 2; }
-  fclose(f);
-  if (model_run(image, scores) != 0) return 1;
-  int best = 0;
-  for (int k = 1; k < 10; ++k) if (scores[k] > scores[best]) best = k;
-  printf("predicted: %d\n", best);
-  return 0;
-}
-)";
+    // The C program both demos print the command for (examples/common/classify_digit.c).
+    std::filesystem::copy_file(EMBER_CLASSIFY_DIGIT_C, dir + "/main.c",
+                               std::filesystem::copy_options::overwrite_existing);
   }
   const int64_t predicted = (*compiled_model)(image).argmax(1).item<int64_t>();
   std::printf("   ember predicts %lld for %s/digit.bin (label %lld). Build and run the C program:\n",

@@ -16,6 +16,7 @@ Exits non-zero if the compiled run does not reproduce the eager one.
 
 import argparse
 import pathlib
+import shutil
 import time
 
 import numpy as np
@@ -26,21 +27,8 @@ from ember import nn
 
 from digits import accuracy, fit, load_split, training_step
 
-MAIN_C = r"""// main.c - classify one 8x8 digit (64 floats in a file) with the exported model.
-#include <stdio.h>
-#include "model.h"
-int main(int argc, char** argv) {
-  float image[64], scores[10];
-  FILE* f = argc > 1 ? fopen(argv[1], "rb") : NULL;
-  if (!f || fread(image, sizeof image, 1, f) != 1) { fprintf(stderr, "usage: %s digit.bin\n", argv[0]); return 2; }
-  fclose(f);
-  if (model_run(image, scores) != 0) return 1;
-  int best = 0;
-  for (int k = 1; k < 10; ++k) if (scores[k] > scores[best]) best = k;
-  printf("predicted: %d\n", best);
-  return 0;
-}
-"""
+# The C program both demos print the command for.
+CLASSIFY_DIGIT_C = pathlib.Path(__file__).resolve().parents[1] / "common" / "classify_digit.c"
 
 
 def per_call_us(fn, x, calls):
@@ -98,7 +86,7 @@ def main():
     for path in ember.jit.export(lambda x: model(x), [image], out):
         print(f"   {path}")
     image.numpy().astype(np.float32).tofile(out / "digit.bin")
-    (out / "main.c").write_text(MAIN_C)
+    shutil.copyfile(CLASSIFY_DIGIT_C, out / "main.c")
     with ember.no_grad():
         predicted = int(model(image).argmax(dim=1))
     print(f"   ember predicts {predicted} for {out}/digit.bin (label {int(test_y[0])}). Build and run the C program:")

@@ -9,13 +9,12 @@ The C++ core (the op table, allocator, generator and thread pool) is the one
 C++ programs use: the extension module links ember's shared libraries.
 """
 
-import functools as _functools
-
 # The functions of the op table and the creation functions: the extension's
 # public names (ember.exp, ember.add, ember.zeros, ...).
 from ._ember import *  # noqa: F401,F403
 from ._ember import Error, Tensor, dtype  # noqa: F401  (named for readers and linters)
 from . import _ember
+from ._scopes import detect_anomaly, no_grad  # noqa: F401
 from . import autograd  # noqa: F401
 from . import data  # noqa: F401
 from . import nn  # noqa: F401
@@ -29,27 +28,6 @@ float64 = dtype.float64
 long = int64
 float = float32  # noqa: A001
 double = float64
-
-
-class no_grad:
-    """Gradients off inside: a context manager (`with ember.no_grad():`) and a decorator."""
-
-    def __enter__(self):
-        self._previous = _ember.is_grad_enabled()
-        _ember._set_grad_enabled(False)
-        return self
-
-    def __exit__(self, *exc):
-        _ember._set_grad_enabled(self._previous)
-        return False
-
-    def __call__(self, fn):
-        @_functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
 
 
 def save(obj, path):
@@ -73,16 +51,3 @@ def load(path):
         >>> model.load_state_dict(ember.load("model.safetensors"))
     """
     return dict(_ember._load_safetensors(str(path)))
-
-
-class detect_anomaly:
-    """Anomaly mode inside: a NaN or inf in backward is an error naming the forward op and its line."""
-
-    def __enter__(self):
-        self._previous = _ember.is_anomaly_enabled()
-        _ember._set_detect_anomaly(True)
-        return self
-
-    def __exit__(self, *exc):
-        _ember._set_detect_anomaly(self._previous)
-        return False

@@ -115,6 +115,12 @@ struct OpInfo {
 
 const OpInfo& op_info(OpId op);
 inline const char* op_name(OpId op) { return op_info(op).name; }
+// Unary, Binary, Compare, Ternary: each output element from the same
+// position of every operand, broadcast.
+inline bool is_elementwise(OpId op) {
+  const OpKind k = op_info(op).kind;
+  return k == OpKind::Unary || k == OpKind::Binary || k == OpKind::Compare || k == OpKind::Ternary;
+}
 
 // Filled by each family's register function (see op_table.cpp).
 struct OpRegistry {

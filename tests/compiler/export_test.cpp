@@ -14,6 +14,7 @@
 
 #include "ember/ember.h"
 #include "ember/jit/export.h"
+#include "models.h"
 
 namespace ember::jit {
 namespace {
@@ -35,6 +36,17 @@ void write_raw(const fs::path& p, const Tensor& t) {
 
 int run(const std::string& command) { return std::system((command + " > /dev/null 2>&1").c_str()); }
 
+// Writes `source` as dir/main.c and builds it against dir/model.o with the
+// system C compiler; returns the program's path (empty when the build failed).
+std::string build_c_program(const fs::path& dir, const std::string& source, const std::string& flags = "") {
+  std::ofstream(dir / "main.c") << source;
+  const std::string exe = (dir / "main").string();
+  const std::string build = "cc -O2 " + flags + " -o " + exe + " " + (dir / "main.c").string() + " " +
+                            (dir / "model.o").string() + " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," +
+                            fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
+  return run(build) == 0 ? exe : std::string();
+}
+
 fs::path fresh_dir(const std::string& name) {
   const fs::path dir =
       fs::temp_directory_path() / ("ember-export-" + name + "-" + std::to_string(::getpid()));
@@ -42,10 +54,7 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-std::shared_ptr<nn::Sequential> small_mlp() {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(20, 32), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(32, 10));
-}
+using testing::small_mlp;
 
 // A C program that reads in0 from a file, calls model_run, writes out0.
 constexpr const char* kMain = R"(#include <stdio.h>
@@ -76,12 +85,8 @@ Tensor run_exported_c(const CompiledFunction& f, const Tensor& x, const Shape& o
   const auto files = export_graph(f, {x}, dir.string());
   EXPECT_EQ(files.size(), 5u);
   for (const auto& file : files) EXPECT_TRUE(fs::exists(file)) << file;
-  std::ofstream(dir / "main.c") << main_source(x.numel(), out_shape.numel());
-  const std::string exe = (dir / "main").string();
-  const std::string build = "cc -O2 -o " + exe + " " + (dir / "main.c").string() + " " +
-                            (dir / "model.o").string() + " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," +
-                            fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
-  EXPECT_EQ(run(build), 0) << build;
+  const std::string exe = build_c_program(dir, main_source(x.numel(), out_shape.numel()));
+  EXPECT_FALSE(exe.empty()) << "the C program did not build in " << dir;
   write_raw(dir / "in.bin", x);
   EXPECT_EQ(run(exe + " " + (dir / "in.bin").string() + " " + (dir / "out.bin").string()), 0);
   const std::string bytes = slurp(dir / "out.bin");
@@ -202,12 +207,8 @@ TEST(Export, ADynamicBatchExportsOnceAndRunsFromCAtAnySize) {
       << header;
   EXPECT_NE(header.find("in0  float [n, 20]"), std::string::npos) << header;
   EXPECT_NE(slurp(dir / "model.json").find("\"dynamic_size\": \"n\""), std::string::npos);
-  std::ofstream(dir / "main.c") << kDynamicMain;
-  const std::string exe = (dir / "main").string();
-  const std::string build = "cc -O2 -o " + exe + " " + (dir / "main.c").string() + " " +
-                            (dir / "model.o").string() + " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," +
-                            fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
-  ASSERT_EQ(run(build), 0) << build;
+  const std::string exe = build_c_program(dir, kDynamicMain);
+  ASSERT_FALSE(exe.empty()) << "the C program did not build in " << dir;
   for (int64_t n : {37, 1, 128}) {
     const Tensor x = randn({n, 20});
     write_raw(dir / "in.bin", x);
@@ -272,12 +273,8 @@ TEST(Export, TheReentrantEntryRunsFromFourCThreads) {
   std::string source = kThreadsMain;
   source.replace(source.find("%IN%"), 4, std::to_string(example.numel()));
   source.replace(source.find("%OUT%"), 5, "30");
-  std::ofstream(dir / "main.c") << source;
-  const std::string exe = (dir / "main").string();
-  const std::string build = "cc -O2 -pthread -o " + exe + " " + (dir / "main.c").string() + " " +
-                            (dir / "model.o").string() + " " EMBER_OPENBLAS_LIBRARY " -lm -Wl,-rpath," +
-                            fs::path(EMBER_OPENBLAS_LIBRARY).parent_path().string();
-  ASSERT_EQ(run(build), 0) << build;
+  const std::string exe = build_c_program(dir, source, "-pthread");
+  ASSERT_FALSE(exe.empty()) << "the C program did not build in " << dir;
   const Tensor inputs = randn({4, 3, 20});
   write_raw(dir / "in.bin", inputs);
   ASSERT_EQ(run(exe + " " + (dir / "in.bin").string() + " " + (dir / "out.bin").string()), 0)

@@ -4,25 +4,13 @@
 
 #include "ember/ember.h"
 #include "ember/jit/jit.h"
+#include "models.h"
 
 namespace ember::jit {
 namespace {
 
-std::shared_ptr<nn::Sequential> small_mlp() {
-  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(20, 32), std::make_shared<nn::ReLU>(),
-                                          std::make_shared<nn::Linear>(32, 10));
-}
-
-// One optimizer step as a function of (x, labels): what a user compiles.
-tracer::TracedFn sgd_step(std::shared_ptr<nn::Sequential> model, std::shared_ptr<optim::Optimizer> opt) {
-  return [model, opt](const std::vector<Tensor>& in) {
-    opt->zero_grad();
-    Tensor loss = nn::cross_entropy((*model)(in[0]), in[1]);
-    loss.backward();
-    opt->step();
-    return std::vector<Tensor>{loss};
-  };
-}
+using testing::sgd_step;
+using testing::small_mlp;
 
 // Two models with the same weights: one trained eagerly, one compiled.
 template <typename Make>
@@ -145,7 +133,8 @@ TEST(CompiledTraining, AnOutOfRangeTargetIsAnErrorAndChangesNothing) {
   } catch (const Error& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("cross_entropy: a target is outside [0, 10)"), std::string::npos) << m;
-    EXPECT_NE(m.find("training_test.cpp:20"), std::string::npos) << "the line of the loss: " << m;
+    EXPECT_NE(m.find("models.h:22"), std::string::npos)
+        << "the line of the loss (tests/compiler/models.h): " << m;
   }
   EXPECT_EQ(model->parameters()[0].to_vector<float>(), before) << "no write-back after a failed check";
   // ignore_index rows are not errors.

@@ -143,20 +143,6 @@ std::string largest_source(mlir::ModuleOp module) {
          std::to_string(total) + " ops, mostly " + kind->first + ")";
 }
 
-void check_dynamic_lowerings(const tracer::Graph& g, const Loc& loc) {
-  const auto dynamic = [&](int v) {
-    const Shape& s = g.values[v].shape;
-    return std::find(s.begin(), s.end(), kDynamic) != s.end();
-  };
-  for (const tracer::Node& n : g.nodes) {
-    bool touches = false;
-    for (int v : n.inputs) touches = touches || dynamic(v);
-    for (int v : n.outputs) touches = touches || dynamic(v);
-    EMBER_CHECK(!touches || lowers_dynamic(n.op), loc, "compile: ", op_name(n.op), " at ", n.location(),
-                " has no lowering with dynamic dims yet");
-  }
-}
-
 int64_t count_ops(mlir::ModuleOp module) {
   int64_t n = 0;
   module.walk([&](mlir::Operation*) { ++n; });
@@ -169,25 +155,27 @@ int64_t count_ops(mlir::ModuleOp module) {
 // so far. A graph with another op on a value with `?` dims is refused
 // before MLIR sees it (jit::compile then compiles that size on its own).
 bool lowers_dynamic(OpId op) {
-  switch (op_info(op).kind) {
-    case OpKind::Unary:
-    case OpKind::Binary:
-    case OpKind::Compare:
-    case OpKind::Ternary:
-      return true;
-    default:
-      // matmul: rows of a matrix times a matrix or vector; its batched forms
-      // fail to lower (an Error) and compile per size. view, squeeze,
-      // unsqueeze: regrouping static dims beside `?` ones (others fail likewise);
-      // softmax, log_softmax, layer_norm, logsumexp and the losses: decomposed
-      // into the ops here. Not var: its decomposition divides by a static
-      // count (the dynamic sweep's wrong answer when it was let through).
-      return op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
-             op == OpId::logsumexp || op == OpId::permute || op == OpId::matmul || op == OpId::view ||
-             op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select || op == OpId::slice ||
-             op == OpId::cat || op == OpId::max_dim || op == OpId::min_dim || op == OpId::argmax ||
-             op == OpId::argmin || op == OpId::embedding || op == OpId::softmax || op == OpId::log_softmax ||
-             op == OpId::layer_norm || op == OpId::cross_entropy || op == OpId::nll_loss;
+  // matmul: rows of a matrix times a matrix or vector; its batched forms
+  // fail to lower (an Error) and compile per size. view, squeeze,
+  // unsqueeze: regrouping static dims beside `?` ones (others fail likewise);
+  // softmax, log_softmax, layer_norm, logsumexp and the losses: decomposed
+  // into the ops here. Not var: its decomposition divides by a static
+  // count (the dynamic sweep's wrong answer when it was let through).
+  return is_elementwise(op) || op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
+         op == OpId::logsumexp || op == OpId::permute || op == OpId::matmul || op == OpId::view ||
+         op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select || op == OpId::slice ||
+         op == OpId::cat || op == OpId::max_dim || op == OpId::min_dim || op == OpId::argmax ||
+         op == OpId::argmin || op == OpId::embedding || op == OpId::softmax || op == OpId::log_softmax ||
+         op == OpId::layer_norm || op == OpId::cross_entropy || op == OpId::nll_loss;
+}
+
+void check_dynamic_lowerings(const tracer::Graph& g, const char* what, const Loc& loc) {
+  for (const tracer::Node& n : g.nodes) {
+    bool touches = false;
+    for (int v : n.inputs) touches = touches || tracer::has_dynamic_dims_of(g, v);
+    for (int v : n.outputs) touches = touches || tracer::has_dynamic_dims_of(g, v);
+    EMBER_CHECK(!touches || lowers_dynamic(n.op), loc, what, ": ", op_name(n.op), " at ", n.location(),
+                " has no lowering with dynamic dims yet");
   }
 }
 
@@ -208,7 +196,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const tracer::Graph& graph
   Impl& impl = *result->impl_;
   impl.graph = graph;
   impl.dynamic = tracer::has_dynamic_dims(graph);
-  if (impl.dynamic) check_dynamic_lowerings(graph, loc);
+  if (impl.dynamic) check_dynamic_lowerings(graph, "compile", loc);
 
   // A row-parallel graph is compiled for one chunk of its rows (two, or one
   // per thread), if it is big enough to be worth starting the pool. (Not
@@ -440,8 +428,10 @@ std::vector<Tensor> CompiledGraph::run(const std::vector<Tensor>& inputs,
   outputs.reserve(g.outputs.size());
   for (size_t r = 0; r < impl.result_values.size(); ++r) {
     const tracer::Value& value = g.values[impl.result_values[r]];
-    args.push_back(
-        empty(result_shape(r, value, impl.result_inputs[r], output_shapes, inputs, loc), value.dtype));
+    args.push_back(empty(impl.dynamic
+                             ? result_shape(r, value, impl.result_inputs[r], output_shapes, inputs, loc)
+                             : value.shape,
+                         value.dtype));
     if (outputs.size() < g.outputs.size()) outputs.push_back(args.back());
   }
   const size_t num_checks = impl.checks.size();

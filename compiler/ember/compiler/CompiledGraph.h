@@ -27,6 +27,9 @@ namespace ember::compiler {
 // Whether `op`'s lowering takes `?` dims (Note [Dynamic dims in lowerings]);
 // a graph with `?` dims and another op is refused by compile().
 bool lowers_dynamic(OpId op);
+// An Error naming the first op of `g` with a `?` dim in its operands or
+// results whose lowering does not take them; `what` begins the message.
+void check_dynamic_lowerings(const tracer::Graph& g, const char* what, const Loc& loc);
 
 // Ember: as traced; Linalg: lowered and fused, on tensors; Buffers: on
 // memrefs with BLAS calls; LLVM: the optimized LLVM IR for the host CPU.

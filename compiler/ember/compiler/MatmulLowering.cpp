@@ -53,75 +53,69 @@ mlir::RankedTensorType tensor_of(llvm::ArrayRef<int64_t> shape, Type element) {
   return mlir::RankedTensorType::get(shape, element);
 }
 
-// The 2-D product of matrices with `?` dims (Note [Dynamic dims in
-// lowerings]): the accumulator's `?` sizes read from the operands (a
-// transposed one's from its source).
-Value dynamic_matrix_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Type element) {
-  auto lt = tensor_type(lhs), rt = tensor_type(rhs);
-  Value lhs_source = transposed_source(lhs), rhs_source = transposed_source(rhs);
-  const auto matrix = tensor_of({lt.getDimSize(0), rt.getDimSize(1)}, element);
-  llvm::SmallVector<Value> sizes;
-  if (matrix.isDynamicDim(0))
-    sizes.push_back(lhs_source ? b.create<mlir::tensor::DimOp>(loc, lhs_source, 1).getResult()
-                               : b.create<mlir::tensor::DimOp>(loc, lhs, 0).getResult());
-  if (matrix.isDynamicDim(1))
-    sizes.push_back(rhs_source ? b.create<mlir::tensor::DimOp>(loc, rhs_source, 0).getResult()
-                               : b.create<mlir::tensor::DimOp>(loc, rhs, 1).getResult());
-  Value empty = b.create<mlir::tensor::EmptyOp>(loc, matrix.getShape(), element, sizes);
-  Value zeros = b.create<mlir::linalg::FillOp>(loc, constant(b, loc, element, 0.0), empty).getResult(0);
-  if (lhs_source)
-    return b
-        .create<mlir::linalg::MatmulTransposeAOp>(loc, mlir::TypeRange{matrix},
-                                                  mlir::ValueRange{lhs_source, rhs}, mlir::ValueRange{zeros})
-        .getResult(0);
-  if (rhs_source)
+// rows [m, k] @ cols [k, n] accumulated into `zeros`: a 2-D transpose
+// feeding an operand is read through matmul_transpose_a/b (Linear's
+// `x @ W.t()`), never made (the lhs's only when `lhs_may_transpose`).
+Value contraction(OpBuilder& b, mlir::Location loc, Value rows, Value cols, Value zeros,
+                  bool lhs_may_transpose) {
+  const Type matrix = zeros.getType();  // (a TypeRange of a temporary would dangle)
+  if (lhs_may_transpose)
+    if (Value source = transposed_source(rows))
+      return b
+          .create<mlir::linalg::MatmulTransposeAOp>(loc, mlir::TypeRange{matrix},
+                                                    mlir::ValueRange{source, cols}, zeros)
+          .getResult(0);
+  if (Value source = transposed_source(cols))
     return b
         .create<mlir::linalg::MatmulTransposeBOp>(loc, mlir::TypeRange{matrix},
-                                                  mlir::ValueRange{lhs, rhs_source}, mlir::ValueRange{zeros})
+                                                  mlir::ValueRange{rows, source}, zeros)
         .getResult(0);
-  return b
-      .create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{matrix}, mlir::ValueRange{lhs, rhs},
-                                      mlir::ValueRange{zeros})
+  return b.create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{matrix}, mlir::ValueRange{rows, cols}, zeros)
       .getResult(0);
 }
 
-// lhs [..., m, k] @ rhs [k, n] (or rhs [k]): one 2-D product.
+// The zero accumulator of rows @ cols when `matrix` has `?` dims (Note
+// [Dynamic dims in lowerings]): each read from its operand, or from the
+// source of a transpose, which contraction() reads instead.
+Value dynamic_zeros(OpBuilder& b, mlir::Location loc, mlir::RankedTensorType matrix, Value rows, Value cols) {
+  llvm::SmallVector<Value> sizes;
+  if (matrix.isDynamicDim(0)) {
+    Value source = transposed_source(rows);
+    sizes.push_back(source ? b.create<mlir::tensor::DimOp>(loc, source, 1)
+                           : b.create<mlir::tensor::DimOp>(loc, rows, 0));
+  }
+  if (matrix.isDynamicDim(1)) {
+    Value source = transposed_source(cols);
+    sizes.push_back(source ? b.create<mlir::tensor::DimOp>(loc, source, 0)
+                           : b.create<mlir::tensor::DimOp>(loc, cols, 1));
+  }
+  Value empty = b.create<mlir::tensor::EmptyOp>(loc, matrix.getShape(), matrix.getElementType(), sizes);
+  return b.create<mlir::linalg::FillOp>(loc, constant(b, loc, matrix.getElementType(), 0.0), empty)
+      .getResult(0);
+}
+
+// lhs [..., m, k] @ rhs [k, n] (or rhs [k]): one 2-D product. With `?`
+// dims: lhs of rank 2 or more with a static k, rhs a matrix or a static
+// vector; other forms stay unlowered (an Error).
 Value matrix_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Type element) {
   auto lt = tensor_type(lhs), rt = tensor_type(rhs);
-  if (!lt.hasStaticShape() || !rt.hasStaticShape()) {
-    // lhs [..., m, k] as the rows of a matrix (k static), rhs a matrix or a
-    // static vector; other forms with `?` dims stay unlowered (an Error).
-    if (lt.getRank() < 2 || (rt.getRank() != 2 && !rt.hasStaticShape())) return {};
-    if (lt.getRank() > 2) {
-      if (lt.isDynamicDim(lt.getRank() - 1)) return {};
-      lhs = reshape_to(b, loc, lhs, tensor_of({mlir::ShapedType::kDynamic, lt.getShape().back()}, element));
-      if (!lhs) return {};
-    }
-    if (rt.getRank() == 1) rhs = reshape_to(b, loc, rhs, tensor_of({rt.getDimSize(0), 1}, element));
-    return dynamic_matrix_product(b, loc, lhs, rhs, element);
-  }
+  const bool dynamic = !lt.hasStaticShape() || !rt.hasStaticShape();
+  if (dynamic && (lt.getRank() < 2 || (rt.getRank() != 2 && !rt.hasStaticShape()) ||
+                  (lt.getRank() > 2 && lt.isDynamicDim(lt.getRank() - 1))))
+    return {};
   const int64_t k = lt.getShape().back(), n = rt.getRank() == 1 ? 1 : rt.getShape().back();
-  const int64_t m = lt.getRank() == 1 ? 1 : lt.getNumElements() / std::max<int64_t>(k, 1);
+  int64_t m = 1;  // the rows its leading dims make: `?` when one of them is
+  if (lt.getRank() == 2)
+    m = lt.getDimSize(0);
+  else if (lt.getRank() > 2)
+    m = dynamic ? mlir::ShapedType::kDynamic : lt.getNumElements() / std::max<int64_t>(k, 1);
   const auto matrix = tensor_of({m, n}, element);
-  Value zeros = filled(b, loc, matrix, 0.0);
-  if (lt.getRank() == 2 && rt.getRank() == 2)
-    if (Value source = transposed_source(lhs))
-      return b
-          .create<mlir::linalg::MatmulTransposeAOp>(loc, mlir::TypeRange{matrix},
-                                                    mlir::ValueRange{source, rhs}, mlir::ValueRange{zeros})
-          .getResult(0);
+  Value zeros = dynamic ? Value() : filled(b, loc, matrix, 0.0);
   Value rows = reshape_to(b, loc, lhs, tensor_of({m, k}, element));
-  if (rt.getRank() == 2)
-    if (Value source = transposed_source(rhs))
-      return b
-          .create<mlir::linalg::MatmulTransposeBOp>(loc, mlir::TypeRange{matrix},
-                                                    mlir::ValueRange{rows, source}, mlir::ValueRange{zeros})
-          .getResult(0);
   Value cols = reshape_to(b, loc, rhs, tensor_of({k, n}, element));
-  return b
-      .create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{matrix}, mlir::ValueRange{rows, cols},
-                                      mlir::ValueRange{zeros})
-      .getResult(0);
+  if (!rows || !cols) return {};
+  if (dynamic) zeros = dynamic_zeros(b, loc, matrix, rows, cols);
+  return contraction(b, loc, rows, cols, zeros, lt.getRank() == 2 && rt.getRank() == 2);
 }
 
 // One operand of the batched contraction: the value it reads (a transpose's

@@ -116,15 +116,6 @@ struct SelectBackwardLowering : mlir::OpRewritePattern<ir::SelectBackwardOp> {
   }
 };
 
-// The `?` sizes of `v`'s type, in order: what a tensor.empty like it takes.
-llvm::SmallVector<Value> dynamic_sizes_of(OpBuilder& b, mlir::Location l, Value v) {
-  llvm::SmallVector<Value> sizes;
-  auto type = tensor_type(v);
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d)) sizes.push_back(b.create<mlir::tensor::DimOp>(l, v, d));
-  return sizes;
-}
-
 // cat: each input inserted into one new tensor at its offset along `dim`;
 // with `?` dims (Note [Dynamic dims in lowerings]) the offsets and sizes are
 // read at run time.
@@ -160,7 +151,7 @@ struct CatLowering : mlir::OpRewritePattern<ir::CatOp> {
       if (type.getElementType() != result.getElementType()) {
         auto promoted = mlir::RankedTensorType::get(type.getShape(), result.getElementType());
         Value init = r.create<mlir::tensor::EmptyOp>(l, type.getShape(), result.getElementType(),
-                                                     dynamic_sizes_of(r, l, input));
+                                                     dynamic_sizes(r, l, type.getShape(), input));
         llvm::SmallVector<mlir::AffineMap> maps(2, r.getMultiDimIdentityMap(type.getRank()));
         llvm::SmallVector<mlir::utils::IteratorType> par(type.getRank(), mlir::utils::IteratorType::parallel);
         input = r.create<mlir::linalg::GenericOp>(

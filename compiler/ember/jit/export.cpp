@@ -436,13 +436,7 @@ tracer::Graph dynamic_export_graph(const CompiledFunction& f, const std::vector<
                       traced.values[traced.outputs[k]].shape[d] == n,
                   loc, "export_graph: output ", k, " dim ", d, " follows n but is not n (",
                   traced.values[traced.outputs[k]].shape[d], " at n = ", n, ")");
-  for (const tracer::Node& node : general->graph.nodes) {
-    bool touches = false;
-    for (int v : node.inputs) touches = touches || tracer::has_dynamic_dims_of(general->graph, v);
-    for (int v : node.outputs) touches = touches || tracer::has_dynamic_dims_of(general->graph, v);
-    EMBER_CHECK(!touches || compiler::lowers_dynamic(node.op), loc, "export_graph: ", op_name(node.op),
-                " at ", node.location(), " has no lowering with dynamic dims yet");
-  }
+  compiler::check_dynamic_lowerings(general->graph, "export_graph", loc);
   return general->graph;
 }
 

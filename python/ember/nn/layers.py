@@ -5,7 +5,7 @@ import math
 
 from .. import _ember
 from . import functional
-from .module import Module, Parameter, _no_grad, _shared_parameter
+from .module import Module, Parameter, _shared_parameter
 
 __all__ = ["Linear", "LayerNorm", "Conv2d", "MaxPool2d", "AvgPool2d", "Embedding", "Flatten", "LSTM", "LSTMCell",
            "GRUCell", "MultiheadAttention", "BatchNorm1d", "BatchNorm2d", "ReLU", "Tanh", "Sigmoid", "GELU",
@@ -167,25 +167,21 @@ class MultiheadAttention(_CppLayer):
         return self._cpp.forward(query, key, value, attn_mask)
 
 
-class BatchNorm1d(_CppLayer):
+class _BatchNorm(_CppLayer):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__(getattr(_ember._layers, type(self).__name__)(num_features, eps, momentum))
+
+    def forward(self, x):
+        return self._cpp.forward(x)
+
+
+class BatchNorm1d(_BatchNorm):
     """Batch normalization over dim 1 of [N, C] or [N, C, L]: batch statistics while training (running
     statistics updated with momentum), the running statistics in eval()."""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1):
-        super().__init__(_ember._layers.BatchNorm1d(num_features, eps, momentum))
 
-    def forward(self, x):
-        return self._cpp.forward(x)
-
-
-class BatchNorm2d(_CppLayer):
+class BatchNorm2d(_BatchNorm):
     """BatchNorm1d's normalization over the channels of [N, C, H, W]."""
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1):
-        super().__init__(_ember._layers.BatchNorm2d(num_features, eps, momentum))
-
-    def forward(self, x):
-        return self._cpp.forward(x)
 
 
 class ReLU(Module):

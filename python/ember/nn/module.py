@@ -3,6 +3,7 @@
 import collections
 
 from .. import _ember
+from .._scopes import no_grad
 from . import functional
 
 
@@ -62,20 +63,21 @@ class Module:
         self._buffers[name] = tensor
         object.__setattr__(self, name, tensor)
 
-    def named_buffers(self, prefix=""):
-        for name, b in self._buffers.items():
-            yield prefix + name, b
+    def _named(self, table, prefix):
+        """The tensors of `table` (_parameters or _buffers) here and in every sub-module, by dotted name."""
+        for name, t in getattr(self, table).items():
+            yield prefix + name, t
         for name, m in self._modules.items():
-            yield from m.named_buffers(prefix + name + ".")
+            yield from m._named(table, prefix + name + ".")
+
+    def named_buffers(self, prefix=""):
+        return self._named("_buffers", prefix)
 
     def buffers(self):
         return [b for _, b in self.named_buffers()]
 
     def named_parameters(self, prefix=""):
-        for name, p in self._parameters.items():
-            yield prefix + name, p
-        for name, m in self._modules.items():
-            yield from m.named_parameters(prefix + name + ".")
+        return self._named("_parameters", prefix)
 
     def parameters(self):
         return [p for _, p in self.named_parameters()]
@@ -104,7 +106,7 @@ class Module:
             if tuple(value.shape) != tuple(mine[name].shape):
                 raise _ember.Error(f"load_state_dict: {name} is {tuple(mine[name].shape)}, the state has "
                                    f"{tuple(value.shape)}")
-        with _no_grad():
+        with no_grad():
             for name, value in state.items():
                 mine[name].zero_()
                 mine[name] += value
@@ -179,12 +181,3 @@ class watch_layers:
     def __exit__(self, *exc):
         self.remove()
         return False
-
-
-class _no_grad:
-    def __enter__(self):
-        self.previous = _ember.is_grad_enabled()
-        _ember._set_grad_enabled(False)
-
-    def __exit__(self, *exc):
-        _ember._set_grad_enabled(self.previous)

@@ -86,20 +86,6 @@ bool same_program(const Graph& a, const Graph& b, std::string* why) {
   return true;
 }
 
-// Ops whose lowering sizes a `?` result dim from an operand's `?` dim at the
-// same position from the end (Note [Dynamic dims in lowerings]).
-bool broadcasts(OpId op) {
-  switch (op_info(op).kind) {
-    case OpKind::Unary:
-    case OpKind::Binary:
-    case OpKind::Compare:
-    case OpKind::Ternary:
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
 bool has_dynamic_dims_of(const Graph& g, int value) {
@@ -130,7 +116,9 @@ bool instance_of(const Graph& general, const Graph& specific, std::string* why_n
   }
   for (size_t n = 0; n < general.nodes.size(); ++n) {
     const Node& node = general.nodes[n];
-    if (!broadcasts(node.op)) continue;
+    // Elementwise lowerings size a `?` result dim from an operand's `?` dim
+    // at the same position from the end (Note [Dynamic dims in lowerings]).
+    if (!is_elementwise(node.op)) continue;
     for (int out : node.outputs) {
       const Shape &g_out = general.values[out].shape, &s_out = specific.values[out].shape;
       const int64_t out_rank = g_out.ndim();
