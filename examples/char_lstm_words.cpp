@@ -7,12 +7,22 @@
 // Prints the per-character loss falling and a few sampled words; exits
 // non-zero unless the loss fell below 2.5 nats per character (uniform: 3.30).
 //
-//   build/examples/char_lstm_words [--steps 400] [--samples 8]
+// --jit trains through jit::compile: nn::LSTM is one lstm op per layer
+// (Note [Fused LSTM]), so a new word length is a new size of dim 0, and
+// automatic dynamic dims make the whole run two compiles (the first length,
+// then one with `?` T); it prints explain() and exits non-zero after more.
+//
+//   build/examples/char_lstm_words [--steps 400] [--samples 8] [--jit]
+#include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include "common/progress.h"
+#if EMBER_EXAMPLE_JIT
+#include "ember/jit/jit.h"
+#endif
 
 using namespace ember;
 
@@ -59,18 +69,38 @@ int main(int argc, char** argv) {
   std::cout << model << "\n" << words->size() << " words\n";
   optim::Adam opt(model.parameters(), {.lr = 5e-3});
 
+  // One training step as a function of (inputs [T, B], targets [T, B]).
+  const auto train_step = [&](const std::vector<Tensor>& in) {
+    opt.zero_grad();
+    auto [logits, state] = model.forward(in[0]);
+    Tensor loss = nn::cross_entropy(logits.view({-1, data::kVocabSize}), in[1].view({-1}));
+    loss.backward();
+    opt.step();
+    return std::vector<Tensor>{loss};
+  };
+  const bool use_jit = examples::has_flag(argc, argv, "--jit");
+#if EMBER_EXAMPLE_JIT
+  std::optional<jit::CompiledFunction> compiled;
+  if (use_jit) compiled = jit::compile(train_step);
+  const auto run_step = [&](const std::vector<Tensor>& in) {
+    return use_jit ? (*compiled)(in) : train_step(in);
+  };
+#else
+  EMBER_CHECK(!use_jit, Loc::current(), "char_lstm_words: --jit needs ember built with its compiler");
+  const auto run_step = train_step;
+#endif
+
   examples::Progress progress;
   double smoothed = std::log(double(data::kVocabSize));
   int step = 0;
   int64_t chars = 0;
+  std::vector<double> step_ms;  // their median: the step's time without the compiles
   while (step < steps) {
     for (const data::Batch& b : loader) {
       if (step++ >= steps) break;
-      opt.zero_grad();
-      auto [logits, state] = model.forward(b.data);
-      Tensor loss = nn::cross_entropy(logits.view({-1, data::kVocabSize}), b.target.view({-1}));
-      loss.backward();
-      opt.step();
+      const double start = progress.seconds();
+      const Tensor loss = run_step({b.data, b.target})[0];
+      step_ms.push_back(1e3 * (progress.seconds() - start));
       smoothed = 0.95 * smoothed + 0.05 * loss.item<double>();
       chars += b.target.ne(kIgnoreIndex).sum().item<int64_t>();
       if (step % 10 == 0 || step == steps)
@@ -82,7 +112,21 @@ int main(int argc, char** argv) {
   std::mt19937_64 gen(0);
   std::printf("samples:");
   for (int i = 0; i < samples; ++i) std::printf(" %s", sample_word(model, gen).c_str());
-  std::printf("\nchar_lstm_words: loss %.3f nats/char after %d steps (uniform %.3f), %.1f s\n", smoothed,
-              steps, std::log(double(data::kVocabSize)), progress.seconds());
+  std::nth_element(step_ms.begin(), step_ms.begin() + step_ms.size() / 2, step_ms.end());
+  std::printf(
+      "\nchar_lstm_words: loss %.5f nats/char after %d steps (uniform %.3f), %.1f s; %s step: median %.2f "
+      "ms\n",
+      smoothed, steps, std::log(double(data::kVocabSize)), progress.seconds(), use_jit ? "compiled" : "eager",
+      step_ms.empty() ? 0.0 : step_ms[step_ms.size() / 2]);
+#if EMBER_EXAMPLE_JIT
+  if (use_jit) {
+    std::cout << compiled->explain();
+    if (compiled->stats().compiles > 2) {
+      std::printf("char_lstm_words: %lld compiles (at most 2 expected)\n",
+                  (long long)compiled->stats().compiles);
+      return 1;
+    }
+  }
+#endif
   return smoothed < 2.5 ? 0 : 1;
 }

@@ -515,6 +515,21 @@ Example::
     >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
     (2, 4, 16, 8)
 )";
+inline constexpr const char* lstm =
+    R"(lstm(input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, hx=None) -> (Tensor, Tensor)
+
+The whole-sequence LSTM with PyTorch's gates (i, f, g, o), one op whose
+kernel runs the time loop (compiled, a changing length is a dynamic dim):
+input [T, B, I], weight_ih [4H, I], weight_hh [4H, H], biases [4H], hx =
+(h0, c0) of [B, H] (zeros when None) -> (h, c) of every step, each
+[T, B, H]; the final state is h[-1], c[-1]. nn.LSTM calls it per layer.
+
+Example::
+
+    >>> h, c = F.lstm(ember.rand(5, 2, 3), ember.rand(16, 3), ember.rand(16, 4))
+    >>> h.shape, c[-1].shape
+    ((5, 2, 4), (2, 4))
+)";
 inline constexpr const char* embedding = R"(embedding(input, weight) -> Tensor
 
 The rows of weight [V, D] at the integer indices input [...] -> [..., D].

@@ -82,6 +82,15 @@ void bind_nn(py::module_& m) {
       py::arg("is_causal") = false, py::kw_only(), py::arg("scale") = py::none(),
       doc::scaled_dot_product_attention);
   f.def(
+      "lstm",
+      [](const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const py::object& b_ih,
+         const py::object& b_hh, const std::optional<std::pair<Tensor, Tensor>>& hx) {
+        return lstm(x, w_ih, w_hh, or_undefined(b_ih), or_undefined(b_hh), hx ? hx->first : Tensor(),
+                    hx ? hx->second : Tensor());
+      },
+      py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias_ih") = py::none(),
+      py::arg("bias_hh") = py::none(), py::arg("hx") = py::none(), doc::lstm);
+  f.def(
       "embedding", [](const Tensor& indices, const Tensor& weight) { return embedding(weight, indices); },
       py::arg("input"), py::arg("weight"), doc::embedding);
   f.def(

@@ -85,3 +85,19 @@ def pool2d(x, geometry, reduce):
         for j in range(ow):
             out[:, :, i, j] = reduce(x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw], axis=(2, 3))
     return out
+
+
+def lstm(x, w_ih, w_hh, b_ih, b_hh, h0=None, c0=None):
+    """h and c of every step of PyTorch's LSTM (gates i, f, g, o), one step at a time."""
+    hidden = w_hh.shape[1]
+    h = np.zeros((x.shape[1], hidden)) if h0 is None else h0
+    c = np.zeros((x.shape[1], hidden)) if c0 is None else c0
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))
+    hs, cs = [], []
+    for step in x:
+        i, f, g, o = np.split(step @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs), np.stack(cs)

@@ -486,6 +486,63 @@ void attention(const TensorMeta* in, int n, TensorMeta* out) {
   out[1] = {rows, q.dtype};
 }
 
+bool same_size(int64_t a, int64_t b) { return a == b || is_dynamic(a) || is_dynamic(b); }
+
+// lstm's operands x [T, B, I], w_ih [4H, I], w_hh [4H, H], b_ih [4H],
+// b_hh [4H][, h0 [B, H], c0 [B, H]], all of one float dtype; H from w_hh.
+// `what` names the op whose operands these are.
+int64_t check_lstm_operands(const char* what, const TensorMeta* in, bool state) {
+  const Shape &x = in[0].sizes, &w_ih = in[1].sizes, &w_hh = in[2].sizes;
+  same_float_dtype(OpId::lstm, in, state ? 7 : 5);
+  META_CHECK(x.ndim() == 3, what, ": expected input [T, B, I], got ", x);
+  META_CHECK(w_hh.ndim() == 2 && !is_dynamic(w_hh[1]) && same_size(w_hh[0], 4 * w_hh[1]), what,
+             ": expected w_hh [4H, H], got ", w_hh);
+  const int64_t h = w_hh[1];
+  META_CHECK(w_ih.ndim() == 2 && same_size(w_ih[0], 4 * h) && same_size(w_ih[1], x[2]), what, ": w_ih ", w_ih,
+             " must be [4H, I] = [", 4 * h, ", ", x[2], "] for input ", x);
+  for (int b = 3; b < 5; ++b)
+    META_CHECK(in[b].sizes.ndim() == 1 && same_size(in[b].sizes[0], 4 * h), what, ": ",
+               b == 3 ? "b_ih " : "b_hh ", in[b].sizes, " must be [4H] = [", 4 * h, "]");
+  META_CHECK(is_dynamic(x[0]) || x[0] >= 1, what, ": the sequence must have at least one step, got ", x);
+  if (state)
+    for (int s = 5; s < 7; ++s)
+      META_CHECK(in[s].sizes.ndim() == 2 && same_size(in[s].sizes[0], x[1]) && same_size(in[s].sizes[1], h),
+                 what, ": ", s == 5 ? "h0 " : "c0 ", in[s].sizes, " must be [B, H] = [", x[1], ", ", h, "]");
+  return h;
+}
+
+// lstm: operands as above -> out and cells, both [T, B, H].
+void lstm(const TensorMeta* in, int n, TensorMeta* out) {
+  META_CHECK(n == 5 || n == 7, "lstm: takes x, w_ih, w_hh, b_ih, b_hh and optionally h0, c0; got ", n,
+             " operands");
+  const int64_t h = check_lstm_operands("lstm", in, n == 7);
+  const Shape steps{in[0].sizes[0], in[0].sizes[1], h};
+  out[0] = out[1] = {steps, in[0].dtype};
+}
+
+// lstm_backward: grad_out, x, w_ih, w_hh, b_ih, b_hh, out, cells[, h0,
+// c0][, grad_cells] -> dx [T, B, I] and the flat parameter (and state) gradients.
+void lstm_backward(const TensorMeta* in, int n, TensorMeta* out) {
+  META_CHECK(n >= 8 && n <= 11,
+             "lstm_backward: takes grad_out, x, w_ih, w_hh, b_ih, b_hh, out, cells, "
+             "optionally h0, c0, and optionally grad_cells; got ",
+             n, " operands");
+  const bool state = n >= 10;
+  TensorMeta operands[7] = {in[1], in[2], in[3], in[4], in[5], state ? in[8] : in[1], state ? in[9] : in[1]};
+  const int64_t h = check_lstm_operands("lstm_backward", operands, state);
+  const Shape& x = in[1].sizes;
+  const Shape steps{x[0], x[1], h};
+  for (int k : {0, 6, 7, n % 2 == 1 ? n - 1 : 0})
+    META_CHECK(in[k].dtype == in[1].dtype && in[k].sizes.ndim() == 3 && same_size(in[k].sizes[0], x[0]) &&
+                   same_size(in[k].sizes[1], x[1]) && same_size(in[k].sizes[2], h),
+               "lstm_backward: operand ", k, " ", in[k].sizes, " must be [T, B, H] = ", steps, " of ",
+               dtype_name(in[1].dtype));
+  out[0] = {x, in[1].dtype};
+  const int64_t i = x[2], states = state ? 2 * x[1] * h : 0;
+  const bool dynamic = is_dynamic(i) || (state && is_dynamic(x[1]));
+  out[1] = {Shape{dynamic ? kDynamic : 4 * h * (i + h + 1) + states}, in[1].dtype};
+}
+
 TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
   switch (op) {
     case OpId::softmax:
@@ -671,6 +728,8 @@ void infer_meta(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs, Tens
       return;
     case OpKind::NN:
       if (op == OpId::attention) return attention(in, n, out);
+      if (op == OpId::lstm) return lstm(in, n, out);
+      if (op == OpId::lstm_backward) return lstm_backward(in, n, out);
       out[0] = nn(op, in, n, attrs);
       return;
     case OpKind::Creation:

@@ -13,6 +13,7 @@ void register_matmul_kernels(OpRegistry& r);
 void register_view_kernels(OpRegistry& r);
 void register_nn_kernels(OpRegistry& r);
 void register_attention_kernels(OpRegistry& r);
+void register_lstm_kernels(OpRegistry& r);
 void register_collective_kernels(OpRegistry& r);
 void register_conv_pool_kernels(OpRegistry& r);
 void register_creation_kernels(OpRegistry& r);
@@ -47,6 +48,7 @@ struct Table {
     register_view_kernels(r);
     register_nn_kernels(r);
     register_attention_kernels(r);
+    register_lstm_kernels(r);
     register_collective_kernels(r);
     register_conv_pool_kernels(r);
     register_creation_kernels(r);

@@ -200,6 +200,18 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes, const Loc& loc) {
       .to(DType::Float32, loc);
 }
 
+std::pair<Tensor, Tensor> lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                               const Tensor& b_hh, const Tensor& h0, const Tensor& c0, const Loc& loc) {
+  for (const Tensor* t : {&x, &w_ih, &w_hh}) check_defined(*t, "lstm", loc);
+  EMBER_CHECK(h0.defined() == c0.defined(), loc, "lstm: give both h0 and c0, or neither (zeros)");
+  const auto bias = [&](const Tensor& b) {
+    return b.defined() ? b : zeros({w_hh.dim() == 2 ? w_hh.size(0) : 0}, x.dtype(), loc);
+  };
+  std::vector<Tensor> operands{x, w_ih, w_hh, bias(b_ih), bias(b_hh)};
+  if (h0.defined()) operands.insert(operands.end(), {h0, c0});
+  return dispatch2(OpId::lstm, operands, OpAttrs{}, loc);
+}
+
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                     const Tensor& attn_mask, bool is_causal, std::optional<double> scale,
                                     const Loc& loc) {

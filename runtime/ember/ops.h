@@ -111,6 +111,14 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
                                     const Tensor& attn_mask = {}, bool is_causal = false,
                                     std::optional<double> scale = std::nullopt,
                                     const Loc& loc = Loc::current());
+// The whole-sequence LSTM, PyTorch's gates (i, f, g, o) in one op whose
+// kernel runs the time loop (Note [Fused LSTM]): x [T, B, I],
+// w_ih [4H, I], w_hh [4H, H], biases [4H] (undefined: none), and the
+// initial state h0, c0 [B, H] (undefined: zeros; both or neither) ->
+// {h, c} of every step, each [T, B, H]; the final state is their last step.
+std::pair<Tensor, Tensor> lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                               const Tensor& b_hh, const Tensor& h0 = {}, const Tensor& c0 = {},
+                               const Loc& loc = Loc::current());
 // x with `value` where `mask` (bool, broadcast to x's shape) is true.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value, const Loc& loc = Loc::current());
 // The lower (tril) or upper (triu) triangle of the last two dims, from the

@@ -176,6 +176,63 @@ TEST(Dynamic, ATrainingStepWithAChangingBatchFollowsEager) {
   EXPECT_EQ(llvm_ir.find("@malloc("), std::string::npos);
 }
 
+// A character model as examples/char_lstm_words trains it, over batches
+// padded to their own longest word: each layer of nn::LSTM is one lstm op
+// (Note [Fused LSTM]), so a new length is a new size of dim 0.
+struct CharLstm : nn::Module {
+  std::shared_ptr<nn::Embedding> embed = register_module("embed", std::make_shared<nn::Embedding>(11, 6));
+  std::shared_ptr<nn::LSTM> lstm = register_module("lstm", std::make_shared<nn::LSTM>(6, 8, 2));
+  std::shared_ptr<nn::Linear> head = register_module("head", std::make_shared<nn::Linear>(8, 11));
+  CharLstm() : Module("CharLstm") {}
+};
+
+tracer::TracedFn char_lstm_step(std::shared_ptr<CharLstm> model, std::shared_ptr<optim::Optimizer> opt) {
+  return [model, opt](const std::vector<Tensor>& in) {
+    opt->zero_grad();
+    const Tensor logits = (*model->head)(model->lstm->forward((*model->embed)(in[0])).first);
+    Tensor loss = nn::cross_entropy(logits.view({-1, 11}), in[1].view({-1}), {.ignore_index = 0});
+    loss.backward();
+    opt->step();
+    return std::vector<Tensor>{loss};
+  };
+}
+
+TEST(Dynamic, AnLstmTrainingStepOverChangingLengthsCompilesOnce) {
+  const auto make = [] {
+    manual_seed(9);
+    return std::make_shared<CharLstm>();
+  };
+  auto eager_model = make(), compiled_model = make();
+  auto eager_step = char_lstm_step(
+      eager_model, std::make_shared<optim::Adam>(eager_model->parameters(), optim::AdamOptions{.lr = 1e-2}));
+  auto compiled_step =
+      compile(char_lstm_step(compiled_model, std::make_shared<optim::Adam>(compiled_model->parameters(),
+                                                                           optim::AdamOptions{.lr = 1e-2})));
+  const auto step_both = [&](int64_t length) {
+    const Tensor tokens = randint(0, 11, {length, 5}), targets = randint(0, 11, {length, 5});
+    const double want = eager_step({tokens, targets})[0].item<double>();
+    const double got = compiled_step({tokens, targets})[0].item<double>();
+    ASSERT_NEAR(got, want, 1e-5 * std::abs(want) + 1e-6) << "length " << length;
+  };
+  for (int64_t length : {7, 7, 7, 4, 9, 2, 12, 4, 7}) step_both(length);
+  const auto a = eager_model->parameters(), b = compiled_model->parameters();
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-5) << "parameter " << i;
+  const Stats s = compiled_step.stats();
+  EXPECT_EQ(s.compiles, 2) << compiled_step.explain();
+  // Length 1, where a view of the one step has the bytes and shape of the
+  // whole sequence (the trace records the sequence in its place: not the
+  // same program): the right answer, from a compile of its own.
+  for (int i = 0; i < 2; ++i) step_both(1);
+  EXPECT_LE(compiled_step.stats().compiles, 3) << compiled_step.explain();
+  EXPECT_EQ(s.recompile_reasons[0],
+            "input 0 dim 0 became dynamic (7 -> 4); input 1 dim 0 became dynamic (7 -> 4)");
+  // The compiled step calls the LSTM kernel, forward and backward, for each layer.
+  const std::string llvm_ir = compiled_step.stage(compiler::Stage::LLVM);
+  EXPECT_NE(llvm_ir.find("ember_lstm_f32"), std::string::npos);
+  EXPECT_NE(llvm_ir.find("ember_lstm_backward_f32"), std::string::npos);
+}
+
 TEST(Dynamic, CatAlongADynamicDimOrBesideOne) {
   // Features joined beside a `?` batch, and two batches of their own sizes joined along it.
   auto f = compile([](const std::vector<Tensor>& in) {

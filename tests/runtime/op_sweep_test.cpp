@@ -693,6 +693,173 @@ SweepCase attention_case() {
       }};
 }
 
+// The LSTM recurrence in float64, one step at a time as PyTorch documents
+// it (gates i, f, g, o): h and c of every step. `state`: h0 and c0, else zeros.
+std::pair<Ref, Ref> ref_lstm(const std::vector<Tensor>& in) {
+  const Ref x = to_ref(in[0]), w_ih = to_ref(in[1]), w_hh = to_ref(in[2]), b_ih = to_ref(in[3]),
+            b_hh = to_ref(in[4]);
+  const int64_t steps = x.shape[0], batch = x.shape[1], input = x.shape[2], hidden = w_hh.shape[1];
+  std::vector<double> h(batch * hidden, 0.0), c(batch * hidden, 0.0);
+  if (in.size() == 7) h = to_ref(in[5]).v, c = to_ref(in[6]).v;
+  Ref out{{steps, batch, hidden}, {}}, cells{{steps, batch, hidden}, {}};
+  const auto sigmoid = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  for (int64_t t = 0; t < steps; ++t) {
+    std::vector<double> next_h(batch * hidden), next_c(batch * hidden);
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t j = 0; j < hidden; ++j) {
+        double gate[4];
+        for (int k = 0; k < 4; ++k) {
+          const int64_t row = k * hidden + j;
+          double acc = b_ih.v[row] + b_hh.v[row];
+          for (int64_t i = 0; i < input; ++i)
+            acc += w_ih.v[row * input + i] * x.v[(t * batch + b) * input + i];
+          for (int64_t i = 0; i < hidden; ++i) acc += w_hh.v[row * hidden + i] * h[b * hidden + i];
+          gate[k] = acc;
+        }
+        const int64_t at = b * hidden + j;
+        next_c[at] = sigmoid(gate[1]) * c[at] + sigmoid(gate[0]) * std::tanh(gate[2]);
+        next_h[at] = sigmoid(gate[3]) * std::tanh(next_c[at]);
+      }
+    h = next_h, c = next_c;
+    out.v.insert(out.v.end(), h.begin(), h.end());
+    cells.v.insert(cells.v.end(), c.begin(), c.end());
+  }
+  return {out, cells};
+}
+
+// x [T, B, I], the weights for hidden size H, and (state) h0, c0.
+std::vector<Tensor> lstm_operands(int64_t steps, int64_t batch, int64_t input, int64_t hidden, bool state,
+                                  DType dtype = DType::Float32) {
+  std::vector<Tensor> in{uniform({steps, batch, input}, -1, 1, dtype),
+                         uniform({4 * hidden, input}, -1, 1, dtype),
+                         uniform({4 * hidden, hidden}, -1, 1, dtype), uniform({4 * hidden}, -1, 1, dtype),
+                         uniform({4 * hidden}, -1, 1, dtype)};
+  if (state)
+    in.insert(in.end(), {uniform({batch, hidden}, -1, 1, dtype), uniform({batch, hidden}, -1, 1, dtype)});
+  return in;
+}
+
+std::pair<Tensor, Tensor> run_lstm(const std::vector<Tensor>& in) {
+  return lstm(in[0], in[1], in[2], in[3], in[4], in.size() == 7 ? in[5] : Tensor(),
+              in.size() == 7 ? in[6] : Tensor());
+}
+
+SweepCase lstm_case() {
+  return {[] {
+            struct Problem {
+              int64_t steps, batch, input, hidden;
+              bool state;
+            };
+            // One step and many; a batch of one; no state and a given one; a
+            // hidden size past a vector width with a remainder (19).
+            for (const Problem& p : {Problem{1, 2, 3, 4, false}, Problem{5, 3, 4, 3, true},
+                                     Problem{7, 1, 2, 19, true}, Problem{4, 5, 6, 16, false}}) {
+              const auto in = lstm_operands(p.steps, p.batch, p.input, p.hidden, p.state);
+              const auto [want_out, want_cells] = ref_lstm(in);
+              const std::string what = "T=" + std::to_string(p.steps) + " B=" + std::to_string(p.batch) +
+                                       " H=" + std::to_string(p.hidden) + (p.state ? " with state" : "");
+              // float32: sums of I + H + 2 products, then ember's float sigmoid
+              // and tanh (2 ulp), carried through T steps of a contraction.
+              const auto [out, cells] = run_lstm(in);
+              expect_close(out, want_out, 3e-6, 3e-6, what + " out float32");
+              expect_close(cells, want_cells, 3e-6, 3e-6, what + " cells float32");
+              std::vector<Tensor> in64;
+              for (const Tensor& t : in) in64.push_back(t.to(DType::Float64));
+              const auto [out64, cells64] = run_lstm(in64);
+              expect_close(out64, want_out, 1e-12, 1e-12, what + " out float64");
+              expect_close(cells64, want_cells, 1e-12, 1e-12, what + " cells float64");
+            }
+            // Strided operands: x a transposed [B, T, I], w_hh a slice of a wider matrix.
+            auto in = lstm_operands(3, 2, 4, 5, true);
+            in[0] = uniform({2, 3, 4}, -1, 1).transpose(0, 1);
+            in[2] = uniform({20, 7}, -1, 1).slice(1, 1, 6);
+            expect_close(run_lstm(in).first, ref_lstm(in).first, 3e-6, 3e-6, "strided operands");
+            // Clear errors, not wrong answers, for operands that do not fit.
+            auto bad = lstm_operands(3, 2, 4, 5, false);
+            EXPECT_THROW(lstm(bad[0], bad[1], uniform({20, 4}, -1, 1), bad[3], bad[4]),
+                         Error);  // w_hh not [4H, H]
+            EXPECT_THROW(lstm(bad[0].select(0, 0), bad[1], bad[2], bad[3], bad[4]),
+                         Error);  // x not [T, B, I]
+            EXPECT_THROW(
+                lstm(bad[0], bad[1], bad[2], bad[3], bad[4], uniform({3, 5}, -1, 1), uniform({3, 5}, -1, 1)),
+                Error);  // h0 of another batch
+            EXPECT_THROW(lstm(bad[0], bad[1], bad[2], bad[3], bad[4], uniform({2, 5}, -1, 1)),
+                         Error);                                                                   // h0 alone
+            EXPECT_THROW(lstm(bad[0].slice(0, 0, 0), bad[1], bad[2], bad[3], bad[4]), Error);      // no steps
+            EXPECT_THROW(lstm(bad[0].to(DType::Float64), bad[1], bad[2], bad[3], bad[4]), Error);  // dtypes
+          },
+          [] {
+            // Through both outputs (the cells' gradient too), with and without a state.
+            for (bool state : {false, true}) {
+              auto in = lstm_operands(3, 2, 3, 2, state, DType::Float64);
+              for (Tensor& t : in) t.requires_grad_();
+              gradcheck(
+                  [](const std::vector<Tensor>& in) {
+                    const auto [out, cells] = run_lstm(in);
+                    return out + cells * 0.5;
+                  },
+                  in);
+              // Only the last step's h (the other steps' gradient zero), as a classifier uses it.
+              gradcheck([](const std::vector<Tensor>& in) { return run_lstm(in).first[-1]; }, in);
+            }
+          }};
+}
+
+// lstm_backward against the gradients autograd gives the recurrence written
+// as LSTMCell's ops, in float64 and float32.
+SweepCase lstm_backward_case() {
+  return {
+      [] {
+        for (bool state : {false, true}) {
+          auto in = lstm_operands(4, 3, 5, 6, state, DType::Float64);
+          for (Tensor& t : in) t.requires_grad_();
+          const Tensor g_out = uniform({4, 3, 6}, -1, 1, DType::Float64),
+                       g_cells = uniform({4, 3, 6}, -1, 1, DType::Float64);
+          // The composite: one step after another with ember's elementwise ops.
+          Tensor h = state ? in[5] : zeros({3, 6}, DType::Float64),
+                 c = state ? in[6] : zeros({3, 6}, DType::Float64);
+          std::vector<Tensor> hs, cs;
+          for (int64_t t = 0; t < 4; ++t) {
+            const auto g = chunk(linear(in[0][t], in[1], in[3]) + linear(h, in[2], in[4]), 4, 1);
+            c = g[1].sigmoid() * c + g[0].sigmoid() * g[2].tanh();
+            h = g[3].sigmoid() * c.tanh();
+            hs.push_back(h), cs.push_back(c);
+          }
+          const auto want = autograd::grad({stack(hs, 0), stack(cs, 0)}, {g_out, g_cells}, in);
+          NoGradGuard no_grad;
+          const auto [out, cells] = run_lstm(in);
+          std::vector<Tensor> operands{g_out, in[0], in[1], in[2], in[3], in[4], out, cells};
+          if (state) operands.insert(operands.end(), {in[5], in[6]});
+          operands.push_back(g_cells);
+          const auto [dx, flat] = dispatch2(OpId::lstm_backward, operands, OpAttrs{}, Loc::current());
+          std::vector<Tensor> expected{want[1].reshape({-1}), want[2].reshape({-1}), want[3].reshape({-1})};
+          if (state) expected.insert(expected.end(), {want[5].reshape({-1}), want[6].reshape({-1})});
+          const std::string what = state ? "with state" : "no state";
+          expect_close(dx, to_ref(want[0]), 1e-12, 1e-10, what + " dx");
+          expect_close(flat, to_ref(cat(expected)), 1e-12, 1e-10, what + " weights");
+          EXPECT_EQ(want[3].to_vector<double>(), want[4].to_vector<double>())
+              << "both biases get one gradient";
+          // float32: within 2e-5 (sums of up to 4H = 24 products per step over 4 steps).
+          std::vector<Tensor> operands32;
+          for (const Tensor& t : operands) operands32.push_back(t.detach().to(DType::Float32));
+          const auto [dx32, flat32] = dispatch2(OpId::lstm_backward, operands32, OpAttrs{}, Loc::current());
+          expect_close(dx32, to_ref(want[0]), 2e-5, 2e-5, what + " dx float32");
+          expect_close(flat32, to_ref(cat(expected)), 2e-5, 2e-5, what + " weights float32");
+        }
+        // Without the cells' gradient (8 operands): the same as a zero one.
+        auto in = lstm_operands(3, 2, 2, 3, false, DType::Float64);
+        const auto [out, cells] = run_lstm(in);
+        const Tensor g = uniform({3, 2, 3}, -1, 1, DType::Float64);
+        std::vector<Tensor> operands{g, in[0], in[1], in[2], in[3], in[4], out, cells};
+        const auto without = dispatch2(OpId::lstm_backward, operands, OpAttrs{}, Loc::current());
+        operands.push_back(zeros_like(cells));
+        const auto with_zero = dispatch2(OpId::lstm_backward, operands, OpAttrs{}, Loc::current());
+        EXPECT_EQ(without.first.to_vector<double>(), with_zero.first.to_vector<double>());
+        EXPECT_EQ(without.second.to_vector<double>(), with_zero.second.to_vector<double>());
+      },
+      {}};
+}
+
 // attention_backward against the gradients autograd gives the composite
 // (matmul, softmax, matmul) in float64.
 SweepCase attention_backward_case() {
@@ -1231,6 +1398,8 @@ const std::map<OpId, SweepCase>& sweep_cases() {
     m[OpId::all_reduce] = all_reduce_case();
     m[OpId::attention] = attention_case();
     m[OpId::attention_backward] = attention_backward_case();
+    m[OpId::lstm] = lstm_case();
+    m[OpId::lstm_backward] = lstm_backward_case();
     m[OpId::conv2d] = conv2d_case();
     m[OpId::conv2d_backward_input] = conv2d_grad_case(true);
     m[OpId::conv2d_backward_weight] = conv2d_grad_case(false);

@@ -49,25 +49,6 @@ Value to_rank(mlir::OpBuilder& b, mlir::Location l, Value t, int64_t rank) {
   return reshape_to(b, l, t, mlir::RankedTensorType::get(shape, type.getElementType()));
 }
 
-// The buffer of tensor `t` as the kernel's fully dynamic strided memref.
-Value strided_buffer(mlir::OpBuilder& b, mlir::Location l, Value t) {
-  auto type = tensor_type(t);
-  llvm::SmallVector<int64_t> dynamic(type.getRank(), mlir::ShapedType::kDynamic);
-  auto layout = mlir::StridedLayoutAttr::get(b.getContext(), mlir::ShapedType::kDynamic, dynamic);
-  auto memref = mlir::MemRefType::get(type.getShape(), type.getElementType(), layout);
-  auto buffer = b.create<mlir::bufferization::ToMemrefOp>(l, memref, t, /*read_only=*/true);
-  return b.create<mlir::memref::CastOp>(l, mlir::MemRefType::get(dynamic, type.getElementType(), layout),
-                                        buffer);
-}
-
-Value as_strided(mlir::OpBuilder& b, mlir::Location l, Value memref) {
-  auto type = mlir::cast<mlir::MemRefType>(memref.getType());
-  llvm::SmallVector<int64_t> dynamic(type.getRank(), mlir::ShapedType::kDynamic);
-  auto layout = mlir::StridedLayoutAttr::get(b.getContext(), mlir::ShapedType::kDynamic, dynamic);
-  return b.create<mlir::memref::CastOp>(l, mlir::MemRefType::get(dynamic, type.getElementType(), layout),
-                                        memref);
-}
-
 // The mask operand as a 4-D additive tensor of `element`, or a [1,1,1,1] zero.
 Value additive_mask(mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange inputs, size_t at,
                     mlir::Type element) {

@@ -10,6 +10,7 @@
 #include "ember/compiler/OpenMPShim.h"
 #include "ember/kernels/attention.h"
 #include "ember/kernels/collective.h"
+#include "ember/kernels/lstm.h"
 #include "ember/kernels/sgemm.h"
 #include "ember/random.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -39,6 +40,13 @@ mlir::FunctionType random_draw_type(mlir::MLIRContext* ctx) {
                            {b.getF64Type()});
 }
 
+// A memref of `rank` dims of any size and strides: the kernels' descriptors.
+mlir::Type strided_memref(mlir::MLIRContext* ctx, mlir::Type element, int rank) {
+  llvm::SmallVector<int64_t> dynamic(rank, mlir::ShapedType::kDynamic);
+  return mlir::MemRefType::get(dynamic, element,
+                               mlir::StridedLayoutAttr::get(ctx, mlir::ShapedType::kDynamic, dynamic));
+}
+
 // The attention kernel (kernels/attention.h) on strided memrefs of any size:
 // forward (q, k, v, mask, out, lse, scale, flags); backward (grad, q, k, v,
 // out, lse, mask, dq, dk, dv, scale, flags).
@@ -46,11 +54,7 @@ template <bool kDouble, bool kBackward>
 mlir::FunctionType attention_type(mlir::MLIRContext* ctx) {
   mlir::Builder b(ctx);
   mlir::Type element = kDouble ? mlir::Type(b.getF64Type()) : mlir::Type(b.getF32Type());
-  const auto strided = [&](int rank) -> mlir::Type {
-    llvm::SmallVector<int64_t> dynamic(rank, mlir::ShapedType::kDynamic);
-    return mlir::MemRefType::get(dynamic, element,
-                                 mlir::StridedLayoutAttr::get(ctx, mlir::ShapedType::kDynamic, dynamic));
-  };
+  const auto strided = [&](int rank) { return strided_memref(ctx, element, rank); };
   const mlir::Type m4 = strided(4), m3 = strided(3);
   llvm::SmallVector<mlir::Type> args;
   if (kBackward)
@@ -58,6 +62,25 @@ mlir::FunctionType attention_type(mlir::MLIRContext* ctx) {
   else
     args = {m4, m4, m4, m4, m4, m3};
   args.push_back(b.getF64Type());
+  args.push_back(b.getI64Type());
+  return b.getFunctionType(args, {});
+}
+
+// The LSTM kernel (kernels/lstm.h) on strided memrefs of any size: forward
+// (x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, cells, flags); backward
+// (grad_out, grad_cells, x, w_ih, w_hh, b_ih, b_hh, out, cells, h0, c0, dx,
+// dparams, flags).
+template <bool kDouble, bool kBackward>
+mlir::FunctionType lstm_type(mlir::MLIRContext* ctx) {
+  mlir::Builder b(ctx);
+  mlir::Type element = kDouble ? mlir::Type(b.getF64Type()) : mlir::Type(b.getF32Type());
+  const auto strided = [&](int rank) { return strided_memref(ctx, element, rank); };
+  const mlir::Type m3 = strided(3), m2 = strided(2), m1 = strided(1);
+  llvm::SmallVector<mlir::Type> args;
+  if (kBackward)
+    args = {m3, m3, m3, m2, m2, m1, m1, m3, m3, m2, m2, m3, m1};
+  else
+    args = {m3, m2, m2, m1, m1, m2, m2, m3, m3};
   args.push_back(b.getI64Type());
   return b.getFunctionType(args, {});
 }
@@ -78,6 +101,8 @@ constexpr const char* kNoCollectives =
 
 constexpr const char* kNoRuntimeKernel =
     "is ember's attention kernel, in the ember runtime library; exports link only OpenBLAS and libc";
+constexpr const char* kNoLstmKernel =
+    "is ember's LSTM kernel, in the ember runtime library; exports link only OpenBLAS and libc";
 
 // Note [Temporaries of run-time size]
 // ember-pack-buffers packs the temporaries whose size is static into the
@@ -138,6 +163,16 @@ std::vector<ExternalFunction> make_registry() {
   all.push_back({"ember_attention_backward_f64", &attention_type<true, true>,
                  reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_backward_f64), nullptr,
                  kNoRuntimeKernel, true});
+  all.push_back({"ember_lstm_f32", &lstm_type<false, false>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_f32), nullptr, kNoLstmKernel, true});
+  all.push_back({"ember_lstm_f64", &lstm_type<true, false>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_f64), nullptr, kNoLstmKernel, true});
+  all.push_back({"ember_lstm_backward_f32", &lstm_type<false, true>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_backward_f32), nullptr, kNoLstmKernel,
+                 true});
+  all.push_back({"ember_lstm_backward_f64", &lstm_type<true, true>,
+                 reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_backward_f64), nullptr, kNoLstmKernel,
+                 true});
   all.push_back({"ember_all_reduce_f32", &all_reduce_type<false>,
                  reinterpret_cast<const void*>(&_mlir_ciface_ember_all_reduce_f32), nullptr, kNoCollectives,
                  true});

@@ -3,6 +3,9 @@
 
 #include <optional>
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
 namespace ember::compiler::lowering {
 
 using mlir::OpBuilder;
@@ -213,6 +216,29 @@ Value reshape_to(OpBuilder& b, mlir::Location l, Value v, mlir::RankedTensorType
     return b.create<mlir::tensor::CollapseShapeOp>(l, to, v, llvm::ArrayRef<mlir::ReassociationIndices>{});
   if (to.getRank() == 1) return v;
   return b.create<mlir::tensor::ExpandShapeOp>(l, to, v, all(to.getRank()));
+}
+
+namespace {
+mlir::MemRefType any_strides(mlir::MLIRContext* ctx, int64_t rank, mlir::Type element) {
+  llvm::SmallVector<int64_t> dynamic(rank, mlir::ShapedType::kDynamic);
+  return mlir::MemRefType::get(dynamic, element,
+                               mlir::StridedLayoutAttr::get(ctx, mlir::ShapedType::kDynamic, dynamic));
+}
+}  // namespace
+
+mlir::Value strided_buffer(mlir::OpBuilder& b, mlir::Location l, mlir::Value t) {
+  auto type = tensor_type(t);
+  auto layout = any_strides(b.getContext(), type.getRank(), type.getElementType()).getLayout();
+  auto memref = mlir::MemRefType::get(type.getShape(), type.getElementType(), layout);
+  auto buffer = b.create<mlir::bufferization::ToMemrefOp>(l, memref, t, /*read_only=*/true);
+  return b.create<mlir::memref::CastOp>(l, any_strides(b.getContext(), type.getRank(), type.getElementType()),
+                                        buffer);
+}
+
+mlir::Value as_strided(mlir::OpBuilder& b, mlir::Location l, mlir::Value memref) {
+  auto type = mlir::cast<mlir::MemRefType>(memref.getType());
+  return b.create<mlir::memref::CastOp>(l, any_strides(b.getContext(), type.getRank(), type.getElementType()),
+                                        memref);
 }
 
 }  // namespace ember::compiler::lowering

@@ -54,6 +54,12 @@ std::pair<mlir::Value, mlir::AffineMap> broadcast_operand(mlir::OpBuilder& b, ml
 // unlowered: an Error).
 mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir::RankedTensorType to);
 
+// Operands of a runtime kernel's call (attention, lstm: MLIR's C interface):
+// the buffer of tensor `t` (bufferization.to_memref, read_only), and a
+// memref, each as a memref of any size and strides.
+mlir::Value strided_buffer(mlir::OpBuilder& b, mlir::Location l, mlir::Value t);
+mlir::Value as_strided(mlir::OpBuilder& b, mlir::Location l, mlir::Value memref);
+
 // The runtime function random creation ops call (ember/random.h), declared
 // in `module` when it has such ops, before the patterns run.
 inline constexpr const char* kRandomDraw = "ember_random_draw";

@@ -332,6 +332,32 @@ def EmberAttentionToCalls : Pass<"ember-attention-to-calls", "::mlir::ModuleOp">
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
 }
 
+def EmberLstmToCalls : Pass<"ember-lstm-to-calls", "::mlir::ModuleOp"> {
+  let summary = "Lower ember.lstm and its gradient to calls of the runtime's whole-sequence LSTM kernel";
+  let description = [{
+    As ember-attention-to-calls: operands go to their buffers (read_only),
+    results are fresh buffers allocated at x's sizes (`?` T and B read from
+    x at run time), and the call takes strided descriptors; a missing
+    initial state is a [1, 1] zero placeholder and `flags` says which
+    optional operands are real. The time loop is in the kernel (Note [Fused
+    LSTM]), so one call serves every sequence length. It runs after
+    destination passing for the reason attention's does.
+
+    ```mlir
+    %out, %cells = ember.lstm %x, %wih, %whh, %bih, %bhh
+        : tensor<?x64x32xf32>, ... -> tensor<?x64x128xf32>, tensor<?x64x128xf32>
+    // becomes
+    %t = tensor.dim %x, %c0 : tensor<?x64x32xf32>
+    %ob = memref.alloc(%t) : memref<?x64x128xf32>
+    call @ember_lstm_f32(%xb, ..., %ob, %cb, %flags) : (memref<?x?x?xf32, strided<...>>, ...) -> ()
+    %out = bufferization.to_tensor %ob restrict writable : memref<?x64x128xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::linalg::LinalgDialect"];
+}
+
 def EmberFuseElementwise : Pass<"ember-fuse-elementwise", "::mlir::ModuleOp"> {
   let summary = "MLIR's elementwise fusion and reshape propagation, with every GEMM kept a named matmul";
   let description = [{

@@ -33,15 +33,6 @@ using mlir::OpBuilder;
 using mlir::Value;
 using namespace lowering;
 
-// The buffer of tensor `t`, read only, with whatever layout bufferization gives it.
-Value read_only_buffer(OpBuilder& b, mlir::Location l, Value t) {
-  auto type = tensor_type(t);
-  llvm::SmallVector<int64_t> dynamic(type.getRank(), mlir::ShapedType::kDynamic);
-  auto layout = mlir::StridedLayoutAttr::get(b.getContext(), mlir::ShapedType::kDynamic, dynamic);
-  return b.create<mlir::bufferization::ToMemrefOp>(
-      l, mlir::MemRefType::get(type.getShape(), type.getElementType(), layout), t, /*read_only=*/true);
-}
-
 struct EmbeddingBackwardToLoops : mlir::OpRewritePattern<ir::EmbeddingBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::EmbeddingBackwardOp op, mlir::PatternRewriter& b) const override {
@@ -49,18 +40,25 @@ struct EmbeddingBackwardToLoops : mlir::OpRewritePattern<ir::EmbeddingBackwardOp
     const auto result = tensor_type(op.getResult());
     const mlir::Type element = result.getElementType();
     const int64_t rows = result.getDimSize(0), width = result.getDimSize(1);
-    const int64_t n = tensor_type(op.getIndices()).getNumElements();
-    const mlir::Type index_type = tensor_type(op.getIndices()).getElementType();
-    Value grad = read_only_buffer(
-        b, l, reshape_to(b, l, op.getGrad(), mlir::RankedTensorType::get({n, width}, element)));
-    Value indices = read_only_buffer(
-        b, l, reshape_to(b, l, op.getIndices(), mlir::RankedTensorType::get({n}, index_type)));
+    // n indices, `?` when their count is known only at run time (a `?` dim
+    // among the indices' dims: the loop's trip count is then read from them).
+    const auto indices_type = tensor_type(op.getIndices());
+    const int64_t n =
+        indices_type.hasStaticShape() ? indices_type.getNumElements() : mlir::ShapedType::kDynamic;
+    Value flat_grad = reshape_to(b, l, op.getGrad(), mlir::RankedTensorType::get({n, width}, element));
+    Value flat_indices =
+        reshape_to(b, l, op.getIndices(), mlir::RankedTensorType::get({n}, indices_type.getElementType()));
+    if (!flat_grad || !flat_indices)
+      return b.notifyMatchFailure(op, "the indices do not flatten to one `?` dim");
+    Value grad = strided_buffer(b, l, flat_grad), indices = strided_buffer(b, l, flat_indices);
     Value out = b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get({rows, width}, element));
     b.create<mlir::linalg::FillOp>(l, constant(b, l, element, 0.0), out);
     const auto index = [&](int64_t v) -> Value { return b.create<mlir::arith::ConstantIndexOp>(l, v); };
     Value zero = index(0), one = index(1);
+    Value count =
+        n == mlir::ShapedType::kDynamic ? Value(b.create<mlir::memref::DimOp>(l, indices, 0)) : index(n);
     b.create<mlir::scf::ForOp>(
-        l, zero, index(n), one, mlir::ValueRange{},
+        l, zero, count, one, mlir::ValueRange{},
         [&](OpBuilder& nb, mlir::Location nl, Value i, mlir::ValueRange) {
           Value row = nb.create<mlir::arith::IndexCastOp>(nl, nb.getIndexType(),
                                                           nb.create<mlir::memref::LoadOp>(nl, indices, i));

@@ -19,3 +19,4 @@ avg_pool2d = _f.avg_pool2d
 scaled_dot_product_attention = _f.scaled_dot_product_attention
 nll_loss = _f.nll_loss
 embedding = _f.embedding
+lstm = _f.lstm

@@ -69,6 +69,36 @@ void attention_bw(Ctx& c) {
   if (c.needs_grad(2)) c.set(2, flat.slice(0, nq + nk, flat.numel()).view(v.sizes()));
 }
 
+// The lstm kernel's backward (Note [Fused LSTM]) gives dx, and the
+// weights' gradients (then h0's and c0's, when given) in one flat tensor:
+// views of it. Both biases get the same gradient (they are added).
+void lstm_bw(Ctx& c) {
+  const bool state = c.num_inputs() == 7;
+  const Tensor w_ih = c.input(1), w_hh = c.input(2), out = c.output(0);
+  std::vector<Tensor> operands{c.has_grad(0) ? c.grad(0) : zeros_like(out),
+                               c.input(0),
+                               w_ih,
+                               w_hh,
+                               c.input(3),
+                               c.input(4),
+                               out,
+                               c.output(1)};
+  if (state) operands.insert(operands.end(), {c.input(5), c.input(6)});
+  if (c.has_grad(1)) operands.push_back(c.grad(1));
+  const auto [dx, flat] = dispatch2(OpId::lstm_backward, operands, c.attrs(), c.loc());
+  const int64_t h = w_hh.size(1), gates = 4 * h, n_ih = w_ih.numel(), n_hh = w_hh.numel();
+  if (c.needs_grad(0)) c.set(0, dx);
+  if (c.needs_grad(1)) c.set(1, flat.slice(0, 0, n_ih).view({gates, w_ih.size(1)}));
+  if (c.needs_grad(2)) c.set(2, flat.slice(0, n_ih, n_ih + n_hh).view({gates, h}));
+  const int64_t bias = n_ih + n_hh;
+  for (int b : {3, 4})
+    if (c.needs_grad(b)) c.set(b, flat.slice(0, bias, bias + gates));
+  if (!state) return;
+  const int64_t h0 = bias + gates, n_state = c.input(5).numel();
+  if (c.needs_grad(5)) c.set(5, flat.slice(0, h0, h0 + n_state).view(c.input(5).sizes()));
+  if (c.needs_grad(6)) c.set(6, flat.slice(0, h0 + n_state, h0 + 2 * n_state).view(c.input(6).sizes()));
+}
+
 void cross_entropy_bw(Ctx& c) {
   const Tensor x = c.input(0), t = c.input(1);
   c.set(0, (x.softmax(1) - one_hot(t, x.size(1)).to(x.dtype())) * loss_scale(c, t));
@@ -141,6 +171,7 @@ void register_nn_formulas(OpRegistry& r) {
   r.backward(OpId::cat, &cat_bw);
   r.backward(OpId::conv2d, &conv2d_bw);
   r.backward(OpId::attention, &attention_bw);
+  r.backward(OpId::lstm, &lstm_bw);
   r.backward(OpId::max_pool2d, &max_pool2d_bw);
   r.backward(OpId::avg_pool2d, &avg_pool2d_bw);
 }

@@ -1,5 +1,6 @@
-// rnn.cpp - LSTM and GRU cells written with ember ops: autograd, hooks and
-// tracing need nothing else.
+// rnn.cpp - LSTM and GRU cells written with ember ops (autograd, hooks and
+// tracing need nothing else), and LSTM over whole sequences, one lstm op per
+// layer.
 #include "ember/nn/rnn.h"
 
 #include <cmath>
@@ -76,9 +77,14 @@ LSTM::LSTM(int64_t in, int64_t hidden, int64_t layers, bool bias)
                                     std::make_shared<LSTMCell>(l == 0 ? in : hidden, hidden, bias)));
 }
 
+// Each layer is one lstm op over the whole sequence (Note [Fused LSTM]):
+// a trace records one op per layer at any length, so a new length is a new
+// size of dim 0, not a new graph.
 std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& x, const LSTMState& state, const Loc& loc) {
-  EMBER_CHECK(x.dim() == 3 && x.size(2) == input_size, Loc::current(), "LSTM: expected input [T, B, ",
-              input_size, "], got ", x.sizes());
+  EMBER_CHECK(x.dim() == 3 && x.size(2) == input_size, loc, "LSTM: expected input [T, B, ", input_size,
+              "], got ", x.sizes());
+  EMBER_CHECK(state.h.defined() == state.c.defined(), loc,
+              "LSTM: give both h and c of the state, or neither");
   LSTMState final_state;
   Tensor out = call_with_hooks(
       {x},
@@ -86,15 +92,13 @@ std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& x, const LSTMState& sta
         Tensor layer_input = x;
         std::vector<Tensor> hs, cs;
         for (int64_t l = 0; l < num_layers; ++l) {
-          LSTMState s{state.h.defined() ? state.h[l] : Tensor(), state.c.defined() ? state.c[l] : Tensor()};
-          std::vector<Tensor> outputs;
-          for (int64_t t = 0; t < x.size(0); ++t) {
-            s = cells[l]->forward(layer_input[t], s);
-            outputs.push_back(s.h);
-          }
-          layer_input = stack(outputs, 0);
-          hs.push_back(s.h);
-          cs.push_back(s.c);
+          const LSTMCell& cell = *cells[l];
+          const bool given = state.h.defined();
+          auto [h, c] = lstm(layer_input, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
+                             given ? state.h[l] : Tensor(), given ? state.c[l] : Tensor(), loc);
+          hs.push_back(h[-1]);
+          cs.push_back(c[-1]);
+          layer_input = h;
         }
         final_state = {stack(hs, 0), stack(cs, 0)};
         return layer_input;

@@ -5,8 +5,9 @@
 //   nn::LSTM lstm(/*input_size=*/32, /*hidden_size=*/64, /*num_layers=*/2);
 //   auto [out, state] = lstm.forward(x);          // x [T, B, 32] -> out [T, B, 64]
 //
-// The sequence length may differ from call to call: the graph is built per
-// call (the dynamic case).
+// The sequence length may differ from call to call. Each layer of LSTM is
+// one lstm op over the whole sequence (Note [Fused LSTM]), so a compiled
+// LSTM takes a changing length as a `?` dim instead of a new graph.
 #pragma once
 
 #include <utility>

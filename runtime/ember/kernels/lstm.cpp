@@ -1,0 +1,318 @@
+// lstm.cpp - the whole-sequence LSTM, forward and backward (Note [Fused
+// LSTM] in lstm.h), the eager kernels of the lstm ops and the entry points
+// of compiled code.
+#include "ember/kernels/lstm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ember/kernels/blas.h"
+#include "ember/kernels/common.h"
+#include "ember/kernels/vec_math.h"
+
+namespace ember::kernels {
+namespace {
+
+template <typename T>
+EMBER_VEC_INLINE T sigmoid_of(T x) {  // inlined so that the gate loops vectorize
+  if constexpr (std::is_same_v<T, float>)
+    return vec::sigmoid(x);
+  else
+    return T(1) / (T(1) + std::exp(-x));
+}
+
+template <typename T>
+EMBER_VEC_INLINE T tanh_of(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return vec::tanh(x);
+  else
+    return std::tanh(x);
+}
+
+// A scratch array per thread that only grows: after the first call at the
+// largest size, a step allocates nothing.
+template <typename T>
+T* scratch(int64_t n) {
+  thread_local std::vector<T> buffer;
+  if (int64_t(buffer.size()) < n) buffer.resize(n);
+  return buffer.data();
+}
+
+// gates [T*B, 4H] = x W_ih^T + b_ih + b_hh, the input projection of every step.
+template <typename T>
+void input_projection(const LstmProblem<T>& p, T* gates) {
+  const int64_t rows = p.steps * p.batch, width = 4 * p.hidden;
+  blas_gemm<T>(false, true, rows, width, p.input, T(1), p.x, p.input, p.w_ih, p.input, T(0), gates, width);
+  for (int64_t r = 0; r < rows; ++r) {
+    T* row = gates + r * width;
+    for (int64_t j = 0; j < width; ++j) row[j] += p.b_ih[j] + p.b_hh[j];
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void lstm_forward(const LstmProblem<T>& p, T* out, T* cells) {
+  const int64_t b = p.batch, h = p.hidden, width = 4 * h, step = b * h;
+  if (p.steps * b == 0) return;
+  T* gates = scratch<T>(p.steps * b * width);
+  input_projection(p, gates);
+  for (int64_t t = 0; t < p.steps; ++t) {
+    T* g = gates + t * b * width;
+    const T* h_prev = t > 0 ? out + (t - 1) * step : p.h0;
+    const T* c_prev = t > 0 ? cells + (t - 1) * step : p.c0;
+    if (h_prev && h > 0) blas_gemm<T>(false, true, b, width, h, T(1), h_prev, h, p.w_hh, h, T(1), g, width);
+    T *h_out = out + t * step, *c_out = cells + t * step;
+    for (int64_t r = 0; r < b; ++r) {
+      const T* gr = g + r * width;
+      for (int64_t j = 0; j < h; ++j) {
+        const T c = sigmoid_of(gr[h + j]) * (c_prev ? c_prev[r * h + j] : T(0)) +
+                    sigmoid_of(gr[j]) * tanh_of(gr[2 * h + j]);
+        c_out[r * h + j] = c;
+        h_out[r * h + j] = sigmoid_of(gr[3 * h + j]) * tanh_of(c);
+      }
+    }
+  }
+}
+
+template <typename T>
+void lstm_backward(const LstmProblem<T>& p, const T* out, const T* cells, const T* grad_out,
+                   const T* grad_cells, T* dx, T* dparams) {
+  const int64_t n = p.steps, b = p.batch, in = p.input, h = p.hidden, width = 4 * h, step = b * h;
+  T *dw_ih = dparams, *dw_hh = dw_ih + width * in, *db = dw_hh + width * h;
+  T *dh0 = db + width, *dc0 = dh0 + step;  // only with h0
+  std::fill(dparams, dparams + lstm_param_grads(b, in, h, p.h0 != nullptr), T(0));
+  if (n * b == 0) return;
+  // The pre-activations again: x W_ih^T + b, plus h[t-1] W_hh^T for every
+  // step at once (h[t-1] is out[t-1], or h0 for the first step).
+  T* gates = scratch<T>(2 * n * b * width + 2 * step);
+  T *dgates = gates + n * b * width, *dh_next = dgates + n * b * width, *dc_next = dh_next + step;
+  input_projection(p, gates);
+  if (n > 1)
+    blas_gemm<T>(false, true, (n - 1) * b, width, h, T(1), out, h, p.w_hh, h, T(1), gates + b * width, width);
+  if (p.h0) blas_gemm<T>(false, true, b, width, h, T(1), p.h0, h, p.w_hh, h, T(1), gates, width);
+  std::fill(dh_next, dh_next + 2 * step, T(0));
+  for (int64_t t = n - 1; t >= 0; --t) {
+    const T *g = gates + t * b * width, *c_now = cells + t * step;
+    const T* c_prev = t > 0 ? cells + (t - 1) * step : p.c0;
+    T* dg = dgates + t * b * width;
+    for (int64_t r = 0; r < b; ++r) {
+      const T* gr = g + r * width;
+      T* dgr = dg + r * width;
+      for (int64_t j = 0; j < h; ++j) {
+        const int64_t k = r * h + j;
+        const T i = sigmoid_of(gr[j]), f = sigmoid_of(gr[h + j]), gg = tanh_of(gr[2 * h + j]),
+                o = sigmoid_of(gr[3 * h + j]);
+        const T tc = tanh_of(c_now[k]);
+        const T dh = grad_out[t * step + k] + dh_next[k];
+        const T dc = dc_next[k] + dh * o * (T(1) - tc * tc) + (grad_cells ? grad_cells[t * step + k] : T(0));
+        dgr[j] = dc * gg * i * (T(1) - i);
+        dgr[h + j] = dc * (c_prev ? c_prev[k] : T(0)) * f * (T(1) - f);
+        dgr[2 * h + j] = dc * i * (T(1) - gg * gg);
+        dgr[3 * h + j] = dh * tc * o * (T(1) - o);
+        dc_next[k] = dc * f;
+      }
+    }
+    // The gradient that reaches h[t-1]: dgates[t] W_hh.
+    blas_gemm<T>(false, false, b, h, width, T(1), dg, width, p.w_hh, h, T(0), dh_next, h);
+  }
+  if (p.h0) {
+    std::copy(dh_next, dh_next + step, dh0);
+    std::copy(dc_next, dc_next + step, dc0);
+  }
+  const int64_t rows = n * b;
+  if (in > 0) {
+    blas_gemm<T>(false, false, rows, in, width, T(1), dgates, width, p.w_ih, in, T(0), dx, in);
+    blas_gemm<T>(true, false, width, in, rows, T(1), dgates, width, p.x, in, T(0), dw_ih, in);
+  }
+  if (n > 1)
+    blas_gemm<T>(true, false, width, h, (n - 1) * b, T(1), dgates + b * width, width, out, h, T(0), dw_hh, h);
+  if (p.h0) blas_gemm<T>(true, false, width, h, b, T(1), dgates, width, p.h0, h, T(1), dw_hh, h);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < width; ++j) db[j] += dgates[r * width + j];
+}
+
+template void lstm_forward<float>(const LstmProblem<float>&, float*, float*);
+template void lstm_forward<double>(const LstmProblem<double>&, double*, double*);
+template void lstm_backward<float>(const LstmProblem<float>&, const float*, const float*, const float*,
+                                   const float*, float*, float*);
+template void lstm_backward<double>(const LstmProblem<double>&, const double*, const double*, const double*,
+                                    const double*, double*, double*);
+
+// --- eager kernels ---------------------------------------------------------
+
+namespace {
+
+template <typename T>
+const T* data_of(const Tensor& t) {
+  return static_cast<const T*>(t.data_ptr());
+}
+
+// inputs x, w_ih, w_hh, b_ih, b_hh[, h0, c0] (contiguous copies where
+// needed); `keep` holds the copies alive.
+template <typename T>
+LstmProblem<T> problem_of(const Tensor* inputs, bool state, std::vector<Tensor>& keep) {
+  for (int i = 0; i < (state ? 7 : 5); ++i) keep.push_back(contiguous(inputs[i]));
+  const Tensor& x = keep[0];
+  return {x.size(0),
+          x.size(1),
+          x.size(2),
+          keep[2].size(1),
+          data_of<T>(x),
+          data_of<T>(keep[1]),
+          data_of<T>(keep[2]),
+          data_of<T>(keep[3]),
+          data_of<T>(keep[4]),
+          state ? data_of<T>(keep[5]) : nullptr,
+          state ? data_of<T>(keep[6]) : nullptr};
+}
+
+template <typename T>
+void forward_typed(const OpCall& c) {
+  std::vector<Tensor> keep;
+  const LstmProblem<T> p = problem_of<T>(c.inputs, c.num_inputs == 7, keep);
+  lstm_forward(p, static_cast<T*>(c.outputs[0].data_ptr()), static_cast<T*>(c.outputs[1].data_ptr()));
+}
+
+void lstm_eager(const OpCall& c) {
+  for (int k = 0; k < 2; ++k) {
+    const TensorMeta meta = call_meta(c, k);
+    c.outputs[k] = empty(meta.sizes, meta.dtype);
+  }
+  if (c.inputs[0].dtype() == DType::Float64)
+    forward_typed<double>(c);
+  else
+    forward_typed<float>(c);
+}
+
+// inputs grad_out, x, w_ih, w_hh, b_ih, b_hh, out, cells[, h0, c0][, grad_cells]
+// (the count says which: 8 + 2 with the state, + 1 with the cells' gradient).
+template <typename T>
+void backward_typed(const OpCall& c) {
+  const bool state = c.num_inputs >= 10, cell_grad = c.num_inputs % 2 == 1;
+  std::vector<Tensor> forward_inputs{c.inputs[1], c.inputs[2], c.inputs[3], c.inputs[4], c.inputs[5]};
+  if (state) forward_inputs.insert(forward_inputs.end(), {c.inputs[8], c.inputs[9]});
+  std::vector<Tensor> keep;
+  const LstmProblem<T> p = problem_of<T>(forward_inputs.data(), state, keep);
+  const Tensor grad_out = contiguous(c.inputs[0]), out = contiguous(c.inputs[6]),
+               cells = contiguous(c.inputs[7]);
+  const Tensor grad_cells = cell_grad ? contiguous(c.inputs[c.num_inputs - 1]) : Tensor();
+  lstm_backward(p, data_of<T>(out), data_of<T>(cells), data_of<T>(grad_out),
+                cell_grad ? data_of<T>(grad_cells) : nullptr, static_cast<T*>(c.outputs[0].data_ptr()),
+                static_cast<T*>(c.outputs[1].data_ptr()));
+}
+
+void lstm_backward_eager(const OpCall& c) {
+  for (int k = 0; k < 2; ++k) {
+    const TensorMeta meta = call_meta(c, k);
+    c.outputs[k] = empty(meta.sizes, meta.dtype);
+  }
+  if (c.inputs[0].dtype() == DType::Float64)
+    backward_typed<double>(c);
+  else
+    backward_typed<float>(c);
+}
+
+}  // namespace
+}  // namespace ember::kernels
+
+namespace ember {
+void register_lstm_kernels(OpRegistry& r) {
+  r.forward(OpId::lstm, &kernels::lstm_eager);
+  r.forward(OpId::lstm_backward, &kernels::lstm_backward_eager);
+}
+}  // namespace ember
+
+// --- entry points of compiled code ---------------------------------------------
+
+namespace {
+
+using ember::kernels::MemRef;
+
+// The descriptor's elements as a contiguous row-major array: its own data
+// when it is one (every buffer the lowering passes, in practice), else a
+// packed copy kept in `copy`.
+template <typename T, int N>
+const T* packed(const MemRef<T, N>& m, std::vector<T>& copy) {
+  int64_t expected = 1, count = 1;
+  bool contiguous = true;
+  for (int i = N - 1; i >= 0; --i) {
+    contiguous = contiguous && (m.sizes[i] <= 1 || m.strides[i] == expected);
+    expected *= m.sizes[i];
+    count *= m.sizes[i];
+  }
+  if (contiguous) return m.data();
+  copy.resize(count);
+  int64_t index[N] = {};
+  for (int64_t e = 0; e < count; ++e) {
+    int64_t at = 0;
+    for (int i = 0; i < N; ++i) at += index[i] * m.strides[i];
+    copy[e] = m.data()[at];
+    for (int i = N - 1; i >= 0 && ++index[i] == m.sizes[i]; --i) index[i] = 0;
+  }
+  return copy.data();
+}
+
+template <typename T>
+struct Operands {
+  std::vector<T> copies[7];
+  ember::kernels::LstmProblem<T> problem;
+  Operands(MemRef<T, 3>* x, MemRef<T, 2>* w_ih, MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh,
+           MemRef<T, 2>* h0, MemRef<T, 2>* c0, bool state) {
+    problem = {x->sizes[0],
+               x->sizes[1],
+               x->sizes[2],
+               w_hh->sizes[1],
+               packed(*x, copies[0]),
+               packed(*w_ih, copies[1]),
+               packed(*w_hh, copies[2]),
+               packed(*b_ih, copies[3]),
+               packed(*b_hh, copies[4]),
+               state ? packed(*h0, copies[5]) : nullptr,
+               state ? packed(*c0, copies[6]) : nullptr};
+  }
+};
+
+template <typename T>
+void forward_entry(MemRef<T, 3>* x, MemRef<T, 2>* w_ih, MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih,
+                   MemRef<T, 1>* b_hh, MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* out,
+                   MemRef<T, 3>* cells, int64_t flags) {
+  const Operands<T> o(x, w_ih, w_hh, b_ih, b_hh, h0, c0, flags & ember::kernels::kLstmState);
+  // out and cells are the lowering's own fresh (row-major) buffers.
+  ember::kernels::lstm_forward(o.problem, out->data(), cells->data());
+}
+
+template <typename T>
+void backward_entry(MemRef<T, 3>* grad_out, MemRef<T, 3>* grad_cells, MemRef<T, 3>* x, MemRef<T, 2>* w_ih,
+                    MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh, MemRef<T, 3>* out,
+                    MemRef<T, 3>* cells, MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* dx,
+                    MemRef<T, 1>* dparams, int64_t flags) {
+  const Operands<T> o(x, w_ih, w_hh, b_ih, b_hh, h0, c0, flags & ember::kernels::kLstmState);
+  std::vector<T> copies[4];
+  const T* gc = flags & ember::kernels::kLstmCellGrad ? packed(*grad_cells, copies[3]) : nullptr;
+  // dx and dparams are the lowering's own fresh buffers.
+  ember::kernels::lstm_backward(o.problem, packed(*out, copies[0]), packed(*cells, copies[1]),
+                                packed(*grad_out, copies[2]), gc, dx->data(), dparams->data());
+}
+
+}  // namespace
+
+#define EMBER_LSTM_ENTRY(T, suffix)                                                                       \
+  void _mlir_ciface_ember_lstm_##suffix(                                                                  \
+      MemRef<T, 3>* x, MemRef<T, 2>* w_ih, MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh,    \
+      MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* out, MemRef<T, 3>* cells, int64_t flags) {        \
+    forward_entry<T>(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, cells, flags);                               \
+  }                                                                                                       \
+  void _mlir_ciface_ember_lstm_backward_##suffix(                                                         \
+      MemRef<T, 3>* grad_out, MemRef<T, 3>* grad_cells, MemRef<T, 3>* x, MemRef<T, 2>* w_ih,              \
+      MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh, MemRef<T, 3>* out, MemRef<T, 3>* cells, \
+      MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* dx, MemRef<T, 1>* dparams, int64_t flags) {       \
+    backward_entry<T>(grad_out, grad_cells, x, w_ih, w_hh, b_ih, b_hh, out, cells, h0, c0, dx, dparams,   \
+                      flags);                                                                             \
+  }
+
+extern "C" {
+EMBER_LSTM_ENTRY(float, f32)
+EMBER_LSTM_ENTRY(double, f64)
+}
