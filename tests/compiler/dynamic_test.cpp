@@ -109,19 +109,34 @@ TEST(Dynamic, GraphsAreTheSameProgramOnlyWhenOpsAttributesAndConstantsAgree) {
 }
 
 TEST(Dynamic, AnOpWithoutADynamicLoweringCompilesEachSize) {
-  // var's decomposition divides by a count it takes from static shapes: with
-  // `?` dims it would be wrong, so it is not let through; each size compiles.
-  const auto spread = [](const Tensor& x) { return x.var({1}); };
-  auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{spread(in[0])}; });
+  // Pooling's lowering takes static shapes only: it is not let through with
+  // `?` dims, and each size compiles on its own.
+  const auto pool = [](const Tensor& x) { return avg_pool2d(x, {.kernel = {2, 2}, .stride = std::nullopt}); };
+  auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{pool(in[0])}; });
   for (int64_t n : {6, 6, 6, 3, 3}) {
-    const Tensor x = randn({n, 8});
-    expect_near(f({x}), {spread(x)}, std::to_string(n));
+    const Tensor x = randn({n, 2, 4, 4});
+    expect_near(f({x}), {pool(x)}, std::to_string(n));
   }
   const Stats s = f.stats();
   EXPECT_EQ(s.compiles, 2) << f.explain();
   ASSERT_EQ(s.recompile_reasons.size(), 2u) << f.explain();
   EXPECT_NE(s.recompile_reasons[0].find("has no lowering with dynamic dims"), std::string::npos)
       << s.recompile_reasons[0];
+}
+
+TEST(Dynamic, VarianceOverADynamicDimCountsItsElementsAtRunTime) {
+  // Over the `?` dim (the count changes with the size), beside it, and over
+  // every dim, with and without Bessel's correction. (A count taken from the
+  // first trace's shape gave wrong answers at every other size.)
+  const auto spread = [](const Tensor& x) {
+    return std::vector<Tensor>{x.var({0}), x.var({1}, 0), x.var({0, 1}, 1, true), x.var()};
+  };
+  auto f = compile([&](const std::vector<Tensor>& in) { return spread(in[0]); });
+  for (int64_t n : {6, 6, 6, 3, 9, 2}) {
+    const Tensor x = randn({n, 8});
+    expect_near(f({x}), spread(x), std::to_string(n));
+  }
+  EXPECT_EQ(f.stats().compiles, 2) << f.explain();
 }
 
 TEST(Dynamic, LinearLayersAreBlasCallsWithTheBatchReadAtRunTime) {

@@ -52,5 +52,28 @@ INSTANTIATE_TEST_SUITE_P(Attention, CompiledGpt, ::testing::Values(true, false),
                            return std::string(info.param ? "Fused" : "WrittenOut");
                          });
 
+// Inference on batches of changing size (a server batching requests as they
+// come): the attention op reads the batch at run time, so one dynamic
+// compile serves every batch, each answer eager's.
+TEST(CompiledGptInference, ABatchOfAnySizeRunsTheOneDynamicCompile) {
+  manual_seed(4);
+  examples::GPT model(
+      {.vocab = 16, .block_size = 16, .layers = 2, .heads = 2, .channels = 32, .fused_attention = true});
+  NoGradGuard no_grad;
+  auto infer = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{model(in[0])}; });
+  const auto check = [&](int64_t batch) {
+    const Tensor tokens = randint(0, 16, {batch, 16});
+    const auto want = model(tokens).to_vector<double>(), got = infer({tokens})[0].to_vector<double>();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], 2e-5 + 2e-5 * std::abs(want[i])) << "batch " << batch << " element " << i;
+  };
+  for (int64_t batch : {4, 4, 4, 3, 7, 2, 5}) check(batch);
+  EXPECT_EQ(infer.stats().compiles, 2) << infer.explain();
+  EXPECT_NE(infer.stage(compiler::Stage::Buffers).find("memref.alloc(%"), std::string::npos)
+      << "the attention kernel's results are allocated at the batch read at run time";
+  for (int i = 0; i < 2; ++i) check(1);  // the right answer, whatever a batch of 1 compiles to
+}
+
 }  // namespace
 }  // namespace ember::jit

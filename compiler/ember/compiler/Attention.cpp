@@ -58,7 +58,7 @@ Value additive_mask(mlir::OpBuilder& b, mlir::Location l, mlir::ValueRange input
   if (type.getElementType() == element) return mask;
   // bool: 0 where a query may attend, -inf where not.
   auto result = mlir::RankedTensorType::get(type.getShape(), element);
-  Value init = b.create<mlir::tensor::EmptyOp>(l, type.getShape(), element);
+  Value init = empty(b, l, type.getShape(), element, mask);
   auto identity = b.getMultiDimIdentityMap(4);
   Value zero = constant(b, l, element, 0.0),
         neg_inf = constant(b, l, element, -std::numeric_limits<double>::infinity());
@@ -93,8 +93,8 @@ struct AttentionLowering : mlir::OpRewritePattern<ir::AttentionOp> {
     const llvm::SmallVector<int64_t> lse_shape{q4.getDimSize(0), q4.getDimSize(1), q4.getDimSize(2)};
     // The buffers are made before the call that writes them, the tensors
     // read after it.
-    Value out_buffer = b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get(out_shape, element));
-    Value lse_buffer = b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get(lse_shape, element));
+    Value out_buffer = alloc_buffer(b, l, out_shape, element, {{q, 0}, {q, 1}, {q, 2}, {v, 3}});
+    Value lse_buffer = alloc_buffer(b, l, lse_shape, element, {{q, 0}, {q, 1}, {q, 2}});
     Value flags;
     Value scale = scalar_args(b, l, op.getScale().convertToDouble(), op.getIsCausal(), &flags);
     auto callee =

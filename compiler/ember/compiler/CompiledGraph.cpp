@@ -159,17 +159,20 @@ bool lowers_dynamic(OpId op) {
   // fail to lower (an Error) and compile per size. view, squeeze,
   // unsqueeze: regrouping static dims beside `?` ones (others fail likewise);
   // softmax, log_softmax, layer_norm, logsumexp and the losses: decomposed
-  // into the ops here. Not var: its decomposition divides by a static
-  // count (the dynamic sweep's wrong answer when it was let through).
-  // lstm and its gradient: a kernel call that reads every size at run time;
+  // into the ops here; var counts its elements at run time where a reduced
+  // dim is `?` (a static count was the dynamic sweep's wrong answer).
+  // attention (not its gradient, whose flat result is split at static
+  // offsets), lstm and its gradient: kernel calls that read every size at
+  // run time;
   // embedding_backward: a loop over a run-time count of indices.
-  return is_elementwise(op) || op == OpId::sum || op == OpId::mean || op == OpId::amax || op == OpId::amin ||
-         op == OpId::logsumexp || op == OpId::permute || op == OpId::matmul || op == OpId::view ||
-         op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select || op == OpId::slice ||
-         op == OpId::cat || op == OpId::max_dim || op == OpId::min_dim || op == OpId::argmax ||
-         op == OpId::argmin || op == OpId::embedding || op == OpId::softmax || op == OpId::log_softmax ||
-         op == OpId::layer_norm || op == OpId::cross_entropy || op == OpId::nll_loss || op == OpId::lstm ||
-         op == OpId::lstm_backward || op == OpId::embedding_backward;
+  return is_elementwise(op) || op == OpId::sum || op == OpId::mean || op == OpId::var || op == OpId::amax ||
+         op == OpId::amin || op == OpId::logsumexp || op == OpId::permute || op == OpId::matmul ||
+         op == OpId::view || op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select ||
+         op == OpId::slice || op == OpId::cat || op == OpId::max_dim || op == OpId::min_dim ||
+         op == OpId::argmax || op == OpId::argmin || op == OpId::embedding || op == OpId::softmax ||
+         op == OpId::log_softmax || op == OpId::layer_norm || op == OpId::cross_entropy ||
+         op == OpId::nll_loss || op == OpId::attention || op == OpId::lstm || op == OpId::lstm_backward ||
+         op == OpId::embedding_backward;
 }
 
 void check_dynamic_lowerings(const tracer::Graph& g, const char* what, const Loc& loc) {

@@ -83,23 +83,44 @@ struct LayerNormDecomposition : mlir::OpRewritePattern<ir::LayerNormOp> {
   }
 };
 
-// var: the mean of squared deviations, times count / (count - correction).
+// var: the sum of squared deviations over count - correction. The count is
+// a constant when the reduced dims are static (their product: the element
+// count of a shape with a `?` dim elsewhere is not a number); with a `?` one
+// among them it is counted at run time (a sum of ones over the same dims).
+// A count from all of x's elements was the dynamic sweep's wrong answer.
 struct VarDecomposition : mlir::OpRewritePattern<ir::VarOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::VarOp op, mlir::PatternRewriter& r) const override {
     const mlir::Location loc = op.getLoc();
     const Value x = op.getX();
     auto type = mlir::cast<mlir::RankedTensorType>(x.getType());
-    auto result = mlir::cast<mlir::RankedTensorType>(op.getType());
     if (!mlir::isa<mlir::FloatType>(type.getElementType()))
       return mlir::failure();  // left to the eager kernel
-    const int64_t count = type.getNumElements() / std::max<int64_t>(result.getNumElements(), 1);
     const Value mean = r.create<ir::MeanOp>(loc, x, op.getDimsAttr(), r.getBoolAttr(true));
     const Value d = r.create<ir::SubOp>(loc, x, mean);
     const Value ss =
         r.create<ir::SumOp>(loc, r.create<ir::MulOp>(loc, d, d), op.getDimsAttr(), op.getKeepdimAttr());
-    const double dof = double(count) - double(static_cast<int64_t>(op.getCorrection()));
-    r.replaceOpWithNewOp<ir::DivOp>(op, ss, scalar(r, loc, ss, dof));  // dof <= 0: inf or NaN, as eager
+    const double correction = double(static_cast<int64_t>(op.getCorrection()));
+    // The reduced dims (none listed: every dim), and their element count.
+    llvm::SmallVector<int64_t> reduced;
+    for (int64_t dim : op.getDims()) reduced.push_back(wrap(dim, x));
+    if (reduced.empty())
+      for (int64_t d = 0; d < type.getRank(); ++d) reduced.push_back(d);
+    bool dynamic_count = false;
+    int64_t count = 1;
+    for (int64_t d : reduced) {
+      dynamic_count = dynamic_count || type.isDynamicDim(d);
+      count *= type.isDynamicDim(d) ? 1 : type.getDimSize(d);
+    }
+    if (dynamic_count) {
+      const Value ones = r.create<ir::FullLikeOp>(loc, x, r.getF64FloatAttr(1.0));
+      const Value count = r.create<ir::SumOp>(loc, ones, op.getDimsAttr(), op.getKeepdimAttr());
+      r.replaceOpWithNewOp<ir::DivOp>(op, ss,
+                                      r.create<ir::SubOp>(loc, count, scalar(r, loc, ss, correction)));
+      return mlir::success();
+    }
+    r.replaceOpWithNewOp<ir::DivOp>(
+        op, ss, scalar(r, loc, ss, double(count) - correction));  // dof <= 0: inf or NaN, as eager
     return mlir::success();
   }
 };

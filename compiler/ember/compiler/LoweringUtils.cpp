@@ -241,4 +241,13 @@ mlir::Value as_strided(mlir::OpBuilder& b, mlir::Location l, mlir::Value memref)
                                         memref);
 }
 
+mlir::Value alloc_buffer(mlir::OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape,
+                         mlir::Type element, llvm::ArrayRef<std::pair<mlir::Value, int64_t>> size_from) {
+  llvm::SmallVector<mlir::Value> sizes;
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (mlir::ShapedType::isDynamic(shape[d]))
+      sizes.push_back(b.create<mlir::tensor::DimOp>(l, size_from[d].first, size_from[d].second));
+  return b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get(shape, element), sizes);
+}
+
 }  // namespace ember::compiler::lowering

@@ -59,6 +59,11 @@ mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir
 // memref, each as a memref of any size and strides.
 mlir::Value strided_buffer(mlir::OpBuilder& b, mlir::Location l, mlir::Value t);
 mlir::Value as_strided(mlir::OpBuilder& b, mlir::Location l, mlir::Value memref);
+// A fresh buffer (memref.alloc) for a kernel's result of `shape`: the size of
+// each `?` dim d is dim size_from[d].second of tensor size_from[d].first,
+// read at run time (size_from has an entry per dim; static ones are unread).
+mlir::Value alloc_buffer(mlir::OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape,
+                         mlir::Type element, llvm::ArrayRef<std::pair<mlir::Value, int64_t>> size_from);
 
 // The runtime function random creation ops call (ember/random.h), declared
 // in `module` when it has such ops, before the patterns run.

@@ -33,14 +33,11 @@ std::string kernel_name(bool backward, mlir::Type element) {
   return std::string(backward ? "ember_lstm_backward_" : "ember_lstm_") + (element.isF64() ? "f64" : "f32");
 }
 
-// A fresh buffer of `type`, its `?` dims sized from `like` (same rank: dims
-// of one position).
+// A fresh buffer of `type`, its `?` dims sized from those of `like` (same rank).
 Value alloc_like(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensorType type, Value like) {
-  llvm::SmallVector<Value> sizes;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d)) sizes.push_back(b.create<mlir::tensor::DimOp>(l, like, d));
-  return b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get(type.getShape(), type.getElementType()),
-                                         sizes);
+  llvm::SmallVector<std::pair<Value, int64_t>> size_from;
+  for (int64_t d = 0; d < type.getRank(); ++d) size_from.push_back({like, d});
+  return alloc_buffer(b, l, type.getShape(), type.getElementType(), size_from);
 }
 
 Value as_tensor(mlir::OpBuilder& b, mlir::Location l, Value buffer) {
