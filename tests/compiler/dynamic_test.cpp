@@ -109,19 +109,43 @@ TEST(Dynamic, GraphsAreTheSameProgramOnlyWhenOpsAttributesAndConstantsAgree) {
 }
 
 TEST(Dynamic, AnOpWithoutADynamicLoweringCompilesEachSize) {
-  // Pooling's lowering takes static shapes only: it is not let through with
+  // expand's lowering takes static shapes only: it is not let through with
   // `?` dims, and each size compiles on its own.
-  const auto pool = [](const Tensor& x) { return avg_pool2d(x, {.kernel = {2, 2}, .stride = std::nullopt}); };
-  auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{pool(in[0])}; });
+  const auto widen = [](const Tensor& x) { return x.unsqueeze(2).expand({-1, -1, 3}) * 2; };
+  auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{widen(in[0])}; });
   for (int64_t n : {6, 6, 6, 3, 3}) {
-    const Tensor x = randn({n, 2, 4, 4});
-    expect_near(f({x}), {pool(x)}, std::to_string(n));
+    const Tensor x = randn({n, 4});
+    expect_near(f({x}), {widen(x)}, std::to_string(n));
   }
   const Stats s = f.stats();
   EXPECT_EQ(s.compiles, 2) << f.explain();
   ASSERT_EQ(s.recompile_reasons.size(), 2u) << f.explain();
   EXPECT_NE(s.recompile_reasons[0].find("has no lowering with dynamic dims"), std::string::npos)
       << s.recompile_reasons[0];
+}
+
+TEST(Dynamic, ConvolutionsAndPoolsReadTheBatchAtRunTime) {
+  // A small convnet's loss and its weights' gradients (conv2d's input and
+  // weight gradients, both pools' gradients, the flatten's view) at batches
+  // 8, 3, 5, 2: one dynamic compile.
+  const Tensor w1 = (randn({4, 2, 3, 3}) * 0.3).requires_grad_(),
+               w2 = (randn({3, 4, 3, 3}) * 0.3).requires_grad_(),
+               fc = (randn({5, 3 * 2 * 2}) * 0.3).requires_grad_();
+  Conv2dOptions same;
+  same.padding = {1, 1};
+  const auto step = [&](const std::vector<Tensor>& in) {
+    Tensor y = max_pool2d(conv2d(in[0], w1, {}, same).relu(), Pool2dOptions{});
+    y = avg_pool2d(conv2d(y, w2, {}, same).relu(), Pool2dOptions{});
+    const Tensor loss = nn::cross_entropy(linear(y.view({y.size(0), -1}), fc), in[1]);
+    auto grads = autograd::grad({loss}, {ones({})}, {w1, w2, fc});
+    return std::vector<Tensor>{loss.detach(), grads[0], grads[1], grads[2]};
+  };
+  auto f = compile(step);
+  for (int64_t n : {8, 8, 8, 3, 5, 2}) {
+    const Tensor x = randn({n, 2, 8, 8}), labels = randint(0, 5, {n});
+    expect_near(f({x, labels}), step({x, labels}), std::to_string(n));
+  }
+  EXPECT_EQ(f.stats().compiles, 2) << f.explain();
 }
 
 TEST(Dynamic, VarianceOverADynamicDimCountsItsElementsAtRunTime) {

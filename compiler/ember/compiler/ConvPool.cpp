@@ -11,6 +11,7 @@
 // pools sum, for each input position, over the output positions whose window
 // contains it (a gather written as a reduction with a condition: quadratic in
 // the image size, fine for the examples' 8x8 digits, slow for large images).
+// A `?` batch is read at run time; other dims must be static.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,16 +25,50 @@ namespace {
 
 using mlir::Value;
 
+// x [N, C, H, W] with ph rows and pw columns of `value` on each side. With
+// a `?` batch: a filled tensor with x inserted (tensor.pad of a `?` dim made
+// one-shot bufferization fail: "operand does not dominate this use").
 Value pad(mlir::OpBuilder& b, mlir::Location l, Value x, int64_t ph, int64_t pw, double value) {
   if (ph == 0 && pw == 0) return x;
   auto type = tensor_type(x);
   llvm::SmallVector<int64_t> shape(type.getShape());
   shape[2] += 2 * ph;
   shape[3] += 2 * pw;
-  llvm::SmallVector<mlir::OpFoldResult> low{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(ph),
-                                            b.getIndexAttr(pw)};
-  return b.create<mlir::tensor::PadOp>(l, mlir::RankedTensorType::get(shape, type.getElementType()), x, low,
-                                       low, constant(b, l, type.getElementType(), value));
+  const Value fill = constant(b, l, type.getElementType(), value);
+  if (type.hasStaticShape()) {
+    llvm::SmallVector<mlir::OpFoldResult> low{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(ph),
+                                              b.getIndexAttr(pw)};
+    return b.create<mlir::tensor::PadOp>(l, mlir::RankedTensorType::get(shape, type.getElementType()), x, low,
+                                         low, fill);
+  }
+  const Value padded = filled(b, l, shape, type.getElementType(), fill, x);
+  llvm::SmallVector<mlir::OpFoldResult> offsets{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(ph),
+                                                b.getIndexAttr(pw)};
+  llvm::SmallVector<mlir::OpFoldResult> sizes, strides(4, b.getIndexAttr(1));
+  for (int64_t d = 0; d < 4; ++d)
+    sizes.push_back(type.isDynamicDim(d)
+                        ? mlir::OpFoldResult(b.create<mlir::tensor::DimOp>(l, x, d).getResult())
+                        : b.getIndexAttr(type.getDimSize(d)));
+  return b.create<mlir::tensor::InsertSliceOp>(l, x, padded, offsets, sizes, strides);
+}
+
+// Convolutions and pools take a `?` dim only as the batch (dim 0): their
+// window arithmetic reads the static heights and widths. Another `?` dim
+// fails the pattern (the graph then compiles per size).
+bool batch_only(mlir::ValueRange values) {
+  for (Value v : values) {
+    auto type = tensor_type(v);
+    for (int64_t d = 1; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d)) return false;
+  }
+  return true;
+}
+
+// A tensor of `type`, every element `value`, its `?` batch read from `like`.
+Value filled_batch(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensorType type, double value,
+                   Value like) {
+  return filled(b, l, type.getShape(), type.getElementType(), constant(b, l, type.getElementType(), value),
+                like);
 }
 
 struct Conv2dLowering : mlir::OpRewritePattern<ir::Conv2dOp> {
@@ -43,19 +78,21 @@ struct Conv2dLowering : mlir::OpRewritePattern<ir::Conv2dOp> {
     const auto inputs = op.getInputs();
     const auto result = tensor_type(op.getResult());
     if (!is_float(result.getElementType())) return mlir::failure();
+    if (!batch_only(inputs) || !batch_only(op.getResult()))
+      return r.notifyMatchFailure(op, "a `?` dim besides the batch");
     const mlir::Location l = op.getLoc();
     Value x = pad(r, l, inputs[0], g[2], g[3], 0.0);
     Value y = r.create<mlir::linalg::Conv2DNchwFchwOp>(
                    l, mlir::TypeRange{result}, mlir::ValueRange{x, inputs[1]},
-                   mlir::ValueRange{filled(r, l, result, 0.0)}, r.getI64TensorAttr({g[0], g[1]}),
-                   r.getI64TensorAttr({g[4], g[5]}))
+                   mlir::ValueRange{filled_batch(r, l, result, 0.0, inputs[0])},
+                   r.getI64TensorAttr({g[0], g[1]}), r.getI64TensorAttr({g[4], g[5]}))
                   .getResult(0);
     if (inputs.size() > 2) {  // bias [O] along dim 1
       llvm::SmallVector<mlir::AffineMap> maps{r.getMultiDimIdentityMap(4),
                                               mlir::AffineMap::get(4, 0, r.getAffineDimExpr(1)),
                                               r.getMultiDimIdentityMap(4)};
       llvm::SmallVector<mlir::utils::IteratorType> par(4, mlir::utils::IteratorType::parallel);
-      Value init = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType());
+      Value init = empty(r, l, result.getShape(), result.getElementType(), inputs[0]);
       y = r.create<mlir::linalg::GenericOp>(
                l, mlir::TypeRange{result}, mlir::ValueRange{y, inputs[2]}, mlir::ValueRange{init}, maps, par,
                [](mlir::OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
@@ -79,24 +116,26 @@ struct PoolLowering : mlir::OpRewritePattern<Op> {
     if (!is_float(element)) return mlir::failure();
     const mlir::Location l = op.getLoc();
     const double identity = kMax ? -std::numeric_limits<double>::infinity() : 0.0;
+    if (!batch_only({op.getX(), op.getResult()}))
+      return r.notifyMatchFailure(op, "a `?` dim besides the batch");
     Value x = pad(r, l, op.getX(), g[4], g[5], identity);
     Value window = r.create<mlir::tensor::EmptyOp>(l, llvm::ArrayRef<int64_t>{g[0], g[1]}, element);
     const auto strides = r.getI64TensorAttr({g[2], g[3]}), dilations = r.getI64TensorAttr({1, 1});
     Value y;
     if constexpr (kMax) {
-      y = r.create<mlir::linalg::PoolingNchwMaxOp>(l, mlir::TypeRange{result}, mlir::ValueRange{x, window},
-                                                   mlir::ValueRange{filled(r, l, result, identity)}, strides,
-                                                   dilations)
+      y = r.create<mlir::linalg::PoolingNchwMaxOp>(
+               l, mlir::TypeRange{result}, mlir::ValueRange{x, window},
+               mlir::ValueRange{filled_batch(r, l, result, identity, op.getX())}, strides, dilations)
               .getResult(0);
     } else {
-      y = r.create<mlir::linalg::PoolingNchwSumOp>(l, mlir::TypeRange{result}, mlir::ValueRange{x, window},
-                                                   mlir::ValueRange{filled(r, l, result, 0.0)}, strides,
-                                                   dilations)
+      y = r.create<mlir::linalg::PoolingNchwSumOp>(
+               l, mlir::TypeRange{result}, mlir::ValueRange{x, window},
+               mlir::ValueRange{filled_batch(r, l, result, 0.0, op.getX())}, strides, dilations)
               .getResult(0);
       const double count = double(g[0] * g[1]);
       llvm::SmallVector<mlir::AffineMap> maps(2, r.getMultiDimIdentityMap(4));
       llvm::SmallVector<mlir::utils::IteratorType> par(4, mlir::utils::IteratorType::parallel);
-      Value init = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), element);
+      Value init = empty(r, l, result.getShape(), element, op.getX());
       y = r.create<mlir::linalg::GenericOp>(
                l, mlir::TypeRange{result}, mlir::ValueRange{y}, mlir::ValueRange{init}, maps, par,
                [&](mlir::OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
@@ -141,6 +180,8 @@ struct Conv2dBackwardWeightLowering : mlir::OpRewritePattern<ir::Conv2dBackwardW
     const auto g = op.getGeometry();  // stride h, w, padding h, w, dilation h, w
     const auto result = tensor_type(op.getResult());
     if (!is_float(result.getElementType())) return mlir::failure();
+    if (!batch_only({op.getGrad(), op.getX()}))
+      return r.notifyMatchFailure(op, "a `?` dim besides the batch");
     const mlir::Location l = op.getLoc();
     Value x = pad(r, l, op.getX(), g[2], g[3], 0.0);
     auto d = [&](unsigned k) { return r.getAffineDimExpr(k); };  // o c i j n oh ow
@@ -171,6 +212,8 @@ struct Conv2dBackwardInputLowering : mlir::OpRewritePattern<ir::Conv2dBackwardIn
     if (!is_float(element)) return mlir::failure();
     const auto wt = tensor_type(op.getWeight());
     const int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);
+    if (!batch_only({op.getGrad(), op.getWeight(), op.getResult()}))
+      return r.notifyMatchFailure(op, "a `?` dim besides the batch");
     const mlir::Location l = op.getLoc();
     const Value weight = op.getWeight();
     auto d = [&](unsigned k) { return r.getAffineDimExpr(k); };  // n c h w o oh ow
@@ -178,7 +221,7 @@ struct Conv2dBackwardInputLowering : mlir::OpRewritePattern<ir::Conv2dBackwardIn
                                             map(r, 7, {d(0), d(1), d(2), d(3)})};
     auto generic = r.create<mlir::linalg::GenericOp>(
         l, mlir::TypeRange{result}, mlir::ValueRange{op.getGrad()},
-        mlir::ValueRange{filled(r, l, result, 0.0)}, maps, iterators(4, 3),
+        mlir::ValueRange{filled_batch(r, l, result, 0.0, op.getGrad())}, maps, iterators(4, 3),
         [&](mlir::OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
           // The kernel offset along one axis, and whether it is a tap.
           auto tap = [&](int64_t pos_dim, int64_t out_dim, int64_t stride, int64_t padding, int64_t dilation,
@@ -230,13 +273,15 @@ struct AvgPool2dBackwardLowering : mlir::OpRewritePattern<ir::AvgPool2dBackwardO
     const auto result = tensor_type(op.getResult());
     const mlir::Type element = result.getElementType();
     if (!is_float(element)) return mlir::failure();
+    if (!batch_only({op.getGrad(), op.getResult()}))
+      return r.notifyMatchFailure(op, "a `?` dim besides the batch");
     const mlir::Location l = op.getLoc();
     auto d = [&](unsigned k) { return r.getAffineDimExpr(k); };  // n c h w oh ow
     llvm::SmallVector<mlir::AffineMap> maps{map(r, 6, {d(0), d(1), d(4), d(5)}),
                                             map(r, 6, {d(0), d(1), d(2), d(3)})};
     auto generic = r.create<mlir::linalg::GenericOp>(
         l, mlir::TypeRange{result}, mlir::ValueRange{op.getGrad()},
-        mlir::ValueRange{filled(r, l, result, 0.0)}, maps, iterators(4, 2),
+        mlir::ValueRange{filled_batch(r, l, result, 0.0, op.getGrad())}, maps, iterators(4, 2),
         [&](mlir::OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
           Value share =
               b.create<mlir::arith::DivFOp>(nl, a[0], constant(b, nl, element, double(g[0] * g[1])));
@@ -259,13 +304,15 @@ struct MaxPool2dBackwardLowering : mlir::OpRewritePattern<ir::MaxPool2dBackwardO
     const auto result = tensor_type(op.getResult()), grad = tensor_type(op.getGrad());
     const mlir::Type element = result.getElementType();
     if (!is_float(element)) return mlir::failure();
+    if (!batch_only({op.getGrad(), op.getX()}))
+      return r.notifyMatchFailure(op, "a `?` dim besides the batch");
     const mlir::Location l = op.getLoc();
     const int64_t h = result.getDimSize(2), w = result.getDimSize(3);
     Value x = pad(r, l, op.getX(), g[4], g[5], 0.0);
     auto d = [&](unsigned k) { return r.getAffineDimExpr(k); };  // n c oh ow i j
     auto index_type = mlir::RankedTensorType::get(grad.getShape(), r.getI64Type());
-    Value best_value = filled(r, l, grad, 0.0);
-    Value best_index = filled(r, l, grad.getShape(), r.getI64Type(), i64(r, l, -1));
+    Value best_value = filled_batch(r, l, grad, 0.0, op.getGrad());
+    Value best_index = filled(r, l, grad.getShape(), r.getI64Type(), i64(r, l, -1), op.getGrad());
     // An unread [kh, kw] operand gives the window loops their sizes, as in linalg's pooling ops.
     Value window = r.create<mlir::tensor::EmptyOp>(l, llvm::ArrayRef<int64_t>{g[0], g[1]}, element);
     llvm::SmallVector<mlir::AffineMap> arg_maps{
@@ -305,7 +352,7 @@ struct MaxPool2dBackwardLowering : mlir::OpRewritePattern<ir::MaxPool2dBackwardO
                                             map(r, 6, {e(0), e(1), e(2), e(3)})};
     auto scatter = r.create<mlir::linalg::GenericOp>(
         l, mlir::TypeRange{result}, mlir::ValueRange{argmax.getResult(1), op.getGrad()},
-        mlir::ValueRange{filled(r, l, result, 0.0)}, maps, iterators(4, 2),
+        mlir::ValueRange{filled_batch(r, l, result, 0.0, op.getX())}, maps, iterators(4, 2),
         [&](mlir::OpBuilder& b, mlir::Location nl, mlir::ValueRange a) {
           Value position = b.create<mlir::arith::AddIOp>(
               nl, b.create<mlir::arith::MulIOp>(nl, index_of(b, nl, 2), i64(b, nl, w)), index_of(b, nl, 3));

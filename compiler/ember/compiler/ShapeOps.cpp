@@ -88,14 +88,28 @@ struct SelectLowering : mlir::OpRewritePattern<ir::SelectOp> {
   }
 };
 
+// Zeros of the gradient ops' result; its `?` dims are x's at the same
+// position, or (select, which drops `removed`) one position earlier past it.
+Value zeros_like_result(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensorType result, Value x,
+                        int64_t removed) {
+  llvm::SmallVector<Value> sizes;
+  for (int64_t d = 0; d < result.getRank(); ++d)
+    if (result.isDynamicDim(d))
+      sizes.push_back(b.create<mlir::tensor::DimOp>(l, x, removed >= 0 && d > removed ? d - 1 : d));
+  Value init = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), sizes);
+  return b.create<mlir::linalg::FillOp>(l, constant(b, l, result.getElementType(), 0.0), init).getResult(0);
+}
+
+// The gradients of slice and select: x written into zeros. Beside a `?` dim
+// its size is x's; along one, the result's size is not x's (not yet).
 struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SliceBackwardOp op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
-    if (!result.hasStaticShape()) return mlir::failure();  // not yet with `?` dims
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
+    if (result.isDynamicDim(dim)) return r.notifyMatchFailure(op, "along a `?` dim");
     const int64_t start = static_cast<int64_t>(op.getStart()), step = static_cast<int64_t>(op.getStep());
-    Value zeros = filled(r, op.getLoc(), result, 0.0);
+    Value zeros = zeros_like_result(r, op.getLoc(), result, op.getX(), -1);
     const Window w = window(r, op.getLoc(), zeros, dim, start, tensor_type(op.getX()).getDimSize(dim), step);
     r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros, w.offsets, w.sizes, w.strides);
     return mlir::success();
@@ -106,10 +120,10 @@ struct SelectBackwardLowering : mlir::OpRewritePattern<ir::SelectBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SelectBackwardOp op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
-    if (!result.hasStaticShape()) return mlir::failure();  // not yet with `?` dims
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
+    if (result.isDynamicDim(dim)) return r.notifyMatchFailure(op, "along a `?` dim");
     const int64_t index = wrap(static_cast<int64_t>(op.getIndex()), result.getDimSize(dim));
-    Value zeros = filled(r, op.getLoc(), result, 0.0);
+    Value zeros = zeros_like_result(r, op.getLoc(), result, op.getX(), dim);
     const Window w = window(r, op.getLoc(), zeros, dim, index, 1, 1);
     r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros, w.offsets, w.sizes, w.strides);
     return mlir::success();

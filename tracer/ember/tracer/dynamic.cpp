@@ -23,15 +23,33 @@ bool same_values(const Tensor& a, const Tensor& b) {
          0;
 }
 
-// A view's shape attribute is its output's shape: where that tracks the
-// sizes in both graphs, the two views are the same op (the general graph's
-// attribute holds the `?` dims of its output).
-bool same_view(const Graph& a, const Graph& b, const Node& x, const Node& y) {
-  if (x.op != OpId::view) return false;
+// The attribute of an op that is its output's shape, or null: a view's
+// shape, the input_shape of the slice and select gradients, the
+// result_shape of the conv2d and avg_pool2d input gradients.
+Shape* output_shape_attr(OpId op, OpAttrs& attrs) {
+  switch (op) {
+    case OpId::view:
+    case OpId::slice_backward:
+    case OpId::select_backward:
+      return &attrs.ints;
+    case OpId::conv2d_backward_input:
+    case OpId::avg_pool2d_backward:
+      return &attrs.ints2;
+    default:
+      return nullptr;
+  }
+}
+
+// Where an op's output-shape attribute tracks the sizes in both graphs, the
+// two are the same op (the general graph's attribute holds the `?` dims of
+// its output).
+bool same_but_output_shape(const Graph& a, const Graph& b, const Node& x, const Node& y) {
   OpAttrs rest_x = x.attrs, rest_y = y.attrs;
-  rest_x.ints = rest_y.ints = Shape();
-  return same_attrs(rest_x, rest_y) && x.attrs.ints == a.values[x.outputs[0]].shape &&
-         y.attrs.ints == b.values[y.outputs[0]].shape;
+  Shape *shape_x = output_shape_attr(x.op, rest_x), *shape_y = output_shape_attr(y.op, rest_y);
+  if (!shape_x) return false;
+  const bool tracks = *shape_x == a.values[x.outputs[0]].shape && *shape_y == b.values[y.outputs[0]].shape;
+  *shape_x = *shape_y = Shape();
+  return tracks && same_attrs(rest_x, rest_y);
 }
 
 std::string node_name(const Graph& g, size_t n) {
@@ -53,7 +71,7 @@ bool same_program(const Graph& a, const Graph& b, std::string* why) {
     const Node &x = a.nodes[n], &y = b.nodes[n];
     if (x.op != y.op || x.inputs != y.inputs || x.outputs != y.outputs)
       return fail(node_name(a, n) + " is " + node_name(b, n) + " in the other trace");
-    if (!same_attrs(x.attrs, y.attrs) && !same_view(a, b, x, y))
+    if (!same_attrs(x.attrs, y.attrs) && !same_but_output_shape(a, b, x, y))
       return fail(node_name(b, n) + " has attributes that depend on the sizes (" +
                   attrs_string(x.op, x.attrs) + " / " + attrs_string(y.op, y.attrs) + ")");
   }
@@ -195,7 +213,7 @@ std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::strin
     return std::nullopt;
   }
   for (Node& n : out.graph.nodes)
-    if (n.op == OpId::view) n.attrs.ints = out.graph.values[n.outputs[0]].shape;
+    if (Shape* shape = output_shape_attr(n.op, n.attrs)) *shape = out.graph.values[n.outputs[0]].shape;
   for (size_t i = 0; i < a.inputs.size(); ++i) {
     const Shape &was = a.values[a.inputs[i]].shape, &now = b.values[b.inputs[i]].shape;
     for (int64_t d = 0; d < was.ndim(); ++d)

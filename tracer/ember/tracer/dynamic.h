@@ -14,7 +14,10 @@
 // trace at that size is the same program again (instance_of). A size that
 // reached a constant or an attribute makes the traces differ, and the jit
 // compiles that size on its own: never a wrong answer, at the cost of one
-// eager trace per new size (a compile is 100x that).
+// eager trace per new size (a compile is 100x that). One kind of attribute
+// is let differ: an op's output shape (a view's shape, a gradient's
+// result_shape) that equals its output's shape in both traces is the same
+// attribute, and the general graph's holds the `?` dims.
 #pragma once
 
 #include <optional>
