@@ -121,8 +121,9 @@ struct CompiledFunction::Impl {
   // Note [Automatic dynamic dims]: `e` bound to a compiled variant with `?`
   // dims that `graph` is an instance of, or to a new one generalized from a
   // compiled variant and `graph`; false when neither holds (the caller
-  // compiles `graph` as it is).
-  bool bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc);
+  // compiles `graph` as it is), with why a compiled variant and `graph` are
+  // not one program in `why_static` (explain() shows it).
+  bool bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc, std::string* why_static);
   // Compiles `general` and binds `e` to it, with `graph`'s output shapes;
   // false (the reason kept) when it does not compile.
   bool compile_dynamic(Entry& e, const tracer::Generalized& general, const tracer::Graph& graph,
@@ -160,7 +161,8 @@ bool CompiledFunction::Impl::compile_dynamic(Entry& e, const tracer::Generalized
   return true;
 }
 
-bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc) {
+bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc,
+                                          std::string* why_static) {
   // One thread at a time: new sizes arriving together on several threads
   // wait for the first one's dynamic compile and bind to it, rather than
   // each compiling one of their own. (Taken before `mutex`, never under it.)
@@ -194,8 +196,10 @@ bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, 
   // A static variant and this trace, one program at two sizes: compile it once with `?` dims.
   for (const Variant* v : options.automatic_dynamic ? candidates : std::vector<const Variant*>{}) {
     if (v->compiled->dynamic() || v->backward) continue;
-    if (auto general = tracer::generalize(v->compiled->graph(), graph, nullptr))
+    std::string why;
+    if (auto general = tracer::generalize(v->compiled->graph(), graph, &why))
       return compile_dynamic(e, *general, graph, loc);
+    if (why_static->empty() && why != tracer::kSameSizes) *why_static = why;
   }
   return false;
 }
@@ -229,7 +233,9 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
   if (is_grad_enabled() && t.graph.writebacks.empty() && t.graph.grad_writes.empty())
     for (const Tensor& out : t.outputs)
       gets_backward = gets_backward || (out.defined() && out.requires_grad());
-  if (captured_reason.empty() && dynamic() && !gets_backward && bind_dynamic(e, t.graph, loc))
+  std::string why_static;
+  if (gets_backward) why_static = "its outputs get a compiled backward, which needs static shapes";
+  if (captured_reason.empty() && dynamic() && !gets_backward && bind_dynamic(e, t.graph, loc, &why_static))
     return t.outputs;
   auto v = std::make_unique<Variant>();
   // Outputs that require grad, from a function without side effects: later
@@ -270,7 +276,9 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
   if (!captured_reason.empty())
     stats.recompile_reasons.push_back(captured_reason);
   else if (last_compiled_key)
-    stats.recompile_reasons.push_back(last_compiled_key->diff(key));
+    stats.recompile_reasons.push_back(
+        last_compiled_key->diff(key) +
+        (why_static.empty() || !dynamic() ? "" : "\n  static, not dynamic: " + why_static));
   last_compiled_key = key;
   graph_text = t.graph.to_text();
   last_compiled = v->compiled.get();

@@ -209,7 +209,7 @@ std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::strin
       }
   }
   if (!any) {
-    if (why_not) *why_not = "the traces have the same sizes";
+    if (why_not) *why_not = kSameSizes;
     return std::nullopt;
   }
   for (Node& n : out.graph.nodes)

@@ -27,6 +27,9 @@
 
 namespace ember::tracer {
 
+// generalize's why_not for two traces whose sizes are all the same.
+inline constexpr const char* kSameSizes = "the traces have the same sizes";
+
 struct Generalized {
   Graph graph;         // `b`'s graph with kDynamic where a's and b's sizes differ
   std::string reason;  // "input 0 dim 0 became dynamic (128 -> 37)", one line per input dim
