@@ -280,15 +280,18 @@ Shape expand_shape(const TensorMeta& x, const Shape& target) {
   META_CHECK(lead >= 0, "expand: the target ", target, " has fewer dimensions than the input ", x.sizes);
   Shape shape = target;
   for (int64_t i = 0; i < target.ndim(); ++i) {
+    // A `?` target (a generalized graph's, Note [Automatic dynamic dims]) is
+    // a size known at run time: the input's dim there is 1 or `?` too.
     if (i < lead) {
-      META_CHECK(target[i] >= 0, "expand: -1 is not allowed for a new leading dimension (target ", target,
-                 ")");
+      META_CHECK(target[i] >= 0 || is_dynamic(target[i]),
+                 "expand: -1 is not allowed for a new leading dimension (target ", target, ")");
       continue;
     }
     const int64_t have = x.sizes[i - lead], want = target[i] == -1 ? have : target[i];
-    META_CHECK(want >= 0, "expand: invalid size ", target[i], " in ", target);
-    META_CHECK(want == have || have == 1, "expand: the size ", want, " must match the existing size ", have,
-               " at dimension ", i, " (target ", target, ", input ", x.sizes, ")");
+    META_CHECK(want >= 0 || is_dynamic(want), "expand: invalid size ", target[i], " in ", target);
+    META_CHECK(want == have || have == 1 || is_dynamic(want) || is_dynamic(have), "expand: the size ", want,
+               " must match the existing size ", have, " at dimension ", i, " (target ", target, ", input ",
+               x.sizes, ")");
     shape[i] = want;
   }
   return shape;

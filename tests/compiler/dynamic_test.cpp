@@ -53,14 +53,32 @@ TEST(Dynamic, ASecondSizeCompilesOnceForEverySize) {
   EXPECT_NE(f.stage(compiler::Stage::Ember).find("tensor<?x64xf32>"), std::string::npos);
 }
 
-TEST(Dynamic, ASizeBakedIntoAConstantCompilesEachSize) {
-  // The size becomes a C++ number the graph keeps: no `?` dim may stand for it.
+TEST(Dynamic, ASizeBakedIntoANumberIsReadAtRunTime) {
+  // x.sum() / x.size(0): the number is input 0's dim 0 in both traces, so it
+  // is computed from that dim at run time (Note [Sizes in a generalized graph]).
   auto f = compile([](const std::vector<Tensor>& in) {
     return std::vector<Tensor>{in[0].sum() / static_cast<double>(in[0].size(0))};
   });
-  for (int64_t n : {8, 8, 8, 5, 5, 3, 3}) {
+  for (int64_t n : {8, 8, 8, 5, 5, 3, 3, 11}) {
     const Tensor x = randn({n, 4});
     EXPECT_NEAR(f({x})[0].item<double>(), x.sum().item<double>() / double(n), 1e-5) << n;
+  }
+  const Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 2) << f.explain();
+  EXPECT_NE(s.recompile_reasons[0].find("(div at "), std::string::npos) << s.recompile_reasons[0];
+  EXPECT_NE(s.recompile_reasons[0].find("'s number is input 0 dim 0"), std::string::npos)
+      << s.recompile_reasons[0];
+}
+
+TEST(Dynamic, ANumberThatIsNoSizeCompilesEachSize) {
+  // n * n is not k times a size with one k: each size compiles on its own.
+  auto f = compile([](const std::vector<Tensor>& in) {
+    const double n = static_cast<double>(in[0].size(0));
+    return std::vector<Tensor>{in[0].sum() / (n * n)};
+  });
+  for (int64_t n : {8, 8, 8, 5, 5, 3, 3}) {
+    const Tensor x = randn({n, 4});
+    EXPECT_NEAR(f({x})[0].item<double>(), x.sum().item<double>() / double(n * n), 1e-5) << n;
   }
   const Stats s = f.stats();
   EXPECT_EQ(s.compiles, 3) << f.explain();
@@ -68,10 +86,63 @@ TEST(Dynamic, ASizeBakedIntoAConstantCompilesEachSize) {
     EXPECT_EQ(r.find("became dynamic"), std::string::npos) << r;
     // explain() says why the size compiles on its own.
     EXPECT_NE(r.find("static, not dynamic: op 1 (div at"), std::string::npos) << r;
-    EXPECT_NE(r.find("has attributes that depend on the sizes (scalar_rhs=8 / scalar_rhs="),
+    EXPECT_NE(r.find("has attributes that depend on the sizes (scalar_rhs=64 / scalar_rhs="),
               std::string::npos)
         << r;
   }
+}
+
+TEST(Dynamic, ARelationThatStopsHoldingIsCheckedAtEachNewSize) {
+  // max(n, 4) is n at 8 and 5, so the number becomes input 0 dim 0; at 2 it
+  // is 4, the relation fails for that size's trace, and 2 compiles on its
+  // own: the right answer, never the dynamic code's n.
+  const auto mean_of = [](const Tensor& x) {
+    return x.sum() / static_cast<double>(std::max<int64_t>(x.size(0), 4));
+  };
+  auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{mean_of(in[0])}; });
+  for (int64_t n : {8, 8, 8, 5, 2, 2, 6}) {
+    const Tensor x = randn({n, 4});
+    EXPECT_NEAR(f({x})[0].item<double>(), mean_of(x).item<double>(), 1e-5) << n;
+  }
+  const Stats s = f.stats();
+  EXPECT_EQ(s.compiles, 3) << f.explain();
+  EXPECT_NE(s.recompile_reasons[1].find("-> 2\n  static, not dynamic: op 1 (div at "), std::string::npos)
+      << f.explain();
+}
+
+TEST(Dynamic, AnMseTrainingStepWithAChangingBatchCompilesOnce) {
+  // mse_loss's mean: its gradient expands to the batch and divides by it,
+  // both read from input 0's dim 0 at run time.
+  const auto make = [] {
+    manual_seed(8);
+    return std::make_shared<nn::Linear>(4, 2);
+  };
+  auto eager_model = make(), compiled_model = make();
+  const auto step_of = [](std::shared_ptr<nn::Linear> model) {
+    auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1});
+    return [model, opt](const std::vector<Tensor>& in) {
+      opt->zero_grad();
+      Tensor loss = nn::mse_loss((*model)(in[0]), in[1]);
+      loss.backward();
+      opt->step();
+      return std::vector<Tensor>{loss};
+    };
+  };
+  auto eager_step = step_of(eager_model);
+  auto compiled_step = compile(step_of(compiled_model));
+  for (int64_t n : {8, 8, 8, 3, 5, 1, 9, 3}) {
+    const Tensor x = randn({n, 4}), y = randn({n, 2});
+    const double want = eager_step({x, y})[0].item<double>(), got = compiled_step({x, y})[0].item<double>();
+    ASSERT_NEAR(got, want, 1e-5 * std::abs(want) + 1e-6) << "batch " << n;
+  }
+  const auto a = eager_model->parameters(), b = compiled_model->parameters();
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-5) << "parameter " << i;
+  EXPECT_LE(compiled_step.stats().compiles, 3)
+      << compiled_step.explain();  // a batch of 1 may compile on its own
+  EXPECT_NE(compiled_step.stats().recompile_reasons[0].find("'s number is 2.000000 x input 0 dim 0"),
+            std::string::npos)
+      << compiled_step.explain();
 }
 
 TEST(Dynamic, ABroadcastBehindADynamicDimCompilesThatSizeOnItsOwn) {
@@ -116,19 +187,36 @@ TEST(Dynamic, GraphsAreTheSameProgramOnlyWhenOpsAttributesAndConstantsAgree) {
 }
 
 TEST(Dynamic, AnOpWithoutADynamicLoweringCompilesEachSize) {
-  // expand's lowering takes static shapes only: it is not let through with
-  // `?` dims, and each size compiles on its own.
-  const auto widen = [](const Tensor& x) { return x.unsqueeze(2).expand({-1, -1, 3}) * 2; };
-  auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{widen(in[0])}; });
+  // A batched matmul with a `?` batch fails to lower (its lowering takes
+  // static batch dims only): the dynamic graph does not compile, and each
+  // size compiles on its own.
+  const auto bmm = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; };
+  auto f = compile(bmm);
   for (int64_t n : {6, 6, 6, 3, 3}) {
-    const Tensor x = randn({n, 4});
-    expect_near(f({x}), {widen(x)}, std::to_string(n));
+    const std::vector<Tensor> in{randn({n, 2, 3}), randn({n, 3, 4})};
+    expect_near(f(in), bmm(in), std::to_string(n));
   }
   const Stats s = f.stats();
   EXPECT_EQ(s.compiles, 2) << f.explain();
   ASSERT_EQ(s.recompile_reasons.size(), 2u) << f.explain();
-  EXPECT_NE(s.recompile_reasons[0].find("has no lowering with dynamic dims"), std::string::npos)
+  EXPECT_NE(s.recompile_reasons[0].find("but the dynamic graph did not compile"), std::string::npos)
       << s.recompile_reasons[0];
+}
+
+TEST(Dynamic, AVaryingDimBroadcastAgainstAFixedOneIsNotDynamic) {
+  // x [n, 4] + y [3, 4]: at n = 3 an add, at n = 1 a broadcast. A `?` n
+  // would read 3 rows of x at n = 1 (the lowering reads a `?` dim as the
+  // result's), so the two sizes are not one program: each is compiled on
+  // its own, in either order, and every answer is eager's.
+  for (const auto& order : {std::vector<int64_t>{3, 3, 3, 1, 1}, std::vector<int64_t>{1, 1, 1, 3, 3}}) {
+    const Tensor y = randn({3, 4});
+    auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + y}; });
+    for (int64_t n : order) {
+      const Tensor x = randn({n, 4});
+      expect_near(f({x}), {x + y}, std::to_string(n));
+    }
+    EXPECT_EQ(f.stats().compiles, 2) << f.explain();
+  }
 }
 
 TEST(Dynamic, ConvolutionsAndPoolsReadTheBatchAtRunTime) {

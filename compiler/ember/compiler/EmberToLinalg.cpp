@@ -188,6 +188,10 @@ struct ElementwiseToGeneric : mlir::RewritePattern {
       compute = ir::promote(l.getElementType(), l.getRank(), r.getElementType(), r.getRank());
     }
     const bool is_where = *id == OpId::where;
+    // An expand to a `?` dim its operand lacks has no size to read (graph_to_mlir
+    // widens it from Graph::dim_sources where it can: Note [Sizes in a generalized graph]).
+    if (!has_dynamic_sources(result.getShape(), op->getOperands()))
+      return rewriter.notifyMatchFailure(op, "a `?` dim no operand has");
 
     llvm::SmallVector<mlir::AffineMap> maps;
     llvm::SmallVector<Value> operands;

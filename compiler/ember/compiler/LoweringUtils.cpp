@@ -65,6 +65,21 @@ llvm::SmallVector<Value> dynamic_sizes(OpBuilder& b, mlir::Location l, llvm::Arr
   return sizes;
 }
 
+bool has_dynamic_sources(llvm::ArrayRef<int64_t> shape, mlir::ValueRange sources) {
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!mlir::ShapedType::isDynamic(shape[d])) continue;
+    bool found = false;
+    for (Value s : sources) {
+      auto type = mlir::dyn_cast<mlir::RankedTensorType>(s.getType());
+      const int64_t at = type ? d - rank + type.getRank() : -1;
+      found = found || (at >= 0 && type.isDynamicDim(at));
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
 Value empty(OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, Type element,
             mlir::ValueRange sources) {
   return b.create<mlir::tensor::EmptyOp>(l, shape, element, dynamic_sizes(b, l, shape, sources));

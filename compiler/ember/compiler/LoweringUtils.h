@@ -24,6 +24,9 @@ inline mlir::RankedTensorType tensor_type(mlir::Value v) {
 // tensor.empty and expand_shape take them.
 llvm::SmallVector<mlir::Value> dynamic_sizes(mlir::OpBuilder& b, mlir::Location l,
                                              llvm::ArrayRef<int64_t> shape, mlir::ValueRange sources);
+// Whether every `?` dim of `shape` has a source among `sources` (else
+// dynamic_sizes cannot size it: the caller's pattern fails instead).
+bool has_dynamic_sources(llvm::ArrayRef<int64_t> shape, mlir::ValueRange sources);
 // A tensor.empty of `shape`, its `?` dims sized from `sources`.
 mlir::Value empty(mlir::OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape, mlir::Type element,
                   mlir::ValueRange sources = {});

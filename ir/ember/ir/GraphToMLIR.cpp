@@ -18,6 +18,7 @@
 #include "mlir/IR/Verifier.h"
 
 #include "ember/ir/Dialect.h"
+#include "ember/meta.h"
 
 namespace ember::ir {
 
@@ -70,6 +71,110 @@ mlir::Location location(mlir::MLIRContext& ctx, const tracer::Node& n) {
   std::string file = n.loc.file_name();
   if (auto slash = file.rfind('/'); slash != std::string::npos) file = file.substr(slash + 1);
   return mlir::FileLineColLoc::get(&ctx, file, n.loc.line(), n.loc.column());
+}
+
+// Builds ember ops one after another (generic OperationStates, attributes
+// from OpAttrs as for graph nodes) at `loc`.
+struct Emitter {
+  mlir::OpBuilder& b;
+  mlir::Location loc;
+  mlir::Value op(OpId id, mlir::ValueRange operands, const OpAttrs& attrs, mlir::Type result) {
+    mlir::OperationState state(loc, std::string("ember.") + op_name(id));
+    state.addOperands(operands);
+    add_attributes(b, id, attrs, state);
+    state.addTypes(result);
+    return b.create(state)->getResult(0);
+  }
+};
+
+mlir::RankedTensorType tensor_of(mlir::Value v) { return mlir::cast<mlir::RankedTensorType>(v.getType()); }
+
+// Note [Sizes in a generalized graph]: the line of `input` along `dim`
+// ([size], each other dim selected at 0: they are static and nonzero).
+mlir::Value line_of(Emitter& e, mlir::Value input, int dim) {
+  mlir::Value line = input;
+  for (int64_t d = tensor_of(input).getRank() - 1; d >= 0; --d) {
+    if (d == dim) continue;
+    OpAttrs at;
+    at.dim = d;
+    at.index = 0;
+    llvm::SmallVector<int64_t> shape(tensor_of(line).getShape());
+    shape.erase(shape.begin() + d);
+    line = e.op(OpId::select, line, at, mlir::RankedTensorType::get(shape, tensor_of(line).getElementType()));
+  }
+  return line;
+}
+
+// factor x the size of `input`'s dim `dim`, as a 0-d tensor of `dtype`,
+// computed at run time (a sum of ones along the input's line).
+mlir::Value size_scalar(Emitter& e, mlir::MLIRContext& ctx, mlir::Value input, int dim, double factor,
+                        DType dtype) {
+  const mlir::Value line = line_of(e, input, dim);
+  OpAttrs one;
+  one.scalar = 1.0;
+  const mlir::Value ones = e.op(OpId::full_like, line, one, line.getType());
+  const mlir::Type count_element = element_type(ctx, is_floating(dtype_of(tensor_of(line).getElementType()))
+                                                         ? dtype_of(tensor_of(line).getElementType())
+                                                         : DType::Int64);
+  const mlir::Value count = e.op(OpId::sum, ones, OpAttrs{}, mlir::RankedTensorType::get({}, count_element));
+  OpAttrs to;
+  to.dtype = dtype;
+  auto type = mlir::RankedTensorType::get({}, element_type(ctx, dtype));
+  mlir::Value size = e.op(OpId::copy, count, to, type);
+  if (factor == 1) return size;
+  mlir::Attribute value =
+      dtype == DType::Float32
+          ? mlir::Attribute(mlir::DenseElementsAttr::get(type, llvm::ArrayRef<float>(float(factor))))
+          : mlir::Attribute(mlir::DenseElementsAttr::get(type, llvm::ArrayRef<double>(factor)));
+  const mlir::Value f = e.b.create<ConstantOp>(e.loc, mlir::cast<mlir::ElementsAttr>(value));
+  return e.op(OpId::mul, mlir::ValueRange{size, f}, OpAttrs{}, type);
+}
+
+// An expand to `?` dims its operand does not have (a broadcast from 1, as a
+// sum's gradient expands to the batch) has no operand to read their sizes
+// from: x plus zeros that have them (built from the input dims they are,
+// Graph::dim_sources), then the expand of that. Null when a `?` dim has no
+// source or x is not floating-point (the op is left as it is, and its
+// lowering refuses it: the graph compiles per size).
+mlir::Value expand_with_sources(Emitter& e, const tracer::Graph& g, const tracer::Node& n,
+                                const std::vector<mlir::Value>& env, mlir::Value x) {
+  const Shape& out = g.values[n.outputs[0]].shape;
+  auto x_type = tensor_of(x);
+  if (!mlir::isa<mlir::FloatType>(x_type.getElementType())) return {};
+  const int64_t rank = out.ndim(), lead = rank - x_type.getRank();
+  mlir::Value widened = x;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (out[d] != kDynamic) continue;
+    const int64_t at = d - lead;
+    if (at >= 0 && tensor_of(widened).isDynamicDim(at)) continue;  // the operand has it
+    const tracer::Graph::DimSource* source = nullptr;
+    for (const auto& s : g.dim_sources)
+      if (s.value == n.outputs[0] && s.dim == d) source = &s;
+    if (!source) return {};
+    // zeros [1, .., ?, .., 1] of rank `rank` with the size at d.
+    const mlir::Value line = line_of(e, env[g.inputs[source->input]], source->input_dim);
+    llvm::SmallVector<int64_t> shape(rank, 1);
+    shape[d] = kDynamic;
+    OpAttrs view;
+    view.ints = Shape(IntArrayRef(shape.data(), shape.size()));
+    const mlir::Value column =
+        e.op(OpId::view, line, view, mlir::RankedTensorType::get(shape, tensor_of(line).getElementType()));
+    OpAttrs zero, to;
+    zero.scalar = 0.0;
+    to.dtype = dtype_of(x_type.getElementType());
+    const mlir::Value zeros = e.op(OpId::copy, e.op(OpId::full_like, column, zero, column.getType()), to,
+                                   mlir::RankedTensorType::get(shape, x_type.getElementType()));
+    llvm::SmallVector<int64_t> sum_shape(rank, 1);
+    auto wide = tensor_of(widened);
+    for (int64_t k = 0; k < rank; ++k) {
+      const int64_t w = k - (rank - wide.getRank());
+      sum_shape[k] = k == d ? kDynamic : (w >= 0 ? wide.getDimSize(w) : 1);
+    }
+    widened = e.op(OpId::add, mlir::ValueRange{widened, zeros}, OpAttrs{},
+                   mlir::RankedTensorType::get(sum_shape, x_type.getElementType()));
+  }
+  OpAttrs expand = n.attrs;
+  return e.op(OpId::expand, widened, expand, mlir::RankedTensorType::get(ints(out), x_type.getElementType()));
 }
 
 }  // namespace
@@ -148,12 +253,28 @@ mlir::OwningOpRef<mlir::ModuleOp> graph_to_mlir(mlir::MLIRContext& ctx, const tr
     env[g.constant_values[i]] = b.create<ConstantOp>(b.getUnknownLoc(), dense(type, g.constants[i]));
   }
 
-  for (const tracer::Node& n : g.nodes) {
+  for (size_t index = 0; index < g.nodes.size(); ++index) {
+    const tracer::Node& n = g.nodes[index];
     const mlir::Location loc = location(ctx, n);
+    Emitter emit{b, loc};
+    if (n.op == OpId::expand && !g.dim_sources.empty())
+      if (mlir::Value v = expand_with_sources(emit, g, n, env, env[n.inputs[0]])) {
+        env[n.outputs[0]] = v;
+        continue;
+      }
     mlir::OperationState state(loc, std::string("ember.") + op_name(n.op));
     llvm::SmallVector<mlir::Value> operands;
     for (int in : n.inputs) operands.push_back(env[in]);
-    if (n.attrs.has(kScalarLhs | kScalarRhs)) {
+    const tracer::Graph::SizeScalar* size = nullptr;
+    for (const auto& s : g.size_scalars)
+      if (s.node == static_cast<int>(index)) size = &s;
+    if (size) {
+      // Note [Sizes in a generalized graph]: the number, computed at run time.
+      const DType dt = scalar_compute_dtype(n.op, g.values[n.inputs[0]].dtype, n.attrs.dtype);
+      const mlir::Value c =
+          size_scalar(emit, ctx, env[g.inputs[size->input]], size->input_dim, size->factor, dt);
+      operands.insert(n.attrs.has(kScalarLhs) ? operands.begin() : operands.end(), c);
+    } else if (n.attrs.has(kScalarLhs | kScalarRhs)) {
       // The C++ number becomes a 0-d constant in the dtype the kernel computed in.
       const auto& x = g.values[n.inputs[0]];
       const DType dt = scalar_compute_dtype(n.op, x.dtype, n.attrs.dtype);

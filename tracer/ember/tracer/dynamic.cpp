@@ -2,7 +2,9 @@
 #include "ember/tracer/dynamic.h"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "ember/meta.h"
 
@@ -23,12 +25,13 @@ bool same_values(const Tensor& a, const Tensor& b) {
          0;
 }
 
-// The attribute of an op that is its output's shape, or null: a view's
-// shape, the input_shape of the slice and select gradients, the
+// The attribute of an op that is its output's shape, or null: a view's or
+// an expand's shape, the input_shape of the slice and select gradients, the
 // result_shape of the conv2d and avg_pool2d input gradients.
 Shape* output_shape_attr(OpId op, OpAttrs& attrs) {
   switch (op) {
     case OpId::view:
+    case OpId::expand:
     case OpId::slice_backward:
     case OpId::select_backward:
       return &attrs.ints;
@@ -52,13 +55,27 @@ bool same_but_output_shape(const Graph& a, const Graph& b, const Node& x, const 
   return tracks && same_attrs(rest_x, rest_y);
 }
 
+int64_t input_size(const Graph& g, int input, int dim) { return g.values[g.inputs[input]].shape[dim]; }
+
 std::string node_name(const Graph& g, size_t n) {
   return "op " + std::to_string(n) + " (" + op_name(g.nodes[n].op) + " at " + g.nodes[n].location() + ")";
 }
 
+// Whether two nodes' attributes differ in a binary op's scalar only.
+bool differ_in_scalar_only(const Node& x, const Node& y) {
+  if (!x.attrs.has(kScalarLhs | kScalarRhs)) return false;
+  OpAttrs rest_x = x.attrs, rest_y = y.attrs;
+  rest_x.scalar = rest_y.scalar = 0;
+  return same_attrs(rest_x, rest_y);
+}
+
 // Whether `a` and `b` are one program: the same ops, wiring, attributes,
 // constants and captured tensors; shapes may differ in their sizes only.
-bool same_program(const Graph& a, const Graph& b, std::string* why) {
+// The nodes `scalar_may_differ` accepts may differ in their scalar; they
+// are listed in `differing` (Note [Sizes in a generalized graph]).
+bool same_program(const Graph& a, const Graph& b, std::string* why,
+                  const std::function<bool(size_t)>& scalar_may_differ = {},
+                  std::vector<size_t>* differing = nullptr) {
   const auto fail = [&](const std::string& reason) {
     if (why) *why = reason;
     return false;
@@ -71,9 +88,14 @@ bool same_program(const Graph& a, const Graph& b, std::string* why) {
     const Node &x = a.nodes[n], &y = b.nodes[n];
     if (x.op != y.op || x.inputs != y.inputs || x.outputs != y.outputs)
       return fail(node_name(a, n) + " is " + node_name(b, n) + " in the other trace");
-    if (!same_attrs(x.attrs, y.attrs) && !same_but_output_shape(a, b, x, y))
+    if (!same_attrs(x.attrs, y.attrs) && !same_but_output_shape(a, b, x, y)) {
+      if (scalar_may_differ && scalar_may_differ(n) && differ_in_scalar_only(x, y)) {
+        if (differing) differing->push_back(n);
+        continue;
+      }
       return fail(node_name(b, n) + " has attributes that depend on the sizes (" +
                   attrs_string(x.op, x.attrs) + " / " + attrs_string(y.op, y.attrs) + ")");
+    }
   }
   for (size_t v = 0; v < a.values.size(); ++v) {
     const Value &x = a.values[v], &y = b.values[v];
@@ -120,11 +142,30 @@ bool has_dynamic_dims(const Graph& g) {
 }
 
 bool instance_of(const Graph& general, const Graph& specific, std::string* why_not) {
-  if (!same_program(general, specific, why_not)) return false;
+  const auto is_size_scalar = [&](size_t n) {
+    for (const Graph::SizeScalar& s : general.size_scalars)
+      if (s.node == static_cast<int>(n)) return true;
+    return false;
+  };
+  if (!same_program(general, specific, why_not, is_size_scalar)) return false;
   const auto fail = [&](const std::string& reason) {
     if (why_not) *why_not = reason;
     return false;
   };
+  // The relations the generalizing traces showed (Note [Sizes in a
+  // generalized graph]) hold at this size too.
+  for (const Graph::SizeScalar& s : general.size_scalars) {
+    const double size = double(input_size(specific, s.input, s.input_dim));
+    if (specific.nodes[s.node].attrs.scalar != s.factor * size)
+      return fail(node_name(specific, s.node) + "'s number " +
+                  std::to_string(specific.nodes[s.node].attrs.scalar) + " is not " +
+                  std::to_string(s.factor) + " x input " + std::to_string(s.input) + " dim " +
+                  std::to_string(s.input_dim) + " here");
+  }
+  for (const Graph::DimSource& d : general.dim_sources)
+    if (specific.values[d.value].shape[d.dim] != input_size(specific, d.input, d.input_dim))
+      return fail("value %" + std::to_string(d.value) + " dim " + std::to_string(d.dim) + " is not input " +
+                  std::to_string(d.input) + " dim " + std::to_string(d.input_dim) + " here");
   for (size_t v = 0; v < general.values.size(); ++v) {
     const Shape &g = general.values[v].shape, &s = specific.values[v].shape;
     for (int64_t d = 0; d < g.ndim(); ++d)
@@ -134,14 +175,16 @@ bool instance_of(const Graph& general, const Graph& specific, std::string* why_n
   }
   for (size_t n = 0; n < general.nodes.size(); ++n) {
     const Node& node = general.nodes[n];
-    // Elementwise lowerings size a `?` result dim from an operand's `?` dim
-    // at the same position from the end (Note [Dynamic dims in lowerings]).
-    if (!is_elementwise(node.op)) continue;
+    // Elementwise lowerings (expand's too) read an operand's `?` dim as the
+    // result's dim at the same position from the end, never as a broadcast
+    // (Note [Dynamic dims in lowerings]): at every size the two are equal,
+    // whether the result's dim is `?` or static (x[?, 4] + y[3, 4] is [3, 4]
+    // at x's 3 and a broadcast at x's 1).
+    if (!is_elementwise(node.op) && node.op != OpId::expand) continue;
     for (int out : node.outputs) {
       const Shape &g_out = general.values[out].shape, &s_out = specific.values[out].shape;
       const int64_t out_rank = g_out.ndim();
       for (int64_t d = 0; d < out_rank; ++d) {
-        if (g_out[d] != kDynamic) continue;
         for (int in : node.inputs) {
           const Shape &g_in = general.values[in].shape, &s_in = specific.values[in].shape;
           const int64_t at = d - out_rank + g_in.ndim();
@@ -197,7 +240,10 @@ std::optional<Graph> mark_dynamic(const Graph& g, const std::vector<std::pair<in
 }
 
 std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::string* why_not) {
-  if (!same_program(a, b, why_not)) return std::nullopt;
+  std::vector<size_t> differing_scalars;
+  if (!same_program(
+          a, b, why_not, [](size_t) { return true; }, &differing_scalars))
+    return std::nullopt;
   Generalized out{b, {}};
   bool any = false;
   for (size_t v = 0; v < a.values.size(); ++v) {
@@ -213,7 +259,8 @@ std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::strin
     return std::nullopt;
   }
   for (Node& n : out.graph.nodes)
-    if (Shape* shape = output_shape_attr(n.op, n.attrs)) *shape = out.graph.values[n.outputs[0]].shape;
+    if (Shape* shape = output_shape_attr(n.op, n.attrs); shape && *shape == b.values[n.outputs[0]].shape)
+      *shape = out.graph.values[n.outputs[0]].shape;
   for (size_t i = 0; i < a.inputs.size(); ++i) {
     const Shape &was = a.values[a.inputs[i]].shape, &now = b.values[b.inputs[i]].shape;
     for (int64_t d = 0; d < was.ndim(); ++d)
@@ -222,6 +269,49 @@ std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::strin
                       std::to_string(d) + " became dynamic (" + std::to_string(was[d]) + " -> " +
                       std::to_string(now[d]) + ")";
   }
+  // Note [Sizes in a generalized graph]: the input dims that vary and can
+  // stand for a size at run time (their other dims static and nonzero).
+  std::vector<std::pair<int, int>> sizes;
+  for (size_t i = 0; i < a.inputs.size(); ++i) {
+    const Shape &was = a.values[a.inputs[i]].shape, &now = b.values[b.inputs[i]].shape;
+    for (int64_t d = 0; d < was.ndim(); ++d) {
+      bool line = was[d] != now[d] && was[d] > 0 && now[d] > 0;
+      for (int64_t o = 0; o < was.ndim(); ++o) line = line && (o == d || (was[o] == now[o] && was[o] > 0));
+      if (line) sizes.push_back({static_cast<int>(i), static_cast<int>(d)});
+    }
+  }
+  for (size_t n : differing_scalars) {
+    const double sa = a.nodes[n].attrs.scalar, sb = b.nodes[n].attrs.scalar;
+    bool found = false;
+    for (const auto& [input, dim] : sizes) {
+      const double na = double(input_size(a, input, dim)), nb = double(input_size(b, input, dim));
+      const double factor = sa / na;
+      if (factor == 0 || !std::isfinite(factor) || factor * na != sa || factor * nb != sb) continue;
+      out.graph.size_scalars.push_back({static_cast<int>(n), input, dim, factor});
+      out.reason += "; " + node_name(b, n) + "'s number is " +
+                    (factor == 1 ? "" : std::to_string(factor) + " x ") + "input " + std::to_string(input) +
+                    " dim " + std::to_string(dim);
+      found = true;
+      break;
+    }
+    if (!found) {
+      if (why_not)
+        *why_not = node_name(b, n) + " has attributes that depend on the sizes (" +
+                   attrs_string(a.nodes[n].op, a.nodes[n].attrs) + " / " +
+                   attrs_string(b.nodes[n].op, b.nodes[n].attrs) + ")";
+      return std::nullopt;
+    }
+  }
+  for (size_t v = 0; v < a.values.size(); ++v)
+    for (int64_t d = 0; d < a.values[v].shape.ndim(); ++d) {
+      if (out.graph.values[v].shape[d] != kDynamic) continue;
+      for (const auto& [input, dim] : sizes)
+        if (a.values[v].shape[d] == input_size(a, input, dim) &&
+            b.values[v].shape[d] == input_size(b, input, dim)) {
+          out.graph.dim_sources.push_back({static_cast<int>(v), static_cast<int>(d), input, dim});
+          break;
+        }
+    }
   if (!instance_of(out.graph, a, why_not) || !instance_of(out.graph, b, why_not)) return std::nullopt;
   return out;
 }

@@ -18,6 +18,18 @@
 // is let differ: an op's output shape (a view's shape, a gradient's
 // result_shape) that equals its output's shape in both traces is the same
 // attribute, and the general graph's holds the `?` dims.
+//
+// Note [Sizes in a generalized graph]
+// A number that is a size can be let differ too, when the two traces say
+// which: a binary op's scalar that is k times the size of one input dim in
+// both traces (k the same; a mean's gradient divides by its count, a user's
+// x / x.size(0)) becomes Graph::size_scalars, computed from that dim at run
+// time; and each `?` dim of a value that equals one input dim in both
+// traces is recorded in Graph::dim_sources, so that an op with no operand
+// of that size (an expand to the batch, in a sum's gradient) can read it.
+// Both are relations the two traces showed, not proofs: instance_of checks
+// every one of them against each new size's trace before it runs the code,
+// so a relation that does not hold at a size compiles that size on its own.
 #pragma once
 
 #include <optional>

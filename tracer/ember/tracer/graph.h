@@ -67,6 +67,21 @@ struct Graph {
   };
   std::vector<GradWrite> grad_writes;
 
+  // Note [Sizes in a generalized graph] (dynamic.h): what a graph with `?`
+  // dims knows of them. A `?` dim of a value that is a dim of an input in
+  // every trace (`dim` of value `value` is `input_dim` of input `input`),
+  // and a binary op's scalar that is an input dim's size times `factor` (a
+  // mean's count, x / x.size(0)): computed from that size at run time.
+  struct DimSource {
+    int value, dim, input, input_dim;
+  };
+  std::vector<DimSource> dim_sources;
+  struct SizeScalar {
+    int node, input, input_dim;
+    double factor;
+  };
+  std::vector<SizeScalar> size_scalars;
+
   std::vector<std::string> data_reads;   // "file:line" of each item()/to_vector() during the trace
   std::vector<std::string> unsupported;  // why a replay would not do what the eager run did
 
