@@ -57,6 +57,14 @@ bool same_but_output_shape(const Graph& a, const Graph& b, const Node& x, const 
 
 int64_t input_size(const Graph& g, int input, int dim) { return g.values[g.inputs[input]].shape[dim]; }
 
+// "input 0 dim 0", "2 x input 0 dim 0"
+std::string size_text(double factor, int input, int dim) {
+  std::ostringstream text;
+  if (factor != 1) text << factor << " x ";
+  text << "input " << input << " dim " << dim;
+  return text.str();
+}
+
 std::string node_name(const Graph& g, size_t n) {
   return "op " + std::to_string(n) + " (" + op_name(g.nodes[n].op) + " at " + g.nodes[n].location() + ")";
 }
@@ -157,10 +165,8 @@ bool instance_of(const Graph& general, const Graph& specific, std::string* why_n
   for (const Graph::SizeScalar& s : general.size_scalars) {
     const double size = double(input_size(specific, s.input, s.input_dim));
     if (specific.nodes[s.node].attrs.scalar != s.factor * size)
-      return fail(node_name(specific, s.node) + "'s number " +
-                  std::to_string(specific.nodes[s.node].attrs.scalar) + " is not " +
-                  std::to_string(s.factor) + " x input " + std::to_string(s.input) + " dim " +
-                  std::to_string(s.input_dim) + " here");
+      return fail(node_name(specific, s.node) + "'s number is not " +
+                  size_text(s.factor, s.input, s.input_dim) + " here");
   }
   for (const Graph::DimSource& d : general.dim_sources)
     if (specific.values[d.value].shape[d.dim] != input_size(specific, d.input, d.input_dim))
@@ -288,9 +294,7 @@ std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::strin
       const double factor = sa / na;
       if (factor == 0 || !std::isfinite(factor) || factor * na != sa || factor * nb != sb) continue;
       out.graph.size_scalars.push_back({static_cast<int>(n), input, dim, factor});
-      out.reason += "; " + node_name(b, n) + "'s number is " +
-                    (factor == 1 ? "" : std::to_string(factor) + " x ") + "input " + std::to_string(input) +
-                    " dim " + std::to_string(dim);
+      out.reason += "; " + node_name(b, n) + "'s number is " + size_text(factor, input, dim);
       found = true;
       break;
     }
