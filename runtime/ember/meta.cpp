@@ -630,7 +630,10 @@ TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
 }
 
 TensorMeta create(OpId op, const OpAttrs& attrs) {
-  for (int64_t d : attrs.ints) META_CHECK(d >= 0, op_name(op), ": negative dimension in shape ", attrs.ints);
+  // A `?` dim: a generalized graph's full or arange (Note [Automatic dynamic dims]).
+  for (int64_t d : attrs.ints)
+    META_CHECK(d >= 0 || (is_dynamic(d) && (op == OpId::full || op == OpId::arange)), op_name(op),
+               ": negative dimension in shape ", attrs.ints);
   switch (op) {
     case OpId::arange:
     case OpId::linspace:

@@ -70,6 +70,21 @@ TEST(Dynamic, ASizeBakedIntoANumberIsReadAtRunTime) {
       << s.recompile_reasons[0];
 }
 
+TEST(Dynamic, CreationOpsOfABatchSizeReadItAtRunTime) {
+  // full and arange with a size that is input 0's dim 0 in both traces: the
+  // size is read from that dim at run time (creation ops have no operand).
+  const auto f_of = [](const std::vector<Tensor>& in) {
+    const int64_t n = in[0].size(0);
+    return std::vector<Tensor>{full({n, 4}, 0.5) * in[0], arange(0, n, 1) * in[0].sum({1})};
+  };
+  auto f = compile(f_of);
+  for (int64_t n : {8, 8, 8, 5, 11, 3}) {
+    const Tensor x = randn({n, 4});
+    expect_near(f({x}), f_of({x}), std::to_string(n));
+  }
+  EXPECT_EQ(f.stats().compiles, 2) << f.explain();
+}
+
 TEST(Dynamic, ANumberThatIsNoSizeCompilesEachSize) {
   // n * n is not k times a size with one k: each size compiles on its own.
   auto f = compile([](const std::vector<Tensor>& in) {

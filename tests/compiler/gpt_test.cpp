@@ -75,5 +75,25 @@ TEST(CompiledGptInference, ABatchOfAnySizeRunsTheOneDynamicCompile) {
   for (int i = 0; i < 2; ++i) check(1);  // the right answer, whatever a batch of 1 compiles to
 }
 
+// Prompts of changing length: the positions (arange(0, T)) and every
+// activation have a `?` T, read from the tokens' dim 1 at run time (Note
+// [Sizes in a generalized graph]); one dynamic compile serves every length.
+TEST(CompiledGptInference, APromptOfAnyLengthRunsTheOneDynamicCompile) {
+  manual_seed(5);
+  examples::GPT model(
+      {.vocab = 16, .block_size = 32, .layers = 2, .heads = 2, .channels = 32, .fused_attention = true});
+  NoGradGuard no_grad;
+  auto infer = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{model(in[0])}; });
+  for (int64_t length : {16, 16, 16, 9, 12, 5, 31, 2}) {
+    const Tensor tokens = randint(0, 16, {3, length});
+    const auto want = model(tokens).to_vector<double>(), got = infer({tokens})[0].to_vector<double>();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], 2e-5 + 2e-5 * std::abs(want[i]))
+          << "length " << length << " element " << i;
+  }
+  EXPECT_EQ(infer.stats().compiles, 2) << infer.explain();
+}
+
 }  // namespace
 }  // namespace ember::jit

@@ -164,8 +164,9 @@ bool lowers_dynamic(OpId op) {
   // attention (not its gradient, whose flat result is split at static
   // offsets), lstm and its gradient: kernel calls that read every size at
   // run time;
-  // expand: to a `?` dim its operand has, or one graph_to_mlir widens it to
-  // (Note [Sizes in a generalized graph]; else it fails to lower);
+  // expand: to a `?` dim its operand has, or one graph_to_mlir widens it to;
+  // full and arange: a `?` dim that is an input's dim (Note [Sizes in a
+  // generalized graph]; else they fail to lower);
   // embedding_backward: a loop over a run-time count of indices; conv2d, the
   // pools and their gradients: a `?` batch (other `?` dims fail to lower: an
   // Error, compiled per size); the slice and select gradients beside a `?`
@@ -173,12 +174,12 @@ bool lowers_dynamic(OpId op) {
   return is_elementwise(op) || op == OpId::sum || op == OpId::mean || op == OpId::var || op == OpId::amax ||
          op == OpId::amin || op == OpId::logsumexp || op == OpId::permute || op == OpId::matmul ||
          op == OpId::view || op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select ||
-         op == OpId::slice || op == OpId::expand || op == OpId::cat || op == OpId::max_dim ||
-         op == OpId::min_dim || op == OpId::argmax || op == OpId::argmin || op == OpId::embedding ||
-         op == OpId::softmax || op == OpId::log_softmax || op == OpId::layer_norm ||
-         op == OpId::cross_entropy || op == OpId::nll_loss || op == OpId::attention || op == OpId::lstm ||
-         op == OpId::conv2d || op == OpId::max_pool2d || op == OpId::avg_pool2d ||
-         op == OpId::conv2d_backward_weight || op == OpId::conv2d_backward_input ||
+         op == OpId::slice || op == OpId::expand || op == OpId::full || op == OpId::arange ||
+         op == OpId::cat || op == OpId::max_dim || op == OpId::min_dim || op == OpId::argmax ||
+         op == OpId::argmin || op == OpId::embedding || op == OpId::softmax || op == OpId::log_softmax ||
+         op == OpId::layer_norm || op == OpId::cross_entropy || op == OpId::nll_loss ||
+         op == OpId::attention || op == OpId::lstm || op == OpId::conv2d || op == OpId::max_pool2d ||
+         op == OpId::avg_pool2d || op == OpId::conv2d_backward_weight || op == OpId::conv2d_backward_input ||
          op == OpId::avg_pool2d_backward || op == OpId::slice_backward || op == OpId::select_backward ||
          op == OpId::max_pool2d_backward || op == OpId::lstm_backward || op == OpId::embedding_backward;
 }

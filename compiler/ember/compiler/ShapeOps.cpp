@@ -11,6 +11,7 @@
 #include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/LoweringUtils.h"
 #include "ember/ir/Dialect.h"
+#include "ember/ir/GraphToMLIR.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -196,23 +197,48 @@ struct CatLowering : mlir::OpRewritePattern<ir::CatOp> {
   }
 };
 
+// The `?` sizes of a creation op's result (it has no operand to read them
+// from): graph_to_mlir names the function argument dim each one is
+// (ir::kSizeArgsAttr: Note [Sizes in a generalized graph]). False when one
+// is not named (the pattern fails: the graph compiles per size).
+bool creation_sizes(OpBuilder& b, mlir::Operation* op, mlir::RankedTensorType result,
+                    llvm::SmallVector<Value>& sizes) {
+  if (result.hasStaticShape()) return true;
+  auto named = op->getAttrOfType<mlir::DenseI64ArrayAttr>(ir::kSizeArgsAttr);
+  auto function = op->getParentOfType<mlir::func::FuncOp>();
+  for (int64_t d = 0; d < result.getRank(); ++d) {
+    if (!result.isDynamicDim(d)) continue;
+    Value size;
+    for (size_t k = 0; named && function && k + 2 < size_t(named.size()); k += 3)
+      if (named[k] == d && named[k + 1] < int64_t(function.getNumArguments()))
+        size = b.create<mlir::tensor::DimOp>(op->getLoc(), function.getArgument(named[k + 1]), named[k + 2]);
+    if (!size) return false;
+    sizes.push_back(size);
+  }
+  return true;
+}
+
 struct FullLowering : mlir::OpRewritePattern<ir::FullOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::FullOp op, mlir::PatternRewriter& r) const override {
     const auto result = tensor_type(op.getResult());
     const mlir::Location l = op.getLoc();
+    llvm::SmallVector<Value> sizes;
+    if (!creation_sizes(r, op, result, sizes)) return r.notifyMatchFailure(op, "a `?` dim with no size");
     Value value = cast_to(r, l, constant(r, l, r.getF64Type(), op.getValue().convertToDouble()),
                           result.getElementType());
-    r.replaceOp(op, filled(r, l, result.getShape(), result.getElementType(), value));
+    Value init = r.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), sizes);
+    r.replaceOp(op, r.create<mlir::linalg::FillOp>(l, value, init).getResult(0));
     return mlir::success();
   }
 };
 
 // A creation op whose element i (row-major) is a function of its indices,
-// computed in f64 and cast to the element type.
+// computed in f64 and cast to the element type; `sizes` are its `?` dims'.
 using IndexBody = std::function<Value(OpBuilder&, mlir::Location, llvm::ArrayRef<Value> indices)>;
-Value from_indices(OpBuilder& b, mlir::Location l, mlir::RankedTensorType result, const IndexBody& body) {
-  Value empty = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType());
+Value from_indices(OpBuilder& b, mlir::Location l, mlir::RankedTensorType result, const IndexBody& body,
+                   mlir::ValueRange sizes = {}) {
+  Value empty = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), sizes);
   llvm::SmallVector<mlir::utils::IteratorType> par(result.getRank(), mlir::utils::IteratorType::parallel);
   return b
       .create<mlir::linalg::GenericOp>(
@@ -239,12 +265,16 @@ struct ArangeLowering : mlir::OpRewritePattern<ir::ArangeOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::ArangeOp op, mlir::PatternRewriter& r) const override {
     const double start = op.getStart().convertToDouble(), step = op.getStep().convertToDouble();
-    r.replaceOp(op, from_indices(r, op.getLoc(), tensor_type(op.getResult()),
-                                 [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
-                                   Value v =
-                                       b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, i[0]));
-                                   return b.create<mlir::arith::AddFOp>(l, f64(b, l, start), v);
-                                 }));
+    llvm::SmallVector<Value> sizes;
+    if (!creation_sizes(r, op, tensor_type(op.getResult()), sizes))
+      return r.notifyMatchFailure(op, "a `?` dim with no size");
+    r.replaceOp(op, from_indices(
+                        r, op.getLoc(), tensor_type(op.getResult()),
+                        [&](OpBuilder& b, mlir::Location l, llvm::ArrayRef<Value> i) -> Value {
+                          Value v = b.create<mlir::arith::MulFOp>(l, f64(b, l, step), to_f64(b, l, i[0]));
+                          return b.create<mlir::arith::AddFOp>(l, f64(b, l, start), v);
+                        },
+                        sizes));
     return mlir::success();
   }
 };

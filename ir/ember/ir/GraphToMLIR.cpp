@@ -292,6 +292,13 @@ mlir::OwningOpRef<mlir::ModuleOp> graph_to_mlir(mlir::MLIRContext& ctx, const tr
     }
     state.addOperands(operands);
     add_attributes(b, n.op, n.attrs, state);
+    if (n.inputs.empty() && !g.dim_sources.empty()) {
+      // A creation op has no operand to read a `?` size from: name the input dims they are.
+      llvm::SmallVector<int64_t> size_args;
+      for (const auto& s : g.dim_sources)
+        if (!n.outputs.empty() && s.value == n.outputs[0]) size_args.append({s.dim, s.input, s.input_dim});
+      if (!size_args.empty()) state.addAttribute(kSizeArgsAttr, b.getDenseI64ArrayAttr(size_args));
+    }
     for (int out : n.outputs) state.addTypes(tensor_type(ctx, g.values[out].shape, g.values[out].dtype));
     mlir::Operation* op = b.create(state);
     for (size_t k = 0; k < n.outputs.size(); ++k) env[n.outputs[k]] = op->getResult(k);

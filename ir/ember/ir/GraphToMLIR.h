@@ -26,6 +26,10 @@ namespace ember::ir {
 
 // The result attribute naming the argument a write-back is computed into.
 inline constexpr const char* kInPlaceAttr = "ember.in_place";
+// On a creation op with `?` dims: (dim, argument, argument dim) triples, the
+// function argument dim each `?` dim's size is (Note [Sizes in a
+// generalized graph], tracer/dynamic.h).
+inline constexpr const char* kSizeArgsAttr = "ember.size_args";
 
 // Builds and verifies the module; an ember::Error names the first problem.
 mlir::OwningOpRef<mlir::ModuleOp> graph_to_mlir(mlir::MLIRContext& context, const tracer::Graph& graph,

@@ -25,13 +25,16 @@ bool same_values(const Tensor& a, const Tensor& b) {
          0;
 }
 
-// The attribute of an op that is its output's shape, or null: a view's or
-// an expand's shape, the input_shape of the slice and select gradients, the
+// The attribute of an op that is its output's shape, or null: a view's, an
+// expand's, full's or arange's shape, the input_shape of the slice and
+// select gradients, the
 // result_shape of the conv2d and avg_pool2d input gradients.
 Shape* output_shape_attr(OpId op, OpAttrs& attrs) {
   switch (op) {
     case OpId::view:
     case OpId::expand:
+    case OpId::full:
+    case OpId::arange:
     case OpId::slice_backward:
     case OpId::select_backward:
       return &attrs.ints;
