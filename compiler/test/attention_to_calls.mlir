@@ -25,14 +25,15 @@ func.func @bool_mask(%q: tensor<1x1x5x4xf32>, %m: tensor<5x5xi1>) -> tensor<1x1x
   return %o : tensor<1x1x5x4xf32>
 }
 
-// The gradient: dq, dk and dv are views of one flat buffer.
+// The gradient: dq is a buffer of its own; dk and dv are the two column
+// ranges of one [.., S, D + Dv] buffer.
 // CHECK-LABEL: func.func @gradient
-// CHECK: %[[FLAT:.*]] = memref.alloc() : memref<120xf32>
-// CHECK: memref.reinterpret_cast %[[FLAT]] to offset: [0]
-// CHECK: memref.reinterpret_cast %[[FLAT]] to offset: [40]
-// CHECK: memref.reinterpret_cast %[[FLAT]] to offset: [80]
+// CHECK: %[[DQ:.*]] = memref.alloc() : memref<1x2x5x4xf32>
+// CHECK: %[[DKV:.*]] = memref.alloc() : memref<1x2x5x8xf32>
+// CHECK: memref.subview %[[DKV]][0, 0, 0, 0] [1, 2, 5, 4] [1, 1, 1, 1]
+// CHECK: memref.subview %[[DKV]][0, 0, 0, 4] [1, 2, 5, 4] [1, 1, 1, 1]
 // CHECK: call @ember_attention_backward_f32
-func.func @gradient(%g: tensor<2x5x4xf32>, %q: tensor<2x5x4xf32>, %o: tensor<2x5x4xf32>, %l: tensor<2x5xf32>) -> tensor<120xf32> {
-  %d = ember.attention_backward %g, %q, %q, %q, %o, %l {is_causal = true, scale = 5.000000e-01 : f64} : tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5xf32> -> tensor<120xf32>
-  return %d : tensor<120xf32>
+func.func @gradient(%g: tensor<2x5x4xf32>, %q: tensor<2x5x4xf32>, %o: tensor<2x5x4xf32>, %l: tensor<2x5xf32>) -> (tensor<2x5x4xf32>, tensor<2x5x8xf32>) {
+  %dq, %dkv = ember.attention_backward %g, %q, %q, %q, %o, %l {is_causal = true, scale = 5.000000e-01 : f64} : tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5xf32> -> tensor<2x5x4xf32>, tensor<2x5x8xf32>
+  return %dq, %dkv : tensor<2x5x4xf32>, tensor<2x5x8xf32>
 }

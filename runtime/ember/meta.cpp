@@ -325,7 +325,8 @@ Shape unsqueeze_shape(const TensorMeta& x, int64_t dim) {
 // slice_backward/select_backward: x must be what the slice of input_shape gives.
 Shape scatter_shape(OpId op, const TensorMeta& x, const OpAttrs& attrs) {
   const Shape& input = attrs.ints;
-  for (int64_t d : input) META_CHECK(d >= 0, op_name(op), ": invalid input shape ", input);
+  for (int64_t d : input)  // (`?`: a generalized graph's, Note [Automatic dynamic dims])
+    META_CHECK(d >= 0 || is_dynamic(d), op_name(op), ": invalid input shape ", input);
   const TensorMeta whole{input, x.dtype};
   Shape part;
   if (op == OpId::slice_backward) {
@@ -546,6 +547,22 @@ void lstm_backward(const TensorMeta* in, int n, TensorMeta* out) {
   out[1] = {Shape{dynamic ? kDynamic : 4 * h * (i + h + 1) + states}, in[1].dtype};
 }
 
+// attention_backward: grad, q, k, v, out, lse[, mask] -> dq (q's shape) and
+// dk, dv side by side along the last dim ([..., S, D + Dv]): two results
+// whose `?` dims are q's and k's, so no offset into them depends on a size.
+void attention_backward(const TensorMeta* in, int n, TensorMeta* out) {
+  META_CHECK(n == 6 || n == 7, "attention_backward: takes grad, q, k, v, out, lse and optionally a mask");
+  same_float_dtype(OpId::attention_backward, in, 6);
+  const Shape &q = in[1].sizes, &k = in[2].sizes, &v = in[3].sizes;
+  META_CHECK(q.ndim() >= 1 && k.ndim() == q.ndim() && v.ndim() == q.ndim(), "attention_backward: q ", q,
+             ", k ", k, " and v ", v, " must have one rank");
+  out[0] = {q, in[1].dtype};
+  Shape kv = k;
+  const int64_t d = k[k.ndim() - 1], dv = v[v.ndim() - 1];
+  kv[kv.ndim() - 1] = is_dynamic(d) || is_dynamic(dv) ? kDynamic : d + dv;
+  out[1] = {kv, in[1].dtype};
+}
+
 TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
   switch (op) {
     case OpId::softmax:
@@ -556,14 +573,6 @@ TensorMeta nn(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs) {
     case OpId::cross_entropy:
     case OpId::nll_loss:
       return loss(op, in[0], in[1], attrs.dim);
-    case OpId::attention_backward: {  // grad, q, k, v, out, lse[, mask] -> dq, dk, dv flattened
-      META_CHECK(n == 6 || n == 7, "attention_backward: takes grad, q, k, v, out, lse and optionally a mask");
-      same_float_dtype(op, in, 6);
-      const int64_t nq = meta::numel(in[1].sizes), nk = meta::numel(in[2].sizes),
-                    nv = meta::numel(in[3].sizes);
-      const int64_t total = is_dynamic(nq) || is_dynamic(nk) || is_dynamic(nv) ? kDynamic : nq + nk + nv;
-      return {Shape{total}, in[1].dtype};
-    }
     case OpId::embedding: {
       META_CHECK(in[0].sizes.ndim() == 2, "embedding: the weight must be [num_embeddings, dim], got ",
                  in[0].sizes);
@@ -734,6 +743,7 @@ void infer_meta(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs, Tens
       return;
     case OpKind::NN:
       if (op == OpId::attention) return attention(in, n, out);
+      if (op == OpId::attention_backward) return attention_backward(in, n, out);
       if (op == OpId::lstm) return lstm(in, n, out);
       if (op == OpId::lstm_backward) return lstm_backward(in, n, out);
       out[0] = nn(op, in, n, attrs);

@@ -863,34 +863,38 @@ SweepCase lstm_backward_case() {
 // attention_backward against the gradients autograd gives the composite
 // (matmul, softmax, matmul) in float64.
 SweepCase attention_backward_case() {
-  return {
-      [] {
-        for (bool causal : {false, true}) {
-          auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
-          const Tensor q = u({2, 70, 4}), k = u({2, 70, 4}), v = u({2, 70, 3});
-          const Tensor g = uniform({2, 70, 3}, -1, 1, DType::Float64);
-          Tensor scores = q.matmul(k.transpose(-2, -1)) * 0.5;
-          if (causal) scores = scores.masked_fill(ones({70, 70}, DType::Bool).triu(1), -INFINITY);
-          const auto want = autograd::grad({scores.softmax(-1).matmul(v)}, {g}, {q, k, v});
-          NoGradGuard no_grad;
-          OpAttrs a;
-          a.scalar = 0.5;
-          if (causal) a.flags |= kCausal;
-          const auto [out, lse] = dispatch2(OpId::attention, {q, k, v}, a, Loc::current());
-          const Tensor flat = dispatch(OpId::attention_backward, {g, q, k, v, out, lse}, a, Loc::current());
-          const Tensor expected = cat({want[0].reshape({-1}), want[1].reshape({-1}), want[2].reshape({-1})});
-          expect_close(flat, to_ref(expected), 1e-12, 1e-10, causal ? "causal" : "full");
-          // float32: sums of 70 products, within 1e-5 (relative 1e-4 for the larger gradients).
-          const Tensor q32 = q.detach().to(DType::Float32), k32 = k.detach().to(DType::Float32),
-                       v32 = v.detach().to(DType::Float32);
-          const auto [out32, lse32] = dispatch2(OpId::attention, {q32, k32, v32}, a, Loc::current());
-          const Tensor flat32 =
-              dispatch(OpId::attention_backward, {g.to(DType::Float32), q32, k32, v32, out32, lse32}, a,
-                       Loc::current());
-          expect_close(flat32, to_ref(expected), 1e-5, 1e-4, causal ? "causal float32" : "full float32");
-        }
-      },
-      {}};
+  return {[] {
+            for (bool causal : {false, true}) {
+              auto u = [](IntArrayRef s) { return uniform(s, -1, 1, DType::Float64).requires_grad_(); };
+              const Tensor q = u({2, 70, 4}), k = u({2, 70, 4}), v = u({2, 70, 3});
+              const Tensor g = uniform({2, 70, 3}, -1, 1, DType::Float64);
+              Tensor scores = q.matmul(k.transpose(-2, -1)) * 0.5;
+              if (causal) scores = scores.masked_fill(ones({70, 70}, DType::Bool).triu(1), -INFINITY);
+              const auto want = autograd::grad({scores.softmax(-1).matmul(v)}, {g}, {q, k, v});
+              NoGradGuard no_grad;
+              OpAttrs a;
+              a.scalar = 0.5;
+              if (causal) a.flags |= kCausal;
+              const auto [out, lse] = dispatch2(OpId::attention, {q, k, v}, a, Loc::current());
+              const auto [dq, dkv] =
+                  dispatch2(OpId::attention_backward, {g, q, k, v, out, lse}, a, Loc::current());
+              // dq, and dk and dv side by side along the last dim.
+              const Tensor expected_kv = cat({want[1], want[2]}, -1);
+              const std::string what = causal ? "causal" : "full";
+              expect_close(dq, to_ref(want[0]), 1e-12, 1e-10, what + " dq");
+              expect_close(dkv, to_ref(expected_kv), 1e-12, 1e-10, what + " dk, dv");
+              // float32: sums of 70 products, within 1e-5 (relative 1e-4 for the larger gradients).
+              const Tensor q32 = q.detach().to(DType::Float32), k32 = k.detach().to(DType::Float32),
+                           v32 = v.detach().to(DType::Float32);
+              const auto [out32, lse32] = dispatch2(OpId::attention, {q32, k32, v32}, a, Loc::current());
+              const auto [dq32, dkv32] =
+                  dispatch2(OpId::attention_backward, {g.to(DType::Float32), q32, k32, v32, out32, lse32}, a,
+                            Loc::current());
+              expect_close(dq32, to_ref(want[0]), 1e-5, 1e-4, what + " dq float32");
+              expect_close(dkv32, to_ref(expected_kv), 1e-5, 1e-4, what + " dk, dv float32");
+            }
+          },
+          {}};
 }
 
 SweepCase cat_case() {

@@ -112,33 +112,38 @@ struct AttentionLowering : mlir::OpRewritePattern<ir::AttentionOp> {
   }
 };
 
-// dq, dk and dv are three views of one flat buffer, as the op's one result.
+// dq is a buffer of q's 4-D shape; dk and dv are the two column ranges of one
+// [B, H, S, D + Dv] buffer (the op's second result), passed as strided views.
 struct AttentionBackwardLowering : mlir::OpRewritePattern<ir::AttentionBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::AttentionBackwardOp op, mlir::PatternRewriter& b) const override {
     const mlir::Location l = op.getLoc();
     auto inputs = op.getInputs();
-    auto result_type = tensor_type(op.getResult());
-    const mlir::Type element = result_type.getElementType();
+    auto dq_type = tensor_type(op.getGradQ()), dkv_type = tensor_type(op.getGradKv());
+    const mlir::Type element = dq_type.getElementType();
     Value grad = to_rank(b, l, inputs[0], 4), q = to_rank(b, l, inputs[1], 4),
           k = to_rank(b, l, inputs[2], 4), v = to_rank(b, l, inputs[3], 4), out = to_rank(b, l, inputs[4], 4),
           lse = to_rank(b, l, inputs[5], 3);
     Value mask = additive_mask(b, l, inputs, 6, element);
-    Value flat = b.create<mlir::memref::AllocOp>(l, mlir::MemRefType::get(result_type.getShape(), element));
-    // Row-major views of the flat buffer with q's, k's and v's 4-D shapes.
-    int64_t offset = 0;
-    llvm::SmallVector<Value, 3> grads;
-    for (Value like : {q, k, v}) {
-      auto shape = tensor_type(like).getShape();
-      llvm::SmallVector<int64_t> strides(4, 1);
-      for (int i = 2; i >= 0; --i) strides[i] = strides[i + 1] * shape[i + 1];
-      auto layout = mlir::StridedLayoutAttr::get(b.getContext(), offset, strides);
-      grads.push_back(
-          as_strided(b, l,
-                     b.create<mlir::memref::ReinterpretCastOp>(
-                         l, mlir::MemRefType::get(shape, element, layout), flat, offset, shape, strides)));
-      offset += tensor_type(like).getNumElements();
-    }
+    auto q4 = tensor_type(q), k4 = tensor_type(k), v4 = tensor_type(v);
+    const int64_t d = k4.getDimSize(3), dv = v4.getDimSize(3);
+    if (mlir::ShapedType::isDynamic(d) || mlir::ShapedType::isDynamic(dv))
+      return b.notifyMatchFailure(op, "a `?` head dim");
+    Value dq = alloc_buffer(b, l, q4.getShape(), element, {{q, 0}, {q, 1}, {q, 2}, {q, 3}});
+    const llvm::SmallVector<int64_t> kv_shape{k4.getDimSize(0), k4.getDimSize(1), k4.getDimSize(2), d + dv};
+    Value dkv = alloc_buffer(b, l, kv_shape, element, {{k, 0}, {k, 1}, {k, 2}, {k, 3}});
+    // The two column ranges of dkv.
+    const auto columns = [&](int64_t first, int64_t count) -> Value {
+      llvm::SmallVector<mlir::OpFoldResult> offsets(4, b.getIndexAttr(0)), sizes,
+          strides(4, b.getIndexAttr(1));
+      offsets[3] = b.getIndexAttr(first);
+      for (int64_t dim = 0; dim < 3; ++dim)
+        sizes.push_back(k4.isDynamicDim(dim)
+                            ? mlir::OpFoldResult(b.create<mlir::memref::DimOp>(l, dkv, dim).getResult())
+                            : b.getIndexAttr(k4.getDimSize(dim)));
+      sizes.push_back(b.getIndexAttr(count));
+      return as_strided(b, l, b.create<mlir::memref::SubViewOp>(l, dkv, offsets, sizes, strides));
+    };
     Value flags;
     Value scale = scalar_args(b, l, op.getScale().convertToDouble(), op.getIsCausal(), &flags);
     auto callee =
@@ -148,8 +153,11 @@ struct AttentionBackwardLowering : mlir::OpRewritePattern<ir::AttentionBackwardO
         l, callee,
         mlir::ValueRange{strided_buffer(b, l, grad), strided_buffer(b, l, q), strided_buffer(b, l, k),
                          strided_buffer(b, l, v), strided_buffer(b, l, out), strided_buffer(b, l, lse),
-                         strided_buffer(b, l, mask), grads[0], grads[1], grads[2], scale, flags});
-    b.replaceOp(op, Value(b.create<mlir::bufferization::ToTensorOp>(l, flat, true, true)));
+                         strided_buffer(b, l, mask), as_strided(b, l, dq), columns(0, d), columns(d, dv),
+                         scale, flags});
+    Value dq_tensor = b.create<mlir::bufferization::ToTensorOp>(l, dq, true, true);
+    Value dkv_tensor = b.create<mlir::bufferization::ToTensorOp>(l, dkv, true, true);
+    b.replaceOp(op, {reshape_to(b, l, dq_tensor, dq_type), reshape_to(b, l, dkv_tensor, dkv_type)});
     return mlir::success();
   }
 };
@@ -177,7 +185,7 @@ struct EmberAttentionToCalls : impl::EmberAttentionToCallsBase<EmberAttentionToC
       if (auto a = mlir::dyn_cast<ir::AttentionOp>(op))
         names.insert(kernel_name(false, tensor_type(a.getOut()).getElementType()));
       if (auto a = mlir::dyn_cast<ir::AttentionBackwardOp>(op))
-        names.insert(kernel_name(true, tensor_type(a.getResult()).getElementType()));
+        names.insert(kernel_name(true, tensor_type(a.getGradQ()).getElementType()));
     });
     if (names.empty()) return;
     for (const std::string& name : names) declare_external(module, name);  // Note [External calls]

@@ -155,33 +155,67 @@ int64_t count_ops(mlir::ModuleOp module) {
 // so far. A graph with another op on a value with `?` dims is refused
 // before MLIR sees it (jit::compile then compiles that size on its own).
 bool lowers_dynamic(OpId op) {
-  // matmul: rows of a matrix times a matrix or vector; its batched forms
-  // fail to lower (an Error) and compile per size. view, squeeze,
-  // unsqueeze: regrouping static dims beside `?` ones (others fail likewise);
-  // softmax, log_softmax, layer_norm, logsumexp and the losses: decomposed
-  // into the ops here; var counts its elements at run time where a reduced
-  // dim is `?` (a static count was the dynamic sweep's wrong answer).
-  // attention (not its gradient, whose flat result is split at static
-  // offsets), lstm and its gradient: kernel calls that read every size at
-  // run time;
-  // expand: to a `?` dim its operand has, or one graph_to_mlir widens it to;
-  // full and arange: a `?` dim that is an input's dim (Note [Sizes in a
-  // generalized graph]; else they fail to lower);
-  // embedding_backward: a loop over a run-time count of indices; conv2d, the
-  // pools and their gradients: a `?` batch (other `?` dims fail to lower: an
-  // Error, compiled per size); the slice and select gradients beside a `?`
-  // dim (their output-shape attributes carry it, as a view's shape does).
-  return is_elementwise(op) || op == OpId::sum || op == OpId::mean || op == OpId::var || op == OpId::amax ||
-         op == OpId::amin || op == OpId::logsumexp || op == OpId::permute || op == OpId::matmul ||
-         op == OpId::view || op == OpId::squeeze || op == OpId::unsqueeze || op == OpId::select ||
-         op == OpId::slice || op == OpId::expand || op == OpId::full || op == OpId::arange ||
-         op == OpId::cat || op == OpId::max_dim || op == OpId::min_dim || op == OpId::argmax ||
-         op == OpId::argmin || op == OpId::embedding || op == OpId::softmax || op == OpId::log_softmax ||
-         op == OpId::layer_norm || op == OpId::cross_entropy || op == OpId::nll_loss ||
-         op == OpId::attention || op == OpId::lstm || op == OpId::conv2d || op == OpId::max_pool2d ||
-         op == OpId::avg_pool2d || op == OpId::conv2d_backward_weight || op == OpId::conv2d_backward_input ||
-         op == OpId::avg_pool2d_backward || op == OpId::slice_backward || op == OpId::select_backward ||
-         op == OpId::max_pool2d_backward || op == OpId::lstm_backward || op == OpId::embedding_backward;
+  if (is_elementwise(op)) return true;  // sizes read from an operand at run time
+  switch (op) {
+    // Reductions (var counts its elements at run time where a reduced dim
+    // is `?`: a static count was the dynamic sweep's wrong answer) and
+    // what decomposes into them.
+    case OpId::sum:
+    case OpId::mean:
+    case OpId::var:
+    case OpId::amax:
+    case OpId::amin:
+    case OpId::logsumexp:
+    case OpId::softmax:
+    case OpId::log_softmax:
+    case OpId::layer_norm:
+    case OpId::cross_entropy:
+    case OpId::nll_loss:
+    case OpId::max_dim:
+    case OpId::min_dim:
+    case OpId::argmax:
+    case OpId::argmin:
+    // matmul: rows of any rank times a matrix or vector; its batched forms
+    // fail to lower (an Error) and compile per size.
+    case OpId::matmul:
+    // Views: view, squeeze and unsqueeze regroup static dims beside `?` ones
+    // (others fail likewise); slice and select beside a `?` dim, and their
+    // gradients (whose output-shape attributes carry it, as a view's does).
+    case OpId::permute:
+    case OpId::view:
+    case OpId::squeeze:
+    case OpId::unsqueeze:
+    case OpId::select:
+    case OpId::slice:
+    case OpId::select_backward:
+    case OpId::slice_backward:
+    case OpId::cat:
+    // expand to a `?` dim its operand has or graph_to_mlir widens it to; full
+    // and arange with a `?` dim that is an input's dim (Note [Sizes in a
+    // generalized graph]; else they fail to lower).
+    case OpId::expand:
+    case OpId::full:
+    case OpId::arange:
+    // embedding and its gradient: gathers and a loop over any count of indices.
+    case OpId::embedding:
+    case OpId::embedding_backward:
+    // Kernel calls that read every size at run time.
+    case OpId::attention:
+    case OpId::attention_backward:
+    case OpId::lstm:
+    case OpId::lstm_backward:
+    // A `?` batch; other `?` dims fail to lower (an Error, compiled per size).
+    case OpId::conv2d:
+    case OpId::conv2d_backward_input:
+    case OpId::conv2d_backward_weight:
+    case OpId::max_pool2d:
+    case OpId::max_pool2d_backward:
+    case OpId::avg_pool2d:
+    case OpId::avg_pool2d_backward:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void check_dynamic_lowerings(const tracer::Graph& g, const char* what, const Loc& loc) {

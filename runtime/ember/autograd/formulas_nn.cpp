@@ -53,20 +53,21 @@ Tensor loss_scale(const Ctx& c, const Tensor& targets) {
   return g * valid / valid.sum();
 }
 
-// The attention kernel's backward (Note [Tiled attention]) gives dq, dk and
-// dv in one flat tensor: three views of it. The log-sum-exp output is the
-// kernel's own (no API returns it) and passes no gradient; a mask is a
-// constant (scaled_dot_product_attention refuses one that requires grad).
+// The attention kernel's backward (Note [Tiled attention]) gives dq, and dk
+// and dv side by side along the last dim: two slices of that. The
+// log-sum-exp output is the kernel's own (no API returns it) and passes no
+// gradient; a mask is a constant (scaled_dot_product_attention refuses one
+// that requires grad).
 void attention_bw(Ctx& c) {
   const Tensor q = c.input(0), k = c.input(1), v = c.input(2), out = c.output(0);
   const Tensor g = c.has_grad(0) ? c.grad(0) : zeros_like(out);
   std::vector<Tensor> operands{g, q, k, v, out, c.output(1)};
   if (c.num_inputs() == 4) operands.push_back(c.input(3));
-  const Tensor flat = dispatch(OpId::attention_backward, operands, c.attrs(), c.loc());
-  const int64_t nq = q.numel(), nk = k.numel();
-  if (c.needs_grad(0)) c.set(0, flat.slice(0, 0, nq).view(q.sizes()));
-  if (c.needs_grad(1)) c.set(1, flat.slice(0, nq, nq + nk).view(k.sizes()));
-  if (c.needs_grad(2)) c.set(2, flat.slice(0, nq + nk, flat.numel()).view(v.sizes()));
+  const auto [dq, dkv] = dispatch2(OpId::attention_backward, operands, c.attrs(), c.loc());
+  const int64_t d = k.size(-1), dv = v.size(-1);
+  if (c.needs_grad(0)) c.set(0, dq);
+  if (c.needs_grad(1)) c.set(1, dkv.slice(-1, 0, d));
+  if (c.needs_grad(2)) c.set(2, dkv.slice(-1, d, d + dv));
 }
 
 // The lstm kernel's backward (Note [Fused LSTM]) gives dx, and the

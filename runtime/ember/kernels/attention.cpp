@@ -259,21 +259,6 @@ MemRef<T, N> memref_of(const Tensor& t) {
   return m;
 }
 
-// A row-major [.., like's shape] at `data`.
-template <typename T>
-MemRef<T, 4> packed_memref(T* data, const Tensor& like) {
-  MemRef<T, 4> m{};
-  m.allocated = m.aligned = data;
-  const int64_t pad = 4 - like.dim();
-  int64_t stride = 1;
-  for (int i = 3; i >= 0; --i) {
-    m.sizes[i] = i < pad ? 1 : like.size(i - pad);
-    m.strides[i] = stride;
-    stride *= m.sizes[i];
-  }
-  return m;
-}
-
 // The mask as an additive float tensor of `dtype`: bool true -> 0 (may
 // attend), false -> -inf; none (null) -> a single 0.
 Tensor additive_mask(const Tensor* mask, DType dtype) {
@@ -305,27 +290,38 @@ void attention_forward(const OpCall& c) {
     attention_forward_typed<float>(c, c.outputs[0], c.outputs[1]);
 }
 
-// inputs: grad, q, k, v, out, lse[, mask]; one output: dq, dk, dv flattened
-// one after another.
+// The last-dim columns [first, first + count) of a row-major `whole`.
 template <typename T>
-void attention_backward_typed(const OpCall& c, Tensor& flat) {
+MemRef<T, 4> columns(const MemRef<T, 4>& whole, int64_t first, int64_t count) {
+  MemRef<T, 4> m = whole;
+  m.offset += first * whole.strides[3];
+  m.sizes[3] = count;
+  return m;
+}
+
+// inputs: grad, q, k, v, out, lse[, mask]; outputs: dq, and dk and dv side
+// by side along the last dim.
+template <typename T>
+void attention_backward_typed(const OpCall& c) {
   const Tensor &grad = c.inputs[0], &q = c.inputs[1], &k = c.inputs[2], &v = c.inputs[3];
   const Tensor mask = additive_mask(c.num_inputs == 7 ? &c.inputs[6] : nullptr, q.dtype());
-  T* base = static_cast<T*>(flat.data_ptr());
-  const auto dq = packed_memref<T>(base, q), dk = packed_memref<T>(base + q.numel(), k),
-             dv = packed_memref<T>(base + q.numel() + k.numel(), v);
+  const auto dkv = memref_of<T, 4>(c.outputs[1]);
+  const int64_t d = k.size(-1), dv = v.size(-1);
   Problem<T> p(memref_of<T, 4>(q), memref_of<T, 4>(k), memref_of<T, 4>(v), memref_of<T, 4>(mask),
                c.attrs.scalar, flags_of(c.attrs));
-  backward(p, memref_of<T, 4>(grad), memref_of<T, 4>(c.inputs[4]), memref_of<T, 3>(c.inputs[5]), dq, dk, dv);
+  backward(p, memref_of<T, 4>(grad), memref_of<T, 4>(c.inputs[4]), memref_of<T, 3>(c.inputs[5]),
+           memref_of<T, 4>(c.outputs[0]), columns(dkv, 0, d), columns(dkv, d, dv));
 }
 
 void attention_backward_forward(const OpCall& c) {
-  const TensorMeta meta = call_meta(c);
-  c.outputs[0] = empty(meta.sizes, meta.dtype);
+  for (int k = 0; k < 2; ++k) {
+    const TensorMeta meta = call_meta(c, k);
+    c.outputs[k] = empty(meta.sizes, meta.dtype);
+  }
   if (c.inputs[1].dtype() == DType::Float64)
-    attention_backward_typed<double>(c, c.outputs[0]);
+    attention_backward_typed<double>(c);
   else
-    attention_backward_typed<float>(c, c.outputs[0]);
+    attention_backward_typed<float>(c);
 }
 
 }  // namespace
