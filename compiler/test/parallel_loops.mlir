@@ -23,3 +23,20 @@ func.func @forward(%x: tensor<64x16xf32>) -> tensor<64x16xf32> {
   %y = ember.tanh %x : tensor<64x16xf32> -> tensor<64x16xf32>
   return %y : tensor<64x16xf32>
 }
+
+// -----
+
+// A `?` outer trip count (Note [Loops of run-time trip count]): versioned on
+// the count read at run time; 32 vectors per row, so 512 rows and more run
+// the parallel copy, fewer the serial loop.
+// CHECK-LABEL: func.func @forward(%{{.*}}: memref<?x512xf32>
+// CHECK: %[[ROWS:.*]] = memref.dim
+// CHECK: %[[LARGE:.*]] = arith.cmpi sge, %{{.*}}, %c512
+// CHECK: scf.if %[[LARGE]] {
+// CHECK:   affine.parallel (%{{.*}}) = (0) to (symbol(%{{.*}}))
+// CHECK: } else {
+// CHECK:   affine.for %{{.*}} = 0 to %{{.*}} {
+func.func @forward(%x: tensor<?x512xf32>) -> tensor<?x512xf32> {
+  %y = ember.tanh %x : tensor<?x512xf32> -> tensor<?x512xf32>
+  return %y : tensor<?x512xf32>
+}

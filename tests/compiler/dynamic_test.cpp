@@ -258,6 +258,27 @@ TEST(Dynamic, ConvolutionsAndPoolsReadTheBatchAtRunTime) {
   EXPECT_EQ(f.stats().compiles, 2) << f.explain();
 }
 
+TEST(Dynamic, LargeBatchesRunOnThePoolSmallOnesOnOneThread) {
+  // Compiled at 2 threads, a loop nest over a `?` batch is versioned on its
+  // trip count at run time (Note [Loops of run-time trip count]): the
+  // parallel copy at 4096 rows, the serial loop at 3; eager's answers at both.
+  const int before = get_num_threads();
+  set_num_threads(2);
+  const auto fn = [](const std::vector<Tensor>& in) {
+    const Tensor y = (in[0] * 2 + 1).tanh();
+    return std::vector<Tensor>{y, y.sum({1})};
+  };
+  auto f = compile(fn);
+  for (int64_t n : {4096, 4096, 4096, 3, 4096, 1, 5000}) {
+    const Tensor x = randn({n, 512});
+    expect_near(f({x}), fn({x}), std::to_string(n));
+  }
+  EXPECT_EQ(f.stats().compiles, 2) << f.explain();
+  EXPECT_NE(f.stage(compiler::Stage::LLVM).find("__kmpc_fork_call"), std::string::npos)
+      << "no parallel region";
+  set_num_threads(before);
+}
+
 TEST(Dynamic, VarianceOverADynamicDimCountsItsElementsAtRunTime) {
   // Over the `?` dim (the count changes with the size), beside it, and over
   // every dim, with and without Bessel's correction. (A count taken from the

@@ -24,8 +24,10 @@
 #include "mlir/Dialect/Affine/Analysis/LoopAnalysis.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Affine/Utils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace ember::compiler {
@@ -39,6 +41,55 @@ namespace {
 // Iterations of the innermost loops (a vectorized one covers 16 elements):
 // below this, waking the pool costs more than it saves.
 constexpr int64_t kMinIterations = 16384;
+
+// Note [Loops of run-time trip count]
+// A nest over a `?` dim (a dynamic graph's batch) has no trip count to
+// weigh at compile time. Its outer loop is versioned instead: an scf.if on
+// the trip count, computed at run time from the loop's bounds, runs a
+// parallel copy of the nest when it reaches the same threshold as static
+// nests (kMinIterations over the static inner work) and the serial loop
+// otherwise, so a batch of 1 does not wake the pool and a batch of 4096
+// uses it. Only nests whose inner loops are all static are versioned.
+
+// Innermost iterations of one outer iteration: the inner loops' static
+// trip counts multiplied down the deepest path; nullopt when one is not static.
+std::optional<int64_t> inner_work(mlir::affine::AffineForOp loop) {
+  std::optional<int64_t> inner = 1;
+  loop.getBody()->walk<mlir::WalkOrder::PreOrder>([&](mlir::affine::AffineForOp child) {
+    const std::optional<uint64_t> trips = mlir::affine::getConstantTripCount(child);
+    const std::optional<int64_t> below = inner_work(child);
+    if (!trips || !below || !inner) {
+      inner = std::nullopt;
+      return mlir::WalkResult::interrupt();
+    }
+    inner = std::max(*inner, static_cast<int64_t>(*trips) * *below);
+    return mlir::WalkResult::skip();
+  });
+  return inner;
+}
+
+// The nest of `loop` (outer trip count known at run time only) versioned on
+// that count (Note [Loops of run-time trip count]); false when its bounds
+// are not one affine expression.
+bool version_on_trip_count(mlir::affine::AffineForOp loop, int64_t inner) {
+  mlir::AffineMap map;
+  llvm::SmallVector<mlir::Value> operands;
+  mlir::affine::getTripCountMapAndOperands(loop, &map, &operands);
+  if (!map || map.getNumResults() != 1) return false;
+  mlir::OpBuilder b(loop);
+  const mlir::Location l = loop.getLoc();
+  mlir::Value trips = b.create<mlir::affine::AffineApplyOp>(l, map, operands);
+  const int64_t needed = (kMinIterations + inner - 1) / inner;
+  mlir::Value large =
+      b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::sge, trips,
+                                    b.create<mlir::arith::ConstantIndexOp>(l, std::max<int64_t>(needed, 2)));
+  auto branch = b.create<mlir::scf::IfOp>(l, large, /*withElseRegion=*/true);
+  b.setInsertionPoint(branch.thenBlock()->getTerminator());
+  auto parallel = mlir::cast<mlir::affine::AffineForOp>(b.clone(*loop));
+  loop->moveBefore(branch.elseBlock()->getTerminator());
+  (void)mlir::affine::affineParallelize(parallel);  // Note [Top-level affine loops are parallel]
+  return true;
+}
 
 // Innermost iterations of a nest: trip counts multiplied down the deepest path.
 int64_t work(mlir::affine::AffineForOp loop) {
@@ -59,8 +110,13 @@ struct EmberParallelLoops : impl::EmberParallelLoopsBase<EmberParallelLoops> {
       for (mlir::Operation& op : func.getBody().front())
         if (auto loop = mlir::dyn_cast<mlir::affine::AffineForOp>(op)) nests.push_back(loop);
       for (auto loop : nests) {
+        if (loop.getNumIterOperands() != 0) continue;
         const auto trips = mlir::affine::getConstantTripCount(loop);
-        if (!trips || *trips < 2 || loop.getNumIterOperands() != 0 || work(loop) < kMinIterations) continue;
+        if (!trips) {  // Note [Loops of run-time trip count]
+          if (const auto inner = inner_work(loop)) (void)version_on_trip_count(loop, *inner);
+          continue;
+        }
+        if (*trips < 2 || work(loop) < kMinIterations) continue;
         (void)mlir::affine::affineParallelize(loop);  // Note [Top-level affine loops are parallel]
       }
     });

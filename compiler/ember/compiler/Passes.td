@@ -188,9 +188,13 @@ def EmberParallelLoops : Pass<"ember-parallel-loops", "::mlir::ModuleOp"> {
     loops are parallel] in ParallelLoops.cpp) whose nest runs at least 16384
     innermost iterations becomes an affine.parallel, which the pipeline lowers
     through scf.parallel and the OpenMP dialect to calls that run on ember's
-    libgomp pool.
+    libgomp pool. A nest whose outer trip count is known only at run time (a
+    `?` batch) is versioned: an scf.if on that count runs a parallel copy
+    when the nest is large enough and the serial loop otherwise (Note [Loops
+    of run-time trip count]).
   }];
-  let dependentDialects = ["::mlir::affine::AffineDialect"];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def EmberInlineAllocaScopes : Pass<"ember-inline-alloca-scopes", "::mlir::ModuleOp"> {
