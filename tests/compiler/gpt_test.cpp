@@ -11,18 +11,27 @@
 namespace ember::jit {
 namespace {
 
-class CompiledGpt : public ::testing::TestWithParam<bool> {};
+// Two GPTs from the same weights, each with its AdamW, and a training step
+// of each: the eager one as it is, the other through jit::compile.
+struct TwinGpts {
+  std::shared_ptr<examples::GPT> eager_model, compiled_model;
+  std::unique_ptr<optim::AdamW> eager_opt, compiled_opt;
+  tracer::TracedFn eager_step;
+  CompiledFunction compiled_step;
 
-TEST_P(CompiledGpt, TrainingStepsFollowEagerAndEveryMatmulIsABlasCall) {
-  const examples::GPTConfig config{
-      .vocab = 16, .block_size = 32, .layers = 1, .heads = 2, .channels = 32, .fused_attention = GetParam()};
-  manual_seed(3);
-  auto eager_model = std::make_shared<examples::GPT>(config);
-  manual_seed(3);
-  auto compiled_model = std::make_shared<examples::GPT>(config);
-  const optim::AdamOptions adam{.lr = 1e-2, .weight_decay = 0.01};
-  optim::AdamW eager_opt(eager_model->parameters(), adam), compiled_opt(compiled_model->parameters(), adam);
-  const auto step_of = [](examples::GPT& model, optim::Optimizer& opt) {
+  TwinGpts(const examples::GPTConfig& config, uint64_t seed)
+      : eager_model(seeded(config, seed)),
+        compiled_model(seeded(config, seed)),
+        eager_opt(std::make_unique<optim::AdamW>(eager_model->parameters(), adam())),
+        compiled_opt(std::make_unique<optim::AdamW>(compiled_model->parameters(), adam())),
+        eager_step(step_of(*eager_model, *eager_opt)),
+        compiled_step(compile(step_of(*compiled_model, *compiled_opt))) {}
+  static std::shared_ptr<examples::GPT> seeded(const examples::GPTConfig& config, uint64_t seed) {
+    manual_seed(seed);
+    return std::make_shared<examples::GPT>(config);
+  }
+  static optim::AdamOptions adam() { return {.lr = 1e-2, .weight_decay = 0.01}; }
+  static tracer::TracedFn step_of(examples::GPT& model, optim::Optimizer& opt) {
     return [&model, &opt](const std::vector<Tensor>& in) {
       opt.zero_grad();
       Tensor loss = examples::next_token_loss(model(in[0]), in[1]);
@@ -30,9 +39,17 @@ TEST_P(CompiledGpt, TrainingStepsFollowEagerAndEveryMatmulIsABlasCall) {
       opt.step();
       return std::vector<Tensor>{loss};
     };
-  };
-  auto eager_step = step_of(*eager_model, eager_opt);
-  auto compiled_step = compile(step_of(*compiled_model, compiled_opt));
+  }
+};
+
+class CompiledGpt : public ::testing::TestWithParam<bool> {};
+
+TEST_P(CompiledGpt, TrainingStepsFollowEagerAndEveryMatmulIsABlasCall) {
+  TwinGpts twins(
+      {.vocab = 16, .block_size = 32, .layers = 1, .heads = 2, .channels = 32, .fused_attention = GetParam()},
+      3);
+  auto& eager_step = twins.eager_step;
+  auto& compiled_step = twins.compiled_step;
   const Tensor tokens = randint(0, 16, {4, 32}), targets = randint(0, 16, {4, 32});
   for (int step = 0; step < 5; ++step) {
     const double want = eager_step({tokens, targets})[0].item<double>();
@@ -56,25 +73,10 @@ INSTANTIATE_TEST_SUITE_P(Attention, CompiledGpt, ::testing::Values(true, false),
 // dk and dv side by side) and every other op of the step take a `?` T, so
 // one dynamic compile trains at every length, loss for loss with eager.
 TEST(CompiledGptTraining, SequencesOfChangingLengthTrainInOneDynamicCompile) {
-  const examples::GPTConfig config{
-      .vocab = 16, .block_size = 32, .layers = 1, .heads = 2, .channels = 32, .fused_attention = true};
-  manual_seed(6);
-  auto eager_model = std::make_shared<examples::GPT>(config);
-  manual_seed(6);
-  auto compiled_model = std::make_shared<examples::GPT>(config);
-  const optim::AdamOptions adam{.lr = 1e-2, .weight_decay = 0.01};
-  optim::AdamW eager_opt(eager_model->parameters(), adam), compiled_opt(compiled_model->parameters(), adam);
-  const auto step_of = [](examples::GPT& model, optim::Optimizer& opt) {
-    return [&model, &opt](const std::vector<Tensor>& in) {
-      opt.zero_grad();
-      Tensor loss = examples::next_token_loss(model(in[0]), in[1]);
-      loss.backward();
-      opt.step();
-      return std::vector<Tensor>{loss};
-    };
-  };
-  auto eager_step = step_of(*eager_model, eager_opt);
-  auto compiled_step = compile(step_of(*compiled_model, compiled_opt));
+  TwinGpts twins(
+      {.vocab = 16, .block_size = 32, .layers = 1, .heads = 2, .channels = 32, .fused_attention = true}, 6);
+  auto& eager_step = twins.eager_step;
+  auto& compiled_step = twins.compiled_step;
   for (int64_t length : {24, 24, 24, 17, 31, 9, 24, 12}) {
     const Tensor tokens = randint(0, 16, {3, length}), targets = randint(0, 16, {3, length});
     const double want = eager_step({tokens, targets})[0].item<double>();
