@@ -19,7 +19,6 @@
 //===----------------------------------------------------------------------===//
 
 #include <limits>
-#include <set>
 #include <string>
 
 #include "ember/compiler/ExternalCalls.h"
@@ -29,7 +28,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace ember::compiler::lowering {
 namespace {
@@ -179,19 +177,15 @@ using lowering::tensor_type;
 
 struct EmberAttentionToCalls : impl::EmberAttentionToCallsBase<EmberAttentionToCalls> {
   void runOnOperation() override {
-    mlir::ModuleOp module = getOperation();
-    std::set<std::string> names;
-    module.walk([&](mlir::Operation* op) {
-      if (auto a = mlir::dyn_cast<ir::AttentionOp>(op))
-        names.insert(kernel_name(false, tensor_type(a.getOut()).getElementType()));
-      if (auto a = mlir::dyn_cast<ir::AttentionBackwardOp>(op))
-        names.insert(kernel_name(true, tensor_type(a.getGradQ()).getElementType()));
-    });
-    if (names.empty()) return;
-    for (const std::string& name : names) declare_external(module, name);  // Note [External calls]
+    const auto kernel_of = [](mlir::Operation* op) {
+      return kernel_name(mlir::isa<ir::AttentionBackwardOp>(op),
+                         tensor_type(op->getResult(0)).getElementType());
+    };
     mlir::RewritePatternSet patterns(&getContext());
     patterns.add<AttentionLowering, AttentionBackwardLowering>(&getContext());
-    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(module, std::move(patterns)))) signalPassFailure();
+    if (mlir::failed(lower_to_kernel_calls<ir::AttentionOp, ir::AttentionBackwardOp>(
+            getOperation(), kernel_of, std::move(patterns))))
+      signalPassFailure();
   }
 };
 

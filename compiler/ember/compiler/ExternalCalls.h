@@ -16,12 +16,14 @@
 // new external kernel (attention, collectives) is one entry.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
 #include "llvm/ADT/StringRef.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace ember::compiler {
 
@@ -47,6 +49,22 @@ const ExternalFunction* find_external(llvm::StringRef name);
 
 // `name`'s private declaration in `module`, made once from its entry.
 mlir::func::FuncOp declare_external(mlir::ModuleOp module, llvm::StringRef name);
+
+// Rewrites `module`'s ops of types Ops into calls of runtime kernels (the
+// attention and LSTM kernels): `kernel_of` names the kernel each calls,
+// declared once before `patterns` run.
+template <typename... Ops>
+mlir::LogicalResult lower_to_kernel_calls(mlir::ModuleOp module,
+                                          llvm::function_ref<std::string(mlir::Operation*)> kernel_of,
+                                          mlir::RewritePatternSet&& patterns) {
+  std::set<std::string> names;
+  module.walk([&](mlir::Operation* op) {
+    if (mlir::isa<Ops...>(op)) names.insert(kernel_of(op));
+  });
+  if (names.empty()) return mlir::success();
+  for (const std::string& name : names) declare_external(module, name);  // Note [External calls]
+  return mlir::applyPatternsAndFoldGreedily(module, std::move(patterns));
+}
 
 // The functions `module` calls out to that an export cannot link: one
 // message per function ("ember_random_draw: draws from ...").

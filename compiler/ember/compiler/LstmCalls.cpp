@@ -12,7 +12,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include <set>
 #include <string>
 
 #include "ember/compiler/ExternalCalls.h"
@@ -22,7 +21,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace ember::compiler::lowering {
 namespace {
@@ -144,19 +142,14 @@ using lowering::tensor_type;
 
 struct EmberLstmToCalls : impl::EmberLstmToCallsBase<EmberLstmToCalls> {
   void runOnOperation() override {
-    mlir::ModuleOp module = getOperation();
-    std::set<std::string> names;
-    module.walk([&](mlir::Operation* op) {
-      if (auto a = mlir::dyn_cast<ir::LstmOp>(op))
-        names.insert(kernel_name(false, tensor_type(a.getOut()).getElementType()));
-      if (auto a = mlir::dyn_cast<ir::LstmBackwardOp>(op))
-        names.insert(kernel_name(true, tensor_type(a.getGradInput()).getElementType()));
-    });
-    if (names.empty()) return;
-    for (const std::string& name : names) declare_external(module, name);  // Note [External calls]
+    const auto kernel_of = [](mlir::Operation* op) {
+      return kernel_name(mlir::isa<ir::LstmBackwardOp>(op), tensor_type(op->getResult(0)).getElementType());
+    };
     mlir::RewritePatternSet patterns(&getContext());
     patterns.add<LstmLowering, LstmBackwardLowering>(&getContext());
-    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(module, std::move(patterns)))) signalPassFailure();
+    if (mlir::failed(lower_to_kernel_calls<ir::LstmOp, ir::LstmBackwardOp>(getOperation(), kernel_of,
+                                                                           std::move(patterns))))
+      signalPassFailure();
   }
 };
 
