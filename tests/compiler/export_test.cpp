@@ -352,6 +352,23 @@ TEST(Export, RandomOpsDoNotExport) {
   }
 }
 
+TEST(Export, AnLstmDoesNotExportAndSaysWhy) {
+  // The LSTM is a call of ember's runtime kernel, which an export does not link.
+  nn::LSTM lstm(3, 4);
+  auto f =
+      compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{lstm.forward(in[0]).first}; });
+  try {
+    NoGradGuard no_grad;
+    export_graph(f, {ones({5, 2, 3})}, fresh_dir("lstm").string());
+    FAIL() << "an LSTM exported";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("calls ember_lstm_f32: is ember's LSTM kernel, in the ember runtime"),
+        std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Export, ATrainingStepDoesNotExport) {
   auto model = small_mlp();
   auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1});

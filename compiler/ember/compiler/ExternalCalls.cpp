@@ -6,6 +6,8 @@
 
 #include "ember/compiler/ExternalCalls.h"
 
+#include <algorithm>
+
 #include "ember/allocator.h"
 #include "ember/compiler/OpenMPShim.h"
 #include "ember/kernels/attention.h"
@@ -221,8 +223,11 @@ mlir::func::FuncOp declare_external(mlir::ModuleOp module, llvm::StringRef name)
 std::vector<std::string> unexportable_calls(mlir::ModuleOp module) {
   std::vector<std::string> problems;
   const auto check = [&](llvm::StringRef name) {
-    if (const ExternalFunction* f = find_external(name); f && !f->export_library)
-      problems.push_back(name.str() + ": " + f->unexportable);
+    // The kernel's name, not its C-interface symbol, once.
+    if (const ExternalFunction* f = find_external(name); f && !f->export_library) {
+      const std::string problem = f->name + ": " + f->unexportable;
+      if (std::find(problems.begin(), problems.end(), problem) == problems.end()) problems.push_back(problem);
+    }
   };
   for (auto f : module.getOps<mlir::func::FuncOp>())
     if (f.isExternal()) check(f.getName());
