@@ -202,20 +202,39 @@ TEST(Dynamic, GraphsAreTheSameProgramOnlyWhenOpsAttributesAndConstantsAgree) {
 }
 
 TEST(Dynamic, AnOpWithoutADynamicLoweringCompilesEachSize) {
-  // A batched matmul with a `?` batch fails to lower (its lowering takes
-  // static batch dims only): the dynamic graph does not compile, and each
-  // size compiles on its own.
-  const auto bmm = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; };
-  auto f = compile(bmm);
+  // A matmul of a `?`-length vector by a batch of matrices has no lowering
+  // with `?` dims: the dynamic graph does not compile, and each size
+  // compiles on its own.
+  const auto vm = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; };
+  auto f = compile(vm);
   for (int64_t n : {6, 6, 6, 3, 3}) {
-    const std::vector<Tensor> in{randn({n, 2, 3}), randn({n, 3, 4})};
-    expect_near(f(in), bmm(in), std::to_string(n));
+    const std::vector<Tensor> in{randn({n}), randn({2, n, 4})};
+    expect_near(f(in), vm(in), std::to_string(n));
   }
   const Stats s = f.stats();
   EXPECT_EQ(s.compiles, 2) << f.explain();
   ASSERT_EQ(s.recompile_reasons.size(), 2u) << f.explain();
   EXPECT_NE(s.recompile_reasons[0].find("but the dynamic graph did not compile"), std::string::npos)
       << s.recompile_reasons[0];
+}
+
+TEST(Dynamic, BatchedMatmulsTakeADynamicBatchOrLength) {
+  // [n, 2, 3] @ [n, 3, 4] (a `?` batch: BLAS calls in a loop of run-time
+  // trip count) and [2, n, 3] @ [2, 3, n] (`?` rows and columns: compiled
+  // loops, since each batch's offset is a run-time stride; see Known limits).
+  const auto bmm = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].matmul(in[1])}; };
+  auto batch = compile(bmm), length = compile(bmm);
+  for (int64_t n : {6, 6, 6, 3, 9, 2}) {
+    const std::vector<Tensor> a{randn({n, 2, 3}), randn({n, 3, 4})}, b{randn({2, n, 3}), randn({2, 3, n})};
+    expect_near(batch(a), bmm(a), "batch " + std::to_string(n));
+    expect_near(length(b), bmm(b), "length " + std::to_string(n));
+  }
+  EXPECT_EQ(batch.stats().compiles, 2) << batch.explain();
+  EXPECT_EQ(length.stats().compiles, 2) << length.explain();
+  EXPECT_NE(batch.explain().find("f32 ?x[2x3 @ 3x4]: cblas_sgemm x?"), std::string::npos) << batch.explain();
+  // A batch of 1 against one of 5 is a broadcast: never read as the `?` batch.
+  const std::vector<Tensor> broadcast{randn({1, 2, 3}), randn({5, 3, 4})};
+  expect_near(batch(broadcast), bmm(broadcast), "broadcast");
 }
 
 TEST(Dynamic, AVaryingDimBroadcastAgainstAFixedOneIsNotDynamic) {

@@ -169,10 +169,31 @@ Value batched_product(OpBuilder& b, mlir::Location loc, Value lhs, Value rhs, Ty
   llvm::SmallVector<mlir::utils::IteratorType> iterators(nb + 2, mlir::utils::IteratorType::parallel);
   iterators.push_back(mlir::utils::IteratorType::reduction);
   const auto out = tensor_of(out_shape, element);
+  // `?` result dims (Note [Dynamic dims in lowerings]): a batch dim from an
+  // operand that has it `?` at that position (the jit guards that a `?`
+  // batch dim is never a broadcast), rows from lhs, cols from rhs.
+  llvm::SmallVector<Value> sizes;
+  for (unsigned d = 0; d < nb + 2; ++d) {
+    if (!mlir::ShapedType::isDynamic(out_shape[d])) continue;
+    Value size;
+    if (d == m) size = b.create<mlir::tensor::DimOp>(loc, lhs, tensor_type(lhs).getRank() - 2);
+    if (d == n) size = b.create<mlir::tensor::DimOp>(loc, rhs, tensor_type(rhs).getRank() - 1);
+    for (Value v : {lhs, rhs}) {
+      const int64_t at = int64_t(d) - int64_t(nb) + (tensor_type(v).getRank() - 2);
+      if (!size && d < nb && at >= 0 && tensor_type(v).isDynamicDim(at))
+        size = b.create<mlir::tensor::DimOp>(loc, v, at);
+    }
+    if (!size) return {};
+    sizes.push_back(size);
+  }
+  Value zeros =
+      b.create<mlir::linalg::FillOp>(loc, constant(b, loc, element, 0.0),
+                                     Value(b.create<mlir::tensor::EmptyOp>(loc, out_shape, element, sizes)))
+          .getResult(0);
   return b
       .create<mlir::linalg::GenericOp>(
-          loc, mlir::TypeRange{out}, mlir::ValueRange{a.value, c.value},
-          mlir::ValueRange{filled(b, loc, out, 0.0)}, maps, iterators,
+          loc, mlir::TypeRange{out}, mlir::ValueRange{a.value, c.value}, mlir::ValueRange{zeros}, maps,
+          iterators,
           [&](OpBuilder& body, mlir::Location l, mlir::ValueRange args) {
             Value sum;
             if (is_float(element))
@@ -200,8 +221,7 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
       product = matrix_product(rewriter, loc, lhs, rhs, element);
       if (!product) return mlir::failure();
     } else {
-      if (!lt.hasStaticShape() || !rt.hasStaticShape())
-        return mlir::failure();  // batched: static only so far
+      if (lt.getRank() == 1 && !lt.hasStaticShape()) return mlir::failure();  // a `?` vector times a batch
       if (lt.getRank() == 1) lhs = reshape_to(rewriter, loc, lhs, tensor_of({1, lt.getDimSize(0)}, element));
       // The result's batch dims are the broadcast of both operands' (eager's
       // meta rule has already checked they broadcast); a 1-D lhs's result
@@ -209,6 +229,7 @@ struct MatmulToLinalg : mlir::OpRewritePattern<ir::MatmulOp> {
       llvm::SmallVector<int64_t> out_shape(result.getShape());
       if (lt.getRank() == 1) out_shape.insert(out_shape.end() - 1, 1);
       product = batched_product(rewriter, loc, lhs, rhs, element, out_shape);
+      if (!product) return mlir::failure();
     }
     Value reshaped = reshape_to(rewriter, loc, product, result);
     if (!reshaped) return mlir::failure();

@@ -273,8 +273,6 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
     if (!mlir::ShapedType::isDynamic(size) && size > INT32_MAX)
       return what + ": loops (a size BLAS cannot take)";
   const bool dynamic = llvm::any_of(ranges, [](int64_t s) { return mlir::ShapedType::isDynamic(s); });
-  for (unsigned d : roles.batch)
-    if (mlir::ShapedType::isDynamic(ranges[d])) return what + ": loops (a dynamic batch dim)";
 
   OpBuilder builder(op);
   const mlir::Location l = op.getLoc();
@@ -367,7 +365,9 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
     const unsigned d = roles.batch[level];
     Value zero = at.create<mlir::arith::ConstantIndexOp>(l, 0),
           one = at.create<mlir::arith::ConstantIndexOp>(l, 1);
-    Value count = at.create<mlir::arith::ConstantIndexOp>(l, ranges[d]);
+    Value count = mlir::ShapedType::isDynamic(ranges[d])
+                      ? mlir::getValueOrCreateConstantIndexOp(at, l, loop_sizes[d].size)
+                      : Value(at.create<mlir::arith::ConstantIndexOp>(l, ranges[d]));
     at.create<mlir::scf::ForOp>(l, zero, count, one, mlir::ValueRange{},
                                 [&](OpBuilder& body, mlir::Location, Value i, mlir::ValueRange) {
                                   loops(body, level + 1, advance(body, l, x, i, (*sa)[d], bytes),
@@ -377,8 +377,9 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
                                 });
   };
   loops(builder, 0, pointer_of(builder, l, a), pointer_of(builder, l, b), pointer_of(builder, l, c));
-  int64_t calls = 1;
-  for (unsigned d : roles.batch) calls *= ranges[d];
+  int64_t calls = 1;  // -1: a number known at run time
+  for (unsigned d : roles.batch)
+    calls = mlir::ShapedType::isDynamic(ranges[d]) || calls < 0 ? -1 : calls * ranges[d];
   if (c != c_target) builder.create<mlir::linalg::CopyOp>(l, c, c_target);
   // The contiguous copies made here, not the operands' own buffers (which,
   // with `?` sizes, are allocations too: ember-pack-buffers packs static ones only).
@@ -387,7 +388,9 @@ std::string rewrite(mlir::linalg::LinalgOp op, const Roles& roles, mlir::ModuleO
       builder.create<mlir::memref::DeallocOp>(l, v);
   op->erase();
   return what + ": " + (element.isF32() ? "cblas_sgemm" : "cblas_dgemm") +
-         (calls == 1 ? std::string() : " x" + std::to_string(calls)) +
+         (calls == 1  ? std::string()
+          : calls < 0 ? std::string(" x?")
+                      : " x" + std::to_string(calls)) +
          (la->transposed ? ", A transposed" : "") + (lb->transposed ? ", B transposed" : "") + notes;
 }
 

@@ -1,6 +1,7 @@
 // dynamic.cpp - see dynamic.h and Note [Automatic dynamic dims].
 #include "ember/tracer/dynamic.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -184,6 +185,24 @@ bool instance_of(const Graph& general, const Graph& specific, std::string* why_n
   }
   for (size_t n = 0; n < general.nodes.size(); ++n) {
     const Node& node = general.nodes[n];
+    // A batched matmul reads an operand's `?` batch dim as the result's
+    // (MatmulLowering.cpp): never a broadcast.
+    if (node.op == OpId::matmul) {
+      int64_t batch = 0;  // the result's leading batch dims
+      for (int in : node.inputs) batch = std::max<int64_t>(batch, general.values[in].shape.ndim() - 2);
+      const Shape& s_out = specific.values[node.outputs[0]].shape;
+      for (int in : node.inputs) {
+        const Shape &g_in = general.values[in].shape, &s_in = specific.values[in].shape;
+        for (int64_t i = 0; i + 2 < g_in.ndim(); ++i) {
+          const int64_t at = batch - (g_in.ndim() - 2) + i;
+          if (g_in[i] == kDynamic && s_in[i] != s_out[at])
+            return fail(node_name(specific, n) + " broadcasts a batch dim of size " +
+                        std::to_string(s_in[i]) + " to " + std::to_string(s_out[at]) +
+                        " where the sizes vary");
+        }
+      }
+      continue;
+    }
     // Elementwise lowerings (expand's too) read an operand's `?` dim as the
     // result's dim at the same position from the end, never as a broadcast
     // (Note [Dynamic dims in lowerings]): at every size the two are equal,
