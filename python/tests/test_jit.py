@@ -179,3 +179,34 @@ def test_marked_dims_are_dynamic_from_the_first_compile():
         np.testing.assert_allclose(scaled(x).numpy(), (x * 2.0).tanh().sum(dim=1).numpy(), rtol=1e-5, atol=1e-6)
     assert scaled.stats()["compiles"] == 1, scaled.explain()
     assert scaled.stats()["recompile_reasons"] == ["dims marked dynamic"]
+
+
+def test_an_lstm_trains_over_changing_lengths_in_two_compiles():
+    # nn.LSTM is one lstm op per layer, so a new length is a new size of dim 0.
+    def make():
+        ember.manual_seed(5)
+        return ember.nn.Embedding(11, 6), ember.nn.LSTM(6, 8), ember.nn.Linear(8, 11)
+
+    def step_of(layers):
+        embed, lstm, head = layers
+        params = list(embed.parameters()) + list(lstm.parameters()) + list(head.parameters())
+        opt = ember.optim.Adam(params, lr=1e-2)
+
+        def step(tokens, targets):
+            opt.zero_grad()
+            out, _ = lstm(embed(tokens))
+            loss = F.cross_entropy(head(out).view(-1, 11), targets.view(-1))
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    eager_step, compiled_step = step_of(make()), ember.jit.compile(step_of(make()))
+    for length in (7, 7, 7, 4, 9, 12, 4):
+        tokens, targets = (ember.rand(length, 5) * 11).long(), (ember.rand(length, 5) * 11).long()
+        want, got = eager_step(tokens, targets).item(), compiled_step(tokens, targets).item()
+        assert abs(got - want) <= 1e-5 * abs(want) + 1e-6, (length, got, want)
+    stats = compiled_step.stats()
+    assert stats["compiles"] == 2, compiled_step.explain()
+    assert stats["recompile_reasons"][0].startswith("input 0 dim 0 became dynamic (7 -> 4)"), compiled_step.explain()
