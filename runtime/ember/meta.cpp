@@ -515,17 +515,18 @@ int64_t check_lstm_operands(const char* what, const TensorMeta* in, bool state) 
   return h;
 }
 
-// lstm: operands as above -> out and cells, both [T, B, H].
+// lstm: operands as above -> out [T, B, H] and the gates i, f, g, o and c
+// of every step [T, B, 5H] (Note [Fused LSTM]).
 void lstm(const TensorMeta* in, int n, TensorMeta* out) {
   META_CHECK(n == 5 || n == 7, "lstm: takes x, w_ih, w_hh, b_ih, b_hh and optionally h0, c0; got ", n,
              " operands");
   const int64_t h = check_lstm_operands("lstm", in, n == 7);
-  const Shape steps{in[0].sizes[0], in[0].sizes[1], h};
-  out[0] = out[1] = {steps, in[0].dtype};
+  out[0] = {Shape{in[0].sizes[0], in[0].sizes[1], h}, in[0].dtype};
+  out[1] = {Shape{in[0].sizes[0], in[0].sizes[1], 5 * h}, in[0].dtype};
 }
 
-// lstm_backward: grad_out, x, w_ih, w_hh, b_ih, b_hh, out, cells[, h0,
-// c0][, grad_cells] -> dx [T, B, I] and the flat parameter (and state) gradients.
+// lstm_backward: grad_out, x, w_ih, w_hh, b_ih, b_hh, out, gates[, h0,
+// c0][, grad_gates] -> dx [T, B, I] and the flat parameter (and state) gradients.
 void lstm_backward(const TensorMeta* in, int n, TensorMeta* out) {
   META_CHECK(n >= 8 && n <= 11,
              "lstm_backward: takes grad_out, x, w_ih, w_hh, b_ih, b_hh, out, cells, "
@@ -535,12 +536,14 @@ void lstm_backward(const TensorMeta* in, int n, TensorMeta* out) {
   TensorMeta operands[7] = {in[1], in[2], in[3], in[4], in[5], state ? in[8] : in[1], state ? in[9] : in[1]};
   const int64_t h = check_lstm_operands("lstm_backward", operands, state);
   const Shape& x = in[1].sizes;
-  const Shape steps{x[0], x[1], h};
-  for (int k : {0, 6, 7, n % 2 == 1 ? n - 1 : 0})
+  for (int k : {0, 6, 7, n % 2 == 1 ? n - 1 : 0}) {
+    const int64_t width = k == 0 || k == 6 ? h : 5 * h;  // out and its gradient; gates and theirs
+    const Shape want{x[0], x[1], width};
     META_CHECK(in[k].dtype == in[1].dtype && in[k].sizes.ndim() == 3 && same_size(in[k].sizes[0], x[0]) &&
-                   same_size(in[k].sizes[1], x[1]) && same_size(in[k].sizes[2], h),
-               "lstm_backward: operand ", k, " ", in[k].sizes, " must be [T, B, H] = ", steps, " of ",
+                   same_size(in[k].sizes[1], x[1]) && same_size(in[k].sizes[2], width),
+               "lstm_backward: operand ", k, " ", in[k].sizes, " must be ", want, " of ",
                dtype_name(in[1].dtype));
+  }
   out[0] = {x, in[1].dtype};
   const int64_t i = x[2], states = state ? 2 * x[1] * h : 0;
   const bool dynamic = is_dynamic(i) || (state && is_dynamic(x[1]));

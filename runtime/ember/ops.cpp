@@ -209,7 +209,9 @@ std::pair<Tensor, Tensor> lstm(const Tensor& x, const Tensor& w_ih, const Tensor
   };
   std::vector<Tensor> operands{x, w_ih, w_hh, bias(b_ih), bias(b_hh)};
   if (h0.defined()) operands.insert(operands.end(), {h0, c0});
-  return dispatch2(OpId::lstm, operands, OpAttrs{}, loc);
+  const auto [out, gates] = dispatch2(OpId::lstm, operands, OpAttrs{}, loc);
+  const int64_t h = out.size(2);
+  return {out, gates.slice(2, 4 * h, 5 * h, 1, loc)};  // c: the last H of the saved gates
 }
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,

@@ -827,10 +827,13 @@ SweepCase lstm_backward_case() {
           }
           const auto want = autograd::grad({stack(hs, 0), stack(cs, 0)}, {g_out, g_cells}, in);
           NoGradGuard no_grad;
-          const auto [out, cells] = run_lstm(in);
-          std::vector<Tensor> operands{g_out, in[0], in[1], in[2], in[3], in[4], out, cells};
+          std::vector<Tensor> forward{in[0], in[1], in[2], in[3], in[4]};
+          if (state) forward.insert(forward.end(), {in[5], in[6]});
+          const auto [out, gates] = dispatch2(OpId::lstm, forward, OpAttrs{}, Loc::current());
+          std::vector<Tensor> operands{g_out, in[0], in[1], in[2], in[3], in[4], out, gates};
           if (state) operands.insert(operands.end(), {in[5], in[6]});
-          operands.push_back(g_cells);
+          // The gates' gradient: the cells' in its last H, the rest unread.
+          operands.push_back(cat({uniform({4, 3, 24}, -1, 1, DType::Float64), g_cells}, 2));
           const auto [dx, flat] = dispatch2(OpId::lstm_backward, operands, OpAttrs{}, Loc::current());
           std::vector<Tensor> expected{want[1].reshape({-1}), want[2].reshape({-1}), want[3].reshape({-1})};
           if (state) expected.insert(expected.end(), {want[5].reshape({-1}), want[6].reshape({-1})});
@@ -846,13 +849,14 @@ SweepCase lstm_backward_case() {
           expect_close(dx32, to_ref(want[0]), 2e-5, 2e-5, what + " dx float32");
           expect_close(flat32, to_ref(cat(expected)), 2e-5, 2e-5, what + " weights float32");
         }
-        // Without the cells' gradient (8 operands): the same as a zero one.
+        // Without the gates' gradient (8 operands): the same as a zero one.
         auto in = lstm_operands(3, 2, 2, 3, false, DType::Float64);
-        const auto [out, cells] = run_lstm(in);
+        const auto [out, gates] = dispatch2(OpId::lstm, in, OpAttrs{}, Loc::current());
+        EXPECT_EQ(gates.sizes(), (Shape{3, 2, 15})) << "i, f, g, o and c of each step";
         const Tensor g = uniform({3, 2, 3}, -1, 1, DType::Float64);
-        std::vector<Tensor> operands{g, in[0], in[1], in[2], in[3], in[4], out, cells};
+        std::vector<Tensor> operands{g, in[0], in[1], in[2], in[3], in[4], out, gates};
         const auto without = dispatch2(OpId::lstm_backward, operands, OpAttrs{}, Loc::current());
-        operands.push_back(zeros_like(cells));
+        operands.push_back(zeros_like(gates));
         const auto with_zero = dispatch2(OpId::lstm_backward, operands, OpAttrs{}, Loc::current());
         EXPECT_EQ(without.first.to_vector<double>(), with_zero.first.to_vector<double>());
         EXPECT_EQ(without.second.to_vector<double>(), with_zero.second.to_vector<double>());

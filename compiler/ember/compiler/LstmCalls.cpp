@@ -76,15 +76,16 @@ struct LstmLowering : mlir::OpRewritePattern<ir::LstmOp> {
     if (!callee) return b.notifyMatchFailure(op, "the LSTM kernel is not declared");
     llvm::SmallVector<Value> operands = forward_operands(b, l, inputs, state);
     // The buffers are made before the call that writes them, the tensors read after it.
-    Value out = alloc_like(b, l, type, inputs[0]), cells = alloc_like(b, l, type, inputs[0]);
-    operands.append({as_strided(b, l, out), as_strided(b, l, cells), flags_of(b, l, state, false)});
+    Value out = alloc_like(b, l, type, inputs[0]),
+          gates = alloc_like(b, l, tensor_type(op.getGates()), inputs[0]);
+    operands.append({as_strided(b, l, out), as_strided(b, l, gates), flags_of(b, l, state, false)});
     b.create<mlir::func::CallOp>(l, callee, operands);
-    b.replaceOp(op, {as_tensor(b, l, out), as_tensor(b, l, cells)});
+    b.replaceOp(op, {as_tensor(b, l, out), as_tensor(b, l, gates)});
     return mlir::success();
   }
 };
 
-// Operands grad_out, x, w_ih, w_hh, b_ih, b_hh, out, cells[, h0, c0][, grad_cells].
+// Operands grad_out, x, w_ih, w_hh, b_ih, b_hh, out, gates[, h0, c0][, grad_gates].
 struct LstmBackwardLowering : mlir::OpRewritePattern<ir::LstmBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::LstmBackwardOp op, mlir::PatternRewriter& b) const override {

@@ -70,9 +70,11 @@ void attention_bw(Ctx& c) {
   if (c.needs_grad(2)) c.set(2, dkv.slice(-1, d, d + dv));
 }
 
-// The lstm kernel's backward (Note [Fused LSTM]) gives dx, and the
-// weights' gradients (then h0's and c0's, when given) in one flat tensor:
-// views of it. Both biases get the same gradient (they are added).
+// The lstm kernel's backward (Note [Fused LSTM]) reads the saved gates
+// (output 1; their gradient is the cells', through the API's slice) and
+// gives dx, and the weights' gradients (then h0's and c0's, when given) in
+// one flat tensor: views of it. Both biases get the same gradient (they are
+// added).
 void lstm_bw(Ctx& c) {
   const bool state = c.num_inputs() == 7;
   const Tensor w_ih = c.input(1), w_hh = c.input(2), out = c.output(0);

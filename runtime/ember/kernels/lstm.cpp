@@ -39,42 +39,44 @@ T* scratch(int64_t n) {
   return buffer.data();
 }
 
-// gates [T*B, 4H] = x W_ih^T + b_ih + b_hh, the input projection of every step.
+// The first 4H columns of rows [T*B, ld] = x W_ih^T + b_ih + b_hh: the
+// input projection of every step.
 template <typename T>
-void input_projection(const LstmProblem<T>& p, T* gates) {
+void input_projection(const LstmProblem<T>& p, T* gates, int64_t ld) {
   const int64_t rows = p.steps * p.batch, width = 4 * p.hidden;
-  blas_gemm<T>(false, true, rows, width, p.input, T(1), p.x, p.input, p.w_ih, p.input, T(0), gates, width);
+  blas_gemm<T>(false, true, rows, width, p.input, T(1), p.x, p.input, p.w_ih, p.input, T(0), gates, ld);
   for (int64_t r = 0; r < rows; ++r) {
-    T* row = gates + r * width;
+    T* row = gates + r * ld;
     for (int64_t j = 0; j < width; ++j) row[j] += p.b_ih[j] + p.b_hh[j];
   }
 }
 
-// One row of a step: c and h from the row's pre-activations g [4H] and
-// c[t-1]. Separate arrays (__restrict) and no branches, so the loop
-// vectorizes: scalar, the gates were half of a char-LSTM's training step
-// (5.1 against 2.85 ms vectorized, AMD EPYC Zen 5, 1 thread).
+// One row of a step, in place: the row's pre-activations [4H] become the
+// gates i, f, g, o and c (its last H: the row is 5H wide), h is written to
+// h_out; c_prev is c[t-1]. Separate arrays (__restrict) and no branches, so
+// the loop vectorizes: scalar, the gates were half of a char-LSTM's
+// training step (5.1 against 2.85 ms vectorized, AMD EPYC Zen 5, 1 thread).
 template <typename T>
-void forward_gates(const T* __restrict g, const T* __restrict c_prev, T* __restrict c_out,
-                   T* __restrict h_out, int64_t h) {
+void forward_gates(T* __restrict row, const T* __restrict c_prev, T* __restrict h_out, int64_t h) {
   for (int64_t j = 0; j < h; ++j) {
-    const T c = sigmoid_of(g[h + j]) * c_prev[j] + sigmoid_of(g[j]) * tanh_of(g[2 * h + j]);
-    c_out[j] = c;
-    h_out[j] = sigmoid_of(g[3 * h + j]) * tanh_of(c);
+    const T i = sigmoid_of(row[j]), f = sigmoid_of(row[h + j]), g = tanh_of(row[2 * h + j]),
+            o = sigmoid_of(row[3 * h + j]);
+    const T c = f * c_prev[j] + i * g;
+    row[j] = i, row[h + j] = f, row[2 * h + j] = g, row[3 * h + j] = o, row[4 * h + j] = c;
+    h_out[j] = o * tanh_of(c);
   }
 }
 
 // One row of the reverse step: the pre-activations' gradient dg [4H] from
-// g, c[t], c[t-1], the gradients reaching h[t] (dh) and c[t] (dc_in: from
-// step t+1 and the cells' own), and the gradient passed on to c[t-1].
+// the saved gates and c (row [5H]), c[t-1], the gradients reaching h[t]
+// (dh) and c[t] (dc_in: from step t+1 and the cells' own), and the
+// gradient passed on to c[t-1].
 template <typename T>
-void backward_gates(const T* __restrict g, const T* __restrict c_now, const T* __restrict c_prev,
-                    const T* __restrict dh, const T* __restrict dc_in, T* __restrict dg,
-                    T* __restrict dc_prev, int64_t h) {
+void backward_gates(const T* __restrict row, const T* __restrict c_prev, const T* __restrict dh,
+                    const T* __restrict dc_in, T* __restrict dg, T* __restrict dc_prev, int64_t h) {
   for (int64_t j = 0; j < h; ++j) {
-    const T i = sigmoid_of(g[j]), f = sigmoid_of(g[h + j]), gg = tanh_of(g[2 * h + j]),
-            o = sigmoid_of(g[3 * h + j]);
-    const T tc = tanh_of(c_now[j]);
+    const T i = row[j], f = row[h + j], gg = row[2 * h + j], o = row[3 * h + j];
+    const T tc = tanh_of(row[4 * h + j]);
     const T dc = dc_in[j] + dh[j] * o * (T(1) - tc * tc);
     dg[j] = dc * gg * i * (T(1) - i);
     dg[h + j] = dc * c_prev[j] * f * (T(1) - f);
@@ -87,55 +89,52 @@ void backward_gates(const T* __restrict g, const T* __restrict c_now, const T* _
 }  // namespace
 
 template <typename T>
-void lstm_forward(const LstmProblem<T>& p, T* out, T* cells) {
-  const int64_t b = p.batch, h = p.hidden, width = 4 * h, step = b * h;
+void lstm_forward(const LstmProblem<T>& p, T* out, T* gates) {
+  const int64_t b = p.batch, h = p.hidden, width = 5 * h, step = b * h;
   if (p.steps * b == 0) return;
-  T* gates = scratch<T>(p.steps * b * width + h);
-  T* zeros = gates + p.steps * b * width;  // c[-1] without a state
+  T* zeros = scratch<T>(h);  // c[-1] without a state
   std::fill(zeros, zeros + h, T(0));
-  input_projection(p, gates);
+  input_projection(p, gates, width);
   for (int64_t t = 0; t < p.steps; ++t) {
     T* g = gates + t * b * width;
     const T* h_prev = t > 0 ? out + (t - 1) * step : p.h0;
-    const T* c_prev = t > 0 ? cells + (t - 1) * step : p.c0;
-    if (h_prev && h > 0) blas_gemm<T>(false, true, b, width, h, T(1), h_prev, h, p.w_hh, h, T(1), g, width);
-    for (int64_t r = 0; r < b; ++r)
-      forward_gates(g + r * width, c_prev ? c_prev + r * h : zeros, cells + t * step + r * h,
-                    out + t * step + r * h, h);
+    if (h_prev && h > 0) blas_gemm<T>(false, true, b, 4 * h, h, T(1), h_prev, h, p.w_hh, h, T(1), g, width);
+    for (int64_t r = 0; r < b; ++r) {
+      const T* c_prev = t > 0 ? gates + ((t - 1) * b + r) * width + 4 * h : p.c0 ? p.c0 + r * h : zeros;
+      forward_gates(g + r * width, c_prev, out + t * step + r * h, h);
+    }
   }
 }
 
 template <typename T>
-void lstm_backward(const LstmProblem<T>& p, const T* out, const T* cells, const T* grad_out,
-                   const T* grad_cells, T* dx, T* dparams) {
-  const int64_t n = p.steps, b = p.batch, in = p.input, h = p.hidden, width = 4 * h, step = b * h;
+void lstm_backward(const LstmProblem<T>& p, const T* out, const T* gates, const T* grad_out,
+                   const T* grad_gates, T* dx, T* dparams) {
+  const int64_t n = p.steps, b = p.batch, in = p.input, h = p.hidden, width = 4 * h, saved = 5 * h,
+                step = b * h;
   T *dw_ih = dparams, *dw_hh = dw_ih + width * in, *db = dw_hh + width * h;
   T *dh0 = db + width, *dc0 = dh0 + step;  // only with h0
   std::fill(dparams, dparams + lstm_param_grads(b, in, h, p.h0 != nullptr), T(0));
   if (n * b == 0) return;
-  // The pre-activations again: x W_ih^T + b, plus h[t-1] W_hh^T for every
-  // step at once (h[t-1] is out[t-1], or h0 for the first step).
-  T* gates = scratch<T>(2 * n * b * width + 4 * step + h);
-  T *dgates = gates + n * b * width, *dh_next = dgates + n * b * width, *dc_next = dh_next + step;
-  T *dh = dc_next + step, *dc_in = dh + step, *zeros = dc_in + step;
+  T* dgates = scratch<T>(n * b * width + 4 * step + h);
+  T *dh_next = dgates + n * b * width, *dc_next = dh_next + step, *dh = dc_next + step, *dc_in = dh + step,
+    *zeros = dc_in + step;
   std::fill(zeros, zeros + h, T(0));
-  input_projection(p, gates);
-  if (n > 1)
-    blas_gemm<T>(false, true, (n - 1) * b, width, h, T(1), out, h, p.w_hh, h, T(1), gates + b * width, width);
-  if (p.h0) blas_gemm<T>(false, true, b, width, h, T(1), p.h0, h, p.w_hh, h, T(1), gates, width);
   std::fill(dh_next, dh_next + 2 * step, T(0));
   for (int64_t t = n - 1; t >= 0; --t) {
-    const T* c_prev = t > 0 ? cells + (t - 1) * step : p.c0;
     T* dg = dgates + t * b * width;
     // The gradients reaching h[t] and c[t]: from the output, the cells'
-    // own, and step t+1.
-    for (int64_t k = 0; k < step; ++k) {
-      dh[k] = grad_out[t * step + k] + dh_next[k];
-      dc_in[k] = dc_next[k] + (grad_cells ? grad_cells[t * step + k] : T(0));
-    }
+    // own (the last H of each row of grad_gates), and step t+1.
     for (int64_t r = 0; r < b; ++r)
-      backward_gates(gates + (t * b + r) * width, cells + t * step + r * h, c_prev ? c_prev + r * h : zeros,
-                     dh + r * h, dc_in + r * h, dg + r * width, dc_next + r * h, h);
+      for (int64_t j = 0; j < h; ++j) {
+        const int64_t k = r * h + j;
+        dh[k] = grad_out[t * step + k] + dh_next[k];
+        dc_in[k] = dc_next[k] + (grad_gates ? grad_gates[(t * b + r) * saved + 4 * h + j] : T(0));
+      }
+    for (int64_t r = 0; r < b; ++r) {
+      const T* c_prev = t > 0 ? gates + ((t - 1) * b + r) * saved + 4 * h : p.c0 ? p.c0 + r * h : zeros;
+      backward_gates(gates + (t * b + r) * saved, c_prev, dh + r * h, dc_in + r * h, dg + r * width,
+                     dc_next + r * h, h);
+    }
     // The gradient that reaches h[t-1]: dgates[t] W_hh.
     blas_gemm<T>(false, false, b, h, width, T(1), dg, width, p.w_hh, h, T(0), dh_next, h);
   }
@@ -208,8 +207,8 @@ void lstm_eager(const OpCall& c) {
     forward_typed<float>(c);
 }
 
-// inputs grad_out, x, w_ih, w_hh, b_ih, b_hh, out, cells[, h0, c0][, grad_cells]
-// (the count says which: 8 + 2 with the state, + 1 with the cells' gradient).
+// inputs grad_out, x, w_ih, w_hh, b_ih, b_hh, out, gates[, h0, c0][, grad_gates]
+// (the count says which: 8 + 2 with the state, + 1 with the gates' gradient).
 template <typename T>
 void backward_typed(const OpCall& c) {
   const bool state = c.num_inputs >= 10, cell_grad = c.num_inputs % 2 == 1;
@@ -218,10 +217,10 @@ void backward_typed(const OpCall& c) {
   std::vector<Tensor> keep;
   const LstmProblem<T> p = problem_of<T>(forward_inputs.data(), state, keep);
   const Tensor grad_out = contiguous(c.inputs[0]), out = contiguous(c.inputs[6]),
-               cells = contiguous(c.inputs[7]);
-  const Tensor grad_cells = cell_grad ? contiguous(c.inputs[c.num_inputs - 1]) : Tensor();
-  lstm_backward(p, data_of<T>(out), data_of<T>(cells), data_of<T>(grad_out),
-                cell_grad ? data_of<T>(grad_cells) : nullptr, static_cast<T*>(c.outputs[0].data_ptr()),
+               gates = contiguous(c.inputs[7]);
+  const Tensor grad_gates = cell_grad ? contiguous(c.inputs[c.num_inputs - 1]) : Tensor();
+  lstm_backward(p, data_of<T>(out), data_of<T>(gates), data_of<T>(grad_out),
+                cell_grad ? data_of<T>(grad_gates) : nullptr, static_cast<T*>(c.outputs[0].data_ptr()),
                 static_cast<T*>(c.outputs[1].data_ptr()));
 }
 
@@ -299,22 +298,22 @@ struct Operands {
 template <typename T>
 void forward_entry(MemRef<T, 3>* x, MemRef<T, 2>* w_ih, MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih,
                    MemRef<T, 1>* b_hh, MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* out,
-                   MemRef<T, 3>* cells, int64_t flags) {
+                   MemRef<T, 3>* gates, int64_t flags) {
   const Operands<T> o(x, w_ih, w_hh, b_ih, b_hh, h0, c0, flags & ember::kernels::kLstmState);
-  // out and cells are the lowering's own fresh (row-major) buffers.
-  ember::kernels::lstm_forward(o.problem, out->data(), cells->data());
+  // out and gates are the lowering's own fresh (row-major) buffers.
+  ember::kernels::lstm_forward(o.problem, out->data(), gates->data());
 }
 
 template <typename T>
-void backward_entry(MemRef<T, 3>* grad_out, MemRef<T, 3>* grad_cells, MemRef<T, 3>* x, MemRef<T, 2>* w_ih,
+void backward_entry(MemRef<T, 3>* grad_out, MemRef<T, 3>* grad_gates, MemRef<T, 3>* x, MemRef<T, 2>* w_ih,
                     MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh, MemRef<T, 3>* out,
-                    MemRef<T, 3>* cells, MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* dx,
+                    MemRef<T, 3>* gates, MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* dx,
                     MemRef<T, 1>* dparams, int64_t flags) {
   const Operands<T> o(x, w_ih, w_hh, b_ih, b_hh, h0, c0, flags & ember::kernels::kLstmState);
   std::vector<T> copies[4];
-  const T* gc = flags & ember::kernels::kLstmCellGrad ? packed(*grad_cells, copies[3]) : nullptr;
+  const T* gc = flags & ember::kernels::kLstmCellGrad ? packed(*grad_gates, copies[3]) : nullptr;
   // dx and dparams are the lowering's own fresh buffers.
-  ember::kernels::lstm_backward(o.problem, packed(*out, copies[0]), packed(*cells, copies[1]),
+  ember::kernels::lstm_backward(o.problem, packed(*out, copies[0]), packed(*gates, copies[1]),
                                 packed(*grad_out, copies[2]), gc, dx->data(), dparams->data());
 }
 
@@ -323,14 +322,14 @@ void backward_entry(MemRef<T, 3>* grad_out, MemRef<T, 3>* grad_cells, MemRef<T, 
 #define EMBER_LSTM_ENTRY(T, suffix)                                                                       \
   void _mlir_ciface_ember_lstm_##suffix(                                                                  \
       MemRef<T, 3>* x, MemRef<T, 2>* w_ih, MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh,    \
-      MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* out, MemRef<T, 3>* cells, int64_t flags) {        \
-    forward_entry<T>(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, cells, flags);                               \
+      MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* out, MemRef<T, 3>* gates, int64_t flags) {        \
+    forward_entry<T>(x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, gates, flags);                               \
   }                                                                                                       \
   void _mlir_ciface_ember_lstm_backward_##suffix(                                                         \
-      MemRef<T, 3>* grad_out, MemRef<T, 3>* grad_cells, MemRef<T, 3>* x, MemRef<T, 2>* w_ih,              \
-      MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh, MemRef<T, 3>* out, MemRef<T, 3>* cells, \
+      MemRef<T, 3>* grad_out, MemRef<T, 3>* grad_gates, MemRef<T, 3>* x, MemRef<T, 2>* w_ih,              \
+      MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh, MemRef<T, 3>* out, MemRef<T, 3>* gates, \
       MemRef<T, 2>* h0, MemRef<T, 2>* c0, MemRef<T, 3>* dx, MemRef<T, 1>* dparams, int64_t flags) {       \
-    backward_entry<T>(grad_out, grad_cells, x, w_ih, w_hh, b_ih, b_hh, out, cells, h0, c0, dx, dparams,   \
+    backward_entry<T>(grad_out, grad_gates, x, w_ih, w_hh, b_ih, b_hh, out, gates, h0, c0, dx, dparams,   \
                       flags);                                                                             \
   }
 

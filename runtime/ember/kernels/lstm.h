@@ -10,11 +10,13 @@
 // h[t-1] W_hh^T (a [B, H] x [H, 4H] GEMM) and applies the gates (PyTorch's
 // order i, f, g, o):
 //   c[t] = sigmoid(f) c[t-1] + sigmoid(i) tanh(g),  h[t] = sigmoid(o) tanh(c[t]).
-// It writes h and c of every step (out, cells); the backward recomputes the
-// pre-activations from them with two GEMMs over all rows (nothing else is
-// stored), runs the reverse loop (one [B, 4H] x [4H, H] GEMM per step for
-// the gradient that reaches h[t-1]), and gets the gradients of x and the
-// weights as three GEMMs over all rows.
+// It writes h of every step (out) and, per step and row, the gates i, f,
+// g, o after their activations and c (`gates`, [T, B, 5H]: c is its last
+// H, which the lstm op's API returns as the cells); the backward reads
+// them instead of recomputing the pre-activations (two GEMMs over all rows
+// and the activations), runs the reverse loop (one [B, 4H] x [4H, H] GEMM
+// per step for the gradient that reaches h[t-1]), and gets the gradients
+// of x and the weights as three GEMMs over all rows.
 //
 // Compiled code calls the entry points below on its buffers (the external
 // calls of compiler/LstmCalls.cpp), so a compiled LSTM is this kernel bit
@@ -28,7 +30,7 @@
 namespace ember::kernels {
 
 inline constexpr int64_t kLstmState = 1;     // bit of `flags`: h0 and c0 are given (else zeros)
-inline constexpr int64_t kLstmCellGrad = 2;  // bit of `flags`: a gradient of `cells` is given
+inline constexpr int64_t kLstmCellGrad = 2;  // bit of `flags`: a gradient of `gates` is given
 
 // One problem: contiguous row-major arrays. h0 and c0 null mean zeros.
 template <typename T>
@@ -37,16 +39,18 @@ struct LstmProblem {
   const T *x, *w_ih, *w_hh, *b_ih, *b_hh, *h0, *c0;
 };
 
-// out [T, B, H] = h of every step, cells [T, B, H] = c of every step.
+// out [T, B, H] = h of every step; gates [T, B, 5H] = i, f, g, o and c of
+// every step.
 template <typename T>
-void lstm_forward(const LstmProblem<T>& p, T* out, T* cells);
+void lstm_forward(const LstmProblem<T>& p, T* out, T* gates);
 
-// From the gradients of out and (if not null) cells: dx [T, B, I], and
+// From the gradients of out and (if not null) gates (whose c part only is
+// read: the cells' gradient): dx [T, B, I], and
 // dparams = dW_ih [4H, I], dW_hh [4H, H], db [4H] (the gradient of both
 // biases), then (if h0 is given) dh0 [B, H] and dc0 [B, H], one after another.
 template <typename T>
-void lstm_backward(const LstmProblem<T>& p, const T* out, const T* cells, const T* grad_out,
-                   const T* grad_cells, T* dx, T* dparams);
+void lstm_backward(const LstmProblem<T>& p, const T* out, const T* gates, const T* grad_out,
+                   const T* grad_gates, T* dx, T* dparams);
 
 // The length of lstm_backward's dparams.
 inline int64_t lstm_param_grads(int64_t batch, int64_t input, int64_t hidden, bool state) {
@@ -57,13 +61,13 @@ inline int64_t lstm_param_grads(int64_t batch, int64_t input, int64_t hidden, bo
 
 extern "C" {
 // Operands as MLIR's strided memref descriptors (C interface); h0 and c0
-// are read only with kLstmState, grad_cells only with kLstmCellGrad.
+// are read only with kLstmState, grad_gates only with kLstmCellGrad.
 void _mlir_ciface_ember_lstm_f32(ember::kernels::MemRef<float, 3>* x, ember::kernels::MemRef<float, 2>* w_ih,
                                  ember::kernels::MemRef<float, 2>* w_hh,
                                  ember::kernels::MemRef<float, 1>* b_ih,
                                  ember::kernels::MemRef<float, 1>* b_hh, ember::kernels::MemRef<float, 2>* h0,
                                  ember::kernels::MemRef<float, 2>* c0, ember::kernels::MemRef<float, 3>* out,
-                                 ember::kernels::MemRef<float, 3>* cells, int64_t flags);
+                                 ember::kernels::MemRef<float, 3>* gates, int64_t flags);
 void _mlir_ciface_ember_lstm_f64(ember::kernels::MemRef<double, 3>* x,
                                  ember::kernels::MemRef<double, 2>* w_ih,
                                  ember::kernels::MemRef<double, 2>* w_hh,
@@ -71,21 +75,21 @@ void _mlir_ciface_ember_lstm_f64(ember::kernels::MemRef<double, 3>* x,
                                  ember::kernels::MemRef<double, 1>* b_hh,
                                  ember::kernels::MemRef<double, 2>* h0, ember::kernels::MemRef<double, 2>* c0,
                                  ember::kernels::MemRef<double, 3>* out,
-                                 ember::kernels::MemRef<double, 3>* cells, int64_t flags);
+                                 ember::kernels::MemRef<double, 3>* gates, int64_t flags);
 void _mlir_ciface_ember_lstm_backward_f32(
-    ember::kernels::MemRef<float, 3>* grad_out, ember::kernels::MemRef<float, 3>* grad_cells,
+    ember::kernels::MemRef<float, 3>* grad_out, ember::kernels::MemRef<float, 3>* grad_gates,
     ember::kernels::MemRef<float, 3>* x, ember::kernels::MemRef<float, 2>* w_ih,
     ember::kernels::MemRef<float, 2>* w_hh, ember::kernels::MemRef<float, 1>* b_ih,
     ember::kernels::MemRef<float, 1>* b_hh, ember::kernels::MemRef<float, 3>* out,
-    ember::kernels::MemRef<float, 3>* cells, ember::kernels::MemRef<float, 2>* h0,
+    ember::kernels::MemRef<float, 3>* gates, ember::kernels::MemRef<float, 2>* h0,
     ember::kernels::MemRef<float, 2>* c0, ember::kernels::MemRef<float, 3>* dx,
     ember::kernels::MemRef<float, 1>* dparams, int64_t flags);
 void _mlir_ciface_ember_lstm_backward_f64(
-    ember::kernels::MemRef<double, 3>* grad_out, ember::kernels::MemRef<double, 3>* grad_cells,
+    ember::kernels::MemRef<double, 3>* grad_out, ember::kernels::MemRef<double, 3>* grad_gates,
     ember::kernels::MemRef<double, 3>* x, ember::kernels::MemRef<double, 2>* w_ih,
     ember::kernels::MemRef<double, 2>* w_hh, ember::kernels::MemRef<double, 1>* b_ih,
     ember::kernels::MemRef<double, 1>* b_hh, ember::kernels::MemRef<double, 3>* out,
-    ember::kernels::MemRef<double, 3>* cells, ember::kernels::MemRef<double, 2>* h0,
+    ember::kernels::MemRef<double, 3>* gates, ember::kernels::MemRef<double, 2>* h0,
     ember::kernels::MemRef<double, 2>* c0, ember::kernels::MemRef<double, 3>* dx,
     ember::kernels::MemRef<double, 1>* dparams, int64_t flags);
 }
