@@ -298,6 +298,24 @@ TEST(Dynamic, LargeBatchesRunOnThePoolSmallOnesOnOneThread) {
   set_num_threads(before);
 }
 
+TEST(Dynamic, RowsOfADynamicLengthAreFusedRowByRow) {
+  // softmax, log_softmax and a sum over a `?` row length (attention scores
+  // over a changing sequence, written out): one dynamic compile, and the
+  // rows' count read at run time too (1 at the end).
+  const auto rows = [](const std::vector<Tensor>& in) {
+    const Tensor& x = in[0];
+    return std::vector<Tensor>{x.softmax(1), x.log_softmax(1) * 2, x.sum({1}),
+                               (x - x.mean({1}, true)).tanh()};
+  };
+  auto f = compile(rows);
+  for (int64_t n : {40, 40, 40, 17, 100, 3, 33}) {
+    const Tensor x = randn({4, n});
+    expect_near(f({x}), rows({x}), std::to_string(n));
+  }
+  EXPECT_EQ(f.stats().compiles, 2) << f.explain();
+  EXPECT_EQ(f.stats().recompile_reasons[0], "input 0 dim 1 became dynamic (40 -> 17)");
+}
+
 TEST(Dynamic, VarianceOverADynamicDimCountsItsElementsAtRunTime) {
   // Over the `?` dim (the count changes with the size), beside it, and over
   // every dim, with and without Bessel's correction. (A count taken from the
