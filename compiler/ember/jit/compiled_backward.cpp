@@ -5,6 +5,7 @@
 
 #include "ember/autograd/node.h"
 #include "ember/ember.h"
+#include "ember/tracer/dynamic.h"
 
 namespace ember::jit::detail {
 namespace {
@@ -48,6 +49,7 @@ struct CompiledBackward : autograd::Node {
     std::vector<Tensor> bw_inputs = inputs;
     for (size_t k = 0; k < grads.size(); ++k)
       bw_inputs.push_back(grads[k].defined() ? grads[k] : zeros(output_shapes[k], output_dtypes[k]));
+    if (cache->dynamic) return apply_at_any_size(bw_inputs);
     if (compiler::CompiledGraph* compiled = cache->compiled.load(std::memory_order_acquire)) {
       cache->hits.fetch_add(1, std::memory_order_relaxed);
       return compiled->run(bw_inputs);
@@ -81,6 +83,75 @@ struct CompiledBackward : autograd::Node {
       std::cerr << "ember::jit: the backward of a compiled function runs eagerly: " << e.what() << "\n";
     }
     return result;
+  }
+
+  // Note [Backwards of a dynamic variant] (compiled_backward.h).
+  std::vector<Tensor> apply_at_any_size(const std::vector<Tensor>& bw_inputs) {
+    BackwardCache::Sizes shapes;
+    for (const Tensor& t : bw_inputs) shapes.push_back(t.sizes().vec());
+    compiler::CompiledGraph* run = nullptr;
+    std::vector<Shape> run_shapes;
+    {
+      std::lock_guard<std::mutex> lock(cache->mutex);
+      compiler::CompiledGraph* compiled = cache->owned.get();
+      if (compiled && !compiled->dynamic() && shapes == cache->static_sizes) run = compiled;
+      if (compiled && compiled->dynamic())
+        if (auto it = cache->sizes.find(shapes); it != cache->sizes.end())
+          run = compiled, run_shapes = it->second;
+      if (!run && (cache->eager_sizes.count(shapes) || cache->eager.load())) {
+        cache->eager_calls.fetch_add(1, std::memory_order_relaxed);
+        run = nullptr;
+      } else if (!run) {
+        return trace_new_size(bw_inputs, shapes);
+      }
+    }
+    if (!run) return backward_function_outputs(bw_inputs);
+    cache->hits.fetch_add(1, std::memory_order_relaxed);
+    return run->dynamic() ? run->run(bw_inputs, run_shapes) : run->run(bw_inputs);
+  }
+
+  // Under cache->mutex: the first backward at these shapes, traced (its
+  // gradients are this call's); the trace compiles statically (the first
+  // size), generalizes with a static graph, or is admitted by a dynamic one.
+  std::vector<Tensor> trace_new_size(const std::vector<Tensor>& bw_inputs,
+                                     const BackwardCache::Sizes& shapes) {
+    tracer::TraceResult t = tracer::trace(
+        [this](const std::vector<Tensor>& in) { return backward_function_outputs(in); }, bw_inputs);
+    std::vector<Shape> out_shapes;
+    for (const Tensor& o : t.outputs) out_shapes.push_back(o.sizes());
+    try {
+      EMBER_CHECK(t.graph.replayable(), loc, "the backward cannot be replayed");
+      compiler::CompiledGraph* compiled = cache->owned.get();
+      if (!compiled) {
+        cache->owned = compiler::CompiledGraph::compile(t.graph, cache->budget, loc);
+        cache->static_sizes = shapes;
+      } else if (!compiled->dynamic()) {
+        auto general = tracer::generalize(compiled->graph(), t.graph, nullptr);
+        if (!general) {
+          cache->eager_sizes.insert(shapes);
+          return t.outputs;
+        }
+        std::vector<Shape> static_out;
+        for (int v : compiled->graph().outputs) static_out.push_back(compiled->graph().values[v].shape);
+        auto dynamic = compiler::CompiledGraph::compile(general->graph, cache->budget, loc);
+        cache->sizes[cache->static_sizes] = static_out;
+        cache->retired.push_back(std::move(cache->owned));
+        cache->owned = std::move(dynamic);
+      } else if (!tracer::instance_of(compiled->graph(), t.graph, nullptr)) {
+        cache->eager_sizes.insert(shapes);
+        return t.outputs;
+      }
+      if (cache->owned->dynamic()) cache->sizes[shapes] = out_shapes;
+      if (cache->owned.get() != compiled) {
+        cache->compiles.fetch_add(1, std::memory_order_relaxed);
+        cache->compile_ms.store(cache->compile_ms.load() + cache->owned->compile_ms());
+      }
+    } catch (const Error& e) {
+      cache->eager_sizes.insert(shapes);
+      std::cerr << "ember::jit: the backward of a compiled function runs eagerly at this size: " << e.what()
+                << "\n";
+    }
+    return t.outputs;
   }
 };
 

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,21 @@ struct BackwardCache {
   std::string eager_reason;        // under `mutex`
   std::atomic<int64_t> compiles{0}, hits{0}, eager_calls{0};
   std::atomic<double> compile_ms{0};
+
+  // Note [Backwards of a dynamic variant]: the cache of a forward variant
+  // with `?` dims is called at every size that variant serves. Its first
+  // backward compiles statically; a backward at another size traces, and
+  // generalizes with the compiled graph into one with `?` dims, as the
+  // forward did (tracer/dynamic.h); each later size is admitted by one
+  // trace that is an instance of it (the output shapes kept per input
+  // shapes), else that size's backwards run eagerly. All under `mutex`;
+  // graphs replaced stay alive in `retired` (another thread may be running one).
+  using Sizes = std::vector<std::vector<int64_t>>;  // the shapes of a call's inputs
+  bool dynamic = false;
+  Sizes static_sizes;                         // of a static `owned`
+  std::map<Sizes, std::vector<Shape>> sizes;  // input shapes -> output shapes (dynamic `owned`)
+  std::set<Sizes> eager_sizes;
+  std::vector<std::unique_ptr<compiler::CompiledGraph>> retired;
 };
 
 // Makes the outputs of one native call (results of `fn` on `inputs`)

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <iostream>
@@ -123,11 +124,12 @@ struct CompiledFunction::Impl {
   // compiled variant and `graph`; false when neither holds (the caller
   // compiles `graph` as it is), with why a compiled variant and `graph` are
   // not one program in `why_static` (explain() shows it).
-  bool bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc, std::string* why_static);
+  bool bind_dynamic(Entry& e, const tracer::Graph& graph, const std::vector<bool>& differentiable,
+                    const Loc& loc, std::string* why_static);
   // Compiles `general` and binds `e` to it, with `graph`'s output shapes;
   // false (the reason kept) when it does not compile.
   bool compile_dynamic(Entry& e, const tracer::Generalized& general, const tracer::Graph& graph,
-                       const Loc& loc);
+                       const std::vector<bool>& differentiable, const Loc& loc);
   // Whether any variant was compiled (under the exclusive lock): a new key
   // may then be a size of one of them, so its first call traces.
   bool dynamic_candidates() const { return dynamic() && !variants.empty(); }
@@ -136,8 +138,15 @@ struct CompiledFunction::Impl {
 };
 
 bool CompiledFunction::Impl::compile_dynamic(Entry& e, const tracer::Generalized& general,
-                                             const tracer::Graph& graph, const Loc& loc) {
+                                             const tracer::Graph& graph,
+                                             const std::vector<bool>& differentiable, const Loc& loc) {
   auto d = std::make_unique<Variant>();
+  d->differentiable = differentiable;
+  if (std::find(differentiable.begin(), differentiable.end(), true) != differentiable.end()) {
+    d->backward = std::make_shared<detail::BackwardCache>();
+    d->backward->budget = options.budget;
+    d->backward->dynamic = true;  // called at every size this variant serves
+  }
   try {
     d->compiled = compiler::CompiledGraph::compile(general.graph, options.budget, loc);
   } catch (const Error& err) {
@@ -150,6 +159,7 @@ bool CompiledFunction::Impl::compile_dynamic(Entry& e, const tracer::Generalized
     dump_stages(dir, general.graph.to_text(), *d->compiled, loc);
   for (int out : graph.outputs) e.output_shapes.push_back(graph.values[out].shape);
   std::unique_lock<std::shared_mutex> lock(mutex);
+  if (d->backward) backward_caches.push_back(d->backward);
   ++stats.compiles;
   stats.compile_ms += d->compiled->compile_ms();
   stats.each_compile_ms.push_back(d->compiled->compile_ms());
@@ -161,7 +171,8 @@ bool CompiledFunction::Impl::compile_dynamic(Entry& e, const tracer::Generalized
   return true;
 }
 
-bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, const Loc& loc,
+bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph,
+                                          const std::vector<bool>& differentiable, const Loc& loc,
                                           std::string* why_static) {
   // One thread at a time: new sizes arriving together on several threads
   // wait for the first one's dynamic compile and bind to it, rather than
@@ -176,9 +187,11 @@ bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, 
     for (int out : graph.outputs) e.output_shapes.push_back(graph.values[out].shape);
     e.variant.store(v, std::memory_order_release);
   };
-  // A size of a dynamic variant: no compile.
+  // A size of a dynamic variant (whose outputs get a backward as this
+  // trace's do): no compile.
   for (const Variant* v : candidates)
-    if (v->compiled->dynamic() && tracer::instance_of(v->compiled->graph(), graph, nullptr)) {
+    if (v->compiled->dynamic() && v->differentiable == differentiable &&
+        tracer::instance_of(v->compiled->graph(), graph, nullptr)) {
       publish(v);
       return true;
     }
@@ -187,7 +200,8 @@ bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, 
     std::string why;
     auto marked = tracer::mark_dynamic(graph, options.dynamic_dims, &why);
     if (marked && tracer::has_dynamic_dims(*marked))
-      return compile_dynamic(e, tracer::Generalized{*marked, "dims marked dynamic"}, graph, loc);
+      return compile_dynamic(e, tracer::Generalized{*marked, "dims marked dynamic"}, graph, differentiable,
+                             loc);
     std::unique_lock<std::shared_mutex> lock(mutex);
     stats.recompile_reasons.push_back("the marked dims cannot be dynamic (" + why +
                                       "): this size compiles on its own");
@@ -195,10 +209,10 @@ bool CompiledFunction::Impl::bind_dynamic(Entry& e, const tracer::Graph& graph, 
   }
   // A static variant and this trace, one program at two sizes: compile it once with `?` dims.
   for (const Variant* v : options.automatic_dynamic ? candidates : std::vector<const Variant*>{}) {
-    if (v->compiled->dynamic() || v->backward) continue;
+    if (v->compiled->dynamic() || v->differentiable != differentiable) continue;
     std::string why;
     if (auto general = tracer::generalize(v->compiled->graph(), graph, &why))
-      return compile_dynamic(e, *general, graph, loc);
+      return compile_dynamic(e, *general, graph, differentiable, loc);
     if (why_static->empty() && why != tracer::kSameSizes) *why_static = why;
   }
   return false;
@@ -227,24 +241,15 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
     return stay_eager_locked("the trace reads tensor values into C++ at " + t.graph.data_reads.front());
   if (!t.graph.unsupported.empty())
     return stay_eager_locked("the trace cannot be replayed: " + t.graph.unsupported.front());
-  // Outputs that require grad, from a function without side effects, get a
-  // compiled backward (below), which needs static shapes.
-  bool gets_backward = false;
-  if (is_grad_enabled() && t.graph.writebacks.empty() && t.graph.grad_writes.empty())
-    for (const Tensor& out : t.outputs)
-      gets_backward = gets_backward || (out.defined() && out.requires_grad());
-  std::string why_static;
-  if (gets_backward) why_static = "its outputs get a compiled backward, which needs static shapes";
-  if (captured_reason.empty() && dynamic() && !gets_backward && bind_dynamic(e, t.graph, loc, &why_static))
-    return t.outputs;
-  auto v = std::make_unique<Variant>();
   // Outputs that require grad, from a function without side effects: later
-  // calls' results get a compiled backward.
+  // calls' results get a compiled backward (a dynamic one for a dynamic
+  // variant: compiled_backward.h).
+  std::vector<bool> differentiable_outputs;
   bool differentiable = false;
   if (is_grad_enabled() && t.graph.writebacks.empty() && t.graph.grad_writes.empty()) {
     for (const Tensor& out : t.outputs) {
-      v->differentiable.push_back(out.defined() && out.requires_grad());
-      differentiable = differentiable || v->differentiable.back();
+      differentiable_outputs.push_back(out.defined() && out.requires_grad());
+      differentiable = differentiable || differentiable_outputs.back();
     }
     for (const Tensor& c : t.graph.captured)
       if (differentiable && c.requires_grad() && autograd::meta(c).grad_fn)
@@ -252,6 +257,12 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
             "a captured tensor that requires grad is not a leaf (it has a grad_fn), so no compiled "
             "backward can reach its history");
   }
+  std::string why_static;
+  if (captured_reason.empty() && dynamic() &&
+      bind_dynamic(e, t.graph, differentiable_outputs, loc, &why_static))
+    return t.outputs;
+  auto v = std::make_unique<Variant>();
+  v->differentiable = differentiable_outputs;
   try {
     v->compiled = compiler::CompiledGraph::compile(t.graph, options.budget, loc);
   } catch (const Error& err) {
