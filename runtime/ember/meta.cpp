@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "ember/kernels/lstm.h"
 #include "ember/op_attrs.h"
 
 namespace ember {
@@ -545,9 +546,8 @@ void lstm_backward(const TensorMeta* in, int n, TensorMeta* out) {
                dtype_name(in[1].dtype));
   }
   out[0] = {x, in[1].dtype};
-  const int64_t i = x[2], states = state ? 2 * x[1] * h : 0;
-  const bool dynamic = is_dynamic(i) || (state && is_dynamic(x[1]));
-  out[1] = {Shape{dynamic ? kDynamic : 4 * h * (i + h + 1) + states}, in[1].dtype};
+  const bool dynamic = is_dynamic(x[2]) || (state && is_dynamic(x[1]));
+  out[1] = {Shape{dynamic ? kDynamic : kernels::lstm_param_grads(x[1], x[2], h, state)}, in[1].dtype};
 }
 
 // attention_backward: grad, q, k, v, out, lse[, mask] -> dq (q's shape) and

@@ -17,35 +17,43 @@ void expect_close(const Tensor& got, const Tensor& want, const std::string& what
     ASSERT_NEAR(g[i], w[i], 1e-5 + 1e-5 * std::abs(w[i])) << what << " element " << i;
 }
 
+// The model's softmax and a weighted loss through it, backward through the
+// compiled `f` and through eager `forward` on the same data (an input with
+// history: a leaf scaled, so the gradient must flow through it): the input's
+// and every parameter's gradient alike.
+void expect_gradients_as_eager(CompiledFunction& f, const tracer::TracedFn& forward,
+                               const std::shared_ptr<nn::Sequential>& model, const Tensor& data,
+                               const std::string& what) {
+  const auto backward = [&](const tracer::TracedFn& fn) {
+    Tensor a = data.detach().requires_grad_();
+    model->zero_grad();
+    Tensor y = fn({a * 2})[0];
+    (y * y * tensor<float>({1, 2, 3}, {3})).sum().backward();
+    std::vector<Tensor> grads{a.grad()};
+    for (const Tensor& p : model->parameters()) grads.push_back(p.grad().clone());
+    return grads;
+  };
+  const auto got = backward([&](const std::vector<Tensor>&in) { return f(in); }), want = backward(forward);
+  expect_close(got[0], want[0], "input gradient, " + what);
+  for (size_t i = 1; i < want.size(); ++i)
+    expect_close(got[i], want[i], "parameter " + std::to_string(i - 1) + ", " + what);
+}
+
+std::shared_ptr<nn::Sequential> small_model() {
+  return std::make_shared<nn::Sequential>(std::make_shared<nn::Linear>(6, 16), std::make_shared<nn::Tanh>(),
+                                          std::make_shared<nn::Linear>(16, 3));
+}
+
 TEST(CompiledBackward, GradientsReachParametersAndTheInputsHistory) {
   manual_seed(31);
-  auto model = std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Linear>(6, 16), std::make_shared<nn::Tanh>(), std::make_shared<nn::Linear>(16, 3));
+  auto model = small_model();
   auto forward = [model](const std::vector<Tensor>& in) {
     return std::vector<Tensor>{(*model)(in[0]).softmax(-1)};
   };
   auto f = compile(forward);
   const Tensor data = randn({5, 6});
-  for (int call = 0; call < 4; ++call) {
-    // The input has history: a leaf scaled, so the gradient must flow through it.
-    Tensor a = data.detach().requires_grad_();
-    model->zero_grad();
-    Tensor y = f({a * 2})[0];
-    (y * y * tensor<float>({1, 2, 3}, {3})).sum().backward();
-    const Tensor got_a = a.grad();
-    std::vector<Tensor> got;
-    for (const Tensor& p : model->parameters()) got.push_back(p.grad().clone());
-    // Eager, the same computation.
-    Tensor b = data.detach().requires_grad_();
-    model->zero_grad();
-    Tensor z = forward({b * 2})[0];
-    (z * z * tensor<float>({1, 2, 3}, {3})).sum().backward();
-    expect_close(got_a, b.grad(), "input gradient, call " + std::to_string(call));
-    auto params = model->parameters();
-    for (size_t i = 0; i < params.size(); ++i)
-      expect_close(got[i], params[i].grad(),
-                   "parameter " + std::to_string(i) + ", call " + std::to_string(call));
-  }
+  for (int call = 0; call < 4; ++call)
+    expect_gradients_as_eager(f, forward, model, data, "call " + std::to_string(call));
   const Stats& s = f.stats();
   EXPECT_EQ(s.compiles, 1);
   EXPECT_EQ(s.hits, 2) << "calls 3 and 4 ran native forwards";
@@ -61,31 +69,13 @@ TEST(CompiledBackward, GradientsReachParametersAndTheInputsHistory) {
 // at the second; every gradient is eager's.
 TEST(CompiledBackward, AChangingBatchGetsADynamicBackward) {
   manual_seed(33);
-  auto model = std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Linear>(6, 16), std::make_shared<nn::Tanh>(), std::make_shared<nn::Linear>(16, 3));
+  auto model = small_model();
   auto forward = [model](const std::vector<Tensor>& in) {
     return std::vector<Tensor>{(*model)(in[0]).softmax(-1)};
   };
   auto f = compile(forward);
-  for (int64_t n : {8, 8, 8, 8, 3, 5, 3, 9, 5}) {
-    const Tensor data = randn({n, 6});
-    Tensor a = data.detach().requires_grad_();
-    model->zero_grad();
-    Tensor y = f({a * 2})[0];
-    (y * y * tensor<float>({1, 2, 3}, {3})).sum().backward();
-    const Tensor got_a = a.grad();
-    std::vector<Tensor> got;
-    for (const Tensor& p : model->parameters()) got.push_back(p.grad().clone());
-    Tensor b = data.detach().requires_grad_();
-    model->zero_grad();
-    Tensor z = forward({b * 2})[0];
-    (z * z * tensor<float>({1, 2, 3}, {3})).sum().backward();
-    expect_close(got_a, b.grad(), "input gradient, batch " + std::to_string(n));
-    auto params = model->parameters();
-    for (size_t i = 0; i < params.size(); ++i)
-      expect_close(got[i], params[i].grad(),
-                   "parameter " + std::to_string(i) + ", batch " + std::to_string(n));
-  }
+  for (int64_t n : {8, 8, 8, 8, 3, 5, 3, 9, 5})
+    expect_gradients_as_eager(f, forward, model, randn({n, 6}), "batch " + std::to_string(n));
   const Stats& s = f.stats();
   EXPECT_EQ(s.compiles, 2) << f.explain();
   EXPECT_EQ(s.backward_compiles, 3)

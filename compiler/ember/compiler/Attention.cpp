@@ -95,17 +95,15 @@ struct AttentionLowering : mlir::OpRewritePattern<ir::AttentionOp> {
     Value lse_buffer = alloc_buffer(b, l, lse_shape, element, {{q, 0}, {q, 1}, {q, 2}});
     Value flags;
     Value scale = scalar_args(b, l, op.getScale().convertToDouble(), op.getIsCausal(), &flags);
-    auto callee =
-        op->getParentOfType<mlir::ModuleOp>().lookupSymbol<mlir::func::FuncOp>(kernel_name(false, element));
+    auto callee = declare_external(op->getParentOfType<mlir::ModuleOp>(), kernel_name(false, element));
     if (!callee) return b.notifyMatchFailure(op, "the attention kernel is not declared");
     b.create<mlir::func::CallOp>(
         l, callee,
         mlir::ValueRange{strided_buffer(b, l, q), strided_buffer(b, l, k), strided_buffer(b, l, v),
                          strided_buffer(b, l, mask), as_strided(b, l, out_buffer),
                          as_strided(b, l, lse_buffer), scale, flags});
-    Value out = b.create<mlir::bufferization::ToTensorOp>(l, out_buffer, true, true);
-    Value lse = b.create<mlir::bufferization::ToTensorOp>(l, lse_buffer, true, true);
-    b.replaceOp(op, {reshape_to(b, l, out, out_type), reshape_to(b, l, lse, lse_type)});
+    b.replaceOp(op, {reshape_to(b, l, as_tensor(b, l, out_buffer), out_type),
+                     reshape_to(b, l, as_tensor(b, l, lse_buffer), lse_type)});
     return mlir::success();
   }
 };
@@ -144,8 +142,7 @@ struct AttentionBackwardLowering : mlir::OpRewritePattern<ir::AttentionBackwardO
     };
     Value flags;
     Value scale = scalar_args(b, l, op.getScale().convertToDouble(), op.getIsCausal(), &flags);
-    auto callee =
-        op->getParentOfType<mlir::ModuleOp>().lookupSymbol<mlir::func::FuncOp>(kernel_name(true, element));
+    auto callee = declare_external(op->getParentOfType<mlir::ModuleOp>(), kernel_name(true, element));
     if (!callee) return b.notifyMatchFailure(op, "the attention kernel is not declared");
     b.create<mlir::func::CallOp>(
         l, callee,
@@ -153,9 +150,8 @@ struct AttentionBackwardLowering : mlir::OpRewritePattern<ir::AttentionBackwardO
                          strided_buffer(b, l, v), strided_buffer(b, l, out), strided_buffer(b, l, lse),
                          strided_buffer(b, l, mask), as_strided(b, l, dq), columns(0, d), columns(d, dv),
                          scale, flags});
-    Value dq_tensor = b.create<mlir::bufferization::ToTensorOp>(l, dq, true, true);
-    Value dkv_tensor = b.create<mlir::bufferization::ToTensorOp>(l, dkv, true, true);
-    b.replaceOp(op, {reshape_to(b, l, dq_tensor, dq_type), reshape_to(b, l, dkv_tensor, dkv_type)});
+    b.replaceOp(op, {reshape_to(b, l, as_tensor(b, l, dq), dq_type),
+                     reshape_to(b, l, as_tensor(b, l, dkv), dkv_type)});
     return mlir::success();
   }
 };

@@ -23,6 +23,8 @@ namespace ember::compiler {
 
 namespace {
 
+using lowering::as_strided;
+using lowering::as_tensor;
 using lowering::reshape_to;
 using lowering::tensor_type;
 using mlir::Value;
@@ -32,15 +34,6 @@ std::string kernel_name(mlir::Type element) {
   if (element.isF32()) return "ember_all_reduce_f32";
   if (element.isF64()) return "ember_all_reduce_f64";
   return "";
-}
-
-// `memref` as the kernel's dynamic strided 1-D memref.
-Value as_strided_1d(mlir::OpBuilder& b, mlir::Location l, Value memref) {
-  auto type = mlir::cast<mlir::MemRefType>(memref.getType());
-  auto layout =
-      mlir::StridedLayoutAttr::get(b.getContext(), mlir::ShapedType::kDynamic, {mlir::ShapedType::kDynamic});
-  return b.create<mlir::memref::CastOp>(
-      l, mlir::MemRefType::get({mlir::ShapedType::kDynamic}, type.getElementType(), layout), memref);
 }
 
 // x flattened and read from its buffer; the result a fresh buffer the call
@@ -57,8 +50,8 @@ void lower(ir::AllReduceOp op, mlir::func::FuncOp callee) {
   Value out = b.create<mlir::memref::AllocOp>(l, in_type);
   Value which = b.create<mlir::arith::ConstantIntOp>(l, static_cast<int64_t>(op.getOp()), 64);
   b.create<mlir::func::CallOp>(l, callee,
-                               mlir::ValueRange{as_strided_1d(b, l, in), as_strided_1d(b, l, out), which});
-  Value result = b.create<mlir::bufferization::ToTensorOp>(l, out, /*restrict=*/true, /*writable=*/true);
+                               mlir::ValueRange{as_strided(b, l, in), as_strided(b, l, out), which});
+  Value result = as_tensor(b, l, out);
   op.getResult().replaceAllUsesWith(reshape_to(b, l, result, type));
   op.erase();
 }

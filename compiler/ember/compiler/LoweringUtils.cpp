@@ -256,6 +256,10 @@ mlir::Value as_strided(mlir::OpBuilder& b, mlir::Location l, mlir::Value memref)
                                         memref);
 }
 
+mlir::Value as_tensor(mlir::OpBuilder& b, mlir::Location l, mlir::Value buffer) {
+  return b.create<mlir::bufferization::ToTensorOp>(l, buffer, /*restrict=*/true, /*writable=*/true);
+}
+
 mlir::Value alloc_buffer(mlir::OpBuilder& b, mlir::Location l, llvm::ArrayRef<int64_t> shape,
                          mlir::Type element, llvm::ArrayRef<std::pair<mlir::Value, int64_t>> size_from) {
   llvm::SmallVector<mlir::Value> sizes;

@@ -62,6 +62,8 @@ mlir::Value reshape_to(mlir::OpBuilder& b, mlir::Location l, mlir::Value v, mlir
 // memref, each as a memref of any size and strides.
 mlir::Value strided_buffer(mlir::OpBuilder& b, mlir::Location l, mlir::Value t);
 mlir::Value as_strided(mlir::OpBuilder& b, mlir::Location l, mlir::Value memref);
+// A fresh buffer the call wrote, as a tensor again (to_tensor restrict writable).
+mlir::Value as_tensor(mlir::OpBuilder& b, mlir::Location l, mlir::Value buffer);
 // A fresh buffer (memref.alloc) for a kernel's result of `shape`: the size of
 // each `?` dim d is dim size_from[d].second of tensor size_from[d].first,
 // read at run time (size_from has an entry per dim; static ones are unread).

@@ -38,18 +38,14 @@ Value alloc_like(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensorType ty
   return alloc_buffer(b, l, type.getShape(), type.getElementType(), size_from);
 }
 
-Value as_tensor(mlir::OpBuilder& b, mlir::Location l, Value buffer) {
-  return b.create<mlir::bufferization::ToTensorOp>(l, buffer, /*restrict=*/true, /*writable=*/true);
-}
-
 Value flags_of(mlir::OpBuilder& b, mlir::Location l, bool state, bool cell_grad) {
   return b.create<mlir::arith::ConstantIntOp>(
       l, (state ? kernels::kLstmState : 0) | (cell_grad ? kernels::kLstmCellGrad : 0), 64);
 }
 
+// The kernel's declaration, which lower_to_kernel_calls made.
 mlir::func::FuncOp callee_of(mlir::Operation* op, bool backward, mlir::Type element) {
-  return op->getParentOfType<mlir::ModuleOp>().lookupSymbol<mlir::func::FuncOp>(
-      kernel_name(backward, element));
+  return declare_external(op->getParentOfType<mlir::ModuleOp>(), kernel_name(backward, element));
 }
 
 // x, w_ih, w_hh, b_ih, b_hh, h0, c0 as the kernel's operands; without a

@@ -80,8 +80,7 @@ struct EmbeddingBackwardToLoops : mlir::OpRewritePattern<ir::EmbeddingBackwardOp
           });
           nb.create<mlir::scf::YieldOp>(nl);
         });
-    b.replaceOp(
-        op, Value(b.create<mlir::bufferization::ToTensorOp>(l, out, /*restrict=*/true, /*writable=*/true)));
+    b.replaceOp(op, Value(as_tensor(b, l, out)));
     return mlir::success();
   }
 };

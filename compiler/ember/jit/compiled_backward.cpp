@@ -98,14 +98,12 @@ struct CompiledBackward : autograd::Node {
       if (compiled && compiled->dynamic())
         if (auto it = cache->sizes.find(shapes); it != cache->sizes.end())
           run = compiled, run_shapes = it->second;
-      if (!run && (cache->eager_sizes.count(shapes) || cache->eager.load())) {
-        cache->eager_calls.fetch_add(1, std::memory_order_relaxed);
-        run = nullptr;
-      } else if (!run) {
-        return trace_new_size(bw_inputs, shapes);
-      }
+      if (!run && !cache->eager_sizes.count(shapes)) return trace_new_size(bw_inputs, shapes);
     }
-    if (!run) return backward_function_outputs(bw_inputs);
+    if (!run) {
+      cache->eager_calls.fetch_add(1, std::memory_order_relaxed);
+      return backward_function_outputs(bw_inputs);
+    }
     cache->hits.fetch_add(1, std::memory_order_relaxed);
     return run->dynamic() ? run->run(bw_inputs, run_shapes) : run->run(bw_inputs);
   }

@@ -134,6 +134,16 @@ struct CompiledFunction::Impl {
   // may then be a size of one of them, so its first call traces.
   bool dynamic_candidates() const { return dynamic() && !variants.empty(); }
   bool dynamic() const { return options.automatic_dynamic || !options.dynamic_dims.empty(); }
+  // The backward cache of a variant whose outputs are `differentiable`
+  // (null when none is), for one size or (dynamic) for every size it serves.
+  std::shared_ptr<detail::BackwardCache> backward_cache(const std::vector<bool>& differentiable,
+                                                        bool dynamic_sizes) const {
+    if (std::find(differentiable.begin(), differentiable.end(), true) == differentiable.end()) return nullptr;
+    auto cache = std::make_shared<detail::BackwardCache>();
+    cache->budget = options.budget;
+    cache->dynamic = dynamic_sizes;
+    return cache;
+  }
   std::mutex generalizing;  // bind_dynamic's, see there
 };
 
@@ -142,11 +152,7 @@ bool CompiledFunction::Impl::compile_dynamic(Entry& e, const tracer::Generalized
                                              const std::vector<bool>& differentiable, const Loc& loc) {
   auto d = std::make_unique<Variant>();
   d->differentiable = differentiable;
-  if (std::find(differentiable.begin(), differentiable.end(), true) != differentiable.end()) {
-    d->backward = std::make_shared<detail::BackwardCache>();
-    d->backward->budget = options.budget;
-    d->backward->dynamic = true;  // called at every size this variant serves
-  }
+  d->backward = backward_cache(differentiable, /*dynamic=*/true);  // called at every size d serves
   try {
     d->compiled = compiler::CompiledGraph::compile(general.graph, options.budget, loc);
   } catch (const Error& err) {
@@ -268,10 +274,7 @@ std::vector<Tensor> CompiledFunction::Impl::trace_and_compile(Entry& e, const tr
   } catch (const Error& err) {
     return stay_eager_locked(err.what());
   }
-  if (differentiable) {
-    v->backward = std::make_shared<detail::BackwardCache>();
-    v->backward->budget = options.budget;
-  }
+  v->backward = backward_cache(differentiable_outputs, /*dynamic=*/false);
   if (const char* dir = std::getenv("EMBER_JIT_DUMP")) dump_stages(dir, t.graph.to_text(), *v->compiled, loc);
   // The blocks the eager warm-up and the trace freed are cached for eager
   // ops this signature no longer runs; the compiled graph has its own

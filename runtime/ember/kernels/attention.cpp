@@ -281,9 +281,7 @@ void attention_forward_typed(const OpCall& c, Tensor& out, Tensor& lse) {
 }
 
 void attention_forward(const OpCall& c) {
-  const TensorMeta out_meta = call_meta(c, 0), lse_meta = call_meta(c, 1);
-  c.outputs[0] = empty(out_meta.sizes, out_meta.dtype);
-  c.outputs[1] = empty(lse_meta.sizes, lse_meta.dtype);
+  allocate_outputs(c);
   if (c.inputs[0].dtype() == DType::Float64)
     attention_forward_typed<double>(c, c.outputs[0], c.outputs[1]);
   else
@@ -314,10 +312,7 @@ void attention_backward_typed(const OpCall& c) {
 }
 
 void attention_backward_forward(const OpCall& c) {
-  for (int k = 0; k < 2; ++k) {
-    const TensorMeta meta = call_meta(c, k);
-    c.outputs[k] = empty(meta.sizes, meta.dtype);
-  }
+  allocate_outputs(c);
   if (c.inputs[1].dtype() == DType::Float64)
     attention_backward_typed<double>(c);
   else

@@ -64,9 +64,11 @@ Tensor& prepare_output(const OpCall& call, const Shape& shape, DType dtype) {
   return out;
 }
 
-TensorMeta call_meta(const OpCall& call, int output) {
+namespace {
+// The op's shape rule on this call's inputs, into out[0..num_outputs).
+void infer_call(const OpCall& call, TensorMeta* out) {
   constexpr int kOnStack = 4;  // most ops; cat of many tensors goes to the heap
-  TensorMeta stack[kOnStack], out[2];
+  TensorMeta stack[kOnStack];
   std::vector<TensorMeta> heap;
   TensorMeta* in = stack;
   if (call.num_inputs > kOnStack) {
@@ -75,7 +77,19 @@ TensorMeta call_meta(const OpCall& call, int output) {
   }
   for (int i = 0; i < call.num_inputs; ++i) in[i] = meta_of(call.inputs[i]);
   infer_meta(call.op, in, call.num_inputs, call.attrs, out);
+}
+}  // namespace
+
+TensorMeta call_meta(const OpCall& call, int output) {
+  TensorMeta out[2];
+  infer_call(call, out);
   return out[output];
+}
+
+void allocate_outputs(const OpCall& call) {
+  TensorMeta out[2];
+  infer_call(call, out);
+  for (int k = 0; k < call.num_outputs; ++k) call.outputs[k] = empty(out[k].sizes, out[k].dtype);
 }
 
 bool overlaps_differently(const Tensor& a, const Tensor& out) {

@@ -45,6 +45,9 @@ Tensor& prepare_output(const OpCall& call, const Shape& shape, DType dtype);
 // The op's shape rule (meta.h) on this call's inputs: the outputs' metas.
 // Every check a rule makes is then made; a kernel adds only value checks.
 TensorMeta call_meta(const OpCall& call, int output = 0);
+// Every output of the call, new and contiguous, as the shape rule gives
+// them (one pass of the rule for kernels with two results).
+void allocate_outputs(const OpCall& call);
 
 // Does `a` read memory that `out` writes, other than element for element?
 bool overlaps_differently(const Tensor& a, const Tensor& out);

@@ -197,10 +197,7 @@ void forward_typed(const OpCall& c) {
 }
 
 void lstm_eager(const OpCall& c) {
-  for (int k = 0; k < 2; ++k) {
-    const TensorMeta meta = call_meta(c, k);
-    c.outputs[k] = empty(meta.sizes, meta.dtype);
-  }
+  allocate_outputs(c);
   if (c.inputs[0].dtype() == DType::Float64)
     forward_typed<double>(c);
   else
@@ -225,10 +222,7 @@ void backward_typed(const OpCall& c) {
 }
 
 void lstm_backward_eager(const OpCall& c) {
-  for (int k = 0; k < 2; ++k) {
-    const TensorMeta meta = call_meta(c, k);
-    c.outputs[k] = empty(meta.sizes, meta.dtype);
-  }
+  allocate_outputs(c);
   if (c.inputs[0].dtype() == DType::Float64)
     backward_typed<double>(c);
   else
