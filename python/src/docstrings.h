@@ -530,6 +530,21 @@ Example::
     >>> h.shape, c[-1].shape
     ((5, 2, 4), (2, 4))
 )";
+inline constexpr const char* gru =
+    R"(gru(input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, hx=None) -> Tensor
+
+The whole-sequence GRU with PyTorch's gates (r, z, n), one op whose kernel
+runs the time loop (compiled, a changing length is a dynamic dim): input
+[T, B, I], weight_ih [3H, I], weight_hh [3H, H], biases [3H], hx = h0
+[B, H] (zeros when None) -> h of every step [T, B, H]; the final state is
+h[-1]. nn.GRU calls it per layer.
+
+Example::
+
+    >>> h = F.gru(ember.rand(5, 2, 3), ember.rand(12, 3), ember.rand(12, 4))
+    >>> h.shape, h[-1].shape
+    ((5, 2, 4), (2, 4))
+)";
 inline constexpr const char* embedding = R"(embedding(input, weight) -> Tensor
 
 The rows of weight [V, D] at the integer indices input [...] -> [..., D].

@@ -40,6 +40,12 @@ void bind_layers(py::module_& m) {
       .def("forward", [](nn::LSTMCell& s, const Tensor& x, const py::object& h, const py::object& c) {
         return state_tuple(s.forward(x, {or_undefined(h), or_undefined(c)}));
       });
+  bind_layer<nn::GRU>(l, "GRU")
+      .def(py::init<int64_t, int64_t, int64_t, bool>())
+      .def("forward", [](nn::GRU& s, const Tensor& x, const py::object& h) {
+        auto [out, final_h] = s.forward(x, or_undefined(h));
+        return py::make_tuple(out, final_h);
+      });
   bind_layer<nn::GRUCell>(l, "GRUCell")
       .def(py::init<int64_t, int64_t, bool>())
       .def("forward", [](nn::GRUCell& s, const Tensor& x, const py::object& h) {

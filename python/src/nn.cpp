@@ -91,6 +91,14 @@ void bind_nn(py::module_& m) {
       py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias_ih") = py::none(),
       py::arg("bias_hh") = py::none(), py::arg("hx") = py::none(), doc::lstm);
   f.def(
+      "gru",
+      [](const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const py::object& b_ih,
+         const py::object& b_hh, const py::object& hx) {
+        return gru(x, w_ih, w_hh, or_undefined(b_ih), or_undefined(b_hh), or_undefined(hx));
+      },
+      py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias_ih") = py::none(),
+      py::arg("bias_hh") = py::none(), py::arg("hx") = py::none(), doc::gru);
+  f.def(
       "embedding", [](const Tensor& indices, const Tensor& weight) { return embedding(weight, indices); },
       py::arg("input"), py::arg("weight"), doc::embedding);
   f.def(

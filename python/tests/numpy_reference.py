@@ -101,3 +101,18 @@ def lstm(x, w_ih, w_hh, b_ih, b_hh, h0=None, c0=None):
         hs.append(h)
         cs.append(c)
     return np.stack(hs), np.stack(cs)
+
+
+def gru(x, w_ih, w_hh, b_ih, b_hh, h0=None):
+    """h of every step of PyTorch's GRU (gates r, z, n), one step at a time."""
+    h = np.zeros((x.shape[1], w_hh.shape[1])) if h0 is None else h0
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))
+    hs = []
+    for step in x:
+        xr, xz, xn = np.split(step @ w_ih.T + b_ih, 3, axis=1)
+        hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, axis=1)
+        r, z = sigmoid(xr + hr), sigmoid(xz + hz)
+        n = np.tanh(xn + r * hn)
+        h = (1 - z) * n + z * h
+        hs.append(h)
+    return np.stack(hs)

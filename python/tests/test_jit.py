@@ -1,6 +1,7 @@
 """ember.jit from Python: a compiled function and a compiled training step against eager."""
 
 import numpy as np
+import pytest
 
 import ember
 import ember.jit
@@ -181,11 +182,13 @@ def test_marked_dims_are_dynamic_from_the_first_compile():
     assert scaled.stats()["recompile_reasons"] == ["dims marked dynamic"]
 
 
-def test_an_lstm_trains_over_changing_lengths_in_two_compiles():
-    # nn.LSTM is one lstm op per layer, so a new length is a new size of dim 0.
+@pytest.mark.parametrize("recurrent", ["LSTM", "GRU"])
+def test_a_recurrent_model_trains_over_changing_lengths_in_two_compiles(recurrent):
+    # nn.LSTM (nn.GRU) is one lstm (gru) op per layer, so a new length is a
+    # new size of dim 0.
     def make():
         ember.manual_seed(5)
-        return ember.nn.Embedding(11, 6), ember.nn.LSTM(6, 8), ember.nn.Linear(8, 11)
+        return ember.nn.Embedding(11, 6), getattr(ember.nn, recurrent)(6, 8), ember.nn.Linear(8, 11)
 
     def step_of(layers):
         embed, lstm, head = layers

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "ember/kernels/gru.h"
 #include "ember/kernels/lstm.h"
 #include "ember/op_attrs.h"
 
@@ -493,27 +494,42 @@ void attention(const TensorMeta* in, int n, TensorMeta* out) {
 
 bool same_size(int64_t a, int64_t b) { return a == b || is_dynamic(a) || is_dynamic(b); }
 
-// lstm's operands x [T, B, I], w_ih [4H, I], w_hh [4H, H], b_ih [4H],
-// b_hh [4H][, h0 [B, H], c0 [B, H]], all of one float dtype; H from w_hh.
+// A recurrent op's operands x [T, B, I], w_ih [GH, I], w_hh [GH, H],
+// b_ih [GH], b_hh [GH] and `states` initial states [B, H] (LSTM: G = 4,
+// h0 and c0; GRU: G = 3, h0), all of one float dtype; H from w_hh.
 // `what` names the op whose operands these are.
-int64_t check_lstm_operands(const char* what, const TensorMeta* in, bool state) {
+int64_t check_recurrent_operands(OpId op, const char* what, const TensorMeta* in, int64_t gates, int states) {
   const Shape &x = in[0].sizes, &w_ih = in[1].sizes, &w_hh = in[2].sizes;
-  same_float_dtype(OpId::lstm, in, state ? 7 : 5);
+  same_float_dtype(op, in, 5 + states);
   META_CHECK(x.ndim() == 3, what, ": expected input [T, B, I], got ", x);
-  META_CHECK(w_hh.ndim() == 2 && !is_dynamic(w_hh[1]) && same_size(w_hh[0], 4 * w_hh[1]), what,
-             ": expected w_hh [4H, H], got ", w_hh);
+  META_CHECK(w_hh.ndim() == 2 && !is_dynamic(w_hh[1]) && same_size(w_hh[0], gates * w_hh[1]), what,
+             ": expected w_hh [", gates, "H, H], got ", w_hh);
   const int64_t h = w_hh[1];
-  META_CHECK(w_ih.ndim() == 2 && same_size(w_ih[0], 4 * h) && same_size(w_ih[1], x[2]), what, ": w_ih ", w_ih,
-             " must be [4H, I] = [", 4 * h, ", ", x[2], "] for input ", x);
+  META_CHECK(w_ih.ndim() == 2 && same_size(w_ih[0], gates * h) && same_size(w_ih[1], x[2]), what, ": w_ih ",
+             w_ih, " must be [", gates, "H, I] = [", gates * h, ", ", x[2], "] for input ", x);
   for (int b = 3; b < 5; ++b)
-    META_CHECK(in[b].sizes.ndim() == 1 && same_size(in[b].sizes[0], 4 * h), what, ": ",
-               b == 3 ? "b_ih " : "b_hh ", in[b].sizes, " must be [4H] = [", 4 * h, "]");
+    META_CHECK(in[b].sizes.ndim() == 1 && same_size(in[b].sizes[0], gates * h), what, ": ",
+               b == 3 ? "b_ih " : "b_hh ", in[b].sizes, " must be [", gates, "H] = [", gates * h, "]");
   META_CHECK(is_dynamic(x[0]) || x[0] >= 1, what, ": the sequence must have at least one step, got ", x);
-  if (state)
-    for (int s = 5; s < 7; ++s)
-      META_CHECK(in[s].sizes.ndim() == 2 && same_size(in[s].sizes[0], x[1]) && same_size(in[s].sizes[1], h),
-                 what, ": ", s == 5 ? "h0 " : "c0 ", in[s].sizes, " must be [B, H] = [", x[1], ", ", h, "]");
+  for (int s = 5; s < 5 + states; ++s)
+    META_CHECK(in[s].sizes.ndim() == 2 && same_size(in[s].sizes[0], x[1]) && same_size(in[s].sizes[1], h),
+               what, ": ", s == 5 ? "h0 " : "c0 ", in[s].sizes, " must be [B, H] = [", x[1], ", ", h, "]");
   return h;
+}
+
+// A recurrent backward's operands grad_out [T, B, H], out [T, B, H] and
+// gates [T, B, saved] at `at` (and, with `cell_grad`, the last operand: the
+// gates' gradient), against x = in[1].
+void check_recurrent_results(const char* what, const TensorMeta* in, int n, int64_t h, int64_t saved,
+                             bool cell_grad) {
+  const Shape& x = in[1].sizes;
+  for (int k : {0, 6, 7, cell_grad ? n - 1 : 0}) {
+    const int64_t width = k == 0 || k == 6 ? h : saved;  // out and its gradient; gates and theirs
+    const Shape want{x[0], x[1], width};
+    META_CHECK(in[k].dtype == in[1].dtype && in[k].sizes.ndim() == 3 && same_size(in[k].sizes[0], x[0]) &&
+                   same_size(in[k].sizes[1], x[1]) && same_size(in[k].sizes[2], width),
+               what, ": operand ", k, " ", in[k].sizes, " must be ", want, " of ", dtype_name(in[1].dtype));
+  }
 }
 
 // lstm: operands as above -> out [T, B, H] and the gates i, f, g, o and c
@@ -521,7 +537,7 @@ int64_t check_lstm_operands(const char* what, const TensorMeta* in, bool state) 
 void lstm(const TensorMeta* in, int n, TensorMeta* out) {
   META_CHECK(n == 5 || n == 7, "lstm: takes x, w_ih, w_hh, b_ih, b_hh and optionally h0, c0; got ", n,
              " operands");
-  const int64_t h = check_lstm_operands("lstm", in, n == 7);
+  const int64_t h = check_recurrent_operands(OpId::lstm, "lstm", in, 4, n == 7 ? 2 : 0);
   out[0] = {Shape{in[0].sizes[0], in[0].sizes[1], h}, in[0].dtype};
   out[1] = {Shape{in[0].sizes[0], in[0].sizes[1], 5 * h}, in[0].dtype};
 }
@@ -535,19 +551,39 @@ void lstm_backward(const TensorMeta* in, int n, TensorMeta* out) {
              n, " operands");
   const bool state = n >= 10;
   TensorMeta operands[7] = {in[1], in[2], in[3], in[4], in[5], state ? in[8] : in[1], state ? in[9] : in[1]};
-  const int64_t h = check_lstm_operands("lstm_backward", operands, state);
+  const int64_t h =
+      check_recurrent_operands(OpId::lstm_backward, "lstm_backward", operands, 4, state ? 2 : 0);
+  check_recurrent_results("lstm_backward", in, n, h, 5 * h, n % 2 == 1);
   const Shape& x = in[1].sizes;
-  for (int k : {0, 6, 7, n % 2 == 1 ? n - 1 : 0}) {
-    const int64_t width = k == 0 || k == 6 ? h : 5 * h;  // out and its gradient; gates and theirs
-    const Shape want{x[0], x[1], width};
-    META_CHECK(in[k].dtype == in[1].dtype && in[k].sizes.ndim() == 3 && same_size(in[k].sizes[0], x[0]) &&
-                   same_size(in[k].sizes[1], x[1]) && same_size(in[k].sizes[2], width),
-               "lstm_backward: operand ", k, " ", in[k].sizes, " must be ", want, " of ",
-               dtype_name(in[1].dtype));
-  }
   out[0] = {x, in[1].dtype};
   const bool dynamic = is_dynamic(x[2]) || (state && is_dynamic(x[1]));
   out[1] = {Shape{dynamic ? kDynamic : kernels::lstm_param_grads(x[1], x[2], h, state)}, in[1].dtype};
+}
+
+// gru: x, w_ih, w_hh, b_ih, b_hh[, h0] -> out [T, B, H] and the gates r, z,
+// n and W_hn h + b_hn of every step [T, B, 4H] (Note [Fused GRU]).
+void gru(const TensorMeta* in, int n, TensorMeta* out) {
+  META_CHECK(n == 5 || n == 6, "gru: takes x, w_ih, w_hh, b_ih, b_hh and optionally h0; got ", n,
+             " operands");
+  const int64_t h = check_recurrent_operands(OpId::gru, "gru", in, 3, n - 5);
+  out[0] = {Shape{in[0].sizes[0], in[0].sizes[1], h}, in[0].dtype};
+  out[1] = {Shape{in[0].sizes[0], in[0].sizes[1], 4 * h}, in[0].dtype};
+}
+
+// gru_backward: grad_out, x, w_ih, w_hh, b_ih, b_hh, out, gates[, h0] ->
+// dx [T, B, I] and the flat parameter (and h0) gradients.
+void gru_backward(const TensorMeta* in, int n, TensorMeta* out) {
+  META_CHECK(n == 8 || n == 9,
+             "gru_backward: takes grad_out, x, w_ih, w_hh, b_ih, b_hh, out, gates and optionally h0; got ", n,
+             " operands");
+  const bool state = n == 9;
+  TensorMeta operands[6] = {in[1], in[2], in[3], in[4], in[5], state ? in[8] : in[1]};
+  const int64_t h = check_recurrent_operands(OpId::gru_backward, "gru_backward", operands, 3, state ? 1 : 0);
+  check_recurrent_results("gru_backward", in, n, h, 4 * h, false);
+  const Shape& x = in[1].sizes;
+  out[0] = {x, in[1].dtype};
+  const bool dynamic = is_dynamic(x[2]) || (state && is_dynamic(x[1]));
+  out[1] = {Shape{dynamic ? kDynamic : kernels::gru_param_grads(x[1], x[2], h, state)}, in[1].dtype};
 }
 
 // attention_backward: grad, q, k, v, out, lse[, mask] -> dq (q's shape) and
@@ -749,6 +785,8 @@ void infer_meta(OpId op, const TensorMeta* in, int n, const OpAttrs& attrs, Tens
       if (op == OpId::attention_backward) return attention_backward(in, n, out);
       if (op == OpId::lstm) return lstm(in, n, out);
       if (op == OpId::lstm_backward) return lstm_backward(in, n, out);
+      if (op == OpId::gru) return gru(in, n, out);
+      if (op == OpId::gru_backward) return gru_backward(in, n, out);
       out[0] = nn(op, in, n, attrs);
       return;
     case OpKind::Creation:

@@ -14,6 +14,7 @@ void register_view_kernels(OpRegistry& r);
 void register_nn_kernels(OpRegistry& r);
 void register_attention_kernels(OpRegistry& r);
 void register_lstm_kernels(OpRegistry& r);
+void register_gru_kernels(OpRegistry& r);
 void register_collective_kernels(OpRegistry& r);
 void register_conv_pool_kernels(OpRegistry& r);
 void register_creation_kernels(OpRegistry& r);
@@ -49,6 +50,7 @@ struct Table {
     register_nn_kernels(r);
     register_attention_kernels(r);
     register_lstm_kernels(r);
+    register_gru_kernels(r);
     register_collective_kernels(r);
     register_conv_pool_kernels(r);
     register_creation_kernels(r);

@@ -106,6 +106,9 @@ struct OpInfo {
   int8_t num_inputs = 0;
   int8_t num_outputs = 1;
   bool differentiable = false;
+  // The leading outputs a gradient flows back from (-1: all); the rest are
+  // what the backward reads (gru's saved gates), no function of the result.
+  int8_t differentiable_outputs = -1;
   OpSaves saves = OpSaves::None;
   OpEffect effect = OpEffect::Pure;
   OpRule rule = OpRule::None;
@@ -126,7 +129,10 @@ inline bool is_elementwise(OpId op) {
 struct OpRegistry {
   OpInfo* rows;
   void forward(OpId op, ForwardFn fn) { rows[static_cast<int>(op)].forward = fn; }
-  void backward(OpId op, BackwardFn fn) { rows[static_cast<int>(op)].backward = fn; }
+  void backward(OpId op, BackwardFn fn, int differentiable_outputs = -1) {
+    rows[static_cast<int>(op)].backward = fn;
+    rows[static_cast<int>(op)].differentiable_outputs = static_cast<int8_t>(differentiable_outputs);
+  }
 };
 
 }  // namespace ember

@@ -200,18 +200,37 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes, const Loc& loc) {
       .to(DType::Float32, loc);
 }
 
-std::pair<Tensor, Tensor> lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
-                               const Tensor& b_hh, const Tensor& h0, const Tensor& c0, const Loc& loc) {
-  for (const Tensor* t : {&x, &w_ih, &w_hh}) check_defined(*t, "lstm", loc);
-  EMBER_CHECK(h0.defined() == c0.defined(), loc, "lstm: give both h0 and c0, or neither (zeros)");
+namespace {
+// x, w_ih, w_hh and the biases of a recurrent op (undefined biases: zeros
+// of w_hh's rows), then `states`.
+std::vector<Tensor> recurrent_operands(const char* op, const Tensor& x, const Tensor& w_ih,
+                                       const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
+                                       std::initializer_list<Tensor> states, const Loc& loc) {
+  for (const Tensor* t : {&x, &w_ih, &w_hh}) check_defined(*t, op, loc);
   const auto bias = [&](const Tensor& b) {
     return b.defined() ? b : zeros({w_hh.dim() == 2 ? w_hh.size(0) : 0}, x.dtype(), loc);
   };
   std::vector<Tensor> operands{x, w_ih, w_hh, bias(b_ih), bias(b_hh)};
-  if (h0.defined()) operands.insert(operands.end(), {h0, c0});
-  const auto [out, gates] = dispatch2(OpId::lstm, operands, OpAttrs{}, loc);
+  for (const Tensor& s : states)
+    if (s.defined()) operands.push_back(s);
+  return operands;
+}
+}  // namespace
+
+std::pair<Tensor, Tensor> lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                               const Tensor& b_hh, const Tensor& h0, const Tensor& c0, const Loc& loc) {
+  EMBER_CHECK(h0.defined() == c0.defined(), loc, "lstm: give both h0 and c0, or neither (zeros)");
+  const auto [out, gates] = dispatch2(
+      OpId::lstm, recurrent_operands("lstm", x, w_ih, w_hh, b_ih, b_hh, {h0, c0}, loc), OpAttrs{}, loc);
   const int64_t h = out.size(2);
   return {out, gates.slice(2, 4 * h, 5 * h, 1, loc)};  // c: the last H of the saved gates
+}
+
+Tensor gru(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
+           const Tensor& h0, const Loc& loc) {
+  // The gates (output 1) are the backward's, not the caller's.
+  return dispatch2(OpId::gru, recurrent_operands("gru", x, w_ih, w_hh, b_ih, b_hh, {h0}, loc), OpAttrs{}, loc)
+      .first;
 }
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,

@@ -119,6 +119,13 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
 std::pair<Tensor, Tensor> lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
                                const Tensor& b_hh, const Tensor& h0 = {}, const Tensor& c0 = {},
                                const Loc& loc = Loc::current());
+// The whole-sequence GRU, PyTorch's gates (r, z, n) in one op whose kernel
+// runs the time loop (Note [Fused GRU]): x [T, B, I], w_ih [3H, I],
+// w_hh [3H, H], biases [3H] (undefined: none), the initial state h0 [B, H]
+// (undefined: zeros) -> h of every step [T, B, H]; the final state is its
+// last step.
+Tensor gru(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
+           const Tensor& h0 = {}, const Loc& loc = Loc::current());
 // x with `value` where `mask` (bool, broadcast to x's shape) is true.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value, const Loc& loc = Loc::current());
 // The lower (tril) or upper (triu) triangle of the last two dims, from the

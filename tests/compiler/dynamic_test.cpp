@@ -386,19 +386,23 @@ TEST(Dynamic, ATrainingStepWithAChangingBatchFollowsEager) {
 }
 
 // A character model as examples/char_lstm_words trains it, over batches
-// padded to their own longest word: each layer of nn::LSTM is one lstm op
-// (Note [Fused LSTM]), so a new length is a new size of dim 0.
-struct CharLstm : nn::Module {
+// padded to their own longest word: each layer of nn::LSTM (nn::GRU) is one
+// lstm (gru) op (Note [Fused LSTM], Note [Fused GRU]), so a new length is a
+// new size of dim 0.
+template <typename Recurrent>
+struct CharModel : nn::Module {
   std::shared_ptr<nn::Embedding> embed = register_module("embed", std::make_shared<nn::Embedding>(11, 6));
-  std::shared_ptr<nn::LSTM> lstm = register_module("lstm", std::make_shared<nn::LSTM>(6, 8, 2));
+  std::shared_ptr<Recurrent> rnn = register_module("rnn", std::make_shared<Recurrent>(6, 8, 2));
   std::shared_ptr<nn::Linear> head = register_module("head", std::make_shared<nn::Linear>(8, 11));
-  CharLstm() : Module("CharLstm") {}
+  CharModel() : Module("CharModel") {}
 };
 
-tracer::TracedFn char_lstm_step(std::shared_ptr<CharLstm> model, std::shared_ptr<optim::Optimizer> opt) {
+template <typename Recurrent>
+tracer::TracedFn char_model_step(std::shared_ptr<CharModel<Recurrent>> model,
+                                 std::shared_ptr<optim::Optimizer> opt) {
   return [model, opt](const std::vector<Tensor>& in) {
     opt->zero_grad();
-    const Tensor logits = (*model->head)(model->lstm->forward((*model->embed)(in[0])).first);
+    const Tensor logits = (*model->head)(model->rnn->forward((*model->embed)(in[0])).first);
     Tensor loss = nn::cross_entropy(logits.view({-1, 11}), in[1].view({-1}), {.ignore_index = 0});
     loss.backward();
     opt->step();
@@ -406,27 +410,31 @@ tracer::TracedFn char_lstm_step(std::shared_ptr<CharLstm> model, std::shared_ptr
   };
 }
 
-TEST(Dynamic, AnLstmTrainingStepOverChangingLengthsCompilesOnce) {
+// Trains the model eagerly and compiled over changing lengths: the same
+// losses and parameters, two compiles, the recurrence's kernel called
+// forward and backward (`kernel`: ember_lstm, ember_gru).
+template <typename Recurrent>
+void expect_training_over_changing_lengths_compiles_once(const std::string& kernel) {
   const auto make = [] {
     manual_seed(9);
-    return std::make_shared<CharLstm>();
+    return std::make_shared<CharModel<Recurrent>>();
   };
   auto eager_model = make(), compiled_model = make();
-  auto eager_step = char_lstm_step(
+  const tracer::TracedFn eager_step = char_model_step<Recurrent>(
       eager_model, std::make_shared<optim::Adam>(eager_model->parameters(), optim::AdamOptions{.lr = 1e-2}));
-  auto compiled_step =
-      compile(char_lstm_step(compiled_model, std::make_shared<optim::Adam>(compiled_model->parameters(),
-                                                                           optim::AdamOptions{.lr = 1e-2})));
+  CompiledFunction compiled_step = compile(char_model_step<Recurrent>(
+      compiled_model,
+      std::make_shared<optim::Adam>(compiled_model->parameters(), optim::AdamOptions{.lr = 1e-2})));
   const auto step_both = [&](int64_t length) {
     const Tensor tokens = randint(0, 11, {length, 5}), targets = randint(0, 11, {length, 5});
     const double want = eager_step({tokens, targets})[0].item<double>();
     const double got = compiled_step({tokens, targets})[0].item<double>();
-    ASSERT_NEAR(got, want, 1e-5 * std::abs(want) + 1e-6) << "length " << length;
+    ASSERT_NEAR(got, want, 1e-5 * std::abs(want) + 1e-6) << kernel << " length " << length;
   };
   for (int64_t length : {7, 7, 7, 4, 9, 2, 12, 4, 7}) step_both(length);
-  const auto a = eager_model->parameters(), b = compiled_model->parameters();
+  const std::vector<Tensor> a = eager_model->parameters(), b = compiled_model->parameters();
   for (size_t i = 0; i < a.size(); ++i)
-    EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-5) << "parameter " << i;
+    EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-5) << kernel << " parameter " << i;
   const Stats s = compiled_step.stats();
   EXPECT_EQ(s.compiles, 2) << compiled_step.explain();
   // Length 1, where a view of the one step has the bytes and shape of the
@@ -436,10 +444,18 @@ TEST(Dynamic, AnLstmTrainingStepOverChangingLengthsCompilesOnce) {
   EXPECT_LE(compiled_step.stats().compiles, 3) << compiled_step.explain();
   EXPECT_EQ(s.recompile_reasons[0],
             "input 0 dim 0 became dynamic (7 -> 4); input 1 dim 0 became dynamic (7 -> 4)");
-  // The compiled step calls the LSTM kernel, forward and backward, for each layer.
+  // The compiled step calls the kernel, forward and backward, for each layer.
   const std::string llvm_ir = compiled_step.stage(compiler::Stage::LLVM);
-  EXPECT_NE(llvm_ir.find("ember_lstm_f32"), std::string::npos);
-  EXPECT_NE(llvm_ir.find("ember_lstm_backward_f32"), std::string::npos);
+  EXPECT_NE(llvm_ir.find(kernel + "_f32"), std::string::npos);
+  EXPECT_NE(llvm_ir.find(kernel + "_backward_f32"), std::string::npos);
+}
+
+TEST(Dynamic, AnLstmTrainingStepOverChangingLengthsCompilesOnce) {
+  expect_training_over_changing_lengths_compiles_once<nn::LSTM>("ember_lstm");
+}
+
+TEST(Dynamic, AGruTrainingStepOverChangingLengthsCompilesOnce) {
+  expect_training_over_changing_lengths_compiles_once<nn::GRU>("ember_gru");
 }
 
 TEST(Dynamic, CatAlongADynamicDimOrBesideOne) {

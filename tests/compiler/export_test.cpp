@@ -352,21 +352,26 @@ TEST(Export, RandomOpsDoNotExport) {
   }
 }
 
-TEST(Export, AnLstmDoesNotExportAndSaysWhy) {
-  // The LSTM is a call of ember's runtime kernel, which an export does not link.
-  nn::LSTM lstm(3, 4);
-  auto f =
-      compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{lstm.forward(in[0]).first}; });
+// `forward`'s export, refused with `message` (the runtime kernel it calls).
+void expect_export_refused(const std::function<Tensor(const Tensor&)>& forward, const std::string& message) {
+  auto f = compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{forward(in[0])}; });
   try {
     NoGradGuard no_grad;
-    export_graph(f, {ones({5, 2, 3})}, fresh_dir("lstm").string());
-    FAIL() << "an LSTM exported";
+    export_graph(f, {ones({5, 2, 3})}, fresh_dir("recurrent").string());
+    FAIL() << "exported: " << message;
   } catch (const Error& e) {
-    EXPECT_NE(
-        std::string(e.what()).find("calls ember_lstm_f32: is ember's LSTM kernel, in the ember runtime"),
-        std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
   }
+}
+
+TEST(Export, RecurrentLayersDoNotExportAndSayWhy) {
+  // The LSTM and the GRU are calls of ember's runtime kernels, which an export does not link.
+  nn::LSTM lstm(3, 4);
+  expect_export_refused([&](const Tensor& x) { return lstm.forward(x).first; },
+                        "calls ember_lstm_f32: is ember's LSTM kernel, in the ember runtime");
+  nn::GRU gru(3, 4);
+  expect_export_refused([&](const Tensor& x) { return gru.forward(x).first; },
+                        "calls ember_gru_f32: is ember's GRU kernel, in the ember runtime");
 }
 
 TEST(Export, ATrainingStepDoesNotExport) {

@@ -185,6 +185,37 @@ TEST(Layers, LSTMRunsSequencesOfAnyLengthWithSeveralLayers) {
       small, [&](const Tensor& t) { return small.forward(t).first; }, randn({3, 1, 2}));
 }
 
+TEST(Layers, GRURunsSequencesOfAnyLengthWithSeveralLayers) {
+  manual_seed(6);
+  GRU gru(3, 4, 2);
+  EXPECT_EQ(gru.repr().rfind("GRU(3, 4, num_layers=2\n", 0), 0u) << gru.repr();
+  for (int64_t t : {1, 5, 2}) {
+    auto [out, h] = gru.forward(randn({t, 2, 3}));
+    EXPECT_EQ(out.sizes(), (Shape{t, 2, 4}));
+    EXPECT_EQ(h.sizes(), (Shape{2, 2, 4}));
+    EXPECT_EQ(out[t - 1].to_vector<float>(), h[1].to_vector<float>()) << "last output is the top layer's h";
+  }
+  // Step by step with the cells, from a given state, gives the same as the
+  // whole sequence (to float rounding, as the LSTM's).
+  Tensor x = randn({3, 1, 3}), h0 = randn({2, 1, 4});
+  auto [out, h] = gru.forward(x, h0);
+  Tensor s0 = h0[0], s1 = h0[1];
+  for (int64_t t = 0; t < 3; ++t) {
+    s0 = gru.cells[0]->forward(x[t], s0);
+    s1 = gru.cells[1]->forward(s0, s1);
+  }
+  for (const auto& [want, got] : {std::pair{s0, h[0]}, std::pair{s1, h[1]}}) {
+    const auto w = want.to_vector<float>(), g = got.to_vector<float>();
+    for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(g[i], w[i], 2e-6) << i;
+  }
+  EXPECT_THROW(gru.forward(randn({3, 1, 2})), Error);     // input size
+  EXPECT_THROW(gru.forward(x, randn({1, 1, 4})), Error);  // h0 of one layer
+  EXPECT_THROW(GRU(3, 4, 0), Error);                      // no layers
+  GRU small(2, 2, 2);
+  check_layer_gradients(
+      small, [&](const Tensor& t) { return small.forward(t).first; }, randn({3, 1, 2}));
+}
+
 TEST(Layers, GRUCellMatchesTheFormula) {
   manual_seed(6);
   GRUCell cell(2, 3);

@@ -727,16 +727,22 @@ std::pair<Ref, Ref> ref_lstm(const std::vector<Tensor>& in) {
   return {out, cells};
 }
 
+// x [T, B, I], the weights of `gates` gates for hidden size H, and
+// `states` initial states [B, H].
+std::vector<Tensor> recurrent_operands(int64_t gates, int states, int64_t steps, int64_t batch, int64_t input,
+                                       int64_t hidden, DType dtype) {
+  std::vector<Tensor> in{uniform({steps, batch, input}, -1, 1, dtype),
+                         uniform({gates * hidden, input}, -1, 1, dtype),
+                         uniform({gates * hidden, hidden}, -1, 1, dtype),
+                         uniform({gates * hidden}, -1, 1, dtype), uniform({gates * hidden}, -1, 1, dtype)};
+  for (int s = 0; s < states; ++s) in.push_back(uniform({batch, hidden}, -1, 1, dtype));
+  return in;
+}
+
 // x [T, B, I], the weights for hidden size H, and (state) h0, c0.
 std::vector<Tensor> lstm_operands(int64_t steps, int64_t batch, int64_t input, int64_t hidden, bool state,
                                   DType dtype = DType::Float32) {
-  std::vector<Tensor> in{uniform({steps, batch, input}, -1, 1, dtype),
-                         uniform({4 * hidden, input}, -1, 1, dtype),
-                         uniform({4 * hidden, hidden}, -1, 1, dtype), uniform({4 * hidden}, -1, 1, dtype),
-                         uniform({4 * hidden}, -1, 1, dtype)};
-  if (state)
-    in.insert(in.end(), {uniform({batch, hidden}, -1, 1, dtype), uniform({batch, hidden}, -1, 1, dtype)});
-  return in;
+  return recurrent_operands(4, state ? 2 : 0, steps, batch, input, hidden, dtype);
 }
 
 std::pair<Tensor, Tensor> run_lstm(const std::vector<Tensor>& in) {
@@ -744,16 +750,19 @@ std::pair<Tensor, Tensor> run_lstm(const std::vector<Tensor>& in) {
               in.size() == 7 ? in[6] : Tensor());
 }
 
+// The recurrences' sweep shapes: one step and many; a batch of one; no
+// state and a given one; a hidden size past a vector width with a
+// remainder (19).
+struct RecurrentShape {
+  int64_t steps, batch, input, hidden;
+  bool state;
+};
+constexpr RecurrentShape kRecurrentShapes[] = {
+    {1, 2, 3, 4, false}, {5, 3, 4, 3, true}, {7, 1, 2, 19, true}, {4, 5, 6, 16, false}};
+
 SweepCase lstm_case() {
   return {[] {
-            struct Problem {
-              int64_t steps, batch, input, hidden;
-              bool state;
-            };
-            // One step and many; a batch of one; no state and a given one; a
-            // hidden size past a vector width with a remainder (19).
-            for (const Problem& p : {Problem{1, 2, 3, 4, false}, Problem{5, 3, 4, 3, true},
-                                     Problem{7, 1, 2, 19, true}, Problem{4, 5, 6, 16, false}}) {
+            for (const RecurrentShape& p : kRecurrentShapes) {
               const auto in = lstm_operands(p.steps, p.batch, p.input, p.hidden, p.state);
               const auto [want_out, want_cells] = ref_lstm(in);
               const std::string what = "T=" + std::to_string(p.steps) + " B=" + std::to_string(p.batch) +
@@ -862,6 +871,136 @@ SweepCase lstm_backward_case() {
         EXPECT_EQ(without.second.to_vector<double>(), with_zero.second.to_vector<double>());
       },
       {}};
+}
+
+// The GRU recurrence in float64, one step at a time as PyTorch documents it
+// (gates r, z, n): h of every step. h0 when given (6 operands), else zeros.
+Ref ref_gru(const std::vector<Tensor>& in) {
+  const Ref x = to_ref(in[0]), w_ih = to_ref(in[1]), w_hh = to_ref(in[2]), b_ih = to_ref(in[3]),
+            b_hh = to_ref(in[4]);
+  const int64_t steps = x.shape[0], batch = x.shape[1], input = x.shape[2], hidden = w_hh.shape[1];
+  std::vector<double> h(batch * hidden, 0.0);
+  if (in.size() == 6) h = to_ref(in[5]).v;
+  Ref out{{steps, batch, hidden}, {}};
+  const auto sigmoid = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  for (int64_t t = 0; t < steps; ++t) {
+    std::vector<double> next_h(batch * hidden);
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t j = 0; j < hidden; ++j) {
+        double gi[3], gh[3];  // x W_ih^T + b_ih and h W_hh^T + b_hh of gates r, z, n
+        for (int k = 0; k < 3; ++k) {
+          const int64_t row = k * hidden + j;
+          gi[k] = b_ih.v[row], gh[k] = b_hh.v[row];
+          for (int64_t i = 0; i < input; ++i)
+            gi[k] += w_ih.v[row * input + i] * x.v[(t * batch + b) * input + i];
+          for (int64_t i = 0; i < hidden; ++i) gh[k] += w_hh.v[row * hidden + i] * h[b * hidden + i];
+        }
+        const double r = sigmoid(gi[0] + gh[0]), z = sigmoid(gi[1] + gh[1]), n = std::tanh(gi[2] + r * gh[2]);
+        next_h[b * hidden + j] = (1 - z) * n + z * h[b * hidden + j];
+      }
+    h = next_h;
+    out.v.insert(out.v.end(), h.begin(), h.end());
+  }
+  return out;
+}
+
+std::vector<Tensor> gru_operands(int64_t steps, int64_t batch, int64_t input, int64_t hidden, bool state,
+                                 DType dtype = DType::Float32) {
+  return recurrent_operands(3, state ? 1 : 0, steps, batch, input, hidden, dtype);
+}
+
+Tensor run_gru(const std::vector<Tensor>& in) {
+  return gru(in[0], in[1], in[2], in[3], in[4], in.size() == 6 ? in[5] : Tensor());
+}
+
+SweepCase gru_case() {
+  return {[] {
+            for (const RecurrentShape& p : kRecurrentShapes) {
+              const auto in = gru_operands(p.steps, p.batch, p.input, p.hidden, p.state);
+              const Ref want = ref_gru(in);
+              const std::string what = "T=" + std::to_string(p.steps) + " B=" + std::to_string(p.batch) +
+                                       " H=" + std::to_string(p.hidden) + (p.state ? " with state" : "");
+              // float32: sums of I + H + 1 products, ember's float sigmoid and
+              // tanh (2 ulp), carried through T steps of a contraction.
+              expect_close(run_gru(in), want, 3e-6, 3e-6, what + " float32");
+              std::vector<Tensor> in64;
+              for (const Tensor& t : in) in64.push_back(t.to(DType::Float64));
+              expect_close(run_gru(in64), want, 1e-12, 1e-12, what + " float64");
+            }
+            // Strided operands: x a transposed [B, T, I], w_hh a slice of a wider matrix.
+            auto in = gru_operands(3, 2, 4, 5, true);
+            in[0] = uniform({2, 3, 4}, -1, 1).transpose(0, 1);
+            in[2] = uniform({15, 7}, -1, 1).slice(1, 1, 6);
+            expect_close(run_gru(in), ref_gru(in), 3e-6, 3e-6, "strided operands");
+            // Clear errors, not wrong answers, for operands that do not fit.
+            auto bad = gru_operands(3, 2, 4, 5, false);
+            EXPECT_THROW(gru(bad[0], bad[1], uniform({20, 5}, -1, 1), bad[3], bad[4]), Error);  // LSTM's w_hh
+            EXPECT_THROW(gru(bad[0], uniform({15, 3}, -1, 1), bad[2], bad[3], bad[4]), Error);  // w_ih vs I
+            EXPECT_THROW(gru(bad[0], bad[1], bad[2], uniform({20}, -1, 1), bad[4]), Error);     // b_ih
+            EXPECT_THROW(gru(bad[0].select(0, 0), bad[1], bad[2], bad[3], bad[4]), Error);      // x not 3-D
+            EXPECT_THROW(gru(bad[0], bad[1], bad[2], bad[3], bad[4], uniform({3, 5}, -1, 1)),
+                         Error);                                                              // h0's batch
+            EXPECT_THROW(gru(bad[0].slice(0, 0, 0), bad[1], bad[2], bad[3], bad[4]), Error);  // no steps
+            EXPECT_THROW(gru(bad[0].to(DType::Float64), bad[1], bad[2], bad[3], bad[4]), Error);  // dtypes
+            // The saved gates are not an output a gradient may flow through.
+            auto grads = gru_operands(2, 2, 3, 2, false);
+            for (Tensor& t : grads) t.requires_grad_();
+            const auto [out, gates] = dispatch2(OpId::gru, grads, OpAttrs{}, Loc::current());
+            EXPECT_EQ(gates.sizes(), (Shape{2, 2, 8})) << "r, z, n and W_hn h + b_hn of each step";
+            EXPECT_TRUE(out.requires_grad());
+            EXPECT_FALSE(gates.requires_grad());
+            EXPECT_THROW(gates.sum().backward(), Error);
+          },
+          [] {
+            for (bool state : {false, true}) {
+              auto in = gru_operands(3, 2, 3, 2, state, DType::Float64);
+              for (Tensor& t : in) t.requires_grad_();
+              gradcheck([](const std::vector<Tensor>& in) { return run_gru(in); }, in);
+              gradcheck([](const std::vector<Tensor>& in) { return run_gru(in)[-1]; }, in);
+            }
+          }};
+}
+
+// gru_backward against the gradients autograd gives the recurrence written
+// as GRUCell's ops, in float64 and float32.
+SweepCase gru_backward_case() {
+  return {[] {
+            for (bool state : {false, true}) {
+              auto in = gru_operands(4, 3, 5, 6, state, DType::Float64);
+              for (Tensor& t : in) t.requires_grad_();
+              const Tensor g_out = uniform({4, 3, 6}, -1, 1, DType::Float64);
+              Tensor h = state ? in[5] : zeros({3, 6}, DType::Float64);
+              std::vector<Tensor> hs;
+              for (int64_t t = 0; t < 4; ++t) {
+                const auto gi = chunk(linear(in[0][t], in[1], in[3]), 3, 1);
+                const auto gh = chunk(linear(h, in[2], in[4]), 3, 1);
+                const Tensor r = (gi[0] + gh[0]).sigmoid(), z = (gi[1] + gh[1]).sigmoid();
+                const Tensor n = (gi[2] + r * gh[2]).tanh();
+                h = (1 - z) * n + z * h;
+                hs.push_back(h);
+              }
+              const auto want = autograd::grad({stack(hs, 0)}, {g_out}, in);
+              NoGradGuard no_grad;
+              std::vector<Tensor> forward(in.begin(), in.end());
+              const auto [out, gates] = dispatch2(OpId::gru, forward, OpAttrs{}, Loc::current());
+              std::vector<Tensor> operands{g_out, in[0], in[1], in[2], in[3], in[4], out, gates};
+              if (state) operands.push_back(in[5]);
+              const auto [dx, flat] = dispatch2(OpId::gru_backward, operands, OpAttrs{}, Loc::current());
+              std::vector<Tensor> expected;
+              for (size_t i = 1; i < want.size(); ++i) expected.push_back(want[i].reshape({-1}));
+              const std::string what = state ? "with state" : "no state";
+              expect_close(dx, to_ref(want[0]), 1e-12, 1e-10, what + " dx");
+              expect_close(flat, to_ref(cat(expected)), 1e-12, 1e-10, what + " weights");
+              // float32: within 2e-5 (sums of up to 3H = 18 products per step over 4 steps).
+              std::vector<Tensor> operands32;
+              for (const Tensor& t : operands) operands32.push_back(t.detach().to(DType::Float32));
+              const auto [dx32, flat32] =
+                  dispatch2(OpId::gru_backward, operands32, OpAttrs{}, Loc::current());
+              expect_close(dx32, to_ref(want[0]), 2e-5, 2e-5, what + " dx float32");
+              expect_close(flat32, to_ref(cat(expected)), 2e-5, 2e-5, what + " weights float32");
+            }
+          },
+          {}};
 }
 
 // attention_backward against the gradients autograd gives the composite
@@ -1408,6 +1547,8 @@ const std::map<OpId, SweepCase>& sweep_cases() {
     m[OpId::attention_backward] = attention_backward_case();
     m[OpId::lstm] = lstm_case();
     m[OpId::lstm_backward] = lstm_backward_case();
+    m[OpId::gru] = gru_case();
+    m[OpId::gru_backward] = gru_backward_case();
     m[OpId::conv2d] = conv2d_case();
     m[OpId::conv2d_backward_input] = conv2d_grad_case(true);
     m[OpId::conv2d_backward_weight] = conv2d_grad_case(false);

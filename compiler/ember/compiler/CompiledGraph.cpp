@@ -204,6 +204,8 @@ bool lowers_dynamic(OpId op) {
     case OpId::attention_backward:
     case OpId::lstm:
     case OpId::lstm_backward:
+    case OpId::gru:
+    case OpId::gru_backward:
     // A `?` batch; other `?` dims fail to lower (an Error, compiled per size).
     case OpId::conv2d:
     case OpId::conv2d_backward_input:

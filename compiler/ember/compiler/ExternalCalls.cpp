@@ -12,6 +12,7 @@
 #include "ember/compiler/OpenMPShim.h"
 #include "ember/kernels/attention.h"
 #include "ember/kernels/collective.h"
+#include "ember/kernels/gru.h"
 #include "ember/kernels/lstm.h"
 #include "ember/kernels/sgemm.h"
 #include "ember/random.h"
@@ -68,21 +69,22 @@ mlir::FunctionType attention_type(mlir::MLIRContext* ctx) {
   return b.getFunctionType(args, {});
 }
 
-// The LSTM kernel (kernels/lstm.h) on strided memrefs of any size: forward
-// (x, w_ih, w_hh, b_ih, b_hh, h0, c0, out, cells, flags); backward
-// (grad_out, grad_cells, x, w_ih, w_hh, b_ih, b_hh, out, cells, h0, c0, dx,
-// dparams, flags).
-template <bool kDouble, bool kBackward>
-mlir::FunctionType lstm_type(mlir::MLIRContext* ctx) {
+// The recurrent kernels (kernels/lstm.h, kernels/gru.h) on strided memrefs
+// of any size. Forward: x, w_ih, w_hh, b_ih, b_hh, the states (LSTM: h0,
+// c0; GRU: h0), out, gates, flags. Backward: grad_out, (LSTM) grad_gates,
+// x, w_ih, w_hh, b_ih, b_hh, out, gates, the states, dx, dparams, flags.
+template <bool kDouble, bool kBackward, int kStates, bool kCellGrad>
+mlir::FunctionType recurrent_type(mlir::MLIRContext* ctx) {
   mlir::Builder b(ctx);
   mlir::Type element = kDouble ? mlir::Type(b.getF64Type()) : mlir::Type(b.getF32Type());
   const auto strided = [&](int rank) { return strided_memref(ctx, element, rank); };
   const mlir::Type m3 = strided(3), m2 = strided(2), m1 = strided(1);
   llvm::SmallVector<mlir::Type> args;
-  if (kBackward)
-    args = {m3, m3, m3, m2, m2, m1, m1, m3, m3, m2, m2, m3, m1};
-  else
-    args = {m3, m2, m2, m1, m1, m2, m2, m3, m3};
+  if (kBackward) args.append(kCellGrad ? 2 : 1, m3);
+  args.append({m3, m2, m2, m1, m1});
+  if (kBackward) args.append({m3, m3});
+  args.append(kStates, m2);
+  args.append({m3, kBackward ? m1 : m3});
   args.push_back(b.getI64Type());
   return b.getFunctionType(args, {});
 }
@@ -105,6 +107,8 @@ constexpr const char* kNoRuntimeKernel =
     "is ember's attention kernel, in the ember runtime library; exports link only OpenBLAS and libc";
 constexpr const char* kNoLstmKernel =
     "is ember's LSTM kernel, in the ember runtime library; exports link only OpenBLAS and libc";
+constexpr const char* kNoGruKernel =
+    "is ember's GRU kernel, in the ember runtime library; exports link only OpenBLAS and libc";
 
 // Note [Temporaries of run-time size]
 // ember-pack-buffers packs the temporaries whose size is static into the
@@ -153,34 +157,39 @@ std::vector<ExternalFunction> make_registry() {
        "tensor "
        "as an input instead)"},
   };
-  all.push_back({"ember_attention_f32", &attention_type<false, false>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_f32), nullptr, kNoRuntimeKernel,
-                 true});
-  all.push_back({"ember_attention_f64", &attention_type<true, false>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_f64), nullptr, kNoRuntimeKernel,
-                 true});
-  all.push_back({"ember_attention_backward_f32", &attention_type<false, true>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_backward_f32), nullptr,
-                 kNoRuntimeKernel, true});
-  all.push_back({"ember_attention_backward_f64", &attention_type<true, true>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_backward_f64), nullptr,
-                 kNoRuntimeKernel, true});
-  all.push_back({"ember_lstm_f32", &lstm_type<false, false>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_f32), nullptr, kNoLstmKernel, true});
-  all.push_back({"ember_lstm_f64", &lstm_type<true, false>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_f64), nullptr, kNoLstmKernel, true});
-  all.push_back({"ember_lstm_backward_f32", &lstm_type<false, true>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_backward_f32), nullptr, kNoLstmKernel,
-                 true});
-  all.push_back({"ember_lstm_backward_f64", &lstm_type<true, true>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_backward_f64), nullptr, kNoLstmKernel,
-                 true});
-  all.push_back({"ember_all_reduce_f32", &all_reduce_type<false>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_all_reduce_f32), nullptr, kNoCollectives,
-                 true});
-  all.push_back({"ember_all_reduce_f64", &all_reduce_type<true>,
-                 reinterpret_cast<const void*>(&_mlir_ciface_ember_all_reduce_f64), nullptr, kNoCollectives,
-                 true});
+  // Runtime kernels called through MLIR's C interface.
+  const auto kernel = [&all](const char* name, mlir::FunctionType (*type)(mlir::MLIRContext*),
+                             const void* address, const char* not_exportable) {
+    all.push_back({name, type, address, nullptr, not_exportable, true});
+  };
+  kernel("ember_attention_f32", &attention_type<false, false>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_f32), kNoRuntimeKernel);
+  kernel("ember_attention_f64", &attention_type<true, false>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_f64), kNoRuntimeKernel);
+  kernel("ember_attention_backward_f32", &attention_type<false, true>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_backward_f32), kNoRuntimeKernel);
+  kernel("ember_attention_backward_f64", &attention_type<true, true>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_attention_backward_f64), kNoRuntimeKernel);
+  kernel("ember_lstm_f32", &recurrent_type<false, false, 2, true>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_f32), kNoLstmKernel);
+  kernel("ember_lstm_f64", &recurrent_type<true, false, 2, true>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_f64), kNoLstmKernel);
+  kernel("ember_lstm_backward_f32", &recurrent_type<false, true, 2, true>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_backward_f32), kNoLstmKernel);
+  kernel("ember_lstm_backward_f64", &recurrent_type<true, true, 2, true>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_lstm_backward_f64), kNoLstmKernel);
+  kernel("ember_gru_f32", &recurrent_type<false, false, 1, false>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_gru_f32), kNoGruKernel);
+  kernel("ember_gru_f64", &recurrent_type<true, false, 1, false>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_gru_f64), kNoGruKernel);
+  kernel("ember_gru_backward_f32", &recurrent_type<false, true, 1, false>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_gru_backward_f32), kNoGruKernel);
+  kernel("ember_gru_backward_f64", &recurrent_type<true, true, 1, false>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_gru_backward_f64), kNoGruKernel);
+  kernel("ember_all_reduce_f32", &all_reduce_type<false>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_all_reduce_f32), kNoCollectives);
+  kernel("ember_all_reduce_f64", &all_reduce_type<true>,
+         reinterpret_cast<const void*>(&_mlir_ciface_ember_all_reduce_f64), kNoCollectives);
   all.push_back({"_mlir_memref_to_llvm_alloc", nullptr, reinterpret_cast<const void*>(&temporary_alloc),
                  nullptr, kJitAllocation});
   all.push_back({"_mlir_memref_to_llvm_aligned_alloc", nullptr,

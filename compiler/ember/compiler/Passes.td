@@ -336,15 +336,17 @@ def EmberAttentionToCalls : Pass<"ember-attention-to-calls", "::mlir::ModuleOp">
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
 }
 
-def EmberLstmToCalls : Pass<"ember-lstm-to-calls", "::mlir::ModuleOp"> {
-  let summary = "Lower ember.lstm and its gradient to calls of the runtime's whole-sequence LSTM kernel";
+def EmberRecurrentToCalls : Pass<"ember-recurrent-to-calls", "::mlir::ModuleOp"> {
+  let summary = "Lower ember.lstm, ember.gru and their gradients to calls of the runtime's whole-sequence kernels";
   let description = [{
     As ember-attention-to-calls: operands go to their buffers (read_only),
     results are fresh buffers allocated at x's sizes (`?` T and B read from
     x at run time), and the call takes strided descriptors; a missing
     initial state is a [1, 1] zero placeholder and `flags` says which
     optional operands are real. The time loop is in the kernel (Note [Fused
-    LSTM]), so one call serves every sequence length. It runs after
+    LSTM], Note [Fused GRU]), so one call serves every sequence length. ember.gru
+    and its gradient lower alike (kernels ember_gru_f32, ember_gru_backward_f32,
+    ...; one state, h0). It runs after
     destination passing for the reason attention's does.
 
     ```mlir

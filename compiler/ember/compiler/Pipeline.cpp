@@ -150,7 +150,7 @@ void build_bufferize_pipeline(mlir::OpPassManager& pm, const std::string& functi
   destination.inPlace = in_place;
   pm.addPass(createEmberDestinationPassing(destination));
   pm.addPass(createEmberAttentionToCalls());  // after the checks twin dropped what it does not need
-  pm.addPass(createEmberLstmToCalls());       // likewise
+  pm.addPass(createEmberRecurrentToCalls());  // likewise
   pm.addPass(createEmberCollectivesToCalls());
   pm.addPass(createEmberScatterToLoops());  // likewise
   pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());
@@ -257,12 +257,12 @@ void register_pipelines() {
 void lower_to_linalg(mlir::ModuleOp module, const Loc& loc) {
   run_passes_or_throw(module, build_linalg_pipeline, "lowering to linalg", loc);
   module.walk([&](mlir::Operation* op) {
-    // Attention and lstm become kernel calls in the next stage
-    // (ember-attention-to-calls, ember-lstm-to-calls), embedding_backward a
+    // Attention, lstm and gru become kernel calls in the next stage
+    // (ember-attention-to-calls, ember-recurrent-to-calls), embedding_backward a
     // loop on buffers (ember-scatter-to-loops), all_reduce a runtime call
     // (ember-collectives-to-calls).
-    if (mlir::isa<ir::AttentionOp, ir::AttentionBackwardOp, ir::LstmOp, ir::LstmBackwardOp,
-                  ir::EmbeddingBackwardOp, ir::AllReduceOp>(op))
+    if (mlir::isa<ir::AttentionOp, ir::AttentionBackwardOp, ir::LstmOp, ir::LstmBackwardOp, ir::GruOp,
+                  ir::GruBackwardOp, ir::EmbeddingBackwardOp, ir::AllReduceOp>(op))
       return;
     if (op->getDialect() && op->getDialect()->getNamespace() == "ember")
       throw_error(std::string("compile: ") + op->getName().getStringRef().str() + " has no lowering yet",

@@ -20,3 +20,4 @@ scaled_dot_product_attention = _f.scaled_dot_product_attention
 nll_loss = _f.nll_loss
 embedding = _f.embedding
 lstm = _f.lstm
+gru = _f.gru

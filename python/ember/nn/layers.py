@@ -7,7 +7,7 @@ from .. import _ember
 from . import functional
 from .module import Module, Parameter, _shared_parameter
 
-__all__ = ["Linear", "LayerNorm", "Conv2d", "MaxPool2d", "AvgPool2d", "Embedding", "Flatten", "LSTM", "LSTMCell",
+__all__ = ["Linear", "LayerNorm", "Conv2d", "MaxPool2d", "AvgPool2d", "Embedding", "Flatten", "LSTM", "LSTMCell", "GRU",
            "GRUCell", "MultiheadAttention", "BatchNorm1d", "BatchNorm2d", "ReLU", "Tanh", "Sigmoid", "GELU",
            "Dropout", "Sequential", "ModuleList", "CrossEntropyLoss", "MSELoss"]
 
@@ -145,6 +145,16 @@ class LSTMCell(_CppLayer):
     def forward(self, x, hx=None):
         h, c = hx if hx is not None else (None, None)
         return self._cpp.forward(x, h, c)
+
+
+class GRU(_CppLayer):
+    """GRU over x [T, B, input_size] (PyTorch's layout and gates); returns out and h [num_layers, B, hidden]."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True):
+        super().__init__(_ember._layers.GRU(input_size, hidden_size, num_layers, bias))
+
+    def forward(self, x, hx=None):
+        return self._cpp.forward(x, hx)
 
 
 class GRUCell(_CppLayer):

@@ -55,8 +55,8 @@ Tensor loss_scale(const Ctx& c, const Tensor& targets) {
 
 // The attention kernel's backward (Note [Tiled attention]) gives dq, and dk
 // and dv side by side along the last dim: two slices of that. The
-// log-sum-exp output is the kernel's own (no API returns it) and passes no
-// gradient; a mask is a constant (scaled_dot_product_attention refuses one
+// log-sum-exp output is the kernel's own (no API returns it) and carries no
+// gradient (registered so: it has no history); a mask is a constant (scaled_dot_product_attention refuses one
 // that requires grad).
 void attention_bw(Ctx& c) {
   const Tensor q = c.input(0), k = c.input(1), v = c.input(2), out = c.output(0);
@@ -100,6 +100,33 @@ void lstm_bw(Ctx& c) {
   const int64_t h0 = bias + gates, n_state = c.input(5).numel();
   if (c.needs_grad(5)) c.set(5, flat.slice(0, h0, h0 + n_state).view(c.input(5).sizes()));
   if (c.needs_grad(6)) c.set(6, flat.slice(0, h0 + n_state, h0 + 2 * n_state).view(c.input(6).sizes()));
+}
+
+// The gru kernel's backward (Note [Fused GRU]) reads the saved gates
+// (output 1: registered below as carrying no gradient, so none reaches
+// here) and gives dx, then dW_ih, dW_hh, db_ih, db_hh (and dh0) in one flat
+// tensor, taken apart here in that order.
+void gru_bw(Ctx& c) {
+  const bool state = c.num_inputs() == 6;
+  const Tensor out = c.output(0);
+  std::vector<Tensor> operands{c.has_grad(0) ? c.grad(0) : zeros_like(out),
+                               c.input(0),
+                               c.input(1),
+                               c.input(2),
+                               c.input(3),
+                               c.input(4),
+                               out,
+                               c.output(1)};
+  if (state) operands.push_back(c.input(5));
+  const auto [dx, flat] = dispatch2(OpId::gru_backward, operands, c.attrs(), c.loc());
+  if (c.needs_grad(0)) c.set(0, dx);
+  int64_t offset = 0;
+  for (int i = 1; i < c.num_inputs(); ++i) {  // the flat gradient's parts, in the inputs' order
+    const Shape& shape = c.input_shape(i);
+    const int64_t n = shape.numel();
+    if (c.needs_grad(i)) c.set(i, flat.slice(0, offset, offset + n).view(shape));
+    offset += n;
+  }
 }
 
 void cross_entropy_bw(Ctx& c) {
@@ -173,8 +200,9 @@ void register_nn_formulas(OpRegistry& r) {
   r.backward(OpId::embedding_backward, &embedding_backward_bw);
   r.backward(OpId::cat, &cat_bw);
   r.backward(OpId::conv2d, &conv2d_bw);
-  r.backward(OpId::attention, &attention_bw);
+  r.backward(OpId::attention, &attention_bw, /*differentiable_outputs=*/1);
   r.backward(OpId::lstm, &lstm_bw);
+  r.backward(OpId::gru, &gru_bw, /*differentiable_outputs=*/1);
   r.backward(OpId::max_pool2d, &max_pool2d_bw);
   r.backward(OpId::avg_pool2d, &avg_pool2d_bw);
 }

@@ -80,13 +80,13 @@ Edge gradient_edge(const Tensor& t) {
   return {acc, 0};
 }
 
-void set_history(const std::shared_ptr<Node>& node, Tensor* outputs, int num_outputs) {
+void set_history(const std::shared_ptr<Node>& node, Tensor* outputs, int num_outputs, int differentiable) {
   node->output_shapes.resize(num_outputs);
   node->output_dtypes.resize(num_outputs);
   for (int i = 0; i < num_outputs; ++i) {
     node->output_shapes[i] = outputs[i].sizes();
     node->output_dtypes[i] = outputs[i].dtype();
-    if (!is_floating(outputs[i].dtype())) continue;
+    if (!is_floating(outputs[i].dtype()) || (differentiable >= 0 && i >= differentiable)) continue;
     AutogradMeta& m = meta(outputs[i]);
     m.grad_fn = node;
     m.output_nr = static_cast<uint32_t>(i);

@@ -62,7 +62,10 @@ Edge gradient_edge(const Tensor& t);
 
 // Makes `outputs` the results of `node` (sets grad_fn, output_nr,
 // requires_grad; records shapes for the engine).
-void set_history(const std::shared_ptr<Node>& node, Tensor* outputs, int num_outputs);
+// Makes `node` the grad_fn of the first `differentiable` float outputs
+// (all when -1); the others carry no gradient and get no history.
+void set_history(const std::shared_ptr<Node>& node, Tensor* outputs, int num_outputs,
+                 int differentiable = -1);
 
 uint64_t next_sequence_nr();
 

@@ -132,9 +132,12 @@ void record_op(OpId op, const OpInfo& info, const Tensor* inputs, int num_inputs
       node->operand_saved[k] = true;
     }
   }
-  set_history(node, outputs, num_outputs);
+  set_history(node, outputs, num_outputs, info.differentiable_outputs);
   if (save_output) {
-    for (int i = 0; i < num_outputs; ++i) node->saved_outputs.emplace_back(outputs[i], true);
+    // An output without history is saved as it is (nothing to re-attach).
+    for (int i = 0; i < num_outputs; ++i)
+      node->saved_outputs.emplace_back(outputs[i],
+                                       info.differentiable_outputs < 0 || i < info.differentiable_outputs);
   }
 }
 

@@ -4,40 +4,18 @@
 #include "ember/kernels/lstm.h"
 
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 #include "ember/kernels/blas.h"
 #include "ember/kernels/common.h"
-#include "ember/kernels/vec_math.h"
+#include "ember/kernels/recurrent.h"
 
 namespace ember::kernels {
 namespace {
 
-template <typename T>
-EMBER_VEC_INLINE T sigmoid_of(T x) {  // inlined so that the gate loops vectorize
-  if constexpr (std::is_same_v<T, float>)
-    return vec::sigmoid(x);
-  else
-    return T(1) / (T(1) + std::exp(-x));
-}
-
-template <typename T>
-EMBER_VEC_INLINE T tanh_of(T x) {
-  if constexpr (std::is_same_v<T, float>)
-    return vec::tanh(x);
-  else
-    return std::tanh(x);
-}
-
-// A scratch array per thread that only grows: after the first call at the
-// largest size, a step allocates nothing.
-template <typename T>
-T* scratch(int64_t n) {
-  thread_local std::vector<T> buffer;
-  if (int64_t(buffer.size()) < n) buffer.resize(n);
-  return buffer.data();
-}
+using recurrent::scratch;
+using recurrent::sigmoid_of;
+using recurrent::tanh_of;
 
 // The first 4H columns of rows [T*B, ld] = x W_ih^T + b_ih + b_hh: the
 // input projection of every step.
@@ -170,38 +148,16 @@ const T* data_of(const Tensor& t) {
   return static_cast<const T*>(t.data_ptr());
 }
 
-// inputs x, w_ih, w_hh, b_ih, b_hh[, h0, c0] (contiguous copies where
-// needed); `keep` holds the copies alive.
-template <typename T>
-LstmProblem<T> problem_of(const Tensor* inputs, bool state, std::vector<Tensor>& keep) {
-  for (int i = 0; i < (state ? 7 : 5); ++i) keep.push_back(contiguous(inputs[i]));
-  const Tensor& x = keep[0];
-  return {x.size(0),
-          x.size(1),
-          x.size(2),
-          keep[2].size(1),
-          data_of<T>(x),
-          data_of<T>(keep[1]),
-          data_of<T>(keep[2]),
-          data_of<T>(keep[3]),
-          data_of<T>(keep[4]),
-          state ? data_of<T>(keep[5]) : nullptr,
-          state ? data_of<T>(keep[6]) : nullptr};
-}
-
+// inputs x, w_ih, w_hh, b_ih, b_hh[, h0, c0].
 template <typename T>
 void forward_typed(const OpCall& c) {
   std::vector<Tensor> keep;
-  const LstmProblem<T> p = problem_of<T>(c.inputs, c.num_inputs == 7, keep);
+  const LstmProblem<T> p = recurrent::problem_of<T>(c.inputs, c.num_inputs - 5, keep);
   lstm_forward(p, static_cast<T*>(c.outputs[0].data_ptr()), static_cast<T*>(c.outputs[1].data_ptr()));
 }
 
 void lstm_eager(const OpCall& c) {
-  allocate_outputs(c);
-  if (c.inputs[0].dtype() == DType::Float64)
-    forward_typed<double>(c);
-  else
-    forward_typed<float>(c);
+  recurrent::run_typed(c, [&]<typename T>() { forward_typed<T>(c); });
 }
 
 // inputs grad_out, x, w_ih, w_hh, b_ih, b_hh, out, gates[, h0, c0][, grad_gates]
@@ -212,7 +168,7 @@ void backward_typed(const OpCall& c) {
   std::vector<Tensor> forward_inputs{c.inputs[1], c.inputs[2], c.inputs[3], c.inputs[4], c.inputs[5]};
   if (state) forward_inputs.insert(forward_inputs.end(), {c.inputs[8], c.inputs[9]});
   std::vector<Tensor> keep;
-  const LstmProblem<T> p = problem_of<T>(forward_inputs.data(), state, keep);
+  const LstmProblem<T> p = recurrent::problem_of<T>(forward_inputs.data(), state ? 2 : 0, keep);
   const Tensor grad_out = contiguous(c.inputs[0]), out = contiguous(c.inputs[6]),
                gates = contiguous(c.inputs[7]);
   const Tensor grad_gates = cell_grad ? contiguous(c.inputs[c.num_inputs - 1]) : Tensor();
@@ -222,11 +178,7 @@ void backward_typed(const OpCall& c) {
 }
 
 void lstm_backward_eager(const OpCall& c) {
-  allocate_outputs(c);
-  if (c.inputs[0].dtype() == DType::Float64)
-    backward_typed<double>(c);
-  else
-    backward_typed<float>(c);
+  recurrent::run_typed(c, [&]<typename T>() { backward_typed<T>(c); });
 }
 
 }  // namespace
@@ -245,49 +197,8 @@ namespace {
 
 using ember::kernels::MemRef;
 
-// The descriptor's elements as a contiguous row-major array: its own data
-// when it is one (every buffer the lowering passes, in practice), else a
-// packed copy kept in `copy`.
-template <typename T, int N>
-const T* packed(const MemRef<T, N>& m, std::vector<T>& copy) {
-  int64_t expected = 1, count = 1;
-  bool contiguous = true;
-  for (int i = N - 1; i >= 0; --i) {
-    contiguous = contiguous && (m.sizes[i] <= 1 || m.strides[i] == expected);
-    expected *= m.sizes[i];
-    count *= m.sizes[i];
-  }
-  if (contiguous) return m.data();
-  copy.resize(count);
-  int64_t index[N] = {};
-  for (int64_t e = 0; e < count; ++e) {
-    int64_t at = 0;
-    for (int i = 0; i < N; ++i) at += index[i] * m.strides[i];
-    copy[e] = m.data()[at];
-    for (int i = N - 1; i >= 0 && ++index[i] == m.sizes[i]; --i) index[i] = 0;
-  }
-  return copy.data();
-}
-
-template <typename T>
-struct Operands {
-  std::vector<T> copies[7];
-  ember::kernels::LstmProblem<T> problem;
-  Operands(MemRef<T, 3>* x, MemRef<T, 2>* w_ih, MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih, MemRef<T, 1>* b_hh,
-           MemRef<T, 2>* h0, MemRef<T, 2>* c0, bool state) {
-    problem = {x->sizes[0],
-               x->sizes[1],
-               x->sizes[2],
-               w_hh->sizes[1],
-               packed(*x, copies[0]),
-               packed(*w_ih, copies[1]),
-               packed(*w_hh, copies[2]),
-               packed(*b_ih, copies[3]),
-               packed(*b_hh, copies[4]),
-               state ? packed(*h0, copies[5]) : nullptr,
-               state ? packed(*c0, copies[6]) : nullptr};
-  }
-};
+using ember::kernels::recurrent::Operands;
+using ember::kernels::recurrent::packed;
 
 template <typename T>
 void forward_entry(MemRef<T, 3>* x, MemRef<T, 2>* w_ih, MemRef<T, 2>* w_hh, MemRef<T, 1>* b_ih,

@@ -26,18 +26,16 @@
 #include <cstdint>
 
 #include "ember/kernels/attention.h"  // MemRef
+#include "ember/kernels/recurrent_problem.h"
 
 namespace ember::kernels {
 
 inline constexpr int64_t kLstmState = 1;     // bit of `flags`: h0 and c0 are given (else zeros)
 inline constexpr int64_t kLstmCellGrad = 2;  // bit of `flags`: a gradient of `gates` is given
 
-// One problem: contiguous row-major arrays. h0 and c0 null mean zeros.
+// w_ih [4H, I], w_hh [4H, H], h0 and c0 (both or neither).
 template <typename T>
-struct LstmProblem {
-  int64_t steps, batch, input, hidden;
-  const T *x, *w_ih, *w_hh, *b_ih, *b_hh, *h0, *c0;
-};
+using LstmProblem = RecurrentProblem<T>;
 
 // out [T, B, H] = h of every step; gates [T, B, 5H] = i, f, g, o and c of
 // every step.

@@ -1,6 +1,6 @@
 // rnn.cpp - LSTM and GRU cells written with ember ops (autograd, hooks and
-// tracing need nothing else), and LSTM over whole sequences, one lstm op per
-// layer.
+// tracing need nothing else), and LSTM and GRU over whole sequences, one
+// lstm or gru op per layer.
 #include "ember/nn/rnn.h"
 
 #include <cmath>
@@ -29,6 +29,22 @@ void make_weights(int64_t gates, int64_t input, int64_t hidden, bool bias, Tenso
 
 std::string sizes_repr(int64_t in, int64_t hidden) {
   return std::to_string(in) + ", " + std::to_string(hidden);
+}
+
+std::string layers_repr(int64_t in, int64_t hidden, int64_t layers) {
+  return sizes_repr(in, hidden) + ", num_layers=" + std::to_string(layers);
+}
+
+// One cell per layer, registered (by `reg`) as layer0, layer1, ...
+template <typename Cell, typename Register>
+std::vector<std::shared_ptr<Cell>> make_layers(const char* name, int64_t in, int64_t hidden, int64_t layers,
+                                               bool bias, Register reg) {
+  EMBER_CHECK(layers >= 1, Loc::current(), name, ": num_layers must be at least 1, got ", layers);
+  std::vector<std::shared_ptr<Cell>> cells;
+  for (int64_t l = 0; l < layers; ++l)
+    cells.push_back(
+        reg("layer" + std::to_string(l), std::make_shared<Cell>(l == 0 ? in : hidden, hidden, bias)));
+  return cells;
 }
 
 void check_input(const char* name, const Tensor& x, int64_t input_size) {
@@ -71,10 +87,8 @@ std::string LSTMCell::extra_repr() const { return sizes_repr(input_size, hidden_
 
 LSTM::LSTM(int64_t in, int64_t hidden, int64_t layers, bool bias)
     : Module("LSTM"), input_size(in), hidden_size(hidden), num_layers(layers) {
-  EMBER_CHECK(layers >= 1, Loc::current(), "LSTM: num_layers must be at least 1, got ", layers);
-  for (int64_t l = 0; l < layers; ++l)
-    cells.push_back(register_module("layer" + std::to_string(l),
-                                    std::make_shared<LSTMCell>(l == 0 ? in : hidden, hidden, bias)));
+  cells = make_layers<LSTMCell>("LSTM", in, hidden, layers, bias,
+                                [this](const std::string& n, auto cell) { return register_module(n, cell); });
 }
 
 // Each layer is one lstm op over the whole sequence (Note [Fused LSTM]):
@@ -107,9 +121,7 @@ std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& x, const LSTMState& sta
   return {out, final_state};
 }
 
-std::string LSTM::extra_repr() const {
-  return sizes_repr(input_size, hidden_size) + ", num_layers=" + std::to_string(num_layers);
-}
+std::string LSTM::extra_repr() const { return layers_repr(input_size, hidden_size, num_layers); }
 
 GRUCell::GRUCell(int64_t in, int64_t hidden, bool bias)
     : Module("GRUCell"), input_size(in), hidden_size(hidden) {
@@ -136,5 +148,36 @@ Tensor GRUCell::operator()(const Tensor& x, const Tensor& h, const Loc& loc) {
 }
 
 std::string GRUCell::extra_repr() const { return sizes_repr(input_size, hidden_size); }
+
+GRU::GRU(int64_t in, int64_t hidden, int64_t layers, bool bias)
+    : Module("GRU"), input_size(in), hidden_size(hidden), num_layers(layers) {
+  cells = make_layers<GRUCell>("GRU", in, hidden, layers, bias,
+                               [this](const std::string& n, auto cell) { return register_module(n, cell); });
+}
+
+// Each layer is one gru op over the whole sequence (Note [Fused GRU]).
+std::pair<Tensor, Tensor> GRU::forward(const Tensor& x, const Tensor& h0, const Loc& loc) {
+  EMBER_CHECK(x.dim() == 3 && x.size(2) == input_size, loc, "GRU: expected input [T, B, ", input_size,
+              "], got ", x.sizes());
+  Tensor final_h;
+  Tensor out = call_with_hooks(
+      {x},
+      [&] {
+        Tensor layer_input = x;
+        std::vector<Tensor> hs;
+        for (int64_t l = 0; l < num_layers; ++l) {
+          const GRUCell& cell = *cells[l];
+          layer_input = gru(layer_input, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh,
+                            h0.defined() ? h0[l] : Tensor(), loc);
+          hs.push_back(layer_input[-1]);
+        }
+        final_h = stack(hs, 0);
+        return layer_input;
+      },
+      loc);
+  return {out, final_h};
+}
+
+std::string GRU::extra_repr() const { return layers_repr(input_size, hidden_size, num_layers); }
 
 }  // namespace ember::nn
