@@ -131,6 +131,11 @@ void run_passes_or_throw(mlir::ModuleOp module, const std::function<void(mlir::O
 
 void build_linalg_pipeline(mlir::OpPassManager& pm) {
   pm.addPass(createEmberDecompose());
+  // Decompositions repeat terms (a loss's logsumexp and its gradient's
+  // softmax, each parameter's Adam step its bias corrections): merged here,
+  // on ember ops, whose effects are declared (random draws and checks are
+  // never merged), and before any tensor.empty exists (see below).
+  pm.addPass(mlir::createCSEPass());
   pm.addPass(createConvertEmberToLinalg());
   pm.addPass(createEmberLowerChecks());      // after: lowerings make checks too (embedding)
   pm.addPass(createEmberFuseElementwise());  // MLIR's fusion, matmuls kept for BLAS
