@@ -254,6 +254,34 @@ TEST(Export, ADynamicDimMustBeOneSizeTheOutputsFollow) {
   fs::remove_all(dir);
 }
 
+TEST(Export, ALoadedResultWhoseSizeIsNotAnInputsIsRefused) {
+  // Note [Sizes of a loaded export's results]: model.mlir edited so that
+  // its result is x twice over (2n rows) while model.json still says n: the
+  // runner would allocate n rows and the code write 2n. Refused at load.
+  auto f = compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] * 2}; });
+  const fs::path dir = fresh_dir("dynamic-hostile");
+  export_graph(f, {randn({3, 4})}, dir.string(), {.name = "model", .dynamic_dims = {{0, 0}}});
+  EXPECT_NO_THROW(load_export(dir.string()));
+  std::string mlir = slurp(dir / "model.mlir");
+  const std::string mul = "%1 = ember.mul %arg0, %0 : tensor<?x4xf32>, tensor<f32> -> tensor<?x4xf32>";
+  const size_t at = mlir.find(mul);
+  ASSERT_NE(at, std::string::npos) << mlir;
+  mlir.replace(at, mul.size(),
+               "%2 = ember.mul %arg0, %0 : tensor<?x4xf32>, tensor<f32> -> tensor<?x4xf32>\n"
+               "    %1 = ember.cat %2, %2 {dim = 0 : i64} : tensor<?x4xf32>, tensor<?x4xf32> -> "
+               "tensor<?x4xf32>");
+  std::ofstream(dir / "model.mlir") << mlir;
+  try {
+    load_export(dir.string());
+    ADD_FAILURE() << "loaded a result of 2n rows as n";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("result 0 dim 0 is not provably a dynamic dim of an input"),
+              std::string::npos)
+        << e.what();
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Export, TheReentrantEntryRunsFromFourCThreads) {
   manual_seed(24);
   auto model = small_mlp();

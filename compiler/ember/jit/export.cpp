@@ -16,6 +16,7 @@
 #include "ember/compiler/CompiledGraph.h"
 #include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/Pipeline.h"
+#include "ember/compiler/ResultSizes.h"
 #include "ember/ember.h"
 #include "ember/ir/GraphToMLIR.h"
 #include "ember/ir/ReadModule.h"
@@ -616,6 +617,13 @@ CheckedExport check_export(const ExportTexts& files, const ExportOptions& option
   expect_types(f.getFunctionType().getResults(), results, "results");
 
   compiler::lower_to_linalg(*result.module, loc);
+  if (dynamic)  // Note [Sizes of a loaded export's results]
+    for (const compiler::ResultDim& r : compiler::dynamic_result_dims(*result.module, result.function))
+      EMBER_CHECK(r.argument >= 0 && size_t(r.argument) < result.inputs.size() &&
+                      result.inputs[size_t(r.argument)].shape[r.argument_dim] == kDynamic,
+                  loc, "load_export: ", mlir_path, "'s result ", r.result, " dim ", r.dim,
+                  " is not provably a dynamic dim of an input, as ", json_path,
+                  " says (n); its size would not be known before the call");
   compiler::bufferize(*result.module, result.function, loc);
   // The messages are model.json's (they name the user's lines, which
   // model.mlir does not keep); the count must be the module's.
