@@ -84,7 +84,9 @@ def compile(fn=None, *, automatic_dynamic=True, dynamic_dims=()):  # noqa: A001 
 def export(fn, inputs, directory, name="model", dynamic_dims=()):
     """Compiles `fn` for `inputs` and writes it as files that run without ember (model.o, model.h with a C
     entry point, model.mlir, model.json, model.safetensors); returns the paths written. dynamic_dims=[(0, 0)]
-    makes input 0 dim 0 a size n the C entry takes first: int model_run(int64_t n, ...).
+    makes input 0 dim 0 a size n the C entry takes first: int model_run(int64_t n, ...); a name as third item
+    names the size, and dims of one name are one size: [(0, 0, "batch"), (0, 1, "length")] makes
+    int model_run(int64_t batch, int64_t length, ...).
 
     Example::
 

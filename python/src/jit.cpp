@@ -52,11 +52,19 @@ PYBIND11_MODULE(_jit, m) {
         d["recompile_reasons"] = s.recompile_reasons;
         return d;
       });
-  m.def("export_graph", [](const ember::jit::CompiledFunction& f, const std::vector<ember::Tensor>& inputs,
-                           const std::string& dir, const std::string& name,
-                           const std::vector<std::pair<int, int>>& dynamic_dims) {
-    return ember::jit::export_graph(f, inputs, dir, {.name = name, .dynamic_dims = dynamic_dims});
-  });
+  m.def("export_graph",
+        [](const ember::jit::CompiledFunction& f, const std::vector<ember::Tensor>& inputs,
+           const std::string& dir, const std::string& name, const std::vector<py::tuple>& dims) {
+          // (input, dim) or (input, dim, size name): ember::jit::DynamicDim.
+          std::vector<ember::jit::DynamicDim> dynamic_dims;
+          for (const py::tuple& t : dims) {
+            if (t.size() != 2 && t.size() != 3)
+              throw py::type_error("export: each of dynamic_dims is (input, dim) or (input, dim, size name)");
+            dynamic_dims.push_back(
+                {t[0].cast<int>(), t[1].cast<int>(), t.size() == 3 ? t[2].cast<std::string>() : "n"});
+          }
+          return ember::jit::export_graph(f, inputs, dir, {.name = name, .dynamic_dims = dynamic_dims});
+        });
   py::class_<ember::jit::LoadedExport>(m, "LoadedExport")
       .def("run", [](ember::jit::LoadedExport& e, const std::vector<ember::Tensor>& inputs) {
         return e.run(inputs);

@@ -108,6 +108,25 @@ def test_export_from_python_and_load_it_back(tmp_path):
         ember.jit.load_export(tmp_path)
 
 
+def test_an_export_with_named_dynamic_sizes_runs_at_any_of_each(tmp_path):
+    def forward(x, z):
+        return x.softmax(dim=1), z.relu()
+
+    ember.jit.export(forward, [ember.randn(2, 5, 4), ember.randn(2, 3)], tmp_path,
+                     dynamic_dims=[(0, 0, "batch"), (0, 1, "length"), (1, 0, "batch")])
+    assert "int model_run(int64_t batch, int64_t length, const float* in0" in (tmp_path / "model.h").read_text()
+    loaded = ember.jit.load_export(tmp_path)
+    for batch, length in ((2, 5), (3, 1), (1, 9)):
+        x, z = ember.randn(batch, length, 4), ember.randn(batch, 3)
+        got, want = loaded(x, z), forward(x, z)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ember.Error, match="the dims of size batch are"):
+        loaded(ember.randn(2, 5, 4), ember.randn(3, 3))
+    with pytest.raises(TypeError, match="dynamic_dims"):
+        ember.jit.export(forward, [ember.randn(2, 5, 4), ember.randn(2, 3)], tmp_path, dynamic_dims=[(0,)])
+
+
 def test_traced_ops_and_compiled_errors_name_the_python_line():
     import inspect
 

@@ -206,7 +206,9 @@ TEST(Export, ADynamicBatchExportsOnceAndRunsFromCAtAnySize) {
   EXPECT_NE(header.find("int model_run(int64_t n, const float* in0, float* out0);"), std::string::npos)
       << header;
   EXPECT_NE(header.find("in0  float [n, 20]"), std::string::npos) << header;
-  EXPECT_NE(slurp(dir / "model.json").find("\"dynamic_size\": \"n\""), std::string::npos);
+  const std::string json = slurp(dir / "model.json");
+  EXPECT_NE(json.find("\"dynamic_sizes\": [\n    \"n\"\n  ]"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"shape\": [\n        \"n\",\n        20\n      ]"), std::string::npos) << json;
   const std::string exe = build_c_program(dir, kDynamicMain);
   ASSERT_FALSE(exe.empty()) << "the C program did not build in " << dir;
   for (int64_t n : {37, 1, 128}) {
@@ -241,6 +243,97 @@ TEST(Export, ADynamicBatchExportsOnceAndRunsFromCAtAnySize) {
   fs::remove_all(dir);
 }
 
+// Two named sizes (Note [Dynamic exports]): the C program passes batch and
+// length; out0 is [batch, length, 4], out1 [batch, 3], out2 [length, 4].
+constexpr const char* kTwoSizesMain = R"(#include <stdio.h>
+#include <stdlib.h>
+#include "model.h"
+int main(int argc, char** argv) {
+  const long b = atol(argv[1]), t = atol(argv[2]);
+  const long nx = b * t * 4, nz = b * 3, n0 = nx, n1 = nz, n2 = t * 4;
+  float* in = malloc(sizeof(float) * (nx + nz + 1));
+  float* out = malloc(sizeof(float) * (n0 + n1 + n2 + 1));
+  FILE* f = fopen(argv[3], "rb");
+  if (!f || fread(in, sizeof(float), nx + nz, f) != (size_t)(nx + nz)) return 10;
+  fclose(f);
+  if (model_run(b, -1, in, in + nx, out, out + n0, out + n0 + n1) != -1) return 11;
+  int rc = model_run(b, t, in, in + nx, out, out + n0, out + n0 + n1);
+  f = fopen(argv[4], "wb");
+  fwrite(out, sizeof(float), n0 + n1 + n2, f);
+  fclose(f);
+  return rc;
+}
+)";
+
+TEST(Export, TwoNamedSizesExportOnceAndRunFromCAtAnyOfEach) {
+  const auto fn = [](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0].softmax(1) * 2, in[1].relu(), in[0].sum({0})};
+  };
+  auto f = compile(fn);
+  const fs::path dir = fresh_dir("two-sizes");
+  export_graph(f, {randn({2, 5, 4}), randn({2, 3})}, dir.string(),
+               {.name = "model", .dynamic_dims = {{0, 0, "batch"}, {0, 1, "length"}, {1, 0, "batch"}}});
+  const std::string header = slurp(dir / "model.h");
+  EXPECT_NE(header.find("int model_run(int64_t batch, int64_t length, const float* in0, const float* in1, "
+                        "float* out0, float* out1, float* out2);"),
+            std::string::npos)
+      << header;
+  EXPECT_NE(header.find("out0 float [batch, length, 4]"), std::string::npos) << header;
+  EXPECT_NE(header.find("out2 float [length, 4]"), std::string::npos) << header;
+  const std::string json = slurp(dir / "model.json");
+  EXPECT_NE(json.find("\"dynamic_sizes\": [\n    \"batch\",\n    \"length\"\n  ]"), std::string::npos)
+      << json;
+  const std::string exe = build_c_program(dir, kTwoSizesMain);
+  ASSERT_FALSE(exe.empty()) << "the C program did not build in " << dir;
+  auto loaded = load_export(dir.string());
+  for (auto [b, t] : {std::pair<int64_t, int64_t>{2, 5}, {3, 1}, {1, 7}, {4, 0}}) {
+    const Tensor x = randn({b, t, 4}), z = randn({b, 3});
+    write_raw(dir / "in.bin", cat({x.reshape({-1}), z.reshape({-1})}));
+    ASSERT_EQ(run(exe + " " + std::to_string(b) + " " + std::to_string(t) + " " + (dir / "in.bin").string() +
+                  " " + (dir / "out.bin").string()),
+              0)
+        << "batch " << b << " length " << t;
+    const std::vector<Tensor> want = fn({x, z});
+    const std::string bytes = slurp(dir / "out.bin");
+    const int64_t n0 = want[0].numel(), n1 = want[1].numel(), n2 = want[2].numel();
+    ASSERT_EQ(bytes.size(), static_cast<size_t>((n0 + n1 + n2) * 4)) << "batch " << b << " length " << t;
+    Tensor got = empty({n0 + n1 + n2});
+    std::memcpy(got.data_ptr(), bytes.data(), bytes.size());
+    expect_close(got.slice(0, 0, n0).view(want[0].sizes()), want[0], 1e-5);
+    expect_close(got.slice(0, n0, n0 + n1).view(want[1].sizes()), want[1], 1e-5);
+    expect_close(got.slice(0, n0 + n1, n0 + n1 + n2).view(want[2].sizes()), want[2], 1e-5);
+    // Read back into ember: the same sizes from the tensors.
+    const std::vector<Tensor> again = loaded->run({x, z});
+    for (size_t k = 0; k < want.size(); ++k) expect_close(again[k], want[k], 1e-5);
+  }
+  EXPECT_THROW(loaded->run({randn({2, 5, 4}), randn({3, 3})}), Error) << "two batches";
+  // model.json edited to say out2 is [batch, 4]: refused at load (Note [Sizes
+  // of a loaded export's results]), not run with a buffer of the wrong size.
+  std::string edited = json;
+  const size_t out2 = edited.find("\"output 2\"");
+  ASSERT_NE(out2, std::string::npos) << json;
+  edited.replace(edited.find("\"length\"", out2), 8, "\"batch\"");
+  std::ofstream(dir / "model.json") << edited;
+  try {
+    load_export(dir.string());
+    ADD_FAILURE() << "loaded an output of the wrong size";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("output 2 dim 0 is input 0's dim 1, not the size the signature names"),
+        std::string::npos)
+        << e.what();
+  }
+  // Errors: one name of two sizes; a name the C entry cannot take.
+  EXPECT_THROW(export_graph(f, {randn({2, 5, 4}), randn({3, 3})}, fresh_dir("two-sizes-bad").string(),
+                            {.name = "model", .dynamic_dims = {{0, 0, "batch"}, {1, 0, "batch"}}}),
+               Error);
+  EXPECT_THROW(export_graph(f, {randn({2, 5, 4}), randn({2, 3})}, fresh_dir("two-sizes-bad").string(),
+                            {.name = "model", .dynamic_dims = {{0, 0, "in0"}, {1, 0, "in0"}}}),
+               Error);
+  fs::remove_all(dir);
+  fs::remove_all(fresh_dir("two-sizes-bad"));
+}
+
 TEST(Export, ADynamicDimMustBeOneSizeTheOutputsFollow) {
   // The output's dim is 2n: not a size the C caller knows from n.
   auto f = compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{cat({in[0], in[0]}, 0)}; });
@@ -249,7 +342,9 @@ TEST(Export, ADynamicDimMustBeOneSizeTheOutputsFollow) {
     export_graph(f, {randn({4, 3})}, dir.string(), {.name = "model", .dynamic_dims = {{0, 0}}});
     ADD_FAILURE() << "exported";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("follows n but is not n"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("output 0 dim 0 is not provably a dynamic dim of an input"),
+              std::string::npos)
+        << e.what();
   }
   fs::remove_all(dir);
 }
@@ -275,7 +370,7 @@ TEST(Export, ALoadedResultWhoseSizeIsNotAnInputsIsRefused) {
     load_export(dir.string());
     ADD_FAILURE() << "loaded a result of 2n rows as n";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("result 0 dim 0 is not provably a dynamic dim of an input"),
+    EXPECT_NE(std::string(e.what()).find("output 0 dim 0 is not provably a dynamic dim of an input"),
               std::string::npos)
         << e.what();
   }

@@ -78,9 +78,9 @@ std::string safetensors_bytes(const nn::NamedTensors& tensors) {
 
 // One export of `fn` for `inputs`, its three files joined by kSplit.
 std::string export_bytes(const jit::CompiledFunction& f, const std::vector<Tensor>& inputs,
-                         const std::string& name) {
+                         const std::string& name, const jit::ExportOptions& options = {}) {
   const std::string dir = "/tmp/ember-fuzz-seed-" + std::to_string(::getpid()) + "-" + name;
-  jit::export_graph(f, inputs, dir);
+  jit::export_graph(f, inputs, dir, options);
   std::string joined;
   for (const char* suffix : {"/model.json", "/model.mlir", "/model.safetensors"}) {
     std::ifstream in(dir + suffix, std::ios::binary);
@@ -117,6 +117,12 @@ std::vector<std::pair<std::string, std::string>> seeds(const std::string& target
     auto g = jit::compile(
         [emb](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*emb)(in[0]).sum(1)}; });
     out.emplace_back("embedding_with_check", export_bytes(g, {randint(0, 10, {3, 2})}, "embedding"));
+    // Two named dynamic sizes (Note [Dynamic exports]).
+    auto h =
+        jit::compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].softmax(1)}; });
+    out.emplace_back("two_sizes",
+                     export_bytes(h, {randn({2, 5, 4})}, "two_sizes",
+                                  {.name = "model", .dynamic_dims = {{0, 0, "batch"}, {0, 1, "length"}}}));
   } else if (target == "ember_text") {
     for (int i = 0; i < kNumOps; ++i) {
       const OpId op = static_cast<OpId>(i);

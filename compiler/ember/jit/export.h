@@ -27,12 +27,21 @@
 
 namespace ember::jit {
 
+// A dim of an input left dynamic in an export, and the name of its size:
+// the C parameter that gives it (Note [Dynamic exports] in export_c.h).
+struct DynamicDim {
+  int input = 0, dim = 0;
+  std::string size = "n";  // dims of one name are one size
+};
+
 struct ExportOptions {
   std::string name = "model";  // file stem and C prefix: <name>_run
-  // Note [Dynamic exports]: (input, dim) pairs of one size `n` that the C
-  // entry takes as its first argument, int <name>_run(int64_t n, ...); the
-  // outputs' dims that follow it are `n` too. Empty: every size as traced.
-  std::vector<std::pair<int, int>> dynamic_dims;
+  // The entry takes each named size first, in the order of first naming:
+  // {{0, 0, "batch"}, {0, 1, "length"}} makes
+  // int <name>_run(int64_t batch, int64_t length, const float* in0, ...);
+  // the outputs' dynamic dims are sizes of the inputs'. Empty: every size as
+  // traced.
+  std::vector<DynamicDim> dynamic_dims;
 };
 
 // Returns the paths written, model.mlir first.
