@@ -233,6 +233,12 @@ Slice slice(const Shape& x, int64_t dim, int64_t start, int64_t end, int64_t ste
   const int64_t d = wrap_dim(dim, x.ndim(), "slice");
   META_CHECK(step > 0, "slice: step must be positive, got ", step);
   const int64_t size = x[d];
+  if (is_dynamic(end)) {  // a generalized graph's slice to a run-time length (Tensor::slice never makes one)
+    META_CHECK(step == 1 && start >= 0 && !is_dynamic(size),
+               "slice: a run-time end needs a static dim, a start "
+               "of at least 0 and step 1");
+    return {d, start, kDynamic, step};
+  }
   if (start < 0) start += size;
   if (end < 0) end += size;
   start = std::clamp<int64_t>(start, 0, size);

@@ -6,6 +6,7 @@
 
 #include "ember/dispatch.h"
 #include "ember/grad_mode.h"
+#include "ember/meta.h"
 
 namespace ember {
 
@@ -350,6 +351,9 @@ Tensor Tensor::t(const Loc& loc) const {
 }
 
 Tensor Tensor::slice(int64_t dim_, int64_t start, int64_t end, int64_t step, const Loc& loc) const {
+  // INT64_MIN is kDynamic, a run-time end in a generalized graph (meta.cpp):
+  // as an eager end it means what any end before the start does.
+  if (end == kDynamic) end = kDynamic + 1;
   OpAttrs a = with_ints({start, end, step}, loc);
   a.dim = dim_;
   return dispatch(OpId::slice, {*this}, a, loc);

@@ -458,6 +458,71 @@ TEST(Dynamic, AGruTrainingStepOverChangingLengthsCompilesOnce) {
   expect_training_over_changing_lengths_compiles_once<nn::GRU>("ember_gru");
 }
 
+// A slice of a buffer to an input's length (nanoGPT's causal mask
+// bias[:T, :T], a learned position table pos[:T]): its end is read at run
+// time (Note [Sizes in a generalized graph]), so every length shares one
+// compile, training the table too; a length past the buffer is eager's
+// error, never a read past it.
+TEST(Dynamic, ASliceOfABufferToAnInputsLengthCompilesOnce) {
+  const Tensor i = arange(0, 16, 1, DType::Int64);
+  const Tensor mask = i.unsqueeze(1).ge(i.unsqueeze(0));  // [16, 16], true on and below the diagonal
+  const auto attend = [&](const std::vector<Tensor>& in) {
+    const int64_t t = in[0].size(1);
+    const Tensor keep = mask.slice(0, 0, t).slice(1, 0, t);
+    return std::vector<Tensor>{
+        in[0].matmul(in[0].transpose(1, 2)).masked_fill(keep.eq(false), -INFINITY).softmax(-1)};
+  };
+  auto f = compile(attend);
+  const auto check = [&](int64_t t) {
+    const Tensor x = randn({2, t, 8});
+    EXPECT_LT((f({x})[0] - attend({x})[0]).abs().max().item<double>(), 1e-5) << "length " << t;
+  };
+  // A new length is admitted by a trace (its call runs eagerly); the
+  // second round runs the dynamic code at each.
+  for (int round = 0; round < 2; ++round)
+    for (int64_t t : {5, 5, 7, 9, 6, 1, 15}) check(t);
+  EXPECT_EQ(f.stats().compiles, 2) << f.explain();
+  EXPECT_GE(f.stats().hits, 7) << f.explain();
+  // The whole buffer: mask[:16] is mask itself, no slice op (a trace of
+  // its own, as a view that coincides with its source is; README).
+  check(16);
+  EXPECT_LE(f.stats().compiles, 3) << f.explain();
+  EXPECT_THROW(f({randn({2, 20, 8})}), Error) << "mask[:20] is [16, 16], as eager says";
+
+  // A position table trained through pos[2:2+T]: its gradient is the
+  // slice's, padded with zeros to the table (slice_backward to a run-time
+  // length), from a start past 0.
+  const auto make = [] {
+    manual_seed(3);
+    return randn({18, 8}).requires_grad_();
+  };
+  Tensor eager_pos = make(), compiled_pos = make();
+  const auto step_of = [](Tensor pos) {
+    return [pos](const std::vector<Tensor>& in) mutable {
+      Tensor loss = (in[0] + pos.slice(0, 2, 2 + in[0].size(0))).pow(2).sum();
+      loss.backward();
+      {
+        NoGradGuard no_grad;
+        pos.sub_(pos.grad() * 0.01);
+        pos.grad().zero_();
+      }
+      return std::vector<Tensor>{loss};
+    };
+  };
+  auto eager_step = step_of(eager_pos);
+  auto compiled_step = compile(step_of(compiled_pos));
+  for (int round = 0; round < 2; ++round)
+    for (int64_t t : {6, 6, 6, 3, 11, 16, 1}) {
+      const Tensor x = randn({t, 8});
+      const double want = eager_step({x})[0].item<double>(), got = compiled_step({x})[0].item<double>();
+      ASSERT_NEAR(got, want, 1e-4 * std::abs(want)) << "length " << t;
+    }
+  EXPECT_LT((eager_pos - compiled_pos).abs().max().item<double>(), 1e-5);
+  EXPECT_EQ(compiled_step.stats().compiles, 2) << compiled_step.explain();
+  EXPECT_GE(compiled_step.stats().hits, 7) << compiled_step.explain();
+  EXPECT_THROW(compiled_step({randn({17, 8})}), Error);
+}
+
 TEST(Dynamic, CatAlongADynamicDimOrBesideOne) {
   // Features joined beside a `?` batch, and two batches of their own sizes joined along it.
   auto f = compile([](const std::vector<Tensor>& in) {

@@ -334,6 +334,34 @@ TEST(Export, TwoNamedSizesExportOnceAndRunFromCAtAnyOfEach) {
   fs::remove_all(fresh_dir("two-sizes-bad"));
 }
 
+TEST(Export, ASliceToADynamicLengthIsCheckedAgainstItsBuffer) {
+  // pos[2:2+T] of an [18, 8] table: the length is the caller's T, checked
+  // against the 16 rows it may take (the jit traces each new length; an
+  // export's caller passes any).
+  const Tensor pos = randn({18, 8});
+  const auto fn = [pos](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0] + pos.slice(0, 2, 2 + in[0].size(0))};
+  };
+  auto f = compile(fn);
+  const fs::path dir = fresh_dir("dynamic-slice");
+  export_graph(f, {randn({5, 8})}, dir.string(), {.name = "model", .dynamic_dims = {{0, 0, "length"}}});
+  auto loaded = load_export(dir.string());
+  for (int64_t t : {1, 9, 16}) {
+    const Tensor x = randn({t, 8});
+    expect_close(loaded->run({x})[0], fn({x})[0], 1e-6);
+  }
+  try {
+    loaded->run({randn({17, 8})});
+    ADD_FAILURE() << "read past the table";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("slice: a run-time length of dim 0 from 2 is past the sliced dim's 18"),
+        std::string::npos)
+        << e.what();
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Export, ADynamicDimMustBeOneSizeTheOutputsFollow) {
   // The output's dim is 2n: not a size the C caller knows from n.
   auto f = compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{cat({in[0], in[0]}, 0)}; });

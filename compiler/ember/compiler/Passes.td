@@ -48,7 +48,7 @@ def ConvertEmberToLinalg : Pass<"convert-ember-to-linalg", "::mlir::ModuleOp"> {
     ```
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect", "::mlir::scf::SCFDialect"];
 }
 
 def EmberDecompose : Pass<"ember-decompose", "::mlir::ModuleOp"> {

@@ -14,6 +14,7 @@
 #include "ember/ir/GraphToMLIR.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace ember::compiler::lowering {
@@ -59,12 +60,69 @@ Window window(OpBuilder& b, mlir::Location l, Value full, int64_t dim, int64_t s
   return w;
 }
 
+// The function argument dim graph_to_mlir names as `op`'s result dim `d`
+// (ir::kSizeArgsAttr: Note [Sizes in a generalized graph]), or null.
+Value named_size(OpBuilder& b, mlir::Operation* op, int64_t d) {
+  auto named = op->getAttrOfType<mlir::DenseI64ArrayAttr>(ir::kSizeArgsAttr);
+  auto function = op->getParentOfType<mlir::func::FuncOp>();
+  for (size_t k = 0; named && function && k + 2 < size_t(named.size()); k += 3)
+    if (named[k] == d && named[k + 1] >= 0 && named[k + 1] < int64_t(function.getNumArguments()))
+      return b.create<mlir::tensor::DimOp>(op->getLoc(), function.getArgument(unsigned(named[k + 1])),
+                                           named[k + 2]);
+  return {};
+}
+
+// A slice of a static dim to a length read at run time (x[:T] of a buffer,
+// T an input's dim): result[..., i, ...] = x[..., start + i, ...]. The
+// length is checked against the sliced dim (an ember.check: an export's
+// caller passes any size), and the read index clamped, so that even the
+// call the check then fails reads inside x (as embedding's gather does).
+Value slice_to_length(OpBuilder& b, mlir::Location l, Value x, mlir::RankedTensorType result, int64_t dim,
+                      int64_t start, Value length) {
+  const int64_t rank = result.getRank(), limit = tensor_type(x).getDimSize(dim);
+  Value end = b.create<mlir::arith::AddIOp>(l, length, b.create<mlir::arith::ConstantIndexOp>(l, start));
+  Value fits = b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ule, end,
+                                             b.create<mlir::arith::ConstantIndexOp>(l, limit));
+  b.create<ir::CheckOp>(
+      l, b.create<mlir::tensor::FromElementsOp>(l, mlir::RankedTensorType::get({}, b.getI1Type()), fits),
+      b.getStringAttr("slice: a run-time length of dim " + std::to_string(dim) + " from " +
+                      std::to_string(start) + " is past the sliced dim's " + std::to_string(limit)));
+  llvm::SmallVector<Value> sizes;
+  for (int64_t d = 0; d < rank; ++d)
+    if (result.isDynamicDim(d))
+      sizes.push_back(d == dim ? length : b.create<mlir::tensor::DimOp>(l, x, d).getResult());
+  Value init = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), sizes);
+  llvm::SmallVector<mlir::utils::IteratorType> par(rank, mlir::utils::IteratorType::parallel);
+  return b
+      .create<mlir::linalg::GenericOp>(
+          l, mlir::TypeRange{result}, mlir::ValueRange{}, mlir::ValueRange{init},
+          llvm::SmallVector<mlir::AffineMap>{b.getMultiDimIdentityMap(rank)}, par,
+          [&](OpBuilder& nb, mlir::Location nl, mlir::ValueRange) {
+            llvm::SmallVector<Value> at;
+            for (int64_t d = 0; d < rank; ++d) at.push_back(nb.create<mlir::linalg::IndexOp>(nl, d));
+            Value i = nb.create<mlir::arith::AddIOp>(nl, at[dim],
+                                                     nb.create<mlir::arith::ConstantIndexOp>(nl, start));
+            at[dim] = nb.create<mlir::arith::MinUIOp>(nl, i,
+                                                      nb.create<mlir::arith::ConstantIndexOp>(nl, limit - 1));
+            nb.create<mlir::linalg::YieldOp>(nl, mlir::Value(nb.create<mlir::tensor::ExtractOp>(nl, x, at)));
+          })
+      .getResult(0);
+}
+
 struct SliceLowering : mlir::OpRewritePattern<ir::SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SliceOp op, mlir::PatternRewriter& r) const override {
     auto type = tensor_type(op.getX());
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), type.getRank());
     const auto result = tensor_type(op.getResult());
+    const int64_t start = static_cast<int64_t>(op.getStart());
+    if (!type.isDynamicDim(dim) && result.isDynamicDim(dim) && op.getStep() == 1 && start >= 0 &&
+        type.getDimSize(dim) > 0) {
+      if (Value length = named_size(r, op, dim)) {
+        r.replaceOp(op, slice_to_length(r, op.getLoc(), op.getX(), result, dim, start, length));
+        return mlir::success();
+      }
+    }
     if (type.isDynamicDim(dim) || result.isDynamicDim(dim)) return mlir::failure();  // along `?`: not yet
     const Window w = window(r, op.getLoc(), op.getX(), dim, static_cast<int64_t>(op.getStart()),
                             result.getDimSize(dim), static_cast<int64_t>(op.getStep()));
@@ -103,6 +161,59 @@ Value zeros_like_result(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensor
 
 // The gradients of slice and select: x written into zeros. Beside a `?` dim
 // its size is x's; along one, the result's size is not x's (not yet).
+// The gradient of slice_to_length: x ([..., length, ...]) at start along
+// the static `dim` of the result, zeros elsewhere; each result element reads
+// x at a clamped index, and the length is checked, so that no call writes
+// or reads outside a buffer.
+Value pad_from_length(OpBuilder& b, mlir::Location l, Value x, mlir::RankedTensorType result, int64_t dim,
+                      int64_t start) {
+  const int64_t rank = result.getRank(), limit = result.getDimSize(dim);
+  Value length = b.create<mlir::tensor::DimOp>(l, x, dim);
+  Value end = b.create<mlir::arith::AddIOp>(l, length, b.create<mlir::arith::ConstantIndexOp>(l, start));
+  Value fits = b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ule, end,
+                                             b.create<mlir::arith::ConstantIndexOp>(l, limit));
+  b.create<ir::CheckOp>(
+      l, b.create<mlir::tensor::FromElementsOp>(l, mlir::RankedTensorType::get({}, b.getI1Type()), fits),
+      b.getStringAttr("slice_backward: a run-time length of dim " + std::to_string(dim) + " from " +
+                      std::to_string(start) + " is past the dim's " + std::to_string(limit)));
+  llvm::SmallVector<Value> sizes;
+  for (int64_t d = 0; d < rank; ++d)
+    if (result.isDynamicDim(d)) sizes.push_back(b.create<mlir::tensor::DimOp>(l, x, d));
+  Value init = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), sizes);
+  llvm::SmallVector<mlir::utils::IteratorType> par(rank, mlir::utils::IteratorType::parallel);
+  return b
+      .create<mlir::linalg::GenericOp>(
+          l, mlir::TypeRange{result}, mlir::ValueRange{}, mlir::ValueRange{init},
+          llvm::SmallVector<mlir::AffineMap>{b.getMultiDimIdentityMap(rank)}, par,
+          [&](OpBuilder& nb, mlir::Location nl, mlir::ValueRange) {
+            llvm::SmallVector<Value> at;
+            for (int64_t d = 0; d < rank; ++d) at.push_back(nb.create<mlir::linalg::IndexOp>(nl, d));
+            Value first = nb.create<mlir::arith::ConstantIndexOp>(nl, start);
+            Value inside = nb.create<mlir::arith::AndIOp>(
+                nl, nb.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::uge, at[dim], first),
+                nb.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::ult, at[dim], end));
+            // at[dim] - start, clamped into [0, length - 1]; read only `inside`
+            // (an scf.if, not a select: a length of 0 has no element to read).
+            Value shifted = nb.create<mlir::arith::SubIOp>(
+                nl, nb.create<mlir::arith::MaxUIOp>(nl, at[dim], first), first);
+            Value last = nb.create<mlir::arith::SubIOp>(
+                nl,
+                nb.create<mlir::arith::MaxUIOp>(nl, length, nb.create<mlir::arith::ConstantIndexOp>(nl, 1)),
+                nb.create<mlir::arith::ConstantIndexOp>(nl, 1));
+            at[dim] = nb.create<mlir::arith::MinUIOp>(nl, shifted, last);
+            Value zero = constant(nb, nl, result.getElementType(), 0.0);
+            auto read = nb.create<mlir::scf::IfOp>(
+                nl, inside,
+                [&](OpBuilder& tb, mlir::Location tl) {
+                  tb.create<mlir::scf::YieldOp>(tl,
+                                                mlir::Value(tb.create<mlir::tensor::ExtractOp>(tl, x, at)));
+                },
+                [&](OpBuilder& eb, mlir::Location el) { eb.create<mlir::scf::YieldOp>(el, zero); });
+            nb.create<mlir::linalg::YieldOp>(nl, read.getResult(0));
+          })
+      .getResult(0);
+}
+
 struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SliceBackwardOp op, mlir::PatternRewriter& r) const override {
@@ -110,6 +221,11 @@ struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
     const int64_t dim = wrap(static_cast<int64_t>(op.getDim()), result.getRank());
     if (result.isDynamicDim(dim)) return r.notifyMatchFailure(op, "along a `?` dim");
     const int64_t start = static_cast<int64_t>(op.getStart()), step = static_cast<int64_t>(op.getStep());
+    if (tensor_type(op.getX()).isDynamicDim(dim)) {  // the gradient of a slice to a run-time length
+      if (step != 1 || start < 0) return r.notifyMatchFailure(op, "a run-time length needs step 1");
+      r.replaceOp(op, pad_from_length(r, op.getLoc(), op.getX(), result, dim, start));
+      return mlir::success();
+    }
     Value zeros = zeros_like_result(r, op.getLoc(), result, op.getX(), -1);
     const Window w = window(r, op.getLoc(), zeros, dim, start, tensor_type(op.getX()).getDimSize(dim), step);
     r.replaceOpWithNewOp<mlir::tensor::InsertSliceOp>(op, op.getX(), zeros, w.offsets, w.sizes, w.strides);
@@ -203,15 +319,9 @@ struct CatLowering : mlir::OpRewritePattern<ir::CatOp> {
 // is not named (the pattern fails: the graph compiles per size).
 bool creation_sizes(OpBuilder& b, mlir::Operation* op, mlir::RankedTensorType result,
                     llvm::SmallVector<Value>& sizes) {
-  if (result.hasStaticShape()) return true;
-  auto named = op->getAttrOfType<mlir::DenseI64ArrayAttr>(ir::kSizeArgsAttr);
-  auto function = op->getParentOfType<mlir::func::FuncOp>();
   for (int64_t d = 0; d < result.getRank(); ++d) {
     if (!result.isDynamicDim(d)) continue;
-    Value size;
-    for (size_t k = 0; named && function && k + 2 < size_t(named.size()); k += 3)
-      if (named[k] == d && named[k + 1] < int64_t(function.getNumArguments()))
-        size = b.create<mlir::tensor::DimOp>(op->getLoc(), function.getArgument(named[k + 1]), named[k + 2]);
+    Value size = named_size(b, op, d);
     if (!size) return false;
     sizes.push_back(size);
   }

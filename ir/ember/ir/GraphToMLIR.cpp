@@ -292,8 +292,9 @@ mlir::OwningOpRef<mlir::ModuleOp> graph_to_mlir(mlir::MLIRContext& ctx, const tr
     }
     state.addOperands(operands);
     add_attributes(b, n.op, n.attrs, state);
-    if (n.inputs.empty() && !g.dim_sources.empty()) {
-      // A creation op has no operand to read a `?` size from: name the input dims they are.
+    if ((n.inputs.empty() || n.op == OpId::slice) && !g.dim_sources.empty()) {
+      // A creation op has no operand to read a `?` size from, nor a slice
+      // its length: name the input dims they are.
       llvm::SmallVector<int64_t> size_args;
       for (const auto& s : g.dim_sources)
         if (!n.outputs.empty() && s.value == n.outputs[0]) size_args.append({s.dim, s.input, s.input_dim});

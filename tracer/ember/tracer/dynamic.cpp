@@ -47,16 +47,61 @@ Shape* output_shape_attr(OpId op, OpAttrs& attrs) {
   }
 }
 
-// Where an op's output-shape attribute tracks the sizes in both graphs, the
-// two are the same op (the general graph's attribute holds the `?` dims of
-// its output).
-bool same_but_output_shape(const Graph& a, const Graph& b, const Node& x, const Node& y) {
+// A slice of a static dim (a buffer's: the lowering reads only such a
+// slice's length at run time) from a non-negative start with step 1, whose
+// end is where its output's length says in `g` (or whose length is `?`: a
+// general graph's): not cut short by the sliced dim's end. The sliced dim's
+// size is `whole`. (slice_backward: its [start, end, step] are ints2, the
+// part its operand is, and the whole its input_shape.)
+bool slice_reaches_end(const Graph& g, const Node& n, int64_t* whole) {
+  const bool forward = n.op == OpId::slice;
+  const Shape& window = forward ? n.attrs.ints : n.attrs.ints2;
+  const int64_t start = window[0], end = window[1], step = window[2];
+  const Shape& part = g.values[forward ? n.outputs[0] : n.inputs[0]].shape;
+  const Shape& full = forward ? g.values[n.inputs[0]].shape : n.attrs.ints;
+  const int64_t dim = n.attrs.dim < 0 ? n.attrs.dim + part.ndim() : n.attrs.dim;
+  if (step != 1 || start < 0 || dim < 0 || dim >= part.ndim() || full.ndim() != part.ndim() ||
+      full[dim] == kDynamic)
+    return false;
+  *whole = full[dim];
+  return part[dim] == kDynamic || (end >= start && part[dim] == end - start);
+}
+
+// The slice's (or its gradient's) end attribute.
+int64_t* slice_end(Node& n) {
+  Shape& window = n.op == OpId::slice ? n.attrs.ints : n.attrs.ints2;
+  return window.ndim() == 3 ? &window[1] : nullptr;
+}
+
+// Whether x and y (of graphs a and b) differ only in an output-shape
+// attribute that is their output's shape in each.
+bool same_but_shape_attr(const Graph& a, const Graph& b, const Node& x, const Node& y) {
   OpAttrs rest_x = x.attrs, rest_y = y.attrs;
   Shape *shape_x = output_shape_attr(x.op, rest_x), *shape_y = output_shape_attr(y.op, rest_y);
   if (!shape_x) return false;
   const bool tracks = *shape_x == a.values[x.outputs[0]].shape && *shape_y == b.values[y.outputs[0]].shape;
   *shape_x = *shape_y = Shape();
   return tracks && same_attrs(rest_x, rest_y);
+}
+
+// Where an op's output-shape attribute tracks the sizes in both graphs, the
+// two are the same op (the general graph's attribute holds the `?` dims of
+// its output). So are two slices (or slice gradients) whose end is start +
+// a length that varies (mask[:T] of a buffer: the length is read at run
+// time, Note [Sizes in a generalized graph]; the general graph's end is `?`).
+bool same_but_output_shape(const Graph& a, const Graph& b, const Node& x, const Node& y) {
+  if (x.op == y.op && (x.op == OpId::slice || x.op == OpId::slice_backward)) {
+    Node rest_x = x, rest_y = y;
+    int64_t *end_x = slice_end(rest_x), *end_y = slice_end(rest_y);
+    if (!end_x || !end_y) return false;
+    *end_x = *end_y = 0;
+    const bool rest_same = same_attrs(rest_x.attrs, rest_y.attrs) ||
+                           (x.op == OpId::slice_backward && same_but_shape_attr(a, b, rest_x, rest_y));
+    int64_t whole_x = 0, whole_y = 0;
+    return rest_same && slice_reaches_end(a, x, &whole_x) && slice_reaches_end(b, y, &whole_y) &&
+           whole_x == whole_y;
+  }
+  return same_but_shape_attr(a, b, x, y);
 }
 
 int64_t input_size(const Graph& g, int input, int dim) { return g.values[g.inputs[input]].shape[dim]; }
@@ -286,9 +331,16 @@ std::optional<Generalized> generalize(const Graph& a, const Graph& b, std::strin
     if (why_not) *why_not = kSameSizes;
     return std::nullopt;
   }
-  for (Node& n : out.graph.nodes)
+  for (Node& n : out.graph.nodes) {
     if (Shape* shape = output_shape_attr(n.op, n.attrs); shape && *shape == b.values[n.outputs[0]].shape)
       *shape = out.graph.values[n.outputs[0]].shape;
+    // A slice to a length that varies: its end is read at run time.
+    if ((n.op == OpId::slice || n.op == OpId::slice_backward) && slice_end(n)) {
+      const Node& was = a.nodes[size_t(&n - out.graph.nodes.data())];
+      if (*slice_end(n) != (was.op == OpId::slice ? was.attrs.ints[1] : was.attrs.ints2[1]))
+        *slice_end(n) = kDynamic;
+    }
+  }
   for (size_t i = 0; i < a.inputs.size(); ++i) {
     const Shape &was = a.values[a.inputs[i]].shape, &now = b.values[b.inputs[i]].shape;
     for (int64_t d = 0; d < was.ndim(); ++d)

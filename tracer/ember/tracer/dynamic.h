@@ -27,6 +27,11 @@
 // time; and each `?` dim of a value that equals one input dim in both
 // traces is recorded in Graph::dim_sources, so that an op with no operand
 // of that size (an expand to the batch, in a sum's gradient) can read it.
+// A slice of a static dim whose end is start + such a length (a buffer cut
+// to the sequence: mask[:T, :T], pos[2:2+T]) and its gradient keep their
+// end as `?` (kDynamic; Tensor::slice never dispatches that end), and the
+// lowering reads the length from the input dim, checked against the buffer
+// (ShapeOps.cpp: an export's caller passes any length).
 // Both are relations the two traces showed, not proofs: instance_of checks
 // every one of them against each new size's trace before it runs the code,
 // so a relation that does not hold at a size compiles that size on its own.
