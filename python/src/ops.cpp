@@ -146,6 +146,19 @@ void bind_elementwise(py::module_& m, py::class_<Tensor>& tensor) {
       py::arg("input"), py::arg("fill_value"),
       "full_like(input, fill_value) -> Tensor\n\nA new tensor of input's shape and dtype, every element "
       "fill_value.\n\nExample::\n\n    >>> ember.full_like(ember.rand(2, 3), 2.5)\n");
+  // PyTorch's tril/triu: as functions and methods.
+  for (const auto& [name, fn] :
+       {std::pair<const char*, Tensor (*)(const Tensor&, int64_t, const Loc&)>{"tril", &tril},
+        {"triu", &triu}}) {
+    const std::string doc =
+        std::string(name) + "(input, diagonal=0) -> Tensor\n\nThe " + (name[3] == 'l' ? "lower" : "upper") +
+        " triangle of the last two dims from the diagonal-th diagonal (0: the main one, > 0 "
+        "above it), zeros elsewhere.\n\nExample::\n\n    >>> ember." +
+        name + "(ember.ones(3, 3))\n";
+    const auto call = [fn](const Tensor& x, int64_t diagonal) { return fn(x, diagonal, Loc::current()); };
+    m.def(name, call, py::arg("input"), py::arg("diagonal") = 0, doc.c_str());
+    tensor.def(name, call, py::arg("diagonal") = 0, doc.c_str());
+  }
   tensor.def(
       "where",
       [](const Tensor& input, const Tensor& condition, const py::object& other) {

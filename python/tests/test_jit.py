@@ -127,6 +127,23 @@ def test_an_export_with_named_dynamic_sizes_runs_at_any_of_each(tmp_path):
         ember.jit.export(forward, [ember.randn(2, 5, 4), ember.randn(2, 3)], tmp_path, dynamic_dims=[(0,)])
 
 
+def test_a_causal_mask_buffer_sliced_to_the_length_compiles_once():
+    # nanoGPT's attention: a tril buffer cut to each batch's length T.
+    bias = ember.tril(ember.ones(16, 16))
+
+    def attend(x):
+        t = x.shape[1]
+        scores = (x @ x.transpose(1, 2)).masked_fill(bias[:t, :t] == 0, float("-inf"))
+        return scores.softmax(-1)
+
+    f = ember.jit.compile(attend)
+    for _ in range(2):  # the second round runs the dynamic code at every length
+        for t in (5, 5, 7, 9, 3, 12):
+            x = ember.randn(2, t, 8)
+            np.testing.assert_allclose(f(x).numpy(), attend(x).numpy(), rtol=1e-5, atol=1e-6)
+    assert f.stats()["compiles"] == 2, f.explain()
+
+
 def test_traced_ops_and_compiled_errors_name_the_python_line():
     import inspect
 

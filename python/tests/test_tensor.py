@@ -114,3 +114,11 @@ def test_dlpack_both_ways_without_copies():
         np.from_dlpack(ember.tensor([True]))
     with pytest.raises(ember.Error, match="detach"):
         np.from_dlpack(ember.ones(2, requires_grad=True))
+
+
+def test_tril_and_triu_follow_numpy():
+    x = ember.randn(2, 4, 5)
+    for diagonal in (-1, 0, 2):
+        np.testing.assert_array_equal(ember.tril(x, diagonal).numpy(), np.tril(x.numpy(), diagonal))
+        np.testing.assert_array_equal(x.triu(diagonal=diagonal).numpy(), np.triu(x.numpy(), diagonal))
+    assert "lower triangle" in ember.tril.__doc__
