@@ -355,7 +355,7 @@ TEST(Export, ASliceToADynamicLengthIsCheckedAgainstItsBuffer) {
     ADD_FAILURE() << "read past the table";
   } catch (const Error& e) {
     EXPECT_NE(
-        std::string(e.what()).find("slice: a run-time length of dim 0 from 2 is past the sliced dim's 18"),
+        std::string(e.what()).find("slice: a run-time length of dim 0 from 2 is past the dim's 18"),
         std::string::npos)
         << e.what();
   }

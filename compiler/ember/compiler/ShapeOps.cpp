@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <functional>
+
 #include "ember/compiler/ExternalCalls.h"
 #include "ember/compiler/LoweringUtils.h"
 #include "ember/ir/Dialect.h"
@@ -72,41 +74,62 @@ Value named_size(OpBuilder& b, mlir::Operation* op, int64_t d) {
   return {};
 }
 
-// A slice of a static dim to a length read at run time (x[:T] of a buffer,
-// T an input's dim): result[..., i, ...] = x[..., start + i, ...]. The
-// length is checked against the sliced dim (an ember.check: an export's
-// caller passes any size), and the read index clamped, so that even the
-// call the check then fails reads inside x (as embedding's gather does).
-Value slice_to_length(OpBuilder& b, mlir::Location l, Value x, mlir::RankedTensorType result, int64_t dim,
-                      int64_t start, Value length) {
-  const int64_t rank = result.getRank(), limit = tensor_type(x).getDimSize(dim);
+// start + length, with an ember.check that it is at most `limit` (the
+// static dim a run-time length is cut from or written into; an export's
+// caller passes any length). `what` names the op in the message.
+Value checked_end(OpBuilder& b, mlir::Location l, Value length, int64_t start, int64_t limit, int64_t dim,
+                  const std::string& what) {
   Value end = b.create<mlir::arith::AddIOp>(l, length, b.create<mlir::arith::ConstantIndexOp>(l, start));
   Value fits = b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ule, end,
                                              b.create<mlir::arith::ConstantIndexOp>(l, limit));
   b.create<ir::CheckOp>(
       l, b.create<mlir::tensor::FromElementsOp>(l, mlir::RankedTensorType::get({}, b.getI1Type()), fits),
-      b.getStringAttr("slice: a run-time length of dim " + std::to_string(dim) + " from " +
-                      std::to_string(start) + " is past the sliced dim's " + std::to_string(limit)));
-  llvm::SmallVector<Value> sizes;
-  for (int64_t d = 0; d < rank; ++d)
-    if (result.isDynamicDim(d))
-      sizes.push_back(d == dim ? length : b.create<mlir::tensor::DimOp>(l, x, d).getResult());
+      b.getStringAttr(what + ": a run-time length of dim " + std::to_string(dim) + " from " +
+                      std::to_string(start) + " is past the dim's " + std::to_string(limit)));
+  return end;
+}
+
+// A tensor of type `result` (its `?` dims `sizes`) whose element at
+// `indices` (index values) is `element(indices)`.
+using ElementAt = std::function<Value(OpBuilder&, mlir::Location, llvm::SmallVector<Value> indices)>;
+Value tensor_of_elements(OpBuilder& b, mlir::Location l, mlir::RankedTensorType result,
+                         mlir::ValueRange sizes, const ElementAt& element) {
+  const int64_t rank = result.getRank();
   Value init = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), sizes);
   llvm::SmallVector<mlir::utils::IteratorType> par(rank, mlir::utils::IteratorType::parallel);
   return b
-      .create<mlir::linalg::GenericOp>(
-          l, mlir::TypeRange{result}, mlir::ValueRange{}, mlir::ValueRange{init},
-          llvm::SmallVector<mlir::AffineMap>{b.getMultiDimIdentityMap(rank)}, par,
-          [&](OpBuilder& nb, mlir::Location nl, mlir::ValueRange) {
-            llvm::SmallVector<Value> at;
-            for (int64_t d = 0; d < rank; ++d) at.push_back(nb.create<mlir::linalg::IndexOp>(nl, d));
-            Value i = nb.create<mlir::arith::AddIOp>(nl, at[dim],
-                                                     nb.create<mlir::arith::ConstantIndexOp>(nl, start));
-            at[dim] = nb.create<mlir::arith::MinUIOp>(nl, i,
-                                                      nb.create<mlir::arith::ConstantIndexOp>(nl, limit - 1));
-            nb.create<mlir::linalg::YieldOp>(nl, mlir::Value(nb.create<mlir::tensor::ExtractOp>(nl, x, at)));
-          })
+      .create<mlir::linalg::GenericOp>(l, mlir::TypeRange{result}, mlir::ValueRange{}, mlir::ValueRange{init},
+                                       llvm::SmallVector<mlir::AffineMap>{b.getMultiDimIdentityMap(rank)},
+                                       par,
+                                       [&](OpBuilder& nb, mlir::Location nl, mlir::ValueRange) {
+                                         llvm::SmallVector<Value> at;
+                                         for (int64_t d = 0; d < rank; ++d)
+                                           at.push_back(nb.create<mlir::linalg::IndexOp>(nl, d));
+                                         nb.create<mlir::linalg::YieldOp>(nl, element(nb, nl, at));
+                                       })
       .getResult(0);
+}
+
+// A slice of a static dim to a length read at run time (x[:T] of a buffer,
+// T an input's dim): result[..., i, ...] = x[..., start + i, ...], the
+// length checked and the read index clamped, so that even the call the
+// check then fails reads inside x (as embedding's gather does).
+Value slice_to_length(OpBuilder& b, mlir::Location l, Value x, mlir::RankedTensorType result, int64_t dim,
+                      int64_t start, Value length) {
+  const int64_t limit = tensor_type(x).getDimSize(dim);
+  checked_end(b, l, length, start, limit, dim, "slice");
+  llvm::SmallVector<Value> sizes;
+  for (int64_t d = 0; d < result.getRank(); ++d)
+    if (result.isDynamicDim(d))
+      sizes.push_back(d == dim ? length : b.create<mlir::tensor::DimOp>(l, x, d).getResult());
+  return tensor_of_elements(
+      b, l, result, sizes, [&](OpBuilder& nb, mlir::Location nl, llvm::SmallVector<Value> at) {
+        Value i =
+            nb.create<mlir::arith::AddIOp>(nl, at[dim], nb.create<mlir::arith::ConstantIndexOp>(nl, start));
+        at[dim] =
+            nb.create<mlir::arith::MinUIOp>(nl, i, nb.create<mlir::arith::ConstantIndexOp>(nl, limit - 1));
+        return nb.create<mlir::tensor::ExtractOp>(nl, x, at).getResult();
+      });
 }
 
 struct SliceLowering : mlir::OpRewritePattern<ir::SliceOp> {
@@ -159,61 +182,45 @@ Value zeros_like_result(mlir::OpBuilder& b, mlir::Location l, mlir::RankedTensor
   return b.create<mlir::linalg::FillOp>(l, constant(b, l, result.getElementType(), 0.0), init).getResult(0);
 }
 
-// The gradients of slice and select: x written into zeros. Beside a `?` dim
-// its size is x's; along one, the result's size is not x's (not yet).
 // The gradient of slice_to_length: x ([..., length, ...]) at start along
-// the static `dim` of the result, zeros elsewhere; each result element reads
-// x at a clamped index, and the length is checked, so that no call writes
-// or reads outside a buffer.
+// the static `dim` of the result, zeros elsewhere; the length checked, and
+// each element inside read at a clamped index (an scf.if, not a select: a
+// length of 0 has no element to read), so that no call reads outside x.
 Value pad_from_length(OpBuilder& b, mlir::Location l, Value x, mlir::RankedTensorType result, int64_t dim,
                       int64_t start) {
-  const int64_t rank = result.getRank(), limit = result.getDimSize(dim);
   Value length = b.create<mlir::tensor::DimOp>(l, x, dim);
-  Value end = b.create<mlir::arith::AddIOp>(l, length, b.create<mlir::arith::ConstantIndexOp>(l, start));
-  Value fits = b.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ule, end,
-                                             b.create<mlir::arith::ConstantIndexOp>(l, limit));
-  b.create<ir::CheckOp>(
-      l, b.create<mlir::tensor::FromElementsOp>(l, mlir::RankedTensorType::get({}, b.getI1Type()), fits),
-      b.getStringAttr("slice_backward: a run-time length of dim " + std::to_string(dim) + " from " +
-                      std::to_string(start) + " is past the dim's " + std::to_string(limit)));
+  Value end = checked_end(b, l, length, start, result.getDimSize(dim), dim, "slice_backward");
   llvm::SmallVector<Value> sizes;
-  for (int64_t d = 0; d < rank; ++d)
+  for (int64_t d = 0; d < result.getRank(); ++d)
     if (result.isDynamicDim(d)) sizes.push_back(b.create<mlir::tensor::DimOp>(l, x, d));
-  Value init = b.create<mlir::tensor::EmptyOp>(l, result.getShape(), result.getElementType(), sizes);
-  llvm::SmallVector<mlir::utils::IteratorType> par(rank, mlir::utils::IteratorType::parallel);
-  return b
-      .create<mlir::linalg::GenericOp>(
-          l, mlir::TypeRange{result}, mlir::ValueRange{}, mlir::ValueRange{init},
-          llvm::SmallVector<mlir::AffineMap>{b.getMultiDimIdentityMap(rank)}, par,
-          [&](OpBuilder& nb, mlir::Location nl, mlir::ValueRange) {
-            llvm::SmallVector<Value> at;
-            for (int64_t d = 0; d < rank; ++d) at.push_back(nb.create<mlir::linalg::IndexOp>(nl, d));
-            Value first = nb.create<mlir::arith::ConstantIndexOp>(nl, start);
-            Value inside = nb.create<mlir::arith::AndIOp>(
-                nl, nb.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::uge, at[dim], first),
-                nb.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::ult, at[dim], end));
-            // at[dim] - start, clamped into [0, length - 1]; read only `inside`
-            // (an scf.if, not a select: a length of 0 has no element to read).
-            Value shifted = nb.create<mlir::arith::SubIOp>(
-                nl, nb.create<mlir::arith::MaxUIOp>(nl, at[dim], first), first);
-            Value last = nb.create<mlir::arith::SubIOp>(
-                nl,
-                nb.create<mlir::arith::MaxUIOp>(nl, length, nb.create<mlir::arith::ConstantIndexOp>(nl, 1)),
-                nb.create<mlir::arith::ConstantIndexOp>(nl, 1));
-            at[dim] = nb.create<mlir::arith::MinUIOp>(nl, shifted, last);
-            Value zero = constant(nb, nl, result.getElementType(), 0.0);
-            auto read = nb.create<mlir::scf::IfOp>(
+  return tensor_of_elements(
+      b, l, result, sizes, [&](OpBuilder& nb, mlir::Location nl, llvm::SmallVector<Value> at) {
+        Value first = nb.create<mlir::arith::ConstantIndexOp>(nl, start);
+        Value one = nb.create<mlir::arith::ConstantIndexOp>(nl, 1);
+        Value inside = nb.create<mlir::arith::AndIOp>(
+            nl, nb.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::uge, at[dim], first),
+            nb.create<mlir::arith::CmpIOp>(nl, mlir::arith::CmpIPredicate::ult, at[dim], end));
+        Value shifted =
+            nb.create<mlir::arith::SubIOp>(nl, nb.create<mlir::arith::MaxUIOp>(nl, at[dim], first), first);
+        Value last =
+            nb.create<mlir::arith::SubIOp>(nl, nb.create<mlir::arith::MaxUIOp>(nl, length, one), one);
+        at[dim] = nb.create<mlir::arith::MinUIOp>(nl, shifted, last);
+        Value zero = constant(nb, nl, result.getElementType(), 0.0);
+        return nb
+            .create<mlir::scf::IfOp>(
                 nl, inside,
                 [&](OpBuilder& tb, mlir::Location tl) {
                   tb.create<mlir::scf::YieldOp>(tl,
                                                 mlir::Value(tb.create<mlir::tensor::ExtractOp>(tl, x, at)));
                 },
-                [&](OpBuilder& eb, mlir::Location el) { eb.create<mlir::scf::YieldOp>(el, zero); });
-            nb.create<mlir::linalg::YieldOp>(nl, read.getResult(0));
-          })
-      .getResult(0);
+                [&](OpBuilder& eb, mlir::Location el) { eb.create<mlir::scf::YieldOp>(el, zero); })
+            .getResult(0);
+      });
 }
 
+// The gradients of slice and select: x written into zeros. Beside a `?` dim
+// its size is x's; along one, a slice's gradient from a run-time length
+// (pad_from_length), else not yet.
 struct SliceBackwardLowering : mlir::OpRewritePattern<ir::SliceBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(ir::SliceBackwardOp op, mlir::PatternRewriter& r) const override {
