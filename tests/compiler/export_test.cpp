@@ -354,9 +354,8 @@ TEST(Export, ASliceToADynamicLengthIsCheckedAgainstItsBuffer) {
     loaded->run({randn({17, 8})});
     ADD_FAILURE() << "read past the table";
   } catch (const Error& e) {
-    EXPECT_NE(
-        std::string(e.what()).find("slice: a run-time length of dim 0 from 2 is past the dim's 18"),
-        std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("slice: a run-time length of dim 0 from 2 is past the dim's 18"),
+              std::string::npos)
         << e.what();
   }
   fs::remove_all(dir);
