@@ -19,7 +19,7 @@
 // of x and the weights as three GEMMs over all rows.
 //
 // Compiled code calls the entry points below on its buffers (the external
-// calls of compiler/LstmCalls.cpp), so a compiled LSTM is this kernel bit
+// calls of compiler/RecurrentCalls.cpp), so a compiled LSTM is this kernel bit
 // for bit, at any T and B read from the descriptors at run time.
 #pragma once
 
