@@ -134,14 +134,9 @@ TEST(Dynamic, AnMseTrainingStepWithAChangingBatchCompilesOnce) {
   };
   auto eager_model = make(), compiled_model = make();
   const auto step_of = [](std::shared_ptr<nn::Linear> model) {
-    auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1});
-    return [model, opt](const std::vector<Tensor>& in) {
-      opt->zero_grad();
-      Tensor loss = nn::mse_loss((*model)(in[0]), in[1]);
-      loss.backward();
-      opt->step();
-      return std::vector<Tensor>{loss};
-    };
+    return testing::optimizer_step(
+        [model](const std::vector<Tensor>& in) { return nn::mse_loss((*model)(in[0]), in[1]); },
+        std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions{.lr = 0.1}));
   };
   auto eager_step = step_of(eager_model);
   auto compiled_step = compile(step_of(compiled_model));
@@ -400,14 +395,12 @@ struct CharModel : nn::Module {
 template <typename Recurrent>
 tracer::TracedFn char_model_step(std::shared_ptr<CharModel<Recurrent>> model,
                                  std::shared_ptr<optim::Optimizer> opt) {
-  return [model, opt](const std::vector<Tensor>& in) {
-    opt->zero_grad();
-    const Tensor logits = (*model->head)(model->rnn->forward((*model->embed)(in[0])).first);
-    Tensor loss = nn::cross_entropy(logits.view({-1, 11}), in[1].view({-1}), {.ignore_index = 0});
-    loss.backward();
-    opt->step();
-    return std::vector<Tensor>{loss};
-  };
+  return testing::optimizer_step(
+      [model](const std::vector<Tensor>& in) {
+        const Tensor logits = (*model->head)(model->rnn->forward((*model->embed)(in[0])).first);
+        return nn::cross_entropy(logits.view({-1, 11}), in[1].view({-1}), {.ignore_index = 0});
+      },
+      opt);
 }
 
 // Trains the model eagerly and compiled over changing lengths: the same

@@ -41,16 +41,15 @@ constexpr Recurrence kLstm{"lstm", 4, 2, 1, true};
 constexpr Recurrence kGru{"gru", 3, 1, 2, false};
 static_assert(kernels::kLstmState == kernels::kGruState, "one flag bit says the state is given");
 
-template <typename Op>
-constexpr Recurrence recurrence_of() {
-  if constexpr (std::is_same_v<Op, ir::LstmOp> || std::is_same_v<Op, ir::LstmBackwardOp>)
-    return kLstm;
-  else
-    return kGru;
+Recurrence recurrence_of(mlir::Operation* op) {
+  return mlir::isa<ir::LstmOp, ir::LstmBackwardOp>(op) ? kLstm : kGru;
 }
 
-std::string kernel_name(const Recurrence& r, bool backward, mlir::Type element) {
-  return std::string("ember_") + r.name + (backward ? "_backward_" : "_") + (element.isF64() ? "f64" : "f32");
+// The kernel `op` calls: ember_lstm_f32, ember_gru_backward_f64, ...
+std::string kernel_of(mlir::Operation* op) {
+  const bool backward = mlir::isa<ir::LstmBackwardOp, ir::GruBackwardOp>(op);
+  return std::string("ember_") + recurrence_of(op).name + (backward ? "_backward_" : "_") +
+         (tensor_type(op->getResult(0)).getElementType().isF64() ? "f64" : "f32");
 }
 
 // A fresh buffer of `type`, its `?` dims sized from those of `like` (same rank).
@@ -66,8 +65,8 @@ Value flags_of(mlir::OpBuilder& b, mlir::Location l, bool state, bool cell_grad)
 }
 
 // The kernel's declaration, which lower_to_kernel_calls made.
-mlir::func::FuncOp callee_of(mlir::Operation* op, const Recurrence& r, bool backward, mlir::Type element) {
-  return declare_external(op->getParentOfType<mlir::ModuleOp>(), kernel_name(r, backward, element));
+mlir::func::FuncOp callee_of(mlir::Operation* op) {
+  return declare_external(op->getParentOfType<mlir::ModuleOp>(), kernel_of(op));
 }
 
 // x, w_ih, w_hh, b_ih, b_hh and the states as the kernel's operands;
@@ -88,12 +87,12 @@ template <typename Op>
 struct ForwardLowering : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& b) const override {
-    constexpr Recurrence r = recurrence_of<Op>();
+    const Recurrence r = recurrence_of(op);
     const mlir::Location l = op.getLoc();
     auto inputs = op.getInputs();
     const bool state = int(inputs.size()) == 5 + r.states;
     auto type = tensor_type(op.getOut());
-    auto callee = callee_of(op, r, false, type.getElementType());
+    auto callee = callee_of(op);
     if (!callee) return b.notifyMatchFailure(op, "the recurrent kernel is not declared");
     llvm::SmallVector<Value> operands = forward_operands(b, l, r, inputs, state);
     // The buffers are made before the call that writes them, the tensors read after it.
@@ -125,13 +124,13 @@ template <typename Op>
 struct BackwardLowering : mlir::OpRewritePattern<Op> {
   using mlir::OpRewritePattern<Op>::OpRewritePattern;
   mlir::LogicalResult matchAndRewrite(Op op, mlir::PatternRewriter& b) const override {
-    constexpr Recurrence r = recurrence_of<Op>();
+    const Recurrence r = recurrence_of(op);
     const mlir::Location l = op.getLoc();
     auto inputs = op.getInputs();
     const bool state = int(inputs.size()) >= 8 + r.states;
     const bool cell_grad = r.cell_grad && int(inputs.size()) == 8 + (state ? r.states : 0) + 1;
     auto dx_type = tensor_type(op.getGradInput()), params_type = tensor_type(op.getGradParams());
-    auto callee = callee_of(op, r, true, dx_type.getElementType());
+    auto callee = callee_of(op);
     if (!callee) return b.notifyMatchFailure(op, "the recurrent kernel is not declared");
     llvm::SmallVector<Value> forward_inputs{inputs[1], inputs[2], inputs[3], inputs[4], inputs[5]};
     if (state)
@@ -170,11 +169,6 @@ using namespace lowering;
 
 struct EmberRecurrentToCalls : impl::EmberRecurrentToCallsBase<EmberRecurrentToCalls> {
   void runOnOperation() override {
-    const auto kernel_of = [](mlir::Operation* op) {
-      const bool lstm = mlir::isa<ir::LstmOp, ir::LstmBackwardOp>(op);
-      const bool backward = mlir::isa<ir::LstmBackwardOp, ir::GruBackwardOp>(op);
-      return kernel_name(lstm ? kLstm : kGru, backward, tensor_type(op->getResult(0)).getElementType());
-    };
     mlir::RewritePatternSet patterns(&getContext());
     patterns.add<ForwardLowering<ir::LstmOp>, BackwardLowering<ir::LstmBackwardOp>,
                  ForwardLowering<ir::GruOp>, BackwardLowering<ir::GruBackwardOp>>(&getContext());

@@ -53,12 +53,6 @@ void backward_gates(const T* __restrict row, const T* __restrict h_prev, const T
   }
 }
 
-template <typename T>
-void column_sums(const T* m, int64_t rows, int64_t width, T* sums) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < width; ++j) sums[j] += m[r * width + j];
-}
-
 }  // namespace
 
 template <typename T>
@@ -113,8 +107,8 @@ void gru_backward(const GruProblem<T>& p, const T* out, const T* gates, const T*
   if (n > 1)
     blas_gemm<T>(true, false, width, h, (n - 1) * b, T(1), dgh + b * width, width, out, h, T(0), dw_hh, h);
   if (p.h0) blas_gemm<T>(true, false, width, h, b, T(1), dgh, width, p.h0, h, T(1), dw_hh, h);
-  column_sums(dgx, rows, width, db_ih);
-  column_sums(dgh, rows, width, db_hh);
+  recurrent::add_column_sums(dgx, rows, width, db_ih);
+  recurrent::add_column_sums(dgh, rows, width, db_hh);
 }
 
 template void gru_forward<float>(const GruProblem<float>&, float*, float*);
@@ -146,9 +140,8 @@ void backward_typed(const OpCall& c) {
   const GruProblem<T> p = recurrent::problem_of<T>(forward_inputs.data(), state ? 1 : 0, keep);
   const Tensor grad_out = contiguous(c.inputs[0]), out = contiguous(c.inputs[6]),
                gates = contiguous(c.inputs[7]);
-  gru_backward(p, static_cast<const T*>(out.data_ptr()), static_cast<const T*>(gates.data_ptr()),
-               static_cast<const T*>(grad_out.data_ptr()), static_cast<T*>(c.outputs[0].data_ptr()),
-               static_cast<T*>(c.outputs[1].data_ptr()));
+  gru_backward(p, recurrent::data_of<T>(out), recurrent::data_of<T>(gates), recurrent::data_of<T>(grad_out),
+               static_cast<T*>(c.outputs[0].data_ptr()), static_cast<T*>(c.outputs[1].data_ptr()));
 }
 
 void gru_eager(const OpCall& c) {

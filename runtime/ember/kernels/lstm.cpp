@@ -128,8 +128,7 @@ void lstm_backward(const LstmProblem<T>& p, const T* out, const T* gates, const 
   if (n > 1)
     blas_gemm<T>(true, false, width, h, (n - 1) * b, T(1), dgates + b * width, width, out, h, T(0), dw_hh, h);
   if (p.h0) blas_gemm<T>(true, false, width, h, b, T(1), dgates, width, p.h0, h, T(1), dw_hh, h);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < width; ++j) db[j] += dgates[r * width + j];
+  recurrent::add_column_sums(dgates, rows, width, db);
 }
 
 template void lstm_forward<float>(const LstmProblem<float>&, float*, float*);
@@ -143,10 +142,7 @@ template void lstm_backward<double>(const LstmProblem<double>&, const double*, c
 
 namespace {
 
-template <typename T>
-const T* data_of(const Tensor& t) {
-  return static_cast<const T*>(t.data_ptr());
-}
+using recurrent::data_of;
 
 // inputs x, w_ih, w_hh, b_ih, b_hh[, h0, c0].
 template <typename T>

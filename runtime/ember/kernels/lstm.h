@@ -60,34 +60,22 @@ inline int64_t lstm_param_grads(int64_t batch, int64_t input, int64_t hidden, bo
 extern "C" {
 // Operands as MLIR's strided memref descriptors (C interface); h0 and c0
 // are read only with kLstmState, grad_gates only with kLstmCellGrad.
-void _mlir_ciface_ember_lstm_f32(ember::kernels::MemRef<float, 3>* x, ember::kernels::MemRef<float, 2>* w_ih,
-                                 ember::kernels::MemRef<float, 2>* w_hh,
-                                 ember::kernels::MemRef<float, 1>* b_ih,
-                                 ember::kernels::MemRef<float, 1>* b_hh, ember::kernels::MemRef<float, 2>* h0,
-                                 ember::kernels::MemRef<float, 2>* c0, ember::kernels::MemRef<float, 3>* out,
-                                 ember::kernels::MemRef<float, 3>* gates, int64_t flags);
-void _mlir_ciface_ember_lstm_f64(ember::kernels::MemRef<double, 3>* x,
-                                 ember::kernels::MemRef<double, 2>* w_ih,
-                                 ember::kernels::MemRef<double, 2>* w_hh,
-                                 ember::kernels::MemRef<double, 1>* b_ih,
-                                 ember::kernels::MemRef<double, 1>* b_hh,
-                                 ember::kernels::MemRef<double, 2>* h0, ember::kernels::MemRef<double, 2>* c0,
-                                 ember::kernels::MemRef<double, 3>* out,
-                                 ember::kernels::MemRef<double, 3>* gates, int64_t flags);
-void _mlir_ciface_ember_lstm_backward_f32(
-    ember::kernels::MemRef<float, 3>* grad_out, ember::kernels::MemRef<float, 3>* grad_gates,
-    ember::kernels::MemRef<float, 3>* x, ember::kernels::MemRef<float, 2>* w_ih,
-    ember::kernels::MemRef<float, 2>* w_hh, ember::kernels::MemRef<float, 1>* b_ih,
-    ember::kernels::MemRef<float, 1>* b_hh, ember::kernels::MemRef<float, 3>* out,
-    ember::kernels::MemRef<float, 3>* gates, ember::kernels::MemRef<float, 2>* h0,
-    ember::kernels::MemRef<float, 2>* c0, ember::kernels::MemRef<float, 3>* dx,
-    ember::kernels::MemRef<float, 1>* dparams, int64_t flags);
-void _mlir_ciface_ember_lstm_backward_f64(
-    ember::kernels::MemRef<double, 3>* grad_out, ember::kernels::MemRef<double, 3>* grad_gates,
-    ember::kernels::MemRef<double, 3>* x, ember::kernels::MemRef<double, 2>* w_ih,
-    ember::kernels::MemRef<double, 2>* w_hh, ember::kernels::MemRef<double, 1>* b_ih,
-    ember::kernels::MemRef<double, 1>* b_hh, ember::kernels::MemRef<double, 3>* out,
-    ember::kernels::MemRef<double, 3>* gates, ember::kernels::MemRef<double, 2>* h0,
-    ember::kernels::MemRef<double, 2>* c0, ember::kernels::MemRef<double, 3>* dx,
-    ember::kernels::MemRef<double, 1>* dparams, int64_t flags);
+#define EMBER_LSTM_ENTRIES(T, suffix)                                                   \
+  void _mlir_ciface_ember_lstm_##suffix(                                                \
+      ember::kernels::MemRef<T, 3>* x, ember::kernels::MemRef<T, 2>* w_ih,              \
+      ember::kernels::MemRef<T, 2>* w_hh, ember::kernels::MemRef<T, 1>* b_ih,           \
+      ember::kernels::MemRef<T, 1>* b_hh, ember::kernels::MemRef<T, 2>* h0,             \
+      ember::kernels::MemRef<T, 2>* c0, ember::kernels::MemRef<T, 3>* out,              \
+      ember::kernels::MemRef<T, 3>* gates, int64_t flags);                              \
+  void _mlir_ciface_ember_lstm_backward_##suffix(                                       \
+      ember::kernels::MemRef<T, 3>* grad_out, ember::kernels::MemRef<T, 3>* grad_gates, \
+      ember::kernels::MemRef<T, 3>* x, ember::kernels::MemRef<T, 2>* w_ih,              \
+      ember::kernels::MemRef<T, 2>* w_hh, ember::kernels::MemRef<T, 1>* b_ih,           \
+      ember::kernels::MemRef<T, 1>* b_hh, ember::kernels::MemRef<T, 3>* out,            \
+      ember::kernels::MemRef<T, 3>* gates, ember::kernels::MemRef<T, 2>* h0,            \
+      ember::kernels::MemRef<T, 2>* c0, ember::kernels::MemRef<T, 3>* dx,               \
+      ember::kernels::MemRef<T, 1>* dparams, int64_t flags);
+EMBER_LSTM_ENTRIES(float, f32)
+EMBER_LSTM_ENTRIES(double, f64)
+#undef EMBER_LSTM_ENTRIES
 }

@@ -66,14 +66,24 @@ const T* packed(const MemRef<T, N>& m, std::vector<T>& copy) {
   return copy.data();
 }
 
+template <typename T>
+const T* data_of(const Tensor& t) {
+  return static_cast<const T*>(t.data_ptr());
+}
+
+// sums[j] += m[r, j] over the rows of m [rows, width]: the biases' gradients.
+template <typename T>
+void add_column_sums(const T* m, int64_t rows, int64_t width, T* sums) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < width; ++j) sums[j] += m[r * width + j];
+}
+
 // The problem of eager operands x, w_ih, w_hh, b_ih, b_hh and `states`
 // states (contiguous copies where needed; `keep` holds them alive).
 template <typename T>
 RecurrentProblem<T> problem_of(const Tensor* inputs, int states, std::vector<Tensor>& keep) {
   for (int i = 0; i < 5 + states; ++i) keep.push_back(contiguous(inputs[i]));
-  const auto data = [&](int i) {
-    return i < int(keep.size()) ? static_cast<const T*>(keep[i].data_ptr()) : nullptr;
-  };
+  const auto data = [&](int i) { return i < int(keep.size()) ? data_of<T>(keep[i]) : nullptr; };
   return {keep[0].size(0), keep[0].size(1), keep[0].size(2), keep[2].size(1), data(0), data(1),
           data(2),         data(3),         data(4),         data(5),         data(6)};
 }
